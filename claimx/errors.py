@@ -1,0 +1,136 @@
+"""Errors claimx raises: each says what went wrong, where, and what to do about it.
+
+Messages are written for the person at the terminal; they never contain an
+API key (see :func:`redact`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+__all__ = [
+    "ClaimxError",
+    "ConfigError",
+    "InputError",
+    "InvalidOutputError",
+    "ModelError",
+    "PromptError",
+    "TruncatedOutputError",
+    "redact",
+]
+
+_KEY_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9_\-\.]{8,})")
+_known_secrets: set[str] = set()
+
+
+def register_secret(secret: str | None) -> None:
+    """Remember a secret so that :func:`redact` removes it from any message."""
+    if secret and len(secret) >= 4:
+        _known_secrets.add(secret)
+
+
+def redact(message: str) -> str:
+    """``message`` with API keys (known ones and anything key-shaped) replaced by ``***``."""
+    env_key = os.environ.get("OPENAI_API_KEY")
+    for secret in sorted({*_known_secrets, *([env_key] if env_key else [])}, key=len, reverse=True):
+        if len(secret) >= 4:
+            message = message.replace(secret, "***")
+    return _KEY_PATTERN.sub("***", message)
+
+
+class ClaimxError(Exception):
+    """Base of every error claimx raises on purpose.
+
+    ``doc_id`` names the document concerned, when there is one; ``cause`` is a
+    short machine-readable category (``input``, ``config``, ``transport``,
+    ``invalid_output``, ``truncated``, ``prompt``) used in batch error lines.
+    """
+
+    cause = "error"
+
+    def __init__(self, message: str, *, doc_id: str | None = None) -> None:
+        self.message = redact(message)
+        self.doc_id = doc_id
+        super().__init__(self.message)
+
+    def __str__(self) -> str:
+        prefix = f"{self.doc_id}: " if self.doc_id else ""
+        return prefix + self.message
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able description, as written to batch output lines."""
+        return {"type": type(self).__name__, "cause": self.cause, "message": self.message}
+
+
+class ConfigError(ClaimxError):
+    """claimx is not set up to do what was asked (missing key, unknown model, …)."""
+
+    cause = "config"
+
+
+class InputError(ClaimxError):
+    """The document cannot be read as text (empty, binary, wrong encoding, …)."""
+
+    cause = "input"
+
+
+class PromptError(ClaimxError):
+    """A prompt template or its few-shot examples are broken."""
+
+    cause = "prompt"
+
+
+class ModelError(ClaimxError):
+    """The model could not be reached, or kept failing, after the retries allowed."""
+
+    cause = "transport"
+
+    def __init__(
+        self, message: str, *, doc_id: str | None = None, status: int | None = None, attempts: int = 0
+    ) -> None:
+        super().__init__(message, doc_id=doc_id)
+        self.status = status
+        self.attempts = attempts
+
+    def to_dict(self) -> dict[str, Any]:
+        """The base description plus what this error knows about the attempts."""
+        out = super().to_dict()
+        out.update(status=self.status, attempts=self.attempts)
+        return out
+
+
+class InvalidOutputError(ClaimxError):
+    """The model's output never passed validation, even after re-asking.
+
+    ``last_output`` keeps the raw text of the last attempt so it can be inspected.
+    """
+
+    cause = "invalid_output"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        doc_id: str | None = None,
+        attempts: int = 0,
+        last_output: str | None = None,
+    ) -> None:
+        super().__init__(message, doc_id=doc_id)
+        self.attempts = attempts
+        self.last_output = last_output
+
+    def to_dict(self) -> dict[str, Any]:
+        """The base description plus what this error knows about the attempts."""
+        out = super().to_dict()
+        out.update(attempts=self.attempts)
+        if self.last_output is not None:
+            out["last_output"] = redact(self.last_output[:2000])
+        return out
+
+
+class TruncatedOutputError(InvalidOutputError):
+    """The model stopped at its output limit before finishing its answer."""
+
+    cause = "truncated"

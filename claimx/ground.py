@@ -1,0 +1,398 @@
+"""Find the model's verbatim quotes in the source text and return verified spans.
+
+Language models copy text well and count characters badly, so the model gives
+us the words and the sentence it took them from, and we compute offsets here.
+The search runs in three stages, after langextract's resolver:
+
+1. **exact**: the quote as given (with surrounding quotation marks and stray
+   trailing punctuation tolerated);
+2. **normalized**: on a mirror of the text with whitespace collapsed, curly
+   quotes and dashes made plain and case folded; offsets map back exactly;
+3. **fuzzy**: rapidfuzz's partial-ratio alignment inside the cited sentences
+   (and their neighbours), above a threshold, snapped to word boundaries.
+
+When a quote occurs more than once, the occurrence inside or nearest the cited
+sentences wins. Everything works on Python ``str`` indices, so Cyrillic,
+Korean, CJK and emoji text need no special treatment. A quote that cannot be
+found returns ``None``: the caller drops the item and reports it.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from rapidfuzz import fuzz
+
+from claimx.document import Document
+from claimx.schema import Alignment, Span
+
+__all__ = ["Aligner", "is_word_char", "normalize"]
+
+_TRANSLATION = str.maketrans(
+    {
+        **dict.fromkeys("“”„‟«»″〝〞＂", '"'),
+        **dict.fromkeys("‘’‚‛`´′＇", "'"),
+        **dict.fromkeys("‐‑‒–—―−﹘﹣－", "-"),
+        **dict.fromkeys(
+            "\t\n\r\x0b\x0c\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+            "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000",
+            " ",
+        ),
+    }
+)
+_SPACE_RUN = re.compile(r" {2,}")
+_EDGE_QUOTES = "\"'“”‘’«»„‚‹›「」『』"
+_ELLIPSIS = re.compile(r"\s*(?:\[\s*(?:\.\s*){3}\]|\.{3,}|…)\s*")
+_NEGATIONS = re.compile(
+    r"\b(?:not|no|never|n't|cannot|nobody|nothing|neither|nor|none|without)\b", re.IGNORECASE
+)
+
+
+def _fold(text: str) -> str:
+    """Plain quotes/dashes/spaces and lower case, keeping exactly one character per character."""
+    plain = text.translate(_TRANSLATION)
+    lowered = plain.lower()
+    if len(lowered) == len(plain):
+        return lowered
+    # A few characters lower-case to two ("İ"); leave those as they are.
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in plain)
+
+
+def normalize(text: str) -> str:
+    """The normalized form used for matching: folded, with whitespace runs collapsed."""
+    return _SPACE_RUN.sub(" ", _fold(text)).strip()
+
+
+def is_word_char(c: str) -> bool:
+    """Letters and digits of scripts that separate words with spaces.
+
+    CJK ideographs, kana and Thai have no spaces between words, so a match may
+    start or end anywhere among them.
+    """
+    if not c.isalnum():
+        return False
+    code = ord(c)
+    spaceless = (
+        0x3040 <= code <= 0x30FF  # kana
+        or 0x3400 <= code <= 0x9FFF  # CJK ideographs
+        or 0xF900 <= code <= 0xFAFF
+        or 0x20000 <= code <= 0x2FFFF
+        or 0x0E00 <= code <= 0x0E7F  # Thai
+    )
+    return not spaceless
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    start: int
+    end: int
+    alignment: Alignment
+
+
+class _Mirror:
+    """The normalized text and the way back from its indices to the original's."""
+
+    def __init__(self, text: str) -> None:
+        folded = _fold(text)
+        self.text_positions: list[int] = []  # normalized index of each collapsed run
+        self.shift: list[int] = []  # cumulative characters dropped up to and including that run
+        pieces: list[str] = []
+        last = 0
+        dropped = 0
+        for run in _SPACE_RUN.finditer(folded):
+            pieces.append(folded[last : run.start() + 1])
+            norm_pos = run.start() - dropped
+            dropped += run.end() - run.start() - 1
+            self.text_positions.append(norm_pos)
+            self.shift.append(dropped)
+            last = run.end()
+        pieces.append(folded[last:])
+        self.text = "".join(pieces)
+
+    def to_original(self, index: int) -> int:
+        """Original index of the character at normalized ``index``."""
+        i = bisect_left(self.text_positions, index)
+        return index + (self.shift[i - 1] if i else 0)
+
+    def from_original(self, index: int) -> int:
+        """Normalized index of (the run containing) original ``index``."""
+        lo, hi = 0, len(self.text)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.to_original(mid) < index:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    def span_to_original(self, start: int, end: int) -> tuple[int, int]:
+        return self.to_original(start), self.to_original(end - 1) + 1
+
+
+class Aligner:
+    """Locates quotes in one document. Build once per document; it caches its mirror."""
+
+    def __init__(self, document: Document, *, fuzzy_threshold: float = 90.0) -> None:
+        self.document = document
+        self.text = document.text
+        self.fuzzy_threshold = fuzzy_threshold
+
+    @cached_property
+    def _mirror(self) -> _Mirror:
+        return _Mirror(self.text)
+
+    # ----------------------------------------------------------------- public
+
+    def locate(self, quote: str, cited: Sequence[str | int] = ()) -> Span | None:
+        """The span of ``quote`` in the document, preferring the cited sentences.
+
+        Returns None when the quote is not in the text (not even approximately).
+        """
+        quote = quote.strip()
+        if not quote:
+            return None
+        pieces = [p for p in _ELLIPSIS.split(quote) if p.strip(_EDGE_QUOTES + " ")]
+        if len(pieces) > 1:
+            return self._locate_pieces(pieces, cited, len(quote))
+        hit = self._locate_one(quote, cited)
+        return self._span(hit) if hit else None
+
+    def locate_all(self, needle: str) -> list[Span]:
+        """Every whole-word occurrence of ``needle`` (exact, else normalized), in text order."""
+        needle = needle.strip().strip(_EDGE_QUOTES).strip()
+        if not needle:
+            return []
+        hits = [h for h in self._exact_hits(needle) if self._whole_words(h.start, h.end)]
+        if not hits:
+            hits = [h for h in self._normalized_hits(needle) if self._whole_words(h.start, h.end)]
+        return [self._span(h) for h in hits]
+
+    def locate_near(self, needle: str, start: int, end: int, window: int = 300) -> Span | None:
+        """The whole-word occurrence of ``needle`` nearest ``[start, end)``, within ``window`` characters.
+
+        Occurrences in the same sentence as the stretch win over closer ones outside it.
+        """
+        home = {s.number for s in self.document.sentences_overlapping(start, max(end, start + 1))}
+        best: Span | None = None
+        best_key: tuple[int, int] | None = None
+        for span in self.locate_all(needle):
+            distance = _distance(span.start, span.end, start, end)
+            if distance > window:
+                continue
+            outside = not any(
+                s.number in home for s in self.document.sentences_overlapping(span.start, span.end)
+            )
+            key = (int(outside), distance)
+            if best_key is None or key < best_key:
+                best, best_key = span, key
+        return best
+
+    # ---------------------------------------------------------------- stages
+
+    def _locate_one(self, quote: str, cited: Sequence[str | int]) -> _Hit | None:
+        region = self.document.region(cited)
+        for variant in _variants(quote):
+            hit = self._nearest(self._exact_hits(variant), region)
+            if hit:
+                return hit
+        for variant in _variants(quote):
+            hit = self._nearest(self._normalized_hits(variant), region)
+            if hit:
+                return hit
+        return self._fuzzy(quote, cited)
+
+    def _locate_pieces(self, pieces: list[str], cited: Sequence[str | int], quote_len: int) -> Span | None:
+        """A quote with an ellipsis: each piece in order; the span runs from first to last."""
+        hits: list[_Hit] = []
+        for piece in pieces:
+            hit = self._locate_one(piece, cited)
+            if hit is None or (hits and hit.start < hits[-1].end):
+                return None
+            hits.append(hit)
+        start, end = hits[0].start, hits[-1].end
+        if end - start > 3 * quote_len + 200:
+            return None
+        worst = max((h.alignment for h in hits), key=_ALIGNMENT_RANK.__getitem__)
+        return self._span(_Hit(start, end, worst))
+
+    def _exact_hits(self, needle: str) -> Iterator[_Hit]:
+        start = self.text.find(needle)
+        while start != -1:
+            yield _Hit(start, start + len(needle), Alignment.EXACT)
+            start = self.text.find(needle, start + 1)
+
+    def _normalized_hits(self, needle: str) -> Iterator[_Hit]:
+        target = normalize(needle)
+        if not target:
+            return
+        mirror = self._mirror
+        start = mirror.text.find(target)
+        while start != -1:
+            a, b = mirror.span_to_original(start, start + len(target))
+            yield _Hit(a, b, Alignment.NORMALIZED)
+            start = mirror.text.find(target, start + 1)
+
+    def _nearest(self, hits: Iterator[_Hit], region: tuple[int, int] | None) -> _Hit | None:
+        """The hit closest to the cited region; hits that cut a word in two are set aside."""
+        best: _Hit | None = None
+        best_key: tuple[int, int] | None = None
+        for hit in hits:
+            snapped = self._snap(hit, reach=0)
+            if snapped is None:
+                continue
+            distance = _distance(snapped.start, snapped.end, *region) if region else 0
+            key = (distance, snapped.start)
+            if best_key is None or key < best_key:
+                best, best_key = snapped, key
+                if distance == 0 and region is not None:
+                    break
+        return best
+
+    def _fuzzy(self, quote: str, cited: Sequence[str | int]) -> _Hit | None:
+        target = normalize(quote)
+        if len(target) < 8:
+            return None  # too short to match approximately without false hits
+        region = self.document.region(cited, pad=1)
+        if region is None:
+            if len(self.text) > 20_000:
+                return None  # without a cited sentence, approximate search of a long text guesses
+            region = (0, len(self.text))
+        mirror = self._mirror
+        lo, hi = mirror.from_original(region[0]), mirror.from_original(region[1])
+        haystack = mirror.text[lo:hi]
+        if len(haystack) < len(target):
+            return None
+        found = fuzz.partial_ratio_alignment(target, haystack, score_cutoff=self.fuzzy_threshold)
+        if found is None:
+            return None
+        a, b = _refine(target, haystack, found.dest_start, found.dest_end)
+        if not 0.75 <= (b - a) / len(target) <= 1.33:
+            return None
+        start, end = mirror.span_to_original(lo + a, lo + b)
+        hit = self._snap(_Hit(start, end, Alignment.FUZZY), reach=min(4, len(target) // 10))
+        if hit is None:
+            return None
+        found_text = self.text[hit.start : hit.end]
+        if _negated(quote) != _negated(found_text):
+            return None  # a dropped or added "not" flips the meaning: no match
+        if not _words_present(target, normalize(found_text)):
+            return None  # a changed word ("opposes" for "welcomes") is not a typo
+        return hit
+
+    # ---------------------------------------------------------------- helpers
+
+    def _whole_words(self, start: int, end: int) -> bool:
+        text = self.text
+        left_ok = start == 0 or not (is_word_char(text[start - 1]) and is_word_char(text[start]))
+        right_ok = end == len(text) or not (is_word_char(text[end - 1]) and is_word_char(text[end]))
+        return left_ok and right_ok
+
+    def _snap(self, hit: _Hit, reach: int = 2) -> _Hit | None:
+        """Trim edge spaces and extend a cut word by at most ``reach`` characters, else give up."""
+        text = self.text
+        start, end = hit.start, hit.end
+        while start < end and (text[start].isspace() or text[start] in _EDGE_QUOTES):
+            start += 1
+        while end > start and (text[end - 1].isspace() or text[end - 1] in _EDGE_QUOTES + ",;:"):
+            end -= 1
+        if start >= end:
+            return None
+        alignment = hit.alignment
+        new_start = start
+        while new_start > 0 and is_word_char(text[new_start - 1]) and is_word_char(text[new_start]):
+            new_start -= 1
+        new_end = end
+        while new_end < len(text) and is_word_char(text[new_end - 1]) and is_word_char(text[new_end]):
+            new_end += 1
+        if start - new_start > reach or new_end - end > reach:
+            return None
+        if (new_start, new_end) != (start, end):
+            alignment = Alignment.FUZZY
+        return _Hit(new_start, new_end, alignment)
+
+    def _span(self, hit: _Hit) -> Span:
+        return Span(
+            start=hit.start, end=hit.end, text=self.text[hit.start : hit.end], alignment=hit.alignment
+        )
+
+
+_ALIGNMENT_RANK = {Alignment.EXACT: 0, Alignment.NORMALIZED: 1, Alignment.FUZZY: 2}
+
+
+def _variants(quote: str) -> list[str]:
+    """The quote as given, without enclosing quotation marks, and without trailing punctuation."""
+    out = [quote]
+    bare = quote.strip(_EDGE_QUOTES + " ")
+    if bare and bare != quote:
+        out.append(bare)
+    trimmed = bare.rstrip(".,;:!?" + _EDGE_QUOTES + " ")
+    if trimmed and trimmed not in out:
+        out.append(trimmed)
+    return out
+
+
+def _refine(target: str, haystack: str, start: int, end: int) -> tuple[int, int]:
+    """Move a partial-ratio window's edges to the word boundaries that best fit the target.
+
+    partial_ratio aligns a window as long as the target, so when the source has
+    extra or fewer words the window cuts the quote short at one end.
+    """
+    slack = max(8, len(target) // 3)
+    starts = [
+        m.start()
+        for m in _WORD_START.finditer(haystack, max(0, start - slack), min(len(haystack), start + slack))
+    ]
+    ends = [
+        m.end() for m in _WORD_END.finditer(haystack, max(0, end - slack), min(len(haystack), end + slack))
+    ]
+    best = (fuzz.ratio(target, haystack[start:end]), start, end)
+    for s in starts or [start]:
+        for e in ends or [end]:
+            if e - s < len(target) // 2:
+                continue
+            score = fuzz.ratio(target, haystack[s:e], score_cutoff=best[0])
+            if score > best[0]:
+                best = (score, s, e)
+    return best[1], best[2]
+
+
+_WORD_START = re.compile(r"(?<!\w)\w|(?<=\w)(?=[^\w\s])")
+_WORD_END = re.compile(r"\w(?!\w)|[^\w\s](?=\s|$)")
+
+
+def _distance(start: int, end: int, region_start: int, region_end: int) -> int:
+    """Characters between a hit and a region (0 when they touch or overlap)."""
+    if end <= region_start:
+        return region_start - end
+    if start >= region_end:
+        return start - region_end
+    return 0
+
+
+def _words_present(quote: str, found: str) -> bool:
+    """Each word of the quote is in the match, give or take a typo or an inflection.
+
+    Character similarity alone accepts a quote with one word swapped for its
+    opposite; a fact-checker must not see "opposes" matched to "welcomes". One
+    missing word per twenty is tolerated in long quotes.
+    """
+    found_words = _TOKENS.findall(found)
+    quote_words = [w for w in _TOKENS.findall(quote) if len(w) >= 3]
+    missing = 0
+    for word in quote_words:
+        if word in found_words:
+            continue
+        if not any(fuzz.ratio(word, other, score_cutoff=75) for other in found_words):
+            missing += 1
+    return missing <= len(quote_words) // 20
+
+
+_TOKENS = re.compile(r"\w+")
+
+
+def _negated(text: str) -> bool:
+    return len(_NEGATIONS.findall(text.replace("’", "'"))) % 2 == 1

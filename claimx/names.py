@@ -1,0 +1,130 @@
+"""Proper names in a text, found without a model.
+
+Used where a model must choose among names that really occur (the compact
+schema of very small local models constrains speakers to these) and by the
+non-LLM baseline extractor. Heuristic and language-light: runs of capitalised
+words, minus sentence-initial common words, months and weekdays, plus the
+trailing one or two words of long runs ("Alexander Timonin", "Timonin").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from claimx.document import Document
+
+__all__ = ["proper_names"]
+
+_TOKEN = re.compile(r"[^\W\d_][\w'’\-\.]*", re.UNICODE)
+_STOP = frozenset(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "according",
+        "following",
+        "at",
+        "the",
+        "a",
+        "an",
+        "in",
+        "on",
+        "of",
+        "for",
+        "to",
+        "and",
+        "but",
+        "or",
+        "if",
+        "as",
+        "this",
+        "that",
+        "these",
+        "those",
+        "it",
+        "he",
+        "she",
+        "they",
+        "we",
+        "i",
+        "you",
+        "his",
+        "her",
+        "their",
+        "our",
+        "however",
+        "meanwhile",
+        "after",
+        "before",
+        "when",
+        "while",
+        "since",
+        "although",
+        "relations",
+        "destabilizing",
+    ]
+)
+
+
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper()
+
+
+def proper_names(
+    document: Document, sentence_numbers: Sequence[int] | None = None, limit: int = 40
+) -> list[str]:
+    """Names in the chosen sentences (default all), most frequent first, at most ``limit``."""
+    chosen = (
+        document.sentences
+        if sentence_numbers is None
+        else [document.sentences[n - 1] for n in sentence_numbers]
+    )
+    lowercase_words = {w for w in _TOKEN.findall(document.text) if w.islower()}
+    counts: dict[str, int] = {}
+
+    def flush(run: list[str]) -> None:
+        if not run:
+            return
+        names = {" ".join(run)}
+        if len(run) >= 3:
+            names.add(" ".join(run[-2:]))  # "South Korea Alexander Timonin" → "Alexander Timonin"
+        for name in names:
+            counts[name] = counts.get(name, 0) + 1
+
+    for sentence in chosen:
+        run: list[str] = []
+        previous_end: int | None = None
+        for i, match in enumerate(_TOKEN.finditer(sentence.text)):
+            word = match.group(0).rstrip(".")
+            is_name = (
+                _capitalised(word)
+                and word.lower() not in _STOP
+                and not (i == 0 and word.lower() in lowercase_words)
+            )
+            contiguous = previous_end is not None and match.start() - previous_end <= 1
+            if is_name and run and contiguous:
+                run.append(word)
+            else:
+                flush(run)
+                run = [word] if is_name else []
+            previous_end = match.end()
+        flush(run)
+    ordered = sorted(counts, key=lambda n: (-counts[n], document.text.find(n)))
+    return [n for n in ordered if len(n) > 1][:limit]

@@ -1,0 +1,469 @@
+"""Turn the model's answer into the public schema: ground every item, resolve actors, assign ids.
+
+Grounding decides what is kept. A statement whose quote is not in the article,
+whose speaker is never mentioned, or whose claim shares no words with the
+article is dropped and reported in ``rejected``. An actor nobody can find in
+the text is dropped. A position without a grounded statement is dropped.
+
+Actors are merged when the model lists one actor twice ("Alexander Timonin" and
+"Timonin"), and every mention is assigned to at most one actor, longest first.
+Pronouns are only attached where a statement uses them for its speaker, since
+"he" elsewhere may be someone else. Ids follow document order, so the same
+answer always yields the same ids.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from claimx.document import Document
+from claimx.ground import Aligner, is_word_char, normalize
+from claimx.response import AUTHOR, PositionItem, Response, StatementItem
+from claimx.schema import (
+    Actor,
+    ActorKind,
+    Attribution,
+    Claim,
+    Mode,
+    Position,
+    Rejected,
+    Span,
+)
+
+__all__ = ["Linked", "is_pronoun", "link"]
+
+PRONOUNS = frozenset(
+    [
+        "i",
+        "me",
+        "my",
+        "mine",
+        "myself",
+        "we",
+        "us",
+        "our",
+        "ours",
+        "ourselves",
+        "you",
+        "your",
+        "yours",
+        "he",
+        "him",
+        "his",
+        "himself",
+        "she",
+        "her",
+        "hers",
+        "herself",
+        "it",
+        "its",
+        "itself",
+        "they",
+        "them",
+        "their",
+        "theirs",
+        "themselves",
+        "one",
+        "who",
+        "whom",
+        "whose",
+        "this",
+        "that",
+        "these",
+        "those",
+    ]
+)
+_AUTHOR_WORDS = frozenset({AUTHOR, "the author", "article", "the article", "narrator", "none", "null", ""})
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def is_pronoun(words: str) -> bool:
+    """True for pronouns, whose referent depends on where they stand."""
+    return words.strip().lower() in PRONOUNS
+
+
+def _is_author(name: str | None) -> bool:
+    return name is None or name.strip().lower() in _AUTHOR_WORDS
+
+
+@dataclass
+class _ActorDraft:
+    names: list[str]
+    kind: ActorKind
+    role: str | None
+    affiliation: str | None
+    words: set[str] = field(default_factory=set)  # name and non-pronoun mentions, as written
+    mentions: list[Span] = field(default_factory=list)
+    source: list[dict[str, object]] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return max(self.names, key=lambda n: (len(n.split()), len(n)))
+
+    def match_keys(self) -> set[str]:
+        """Normalized names and mentions: two drafts sharing one are the same actor."""
+        return {normalize(w) for w in self.words}
+
+
+@dataclass
+class Linked:
+    """The grounded, linked layers of one document (or one chunk)."""
+
+    actors: list[Actor]
+    claims: list[Claim]
+    attributions: list[Attribution]
+    positions: list[Position]
+    rejected: list[Rejected]
+
+
+def _tokens(name: str) -> list[str]:
+    return [t for t in _WORD.findall(normalize(name)) if t]
+
+
+def _same_actor(a: _ActorDraft, b: _ActorDraft) -> bool:
+    if a.match_keys() & b.match_keys():
+        return True
+    if a.kind != b.kind and ActorKind.OTHER not in (a.kind, b.kind):
+        return False
+    ta, tb = _tokens(a.name), _tokens(b.name)
+    short, long_ = sorted((ta, tb), key=len)
+    # "Timonin" and "Alexander Timonin": a surname (last tokens) of a person's fuller name.
+    return (
+        bool(short)
+        and len(short) < len(long_)
+        and long_[-len(short) :] == short
+        and ActorKind.PERSON in (a.kind, b.kind)
+    )
+
+
+class _Linker:
+    def __init__(self, document: Document, response: Response, aligner: Aligner) -> None:
+        self.doc = document
+        self.response = response
+        self.aligner = aligner
+        self.rejected: list[Rejected] = []
+        self.actors: list[_ActorDraft] = []
+
+    # ------------------------------------------------------------------ actors
+
+    def build_actors(self) -> None:
+        drafts: list[_ActorDraft] = []
+        for item in self.response.actors:
+            if not item.name.strip():
+                continue
+            words = {w.strip() for w in [item.name, *item.mentions] if w.strip() and not is_pronoun(w)}
+            drafts.append(
+                _ActorDraft(
+                    [item.name.strip()],
+                    item.kind,
+                    item.role,
+                    item.affiliation,
+                    words,
+                    source=[item.model_dump(mode="json")],
+                )
+            )
+        self.actors = _merge(drafts)
+
+    def resolve(self, name: str | None, create_from: StatementItem | None = None) -> _ActorDraft | None:
+        """The actor a name refers to, creating one when the name is in the text but not listed."""
+        if name is None or not name.strip():
+            return None
+        key = normalize(name)
+        for actor in self.actors:
+            if key in actor.match_keys():
+                return actor
+        probe = _ActorDraft([name.strip()], ActorKind.OTHER, None, None, {name.strip()})
+        matches = [a for a in self.actors if _same_actor(a, probe)]
+        if len(matches) == 1:
+            return matches[0]
+        if create_from is not None and not is_pronoun(name):
+            taken = [m for actor in self.actors for m in actor.mentions]
+            probe.mentions = [
+                span for span in self.aligner.locate_all(name) if not any(span.overlap(t) for t in taken)
+            ]
+            if probe.mentions:
+                self.actors.append(probe)
+                return probe
+        return None
+
+    def ground_mentions(self) -> None:
+        """Assign every occurrence of each actor's words, longest first, without overlaps."""
+        candidates: list[tuple[int, int, Span, _ActorDraft]] = []
+        for order, actor in enumerate(self.actors):
+            for words in actor.words:
+                for span in self.aligner.locate_all(words):
+                    candidates.append((-(span.end - span.start), order, span, actor))
+        candidates.sort(key=lambda c: (c[0], c[1], c[2].start))
+        taken: list[Span] = []
+        for _, _, span, actor in candidates:
+            if any(span.overlap(t) for t in taken) or self._in_header(span):
+                continue
+            taken.append(span)
+            actor.mentions.append(span)
+
+    def _in_header(self, span: Span) -> bool:
+        header = self.doc.metadata.header
+        return header is not None and span.overlap(header) > 0
+
+    def attach(self, actor: _ActorDraft, words: str | None, near: Span) -> Span | None:
+        """Ground the words naming a speaker at one statement, and record them as a mention."""
+        if not words or not words.strip():
+            return None
+        span = self.aligner.locate_near(words, near.start, near.end, window=400)
+        if span is None or not _near(span, near):
+            return None
+        for other in self.actors:
+            if other is not actor and any(span.overlap(m) for m in other.mentions):
+                return None  # the words belong to someone else here
+        if not any(span == m for m in actor.mentions):
+            actor.mentions = [m for m in actor.mentions if not m.overlap(span)] + [span]
+        return span
+
+    # -------------------------------------------------------------- statements
+
+    def build_statements(self) -> list[tuple[int, Claim, Attribution, _ActorDraft | None]]:
+        out: list[tuple[int, Claim, Attribution, _ActorDraft | None]] = []
+        vocabulary = _vocabulary(self.doc.text)
+        for number, st in enumerate(self.response.statements, 1):
+            item = st.model_dump(mode="json")
+            cited = [s for s in st.sentences if self.doc.sentence(s) is not None]
+            content = self.aligner.locate(st.quote, cited)
+            if content is None:
+                self._reject("attribution", item, "quote not found in the article")
+                continue
+            if _too_short(content.text):
+                self._reject("attribution", item, "quote too short to carry a claim")
+                continue
+            if self._in_header(content):
+                self._reject("attribution", item, "quote is the document's metadata header")
+                continue
+            claim_text = st.claim.strip() or content.text
+            if not _supported(claim_text, vocabulary):
+                self._reject("claim", item, "claim shares too few words with the article")
+                continue
+            speaker: _ActorDraft | None = None
+            mode = st.mode
+            if _is_author(st.speaker) or mode is Mode.AUTHOR:
+                mode = Mode.AUTHOR
+            else:
+                speaker = self.resolve(st.speaker, create_from=st)
+                if speaker is None:
+                    self._reject(
+                        "attribution", item, f"speaker {st.speaker!r} never mentioned in the article"
+                    )
+                    continue
+            cue = self._cue(st, content, item)
+            mention = self.attach(speaker, st.speaker_words or None, content) if speaker else None
+            evidence = [
+                self.doc.span(s.start, s.end)
+                for s in self.doc.sentences_overlapping(content.start, content.end)
+            ]
+            claim = Claim(id="", text=claim_text, kind=st.kind, evidence=evidence)
+            att = Attribution(
+                id="",
+                claim_id="",
+                speaker_id=None,
+                mode=mode,
+                cue=cue,
+                content=content,
+                speaker_mention=mention,
+            )
+            out.append((number, claim, att, speaker))
+        return out
+
+    def _cue(self, st: StatementItem, content: Span, item: dict[str, object]) -> Span | None:
+        if not st.cue or not st.cue.strip() or st.mode is Mode.AUTHOR:
+            return None
+        span = self.aligner.locate_near(st.cue, content.start, content.end, window=300)
+        if span is None or span.overlap(content) or not _near(span, content):
+            self._reject("cue", item, f"cue {st.cue!r} not found next to its quote")
+            return None
+        return span
+
+    def _reject(self, layer: str, item: dict[str, object], reason: str) -> None:
+        self.rejected.append(Rejected(layer=layer, item=item, reason=reason))
+
+    # --------------------------------------------------------------- positions
+
+    def build_positions(
+        self, statement_claims: dict[int, Claim]
+    ) -> list[tuple[Position, _ActorDraft | None, _ActorDraft | None]]:
+        out: list[tuple[Position, _ActorDraft | None, _ActorDraft | None]] = []
+        seen: dict[tuple[int, str, str], Position] = {}
+        for pos in self.response.positions:
+            item = pos.model_dump(mode="json")
+            holder = None if _is_author(pos.holder) else self.resolve(pos.holder)
+            if holder is None and not _is_author(pos.holder):
+                self._reject("position", item, f"holder {pos.holder!r} never mentioned in the article")
+                continue
+            numbers = [n for n in dict.fromkeys(pos.statements) if n in statement_claims]
+            if not numbers:
+                self._reject("position", item, "no grounded statement shows this stance")
+                continue
+            if not pos.target.strip():
+                self._reject("position", item, "position has no target")
+                continue
+            key = (id(holder), normalize(pos.target), pos.stance.value)
+            if key in seen:  # the same stance listed twice: one position with both statements
+                seen[key].claim_ids.extend(str(n) for n in numbers if str(n) not in seen[key].claim_ids)
+                continue
+            target_actor = _exact_actor(self.actors, pos)
+            position = Position(
+                id="",
+                holder_id=None,
+                target=pos.target.strip(),
+                stance=pos.stance,
+                claim_ids=[str(n) for n in numbers],
+                evidence=[],
+            )
+            seen[key] = position
+            out.append((position, holder, target_actor))
+        return out
+
+
+def _exact_actor(actors: Sequence[_ActorDraft], pos: PositionItem) -> _ActorDraft | None:
+    key = normalize(pos.target)
+    return next((a for a in actors if key in a.match_keys()), None)
+
+
+def _merge(drafts: list[_ActorDraft]) -> list[_ActorDraft]:
+    merged: list[_ActorDraft] = []
+    for draft in drafts:
+        target = next((m for m in merged if _same_actor(m, draft)), None)
+        if target is None:
+            merged.append(draft)
+            continue
+        target.names.extend(draft.names)
+        target.words |= draft.words
+        target.source.extend(draft.source)
+        if target.kind is ActorKind.OTHER:
+            target.kind = draft.kind
+        target.role = target.role or draft.role
+        target.affiliation = target.affiliation or draft.affiliation
+    return merged
+
+
+def _near(span: Span, content: Span) -> bool:
+    """True when ``span`` lies within 400 characters of ``content``: cues and speakers stay local."""
+    return span.start >= content.start - 400 and span.end <= content.end + 400
+
+
+def _too_short(text: str) -> bool:
+    """One word cannot carry a claim (a run of CJK or Thai characters is many words, though)."""
+    words = _WORD.findall(text)
+    if len(words) != 1:
+        return not words
+    spaceless = any(c.isalnum() and not is_word_char(c) for c in words[0])
+    return not (spaceless and len(words[0]) >= 4)
+
+
+def _vocabulary(text: str) -> set[str]:
+    return {w[:5] for w in _WORD.findall(text.lower()) if len(w) >= 4}
+
+
+def _supported(claim: str, vocabulary: set[str]) -> bool:
+    """At least a third of the claim's longer words occur in the article (in some form)."""
+    words = [w[:5] for w in _WORD.findall(claim.lower()) if len(w) >= 4]
+    if len(words) < 3:
+        return True  # too short to judge, or a script without spaces
+    return sum(w in vocabulary for w in words) / len(words) >= 1 / 3
+
+
+def link(document: Document, response: Response, aligner: Aligner | None = None) -> Linked:
+    """Ground and link one answer against its document."""
+    linker = _Linker(document, response, aligner or Aligner(document))
+    linker.build_actors()
+    linker.ground_mentions()
+    statements = linker.build_statements()
+
+    # Deduplicate statements that ground to the same words with the same speaker.
+    unique: list[tuple[int, Claim, Attribution, _ActorDraft | None]] = []
+    alias: dict[int, int] = {}
+    for number, claim, att, speaker in statements:
+        twin = next((u for u in unique if u[2].content == att.content and u[3] is speaker), None)
+        if twin is not None:
+            alias[number] = twin[0]
+            continue
+        unique.append((number, claim, att, speaker))
+        alias[number] = number
+
+    # Actors that never appear in the text are dropped; the rest get ids in text order.
+    live: list[_ActorDraft] = []
+    for actor in linker.actors:
+        if actor.mentions:
+            live.append(actor)
+        else:
+            for src in actor.source or [{"name": actor.name}]:
+                linker._reject("actor", dict(src), "actor never mentioned in the article")
+    live.sort(key=lambda a: min(m.start for m in a.mentions))
+    actor_ids = {id(a): f"A{i}" for i, a in enumerate(live, 1)}
+
+    for number, _claim, _att, speaker in unique:
+        if speaker is not None and id(speaker) not in actor_ids:
+            item = linker.response.statements[number - 1].model_dump(mode="json")
+            linker._reject("attribution", item, "speaker never mentioned in the article")
+    unique = [u for u in unique if u[3] is None or id(u[3]) in actor_ids]
+    unique.sort(key=lambda u: (u[2].content.start, u[2].content.end))
+    claims: list[Claim] = []
+    attributions: list[Attribution] = []
+    by_number_claim: dict[int, Claim] = {}
+    by_number_att: dict[int, Attribution] = {}
+    for i, (number, claim, att, speaker) in enumerate(unique, 1):
+        claim = claim.model_copy(update={"id": f"C{i}"})
+        att = att.model_copy(
+            update={"id": f"Q{i}", "claim_id": claim.id, "speaker_id": actor_ids.get(id(speaker))}
+        )
+        claims.append(claim)
+        attributions.append(att)
+        by_number_claim[number] = claim
+        by_number_att[number] = att
+    for number, target in alias.items():
+        if target in by_number_claim:
+            by_number_claim[number] = by_number_claim[target]
+            by_number_att[number] = by_number_att[target]
+
+    drafts = linker.build_positions(by_number_claim)
+    positions: list[Position] = []
+    for position, holder, target_actor in drafts:
+        if holder is not None and id(holder) not in actor_ids:
+            linker._reject(
+                "position", position.model_dump(mode="json"), "holder never mentioned in the article"
+            )
+            continue
+        numbers = [int(n) for n in position.claim_ids]
+        claim_ids = list(dict.fromkeys(by_number_claim[n].id for n in numbers))
+        evidence = _unique_spans(by_number_att[n].content for n in numbers)
+        positions.append(
+            position.model_copy(
+                update={
+                    "holder_id": actor_ids.get(id(holder)) if holder else None,
+                    "target_actor_id": actor_ids.get(id(target_actor)) if target_actor else None,
+                    "claim_ids": claim_ids,
+                    "evidence": evidence,
+                }
+            )
+        )
+    positions.sort(key=lambda p: (p.evidence[0].start if p.evidence else 0, p.holder_id or ""))
+    positions = [p.model_copy(update={"id": f"P{i}"}) for i, p in enumerate(positions, 1)]
+
+    actors = [
+        Actor(
+            id=actor_ids[id(a)],
+            name=a.name,
+            kind=a.kind,
+            role=a.role,
+            affiliation=a.affiliation,
+            mentions=sorted(_unique_spans(a.mentions), key=lambda s: s.start),
+        )
+        for a in live
+    ]
+    return Linked(actors, claims, attributions, positions, linker.rejected)
+
+
+def _unique_spans(spans: Iterable[Span]) -> list[Span]:
+    seen: dict[tuple[int, int], Span] = {}
+    for span in spans:
+        seen.setdefault((span.start, span.end), span)
+    return list(seen.values())

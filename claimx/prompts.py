@@ -1,0 +1,243 @@
+"""Prompts as versioned files: ``prompts/NAME/vN.jinja`` plus few-shot examples as data.
+
+A prompt is identified as ``NAME@vN`` and fingerprinted by the sha256 of every
+file that shapes it (template and examples), so each result records exactly
+which prompt produced it. Templates render with strict undefined variables, and
+a few-shot example whose quotes are not in its own text fails at load time,
+because a bad example teaches the model to invent.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from claimx.document import Document
+from claimx.errors import PromptError
+from claimx.ground import Aligner
+from claimx.link import is_pronoun
+from claimx.response import AUTHOR, Response, response_model_for
+
+__all__ = ["DEFAULT_PROMPT", "Message", "Prompt", "list_prompts", "load_prompt", "prompts_dir"]
+
+DEFAULT_PROMPT = "extract@v1"
+Message = dict[str, str]
+_VERSION = re.compile(r"^v(\d+)$")
+
+
+def prompts_dir() -> Path:
+    """Where prompt files live: ``$CLAIMX_PROMPTS_DIR``, the installed copy, or the checkout's."""
+    env = os.environ.get("CLAIMX_PROMPTS_DIR")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_prompts", here.parent / "prompts"):
+        if candidate.is_dir():
+            return candidate
+    raise PromptError("no prompts folder found; set CLAIMX_PROMPTS_DIR to the folder holding prompts/")
+
+
+@dataclass(frozen=True)
+class Example:
+    """A few-shot example: an article and the answer the model should give for it."""
+
+    name: str
+    document: Document
+    output: Response
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A loaded, validated prompt version."""
+
+    name: str
+    version: str
+    sha256: str
+    path: Path
+    template: jinja2.Template
+    examples: tuple[Example, ...]
+
+    @property
+    def id(self) -> str:
+        """``NAME@vN``."""
+        return f"{self.name}@{self.version}"
+
+    def render(self, document: Document, sentences: Sequence[int] | None = None) -> list[Message]:
+        """The chat messages for ``document`` (or only the given sentence numbers of it)."""
+        context: dict[str, Any] = {
+            "article": _article_context(document, sentences),
+            "examples": [
+                {
+                    "article": _article_context(ex.document, None),
+                    "output": ex.output.model_dump_json(indent=None, exclude_none=True),
+                }
+                for ex in self.examples
+            ],
+            "author": AUTHOR,
+        }
+        messages: list[Message] = []
+        try:
+            # Blocks render apart from the template body, so hand them its macros explicitly.
+            module = self.template.make_module(context)
+            context.update({k: v for k, v in vars(module).items() if isinstance(v, jinja2.runtime.Macro)})
+            for role in ("system", "user"):
+                block = self.template.blocks.get(role)
+                if block is None:
+                    continue
+                content = "".join(block(self.template.new_context(context))).strip()
+                if content:
+                    messages.append({"role": role, "content": content})
+        except jinja2.UndefinedError as exc:
+            raise PromptError(f"prompt {self.id}: {exc.message}") from exc
+        if not any(m["role"] == "user" for m in messages):
+            raise PromptError(f"prompt {self.id} has no 'user' block")
+        return messages
+
+
+def _delimiter(document: Document) -> str:
+    """A tag the article cannot close: it is derived from the article's own hash."""
+    tag = f"article-{document.sha256[:12]}"
+    return tag if tag not in document.text else f"article-{document.sha256[12:40]}"
+
+
+def _article_context(document: Document, numbers: Sequence[int] | None) -> dict[str, Any]:
+    chosen = document.sentences if numbers is None else [document.sentences[n - 1] for n in numbers]
+    return {
+        "tag": _delimiter(document),
+        "sentences": [{"label": s.label, "text": " ".join(s.text.split())} for s in chosen],
+        "date": document.metadata.date,
+        "dateline": document.metadata.dateline.text if document.metadata.dateline else None,
+        "doc_id": document.doc_id,
+    }
+
+
+def _environment(folder: Path) -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _parse_id(prompt_id: str) -> tuple[str, str | None]:
+    name, _, version = prompt_id.partition("@")
+    return name.strip(), (version.strip() or None)
+
+
+def _versions(folder: Path) -> list[str]:
+    found = [p.stem for p in folder.glob("v*.jinja") if _VERSION.match(p.stem)]
+    return sorted(found, key=lambda v: int(v[1:]))
+
+
+def list_prompts(root: Path | None = None) -> dict[str, list[str]]:
+    """Every prompt name and its versions, oldest first."""
+    base = root or prompts_dir()
+    return {d.name: _versions(d) for d in sorted(base.iterdir()) if d.is_dir() and _versions(d)}
+
+
+def load_prompt(prompt_id: str = DEFAULT_PROMPT, root: Path | None = None) -> Prompt:
+    """Load ``NAME@vN`` (or ``NAME`` for its latest version), validating its examples."""
+    base = root or prompts_dir()
+    return _load(prompt_id, base.resolve())
+
+
+@lru_cache(maxsize=32)
+def _load(prompt_id: str, base: Path) -> Prompt:
+    name, version = _parse_id(prompt_id)
+    folder = base / name
+    if not folder.is_dir():
+        known = ", ".join(list_prompts(base)) or "none"
+        raise PromptError(f"unknown prompt {name!r} (known: {known})")
+    versions = _versions(folder)
+    if version is None:
+        if not versions:
+            raise PromptError(f"prompt {name!r} has no versions")
+        version = versions[-1]
+    path = folder / f"{version}.jinja"
+    if not path.is_file():
+        raise PromptError(f"unknown version {name}@{version} (known: {', '.join(versions) or 'none'})")
+    examples_path = folder / f"{version}.examples.yaml"
+    if not examples_path.is_file():
+        examples_path = folder / "examples.yaml"
+    digest = hashlib.sha256()
+    digest.update(path.read_bytes())
+    examples: tuple[Example, ...] = ()
+    if examples_path.is_file():
+        raw = examples_path.read_bytes()
+        digest.update(b"\0examples\0" + raw)
+        examples = _load_examples(raw, f"{name}@{version}", examples_path)
+    try:
+        template = _environment(folder).get_template(path.name)
+    except jinja2.TemplateError as exc:
+        raise PromptError(f"prompt {name}@{version} does not parse: {exc}") from exc
+    return Prompt(name, version, digest.hexdigest(), path, template, examples)
+
+
+def _load_examples(raw: bytes, prompt_id: str, path: Path) -> tuple[Example, ...]:
+    try:
+        data = yaml.safe_load(raw) or []
+    except yaml.YAMLError as exc:
+        raise PromptError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, list):
+        raise PromptError(f"{path}: expected a list of examples")
+    out: list[Example] = []
+    for i, entry in enumerate(data):
+        label = f"{prompt_id} example {entry.get('name', i + 1) if isinstance(entry, dict) else i + 1}"
+        if not isinstance(entry, dict) or "text" not in entry or "output" not in entry:
+            raise PromptError(f"{label}: each example needs 'text' and 'output'")
+        document = Document.from_text(entry["text"], doc_id=str(entry.get("name", i + 1)))
+        try:
+            output = response_model_for(1, len(document.sentences)).model_validate(entry["output"])
+        except ValueError as exc:
+            raise PromptError(f"{label}: output does not fit the response schema: {exc}") from exc
+        problems = check_example(document, output)
+        if problems:
+            raise PromptError(f"{label}: " + "; ".join(problems))
+        out.append(Example(str(entry.get("name", i + 1)), document, output))
+    return tuple(out)
+
+
+def check_example(document: Document, output: Response) -> list[str]:
+    """Everything an example's answer quotes must be in its own text, where it says."""
+    aligner = Aligner(document, fuzzy_threshold=101)  # exact or normalized only
+    problems: list[str] = []
+    names = {a.name for a in output.actors}
+    for actor in output.actors:
+        for words in [actor.name, *actor.mentions]:
+            if not aligner.locate_all(words) and not is_pronoun(words):
+                problems.append(f"actor text {words!r} is not in the example text")
+    for n, st in enumerate(output.statements, 1):
+        span = aligner.locate(st.quote, st.sentences)
+        if span is None:
+            problems.append(f"statement {n} quote {st.quote!r} is not in the example text")
+            continue
+        for near in (st.cue, st.speaker_words):
+            if near and aligner.locate_near(near, span.start, span.end, window=400) is None:
+                problems.append(f"statement {n}: {near!r} is not near its quote")
+        if st.speaker != AUTHOR and st.speaker not in names:
+            problems.append(f"statement {n}: speaker {st.speaker!r} is not one of the actors")
+    for n, pos in enumerate(output.positions, 1):
+        if pos.holder != AUTHOR and pos.holder not in names:
+            problems.append(f"position {n}: holder {pos.holder!r} is not one of the actors")
+        bad = [k for k in pos.statements if not 1 <= k <= len(output.statements)]
+        if bad:
+            problems.append(f"position {n}: statements {bad} do not exist")
+    return problems
+
+
+def render_json(messages: list[Message]) -> str:
+    """Messages as pretty JSON, for ``claimx prompts show``."""
+    return json.dumps(messages, indent=2, ensure_ascii=False)

@@ -1,0 +1,170 @@
+"""The schema the language model fills in: compact, verbatim, easy to get right.
+
+This is not the public schema. The model cites sentence ids and copies words;
+it never gives offsets or ids. ``claimx.link`` turns a :class:`Response` into an
+:class:`~claimx.schema.Extraction`.
+
+The response model is built per document: sentence ids are an enum of the
+sentences that exist, so a backend with constrained decoding (OpenAI strict
+schemas, llama.cpp grammars, vLLM, Ollama) cannot even produce a citation of a
+sentence that is not in the article.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic.json_schema import SkipJsonSchema
+
+from claimx.schema import ActorKind, ClaimKind, Mode, Stance
+
+__all__ = [
+    "ActorItem",
+    "OutputLimits",
+    "PositionItem",
+    "Response",
+    "StatementItem",
+    "response_model_for",
+    "response_schema_sha256",
+]
+
+AUTHOR = "author"
+
+
+@dataclass(frozen=True)
+class OutputLimits:
+    """Caps on the size of the answer, for small models whose output must stay short."""
+
+    max_actors: int | None = None
+    max_statements: int | None = None
+    max_positions: int | None = None
+    max_text_chars: int | None = None
+    #: Ask only for statements, with the fewest fields (sentence, quote, speaker, cue, mode).
+    #: Speakers become actors when they are named in the text; claims keep the quoted words.
+    #: For models too small to fill the full schema (every field costs generation time).
+    compact: bool = False
+
+
+class _Item(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class ActorItem(_Item):
+    """An actor as the model reports it."""
+
+    name: str = Field(description="Fullest name as written in the article.")
+    kind: ActorKind = Field(description="person, organization, government, group, media or other.")
+    role: str | None = Field(default=None, description="Title or function, e.g. 'ambassador'.")
+    affiliation: str | None = Field(default=None, description="Organization or country it belongs to.")
+    mentions: list[str] = Field(
+        default_factory=list,
+        description="Every other way the article refers to it, copied exactly: surname, title, pronouns.",
+    )
+
+
+class StatementItem(_Item):
+    """One claim and its attribution, as the model reports it."""
+
+    sentences: list[str] = Field(description="Ids of the sentence(s) the statement comes from.")
+    quote: str = Field(description="The content, copied exactly from those sentences.")
+    speaker: str = Field(description="Name of the speaking actor, or 'author' for the article's own voice.")
+    speaker_words: str | None = Field(
+        default=None, description="Words in the sentence that designate the speaker ('he', 'Timonin')."
+    )
+    cue: str | None = Field(default=None, description="Reporting verb or phrase ('said', 'according to').")
+    mode: Mode = Field(description="direct, indirect, mixed or author.")
+    claim: str = Field(default="", description="The proposition rewritten to stand alone, pronouns resolved.")
+    kind: ClaimKind = Field(
+        default=ClaimKind.OTHER, description="fact, opinion, prediction, commitment, hope or other."
+    )
+
+
+class PositionItem(_Item):
+    """A stance, as the model reports it."""
+
+    holder: str = Field(description="Name of the actor taking the stance, or 'author'.")
+    target: str = Field(description="What the stance is about: a policy, actor, event or proposition.")
+    stance: Stance = Field(description="support, oppose, neutral or mixed.")
+    statements: list[int] = Field(
+        default_factory=list, description="Numbers (1-based) of the statements that show the stance."
+    )
+
+
+class Response(_Item):
+    """The whole answer for one article (or one chunk)."""
+
+    actors: list[ActorItem] = Field(default_factory=list)
+    statements: list[StatementItem] = Field(default_factory=list)
+    positions: list[PositionItem] = Field(default_factory=list)
+
+
+def _text(limits: OutputLimits | None) -> Any:
+    if limits and limits.max_text_chars:
+        return Annotated[str, StringConstraints(strip_whitespace=True, max_length=limits.max_text_chars)]
+    return str
+
+
+def _items(item: Any, cap: int | None) -> Any:
+    return Annotated[list[item], Field(max_length=cap)] if cap else list[item]
+
+
+@lru_cache(maxsize=256)
+def response_model_for(
+    first: int, last: int, limits: OutputLimits | None = None, speakers: tuple[str, ...] = ()
+) -> type[Response]:
+    """The response model for sentences ``first``…``last`` of a document.
+
+    Sentence ids are the enum ``S<first>``…``S<last>``; ``limits`` bounds list and
+    string lengths. In the compact schema, a non-empty ``speakers`` makes the
+    speaker an enum of those names (names that occur in the text) and "author".
+    Cached: every stretch with the same numbers and names shares one class.
+    """
+    labels = tuple(f"S{i}" for i in range(first, max(first, last) + 1))
+    label: Any = Literal[labels]
+    text = _text(limits)
+    speaker: Any = Literal[(*speakers, AUTHOR)] if speakers else str
+    if limits is not None and limits.compact:
+        compact = create_model(
+            "Statement",
+            __base__=_Item,
+            sentences=(Annotated[list[label], Field(min_length=1, max_length=2)], ...),
+            quote=(text, Field(description="Words copied exactly from the sentence.")),
+            speaker=(speaker, Field(description="Who said it, or 'author'.")),
+            cue=(str | None, Field(default=None, description="The reporting verb.")),
+            mode=(Mode, ...),
+        )
+        return create_model(
+            "Response",
+            __base__=Response,
+            actors=(SkipJsonSchema[list[ActorItem]], Field(default_factory=list)),
+            statements=(_items(compact, limits.max_statements), ...),
+            positions=(SkipJsonSchema[list[PositionItem]], Field(default_factory=list)),
+        )
+    statement = create_model(
+        "Statement",
+        __base__=StatementItem,
+        sentences=(Annotated[list[label], Field(min_length=1, max_length=4)], ...),
+        quote=(text, ...),
+        claim=(text, ...),
+    )
+    actor = create_model("Actor", __base__=ActorItem, mentions=(_items(str, 8), Field(default_factory=list)))
+    position = create_model("Position", __base__=PositionItem)
+    cap = limits or OutputLimits()
+    return create_model(
+        "Response",
+        __base__=Response,
+        actors=(_items(actor, cap.max_actors), ...),
+        statements=(_items(statement, cap.max_statements), ...),
+        positions=(_items(position, cap.max_positions), ...),
+    )
+
+
+def response_schema_sha256(limits: OutputLimits | None = None) -> str:
+    """A fingerprint of the response schema's shape (independent of the sentence count)."""
+    schema = response_model_for(1, 1, limits).model_json_schema()
+    return hashlib.sha256(json.dumps(schema, sort_keys=True).encode()).hexdigest()

@@ -1,0 +1,229 @@
+"""The extractor: document → prompt → model → ground → link → Extraction.
+
+One model call per chunk (one chunk for most articles) returns all three
+layers. Answers are cached by everything that changes them. An answer cut off
+at the output limit is asked again with a larger budget, then split into
+smaller chunks, and only then reported as an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from claimx._sync import run_sync
+from claimx._version import __version__
+from claimx.cache import ResponseCache
+from claimx.chunking import estimate_tokens, plan_chunks
+from claimx.document import Document
+from claimx.errors import ClaimxError, TruncatedOutputError
+from claimx.ground import Aligner
+from claimx.link import link
+from claimx.models.base import Model, ModelRequest
+from claimx.models.registry import resolve_model
+from claimx.names import proper_names
+from claimx.prompts import Prompt, load_prompt
+from claimx.response import Response, response_model_for, response_schema_sha256
+from claimx.schema import Extraction, Meta, Usage
+
+__all__ = ["ExtractOptions", "Extractor"]
+
+
+@dataclass(frozen=True)
+class ExtractOptions:
+    """Knobs of the extraction itself (the model's own knobs live on the model)."""
+
+    include_text: bool = True
+    fuzzy_threshold: float = 90.0
+    #: Article tokens per model call; None: as much as the model's context allows, up to 6,000.
+    chunk_tokens: int | None = None
+    chunk_overlap: int = 2
+    #: Model calls in flight at once, across all documents sharing this extractor.
+    concurrency: int = 8
+
+
+@dataclass
+class _Answer:
+    response: Response
+    usage: Usage
+    calls: int  # chunks answered (after any splitting)
+
+
+class Extractor:
+    """Extracts claims, attributions and positions with one model and one prompt.
+
+    Build it once and reuse it: the model's connections, the prompt and the
+    cache are shared by every document it reads.
+    """
+
+    def __init__(
+        self,
+        model: Model | str | None = None,
+        *,
+        prompt: Prompt | str | None = None,
+        cache: ResponseCache | bool | None = True,
+        options: ExtractOptions | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        model_options: dict[str, Any] | None = None,
+    ) -> None:
+        self.model = resolve_model(model, base_url=base_url, api_key=api_key, options=model_options)
+        self.prompt = (
+            prompt if isinstance(prompt, Prompt) else load_prompt(prompt or self.model.default_prompt)
+        )
+        self._owns_cache = cache is True
+        self.cache: ResponseCache | None = ResponseCache() if cache is True else (cache or None)
+        self.options = options or ExtractOptions()
+        self.schema_sha256 = response_schema_sha256(self.model.output_limits)
+        self._semaphores: dict[int, asyncio.Semaphore] = {}
+
+    # ------------------------------------------------------------------ public
+
+    async def aextract(self, text: str | Document, doc_id: str | None = None) -> Extraction:
+        """Extract from one document."""
+        started = time.perf_counter()
+        document = text if isinstance(text, Document) else Document.from_text(text, doc_id)
+        ranges = plan_chunks(document, self._chunk_budget(), self.options.chunk_overlap)
+        answers = await asyncio.gather(*(self._answer(document, first, last) for first, last in ranges))
+        response = _merge([a.response for a in answers])
+        usage = Usage(cached=True)
+        for answer in answers:
+            usage = usage.add(answer.usage)
+        linked = link(document, response, Aligner(document, fuzzy_threshold=self.options.fuzzy_threshold))
+        meta = Meta(
+            model=self.model.id,
+            provider=self.model.provider,
+            base_url=self.model.base_url,
+            prompt_id=self.prompt.id,
+            prompt_sha256=self.prompt.sha256,
+            response_schema_sha256=self.schema_sha256,
+            claimx_version=__version__,
+            usage=usage,
+            latency_s=round(time.perf_counter() - started, 4),
+            chunks=sum(a.calls for a in answers),
+        )
+        return Extraction(
+            doc_id=document.doc_id,
+            text_sha256=document.sha256,
+            text=document.text if self.options.include_text else None,
+            metadata=document.metadata,
+            actors=linked.actors,
+            claims=linked.claims,
+            attributions=linked.attributions,
+            positions=linked.positions,
+            rejected=linked.rejected,
+            meta=meta,
+        )
+
+    def extract(self, text: str | Document, doc_id: str | None = None) -> Extraction:
+        """Synchronous :meth:`aextract`."""
+        return run_sync(self.aextract(text, doc_id))
+
+    async def aclose(self) -> None:
+        """Close the model's connections, and the cache if this extractor opened it."""
+        await self.model.aclose()
+        if self.cache is not None and self._owns_cache:
+            self.cache.close()
+
+    def close(self) -> None:
+        """Synchronous :meth:`aclose`."""
+        run_sync(self.aclose())
+
+    # --------------------------------------------------------------- internals
+
+    def _chunk_budget(self) -> int:
+        if self.options.chunk_tokens:
+            return self.options.chunk_tokens
+        overhead = estimate_tokens("".join(m["content"] for m in self.prompt.render(_EMPTY)))
+        room = self.model.context_tokens - self.model.max_output_tokens - overhead - 256
+        return max(256, min(6000, room))
+
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = id(asyncio.get_running_loop())
+        if loop not in self._semaphores:
+            self._semaphores[loop] = asyncio.Semaphore(self.options.concurrency)
+        return self._semaphores[loop]
+
+    def _cache_key(self, document: Document, first: int, last: int) -> str:
+        chunk = "\n".join(s.text for s in document.sentences[first - 1 : last])
+        return ResponseCache.key(
+            {
+                "model": self.model.cache_identity(),
+                "prompt_sha256": self.prompt.sha256,
+                "schema_sha256": self.schema_sha256,
+                "sentences": [first, last],
+                "text_sha256": hashlib.sha256(chunk.encode("utf-8", "surrogatepass")).hexdigest(),
+                "metadata": document.metadata.model_dump(mode="json", include={"date", "dateline"}),
+            }
+        )
+
+    async def _answer(self, document: Document, first: int, last: int) -> _Answer:
+        limits = self.model.output_limits
+        speakers = tuple(proper_names(document, range(first, last + 1))) if limits and limits.compact else ()
+        response_model = response_model_for(first, last, limits, speakers)
+        key = self._cache_key(document, first, last) if self.cache is not None else ""
+        if self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                stored, original = hit
+                usage = Usage(
+                    prompt_tokens=original.prompt_tokens,
+                    completion_tokens=original.completion_tokens,
+                    total_tokens=original.total_tokens,
+                    cached=True,
+                )
+                return _Answer(response_model.model_validate_json(stored), usage, 1)
+        messages = self.prompt.render(document, range(first, last + 1))
+        tokens = self.model.max_output_tokens
+        while True:
+            try:
+                async with self._semaphore():
+                    reply = await self.model.generate(
+                        ModelRequest(messages, response_model, tokens, document.doc_id)
+                    )
+                break
+            except TruncatedOutputError as exc:
+                exc.doc_id = document.doc_id
+                if tokens < self.model.max_output_tokens_ceiling:
+                    tokens = min(self.model.max_output_tokens_ceiling, tokens * 2)
+                    continue
+                if last > first:  # too much to say about this stretch: halve it
+                    middle = (first + last) // 2
+                    halves = await asyncio.gather(
+                        self._answer(document, first, middle), self._answer(document, middle + 1, last)
+                    )
+                    return _Answer(
+                        _merge([h.response for h in halves]),
+                        halves[0].usage.add(halves[1].usage),
+                        halves[0].calls + halves[1].calls,
+                    )
+                raise
+            except ClaimxError as exc:
+                exc.doc_id = exc.doc_id or document.doc_id
+                raise
+        output = Response.model_validate(reply.output.model_dump())
+        if self.cache is not None:
+            self.cache.put(key, reply.output.model_dump_json(), reply.usage)
+        return _Answer(output, reply.usage, 1)
+
+
+_EMPTY = Document.from_text(".", doc_id="empty")
+
+
+def _merge(responses: list[Response]) -> Response:
+    """One answer from several chunks' answers; statement numbers in positions are re-based."""
+    if len(responses) == 1:
+        return responses[0]
+    merged = Response()
+    for response in responses:
+        offset = len(merged.statements)
+        merged.actors.extend(response.actors)
+        merged.statements.extend(response.statements)
+        merged.positions.extend(
+            p.model_copy(update={"statements": [n + offset for n in p.statements]})
+            for p in response.positions
+        )
+    return merged

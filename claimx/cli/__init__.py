@@ -1,0 +1,35 @@
+"""The ``claimx`` command line (typer): extract, and the commands added beside it."""
+
+from __future__ import annotations
+
+import typer
+
+from claimx._version import __version__
+
+app = typer.Typer(
+    name="claimx",
+    help="Who said what, and where they stand: claims, attributions and positions from news articles.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"claimx {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Claimx reads news articles with a language model and returns grounded, verifiable results."""
+
+
+from claimx.cli import extract_cmd  # noqa: E402,F401  (registers its command)
+
+__all__ = ["app", "main"]

@@ -1,0 +1,103 @@
+"""What every command shares: exit codes, error reporting, logging, atomic writes."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+from rich.console import Console
+
+from claimx.errors import (
+    ClaimxError,
+    ConfigError,
+    InputError,
+    InvalidOutputError,
+    ModelError,
+    PromptError,
+    redact,
+)
+
+__all__ = [
+    "EXIT_FAILED_DOCS",
+    "EXIT_INPUT",
+    "EXIT_INTERRUPTED",
+    "EXIT_MODEL",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "atomic_write",
+    "fail",
+    "setup_logging",
+    "stderr",
+]
+
+EXIT_OK = 0
+EXIT_FAILED_DOCS = 1  # a batch finished, but some documents failed
+EXIT_USAGE = 2  # bad arguments or configuration (missing key, unknown model or prompt)
+EXIT_INPUT = 3  # the input could not be read as text
+EXIT_MODEL = 4  # the model could not be reached or never gave valid output
+EXIT_INTERRUPTED = 130  # stopped by SIGINT/SIGTERM; completed work is saved
+
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """The documented exit code for an error."""
+    if isinstance(exc, (ConfigError, PromptError)):
+        return EXIT_USAGE
+    if isinstance(exc, InputError):
+        return EXIT_INPUT
+    if isinstance(exc, (ModelError, InvalidOutputError)):
+        return EXIT_MODEL
+    return EXIT_FAILED_DOCS
+
+
+def fail(exc: BaseException, debug: bool = False) -> NoReturn:
+    """Report an error in one line (a traceback only with --debug) and exit."""
+    if debug:
+        stderr.print(redact("".join(traceback.format_exception(exc))), markup=False)
+    message = str(exc) if isinstance(exc, ClaimxError) else f"{type(exc).__name__}: {exc}"
+    stderr.print(f"claimx: error: {redact(message)}", markup=False)
+    raise typer.Exit(exit_code_for(exc))
+
+
+class _RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
+
+
+def setup_logging(debug: bool) -> None:
+    """Log claimx (and, with --debug, its HTTP stack) to stderr, keys redacted."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(_RedactingFilter())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    names = ["claimx"] + (["openai", "httpx", "httpx2", "instructor"] if debug else [])
+    for name in names:
+        logger = logging.getLogger(name)
+        logger.handlers = [handler]
+        logger.setLevel(logging.DEBUG if debug else logging.WARNING)
+        logger.propagate = False
+    if debug:
+        os.environ["CLAIMX_DEBUG"] = "1"
+
+
+def atomic_write(path: Path, data: str) -> None:
+    """Write a whole file so that readers see the old one or the new one, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

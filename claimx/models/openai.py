@@ -30,6 +30,7 @@ from typing_extensions import override
 from claimx.errors import ConfigError, ModelError, register_secret
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy
 from claimx.models.structured import StructuredCaller, TransportErrors, schema_for_grammar
+from claimx.response import OutputLimits
 
 __all__ = ["OpenAIConfig", "OpenAIModel", "StructuredOutput"]
 
@@ -71,6 +72,8 @@ class OpenAIConfig:
     max_output_tokens_ceiling: int = 16384
     context_tokens: int = 128_000
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    #: Answer-size caps (and the compact schema) for small models served over HTTP.
+    limits: OutputLimits | None = None
 
 
 def _is_official(base_url: str | None) -> bool:
@@ -85,7 +88,14 @@ def _is_transient(exc: BaseException) -> bool:
     if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)):
         return True
     status = _status(exc)
+    if status is not None and status >= 500 and _names_response_format(exc):
+        return False  # a request the server cannot parse (llama-cpp-python answers 500): retrying won't help
     return status is not None and (status in (408, 409, 425, 429) or status >= 500)
+
+
+def _names_response_format(exc: BaseException) -> bool:
+    text = str(getattr(exc, "body", "") or "") + str(getattr(exc, "message", ""))
+    return "response_format" in text or "json_schema" in text
 
 
 def _retry_after(exc: BaseException) -> float | None:
@@ -140,6 +150,7 @@ class OpenAIModel(Model):
         self.max_output_tokens = config.max_output_tokens
         self.max_output_tokens_ceiling = config.max_output_tokens_ceiling
         self.context_tokens = config.context_tokens
+        self.output_limits = config.limits
         self._structured = config.structured_output
         self._client = openai.AsyncOpenAI(
             api_key=key,

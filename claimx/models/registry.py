@@ -102,6 +102,7 @@ def resolve_model(
         "max_output_tokens_ceiling",
         "context_tokens",
         "retry",
+        "limits",
     }
     openai_opts = {k: v for k, v in opts.items() if k in openai_keys and v is not None}
     structured = opts.get("structured_output")

@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> None:
     if "--model" not in args and not any(a.startswith("--model=") for a in args):
         args += ["--model", str(bundled_model_path())]
     sys.argv = [sys.argv[0], *args]
-    serve()
+    serve()  # type: ignore[no-untyped-call]  # llama-cpp-python ships no annotation here
 
 
 if __name__ == "__main__":

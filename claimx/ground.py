@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -195,14 +195,11 @@ class Aligner:
 
     def _locate_one(self, quote: str, cited: Sequence[str | int]) -> _Hit | None:
         region = self.document.region(cited)
-        for variant in _variants(quote):
-            hit = self._nearest(self._exact_hits(variant), region)
-            if hit:
-                return hit
-        for variant in _variants(quote):
-            hit = self._nearest(self._normalized_hits(variant), region)
-            if hit:
-                return hit
+        for normalized in (False, True):
+            for variant in _variants(quote):
+                hit = self._nearest(variant, region, normalized=normalized)
+                if hit:
+                    return hit
         return self._fuzzy(quote, cited)
 
     def _locate_pieces(self, pieces: list[str], cited: Sequence[str | int], quote_len: int) -> Span | None:
@@ -236,21 +233,62 @@ class Aligner:
             yield _Hit(a, b, Alignment.NORMALIZED)
             start = mirror.text.find(target, start + 1)
 
-    def _nearest(self, hits: Iterator[_Hit], region: tuple[int, int] | None) -> _Hit | None:
-        """The hit closest to the cited region; hits that cut a word in two are set aside."""
-        best: _Hit | None = None
-        best_key: tuple[int, int] | None = None
-        for hit in hits:
-            snapped = self._snap(hit, reach=0)
-            if snapped is None:
-                continue
-            distance = _distance(snapped.start, snapped.end, *region) if region else 0
-            key = (distance, snapped.start)
-            if best_key is None or key < best_key:
-                best, best_key = snapped, key
-                if distance == 0 and region is not None:
-                    break
-        return best
+    def _nearest(self, variant: str, region: tuple[int, int] | None, *, normalized: bool) -> _Hit | None:
+        """The occurrence of ``variant`` inside or nearest the cited region, whole words only.
+
+        Searches outward from the region rather than listing every occurrence, so a phrase
+        repeated thousands of times in a long text costs a few ``find`` calls, not thousands.
+        """
+        if normalized:
+            mirror = self._mirror
+            haystack, needle = mirror.text, normalize(variant)
+            alignment = Alignment.NORMALIZED
+
+            def to_hit(start: int) -> _Hit | None:
+                a, b = mirror.span_to_original(start, start + len(needle))
+                return self._snap(_Hit(a, b, alignment), reach=0)
+
+            lo, hi = (mirror.from_original(region[0]), mirror.from_original(region[1])) if region else (0, 0)
+        else:
+            haystack, needle = self.text, variant
+
+            def to_hit(start: int) -> _Hit | None:
+                return self._snap(_Hit(start, start + len(needle), Alignment.EXACT), reach=0)
+
+            lo, hi = region or (0, 0)
+        if not needle:
+            return None
+        if region is None:
+            return self._first_valid(haystack, needle, 0, to_hit)
+        # Occurrences touching the region: the first whole-word one wins outright.
+        start = haystack.find(needle, max(0, lo - len(needle) + 1))
+        while start != -1 and start < hi:
+            hit = to_hit(start)
+            if hit is not None:
+                return hit
+            start = haystack.find(needle, start + 1)
+        after = self._first_valid(haystack, needle, max(hi, 0), to_hit)
+        before: _Hit | None = None
+        start = haystack.rfind(needle, 0, lo)
+        while start != -1 and before is None:
+            before = to_hit(start)
+            start = haystack.rfind(needle, 0, start + len(needle) - 1)
+        candidates = [h for h in (before, after) if h is not None]
+        if not candidates:
+            return None
+        return min(candidates, key=lambda h: (_distance(h.start, h.end, *region), h.start))
+
+    @staticmethod
+    def _first_valid(
+        haystack: str, needle: str, start: int, to_hit: Callable[[int], _Hit | None]
+    ) -> _Hit | None:
+        found = haystack.find(needle, start)
+        while found != -1:
+            hit = to_hit(found)
+            if hit is not None:
+                return hit
+            found = haystack.find(needle, found + 1)
+        return None
 
     def _fuzzy(self, quote: str, cited: Sequence[str | int]) -> _Hit | None:
         target = normalize(quote)

@@ -381,11 +381,13 @@ def link(document: Document, response: Response, aligner: Aligner | None = None)
     # Deduplicate statements that ground to the same words with the same speaker.
     unique: list[tuple[int, Claim, Attribution, _ActorDraft | None]] = []
     alias: dict[int, int] = {}
+    first_of: dict[tuple[int, int, int], int] = {}
     for number, claim, att, speaker in statements:
-        twin = next((u for u in unique if u[2].content == att.content and u[3] is speaker), None)
-        if twin is not None:
-            alias[number] = twin[0]
+        key = (att.content.start, att.content.end, id(speaker))
+        if key in first_of:
+            alias[number] = first_of[key]
             continue
+        first_of[key] = number
         unique.append((number, claim, att, speaker))
         alias[number] = number
 

@@ -17,6 +17,7 @@ __all__ = [
     "InvalidOutputError",
     "ModelError",
     "PromptError",
+    "RefusalError",
     "TruncatedOutputError",
     "redact",
 ]
@@ -128,6 +129,12 @@ class InvalidOutputError(ClaimxError):
         if self.last_output is not None:
             out["last_output"] = redact(self.last_output[:2000])
         return out
+
+
+class RefusalError(InvalidOutputError):
+    """The model declined to answer (an explicit refusal rather than a malformed answer)."""
+
+    cause = "refusal"
 
 
 class TruncatedOutputError(InvalidOutputError):

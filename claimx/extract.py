@@ -21,6 +21,7 @@ from claimx.chunking import estimate_tokens, plan_chunks
 from claimx.document import Document
 from claimx.errors import ClaimxError, TruncatedOutputError
 from claimx.ground import Aligner
+from claimx.inputs import to_text
 from claimx.link import link
 from claimx.models.base import Model, ModelRequest
 from claimx.models.registry import resolve_model
@@ -43,6 +44,9 @@ class ExtractOptions:
     chunk_overlap: int = 2
     #: Model calls in flight at once, across all documents sharing this extractor.
     concurrency: int = 8
+    #: Treat input as HTML (True), as text (False), or look at it (None). HTML is reduced to
+    #: its visible text, which the result then carries and its offsets index.
+    html: bool | None = None
 
 
 @dataclass
@@ -85,7 +89,11 @@ class Extractor:
     async def aextract(self, text: str | Document, doc_id: str | None = None) -> Extraction:
         """Extract from one document."""
         started = time.perf_counter()
-        document = text if isinstance(text, Document) else Document.from_text(text, doc_id)
+        if isinstance(text, Document):
+            document = text
+        else:
+            plain, _ = to_text(text, name=doc_id or "document", html=self.options.html)
+            document = Document.from_text(plain, doc_id)
         ranges = plan_chunks(document, self._chunk_budget(), self.options.chunk_overlap)
         answers = await asyncio.gather(*(self._answer(document, first, last) for first, last in ranges))
         response = _merge([a.response for a in answers])
@@ -160,7 +168,9 @@ class Extractor:
             }
         )
 
-    async def _answer(self, document: Document, first: int, last: int) -> _Answer:
+    async def _answer(
+        self, document: Document, first: int, last: int, depth: int = 0, budget: int | None = None
+    ) -> _Answer:
         limits = self.model.output_limits
         speakers = tuple(proper_names(document, range(first, last + 1))) if limits and limits.compact else ()
         response_model = response_model_for(first, last, limits, speakers)
@@ -177,7 +187,7 @@ class Extractor:
                 )
                 return _Answer(response_model.model_validate_json(stored), usage, 1)
         messages = self.prompt.render(document, range(first, last + 1))
-        tokens = self.model.max_output_tokens
+        tokens = budget or self.model.max_output_tokens
         while True:
             try:
                 async with self._semaphore():
@@ -190,10 +200,11 @@ class Extractor:
                 if tokens < self.model.max_output_tokens_ceiling:
                     tokens = min(self.model.max_output_tokens_ceiling, tokens * 2)
                     continue
-                if last > first:  # too much to say about this stretch: halve it
+                if last > first and depth < _MAX_SPLITS:  # too much to say about this stretch: halve it
                     middle = (first + last) // 2
                     halves = await asyncio.gather(
-                        self._answer(document, first, middle), self._answer(document, middle + 1, last)
+                        self._answer(document, first, middle, depth + 1, tokens),
+                        self._answer(document, middle + 1, last, depth + 1, tokens),
                     )
                     return _Answer(
                         _merge([h.response for h in halves]),
@@ -211,6 +222,9 @@ class Extractor:
 
 
 _EMPTY = Document.from_text(".", doc_id="empty")
+#: A stretch whose answer overflows even the largest output budget is halved, at most this deep
+#: (a quarter of the original); beyond that the answer is not coming and the error says so.
+_MAX_SPLITS = 2
 
 
 def _merge(responses: list[Response]) -> Response:

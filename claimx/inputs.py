@@ -145,8 +145,15 @@ def _is_utf16(sample: bytes) -> bool:
     return sample.startswith((b"\xff\xfe", b"\xfe\xff"))
 
 
-def to_text(raw: str, *, name: str, html: bool | None = None) -> tuple[str, bool]:
+def to_text(raw: object, *, name: str, html: bool | None = None) -> tuple[str, bool]:
     """Plain text for a document, converting HTML when asked or when it looks like HTML."""
+    if not isinstance(raw, str):
+        kind = (
+            "bytes: decode them first (or pass a file path to the CLI)"
+            if isinstance(raw, bytes)
+            else type(raw).__name__
+        )
+        raise InputError(f"{name}: expected text (str), got {kind}", doc_id=name)
     is_html = looks_like_html(raw) if html is None else html
     if not is_html:
         return raw, False

@@ -18,16 +18,17 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["RecordedRequest", "Reply", "ScriptedServer", "chat_completion"]
+__all__ = ["FaultInjector", "RecordedRequest", "Reply", "ScriptedServer", "chat_completion", "echo_answer"]
 
 
 def chat_completion(
@@ -89,6 +90,45 @@ class Reply:
         """An OpenAI-style error body with this HTTP status."""
         body = {"error": {"message": message, "type": "scripted", "code": status}}
         return cls.json(body, status=status, headers=headers)
+
+    # Faults, by name, as a test asks for them.
+
+    @classmethod
+    def rate_limited(cls, retry_after_s: float = 0) -> Reply:
+        """429 with a ``Retry-After`` header."""
+        return cls.error(429, "rate limit reached", headers={"Retry-After": f"{retry_after_s:g}"})
+
+    @classmethod
+    def slow(cls, delay_s: float, content: str | dict[str, Any] = "{}") -> Reply:
+        """A completion that arrives after ``delay_s`` seconds (longer than a client's timeout)."""
+        return cls.completion(content, delay_s=delay_s)
+
+    @classmethod
+    def dropped(cls) -> Reply:
+        """Headers and half a body, then the connection is closed."""
+        return replace(cls.completion('{"actors": [], "statements": [], "positions": []}'), drop=True)
+
+    @classmethod
+    def malformed_body(cls) -> Reply:
+        """A 200 whose HTTP body is not JSON at all."""
+        return cls(status=200, body=b'{"id": "chatcmpl-1", "choices": [{"message": {"content": "{\\"act')
+
+    @classmethod
+    def truncated(cls, content: str = '{"actors": [], "statements": [{"sentences": ["S1"], "quo') -> Reply:
+        """Output cut off at the token limit (``finish_reason: length``)."""
+        return cls.json(chat_completion(content, finish_reason="length"))
+
+    @classmethod
+    def refusal(cls, text: str = "I can't help with that.") -> Reply:
+        """An explicit refusal: no content, a ``refusal`` message."""
+        return cls.json(chat_completion(None, refusal=text))
+
+    @classmethod
+    def empty_choices(cls) -> Reply:
+        """A well-formed completion with no choices."""
+        body = chat_completion("{}")
+        body["choices"] = []
+        return cls.json(body)
 
 
 @dataclass
@@ -155,6 +195,62 @@ class _Server(ThreadingHTTPServer):
     owner: ScriptedServer
 
 
+class FaultInjector:
+    """A responder that answers with ``answer(request)`` but injects seeded random faults.
+
+    ``rate`` of requests get a fault drawn from ``faults`` (default: the transient ones,
+    which retries absorb, and the final ones, which fail a document); the sequence is
+    reproducible for a given ``seed``. ``injected`` counts faults by name.
+    """
+
+    TRANSIENT = (
+        "rate_limited",
+        "error_500",
+        "error_502",
+        "error_503",
+        "dropped",
+        "malformed_body",
+        "empty_choices",
+    )
+    FINAL = ("refusal", "invalid_schema")
+
+    def __init__(
+        self,
+        answer: Responder,
+        *,
+        rate: float = 0.2,
+        seed: int = 0,
+        faults: tuple[str, ...] = TRANSIENT + FINAL,
+    ) -> None:
+        import random
+
+        self.answer = answer
+        self.rate = rate
+        self.faults = faults
+        self._random = random.Random(seed)
+        self._lock = threading.Lock()
+        self.injected: dict[str, int] = {}
+
+    def _fault(self, name: str) -> Reply:
+        if name.startswith("error_"):
+            return Reply.error(int(name.removeprefix("error_")))
+        if name == "invalid_schema":
+            return Reply.completion('{"statements": "not a list"}')
+        factory: Callable[[], Reply] = getattr(Reply, name)
+        return factory()
+
+    def __call__(self, request: RecordedRequest) -> Reply:
+        """Answer, or with probability ``rate`` inject a fault."""
+        with self._lock:
+            roll = self._random.random()
+            name = self._random.choice(self.faults)
+        if roll >= self.rate:
+            return self.answer(request)
+        with self._lock:
+            self.injected[name] = self.injected.get(name, 0) + 1
+        return self._fault(name)
+
+
 class ScriptedServer:
     """An OpenAI-compatible HTTP server on a free port of 127.0.0.1."""
 
@@ -214,3 +310,37 @@ class ScriptedServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+_SENTENCE_LINE = re.compile(r"^\[S(\d+)\] (.+)$", re.MULTILINE)
+
+
+def echo_answer(request: RecordedRequest) -> Reply:
+    """A plausible answer built from the article in the request, for batch and chunk tests.
+
+    Each sentence shown to the model becomes an author-voice statement quoting its first
+    words, so every answer grounds. Deterministic: the same request gets the same answer.
+    """
+    messages = request.json["messages"]
+    user = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
+    statements = []
+    for number, text in _SENTENCE_LINE.findall(user):
+        words = text.split()
+        if len(words) < 3:
+            continue
+        quote = " ".join(words[: min(8, len(words))]).rstrip(".,;:!?\"'")
+        statements.append(
+            {
+                "sentences": [f"S{number}"],
+                "quote": quote,
+                "speaker": "author",
+                "mode": "author",
+                "claim": " ".join(words[: min(12, len(words))]),
+                "kind": "fact",
+            }
+        )
+    return Reply.completion(
+        {"actors": [], "statements": statements, "positions": []},
+        prompt_tokens=max(1, len(user) // 4),
+        completion_tokens=20 * max(1, len(statements)),
+    )

@@ -17,6 +17,7 @@ that names the response format, switches to ``json_object`` for good.
 from __future__ import annotations
 
 import email.utils
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -85,8 +86,8 @@ def _status(exc: BaseException) -> int | None:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)):
-        return True
+    if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError, json.JSONDecodeError)):
+        return True  # JSONDecodeError: the HTTP body itself was cut or garbled on the way
     status = _status(exc)
     if status is not None and status >= 500 and _names_response_format(exc):
         return False  # a request the server cannot parse (llama-cpp-python answers 500): retrying won't help
@@ -188,6 +189,12 @@ class OpenAIModel(Model):
                 f"could not reach {where} "
                 f"({type(cause).__name__}: {str(cause)[:200] or 'connection failed'}) "
                 f"after {attempts} attempt(s)",
+                attempts=attempts,
+            )
+        if isinstance(exc, json.JSONDecodeError):
+            return ModelError(
+                f"the server at {where} kept sending replies that are not valid JSON "
+                f"({attempts} attempt(s)): {exc}",
                 attempts=attempts,
             )
         if isinstance(exc, openai.APIStatusError):

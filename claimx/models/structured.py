@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -31,7 +32,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from claimx.errors import ClaimxError, InvalidOutputError, ModelError, TruncatedOutputError
+from claimx.errors import ClaimxError, InvalidOutputError, ModelError, RefusalError, TruncatedOutputError
 from claimx.models.base import ModelReply, ModelRequest, RetryPolicy
 from claimx.schema import Usage
 
@@ -88,6 +89,29 @@ def _completion_text(completion: Any) -> str | None:
     return f"(refusal) {refusal}" if refusal else None
 
 
+class EmptyReplyError(Exception):
+    """A well-formed reply without any choice: a server glitch, retried like a 5xx."""
+
+
+def _check_shape(completion: Any) -> Any:
+    """Refuse replies that carry no answer, before instructor tries to parse them.
+
+    No choices at all is treated as transient; an explicit refusal is final (asking
+    again with the same article rarely changes a refusal, and it costs a call).
+    """
+    choices = getattr(completion, "choices", None)
+    if not choices:
+        raise EmptyReplyError("the server returned a reply without any choices")
+    message = getattr(choices[0], "message", None)
+    refusal = getattr(message, "refusal", None)
+    if refusal and not getattr(message, "content", None):
+        raise RefusalError(f"the model refused to answer: {str(refusal)[:300]}", last_output=str(refusal))
+    return _repair_control_characters(completion)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
 def _repair_control_characters(completion: Any) -> Any:
     """Escape raw control characters (a newline inside a string) in a JSON reply.
 
@@ -99,7 +123,7 @@ def _repair_control_characters(completion: Any) -> Any:
         content = message.content
     except (AttributeError, IndexError, TypeError):
         return completion
-    if not isinstance(content, str) or not any(ord(c) < 0x20 for c in content):
+    if not isinstance(content, str) or not _CONTROL.search(content):
         return completion
     try:
         json.loads(content)
@@ -142,6 +166,9 @@ class StructuredCaller:
         self._policy = policy
         self._extra = extra or {}
 
+    def _transient(self, exc: BaseException) -> bool:
+        return isinstance(exc, EmptyReplyError) or self._errors.is_transient(exc)
+
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         fallback = wait_exponential_jitter(
@@ -167,7 +194,7 @@ class StructuredCaller:
             retrying = AsyncRetrying(
                 stop=stop_after_attempt(policy.transport_attempts),
                 wait=self._wait,
-                retry=retry_if_exception(self._errors.is_transient),
+                retry=retry_if_exception(self._transient),
                 before_sleep=count_retry,
                 reraise=True,
             )
@@ -175,9 +202,13 @@ class StructuredCaller:
                 async for attempt in retrying:
                     with attempt:
                         counts.requests += 1
-                        return _repair_control_characters(await self._create(*args, **kwargs))
+                        return _check_shape(await self._create(*args, **kwargs))
             except ClaimxError:
                 raise
+            except EmptyReplyError as exc:
+                raise ModelError(
+                    f"{exc} ({counts.requests} attempt(s))", doc_id=doc_id, attempts=counts.requests
+                ) from exc
             except Exception as exc:
                 error = self._errors.to_error(exc, counts.requests)
                 error.doc_id = doc_id

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,7 +96,7 @@ class Extractor:
             plain, _ = to_text(text, name=doc_id or "document", html=self.options.html)
             document = Document.from_text(plain, doc_id)
         ranges = plan_chunks(document, self._chunk_budget(), self.options.chunk_overlap)
-        answers = await asyncio.gather(*(self._answer(document, first, last) for first, last in ranges))
+        answers = await _all_or_first_error([self._answer(document, first, last) for first, last in ranges])
         response = _merge([a.response for a in answers])
         usage = Usage(cached=True)
         for answer in answers:
@@ -202,9 +203,11 @@ class Extractor:
                     continue
                 if last > first and depth < _MAX_SPLITS:  # too much to say about this stretch: halve it
                     middle = (first + last) // 2
-                    halves = await asyncio.gather(
-                        self._answer(document, first, middle, depth + 1, tokens),
-                        self._answer(document, middle + 1, last, depth + 1, tokens),
+                    halves = await _all_or_first_error(
+                        [
+                            self._answer(document, first, middle, depth + 1, tokens),
+                            self._answer(document, middle + 1, last, depth + 1, tokens),
+                        ]
                     )
                     return _Answer(
                         _merge([h.response for h in halves]),
@@ -225,6 +228,20 @@ _EMPTY = Document.from_text(".", doc_id="empty")
 #: A stretch whose answer overflows even the largest output budget is halved, at most this deep
 #: (a quarter of the original); beyond that the answer is not coming and the error says so.
 _MAX_SPLITS = 2
+
+
+async def _all_or_first_error(calls: list[Coroutine[Any, Any, _Answer]]) -> list[_Answer]:
+    """Run the calls concurrently; on the first failure cancel the rest and raise that error.
+
+    A document whose first chunk cannot be answered is lost anyway: the calls still in
+    flight for its other chunks would only cost money.
+    """
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(call) for call in calls]
+    except BaseExceptionGroup as failed:
+        raise failed.exceptions[0] from None
+    return [task.result() for task in tasks]
 
 
 def _merge(responses: list[Response]) -> Response:

@@ -20,8 +20,15 @@ def run(server: ScriptedServer, text: str, **kwargs: Any) -> claimx.Extraction:
 
 @pytest.mark.parametrize(
     "fault",
-    [Reply.rate_limited(0), Reply.error(500), Reply.error(502), Reply.error(503), Reply.dropped(),
-     Reply.malformed_body(), Reply.empty_choices()],
+    [
+        Reply.rate_limited(0),
+        Reply.error(500),
+        Reply.error(502),
+        Reply.error(503),
+        Reply.dropped(),
+        Reply.malformed_body(),
+        Reply.empty_choices(),
+    ],
     ids=["429", "500", "502", "503", "dropped", "malformed-body", "empty-choices"],
 )
 def test_transient_fault_is_retried_then_succeeds(
@@ -35,11 +42,13 @@ def test_transient_fault_is_retried_then_succeeds(
 
 @pytest.mark.parametrize(
     ("fault", "message"),
-    [(Reply.error(503, "overloaded"), "answered 503 after 4 attempt(s): overloaded"),
-     (Reply.rate_limited(0), "rate-limited (429) on all 4 attempt(s)"),
-     (Reply.dropped(), "could not reach"),
-     (Reply.malformed_body(), "not valid JSON"),
-     (Reply.empty_choices(), "without any choices (4 attempt(s))")],
+    [
+        (Reply.error(503, "overloaded"), "answered 503 after 4 attempt(s): overloaded"),
+        (Reply.rate_limited(0), "rate-limited (429) on all 4 attempt(s)"),
+        (Reply.dropped(), "could not reach"),
+        (Reply.malformed_body(), "not valid JSON"),
+        (Reply.empty_choices(), "without any choices (4 attempt(s))"),
+    ],
     ids=["503", "429", "dropped", "malformed-body", "empty-choices"],
 )
 def test_persistent_transient_fault_is_a_clear_error(
@@ -88,7 +97,9 @@ def test_refusal_is_final_and_clear(server: ScriptedServer, seed_text: str) -> N
     assert len(server.completions) == 1  # not re-asked: a refusal is an answer
 
 
-def test_truncation_gets_a_larger_budget(server: ScriptedServer, seed_text: str, seed_response: dict[str, Any]) -> None:
+def test_truncation_gets_a_larger_budget(
+    server: ScriptedServer, seed_text: str, seed_response: dict[str, Any]
+) -> None:
     server.enqueue(Reply.truncated(), Reply.completion(seed_response))
     result = run(server, seed_text, max_output_tokens=1000)
     budgets = [r.json["max_tokens"] for r in server.completions]
@@ -103,7 +114,8 @@ def test_truncation_then_split_then_clear_error(server: ScriptedServer, seed_tex
     budgets = [r.json["max_tokens"] for r in server.completions]
     # 1000 → 2000 on the whole article, then halves and quarters at the ceiling; never blind repeats.
     assert budgets[:2] == [1000, 2000] and set(budgets[2:]) == {2000}
-    assert len(server.completions) == 2 + 2 + 4
+    # At most halves and quarters (2 + 2 + 4); the first failure cancels the calls still running.
+    assert 3 <= len(server.completions) <= 2 + 2 + 4
 
 
 def test_truncated_whole_but_fine_in_halves(server: ScriptedServer, seed_text: str) -> None:

@@ -30,6 +30,6 @@ def main(
     """Claimx reads news articles with a language model and returns grounded, verifiable results."""
 
 
-from claimx.cli import extract_cmd  # noqa: E402,F401  (registers its command)
+from claimx.cli import extract_cmd, view_cmd  # noqa: E402,F401  (each registers its command)
 
 __all__ = ["app", "main"]

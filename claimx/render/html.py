@@ -32,10 +32,14 @@ _CSS = """
 .side{position:sticky;top:.8rem;max-height:calc(100vh - 1.6rem);overflow:auto;display:grid;gap:1rem;
   padding-bottom:.2rem;min-width:0}
 .side>*,.main-col{min-width:0}
-.actor,.stmt,table.grid td{overflow-wrap:anywhere}
+.actor,.stmt{overflow-wrap:anywhere}
+table.grid td{overflow-wrap:break-word}
+table.grid td.nowrap{white-space:nowrap}
 .actor .name>span:not(.chip):not(.count){min-width:0}
 .wide{padding:0 1.5rem 1.2rem;max-width:calc(52rem + 400px + 4.2rem);margin:0 auto;display:grid;gap:1.2rem}
-@media (max-width:900px){.layout{grid-template-columns:1fr}.side{position:static;max-height:none}}
+.wide>*{min-width:0}
+@media (max-width:900px){.layout{grid-template-columns:minmax(0,1fr)}.side{position:static;max-height:none}
+  .layout,.wide{padding-inline:.6rem}.top{padding-inline:.8rem}.text{padding:1rem 1.1rem}}
 .text{font:17px/1.95 var(--serif);background:var(--paper);border:1px solid var(--line);border-radius:10px;
   padding:1.4rem 1.8rem;overflow-wrap:break-word}
 .text .blk{white-space:pre-wrap;margin:0 0 .9em}
@@ -99,7 +103,7 @@ _SCRIPT = """
   var detail = document.getElementById("detail");
   function all(sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); }
   function has(el, name, token) { return (el.getAttribute(name) || "").split(" ").indexOf(token) >= 0; }
-  function q(value) { return window.CSS && CSS.escape ? CSS.escape(value) : value.replace(/["\\]/g, "\\$&"); }
+  function q(value) { return CSS.escape(value); }
   function clear(cls) { all("." + cls).forEach(function (el) { el.classList.remove(cls); }); }
   function showStatement(id, scroll) {
     var card = document.getElementById("card-" + id);
@@ -452,7 +456,7 @@ def _statements_table(view: _View) -> str:
             f'<td class="mono"><a href="#card-{esc(att.id)}">{esc(att.id)}</a></td>'
             f'<td class="who">{view.chip(att.speaker_id)} '
             f'<span dir="auto">{esc(view.name(att.speaker_id))}</span></td>'
-            f"<td>{esc(att.mode.value)}</td>"
+            f'<td class="nowrap">{esc(att.mode.value)}</td>'
             f'<td dir="auto">{esc(att.cue.text) if att.cue else ""}</td>'
             f'<td dir="auto">{esc(claim.text) if claim else ""}</td>'
             f"<td>{stances}</td></tr>"

@@ -12,6 +12,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    epilog="Example: [bold]claimx extract article.txt -o r.json && claimx view r.json -o page.html[/bold]",
 )
 
 

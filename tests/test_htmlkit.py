@@ -187,3 +187,7 @@ def test_bar_chart_is_svg_with_escaped_labels_intervals_and_negative_values() ->
     assert len(chart.find_all(lambda n: n.tag == "rect")) == 2
     assert len(chart.find_all(lambda n: "whisker" in n.classes)) == 1
     assert len(chart.find_all(lambda n: "axis" in n.classes)) == 1  # the zero line
+    ticks = parse(bar_chart([Bar("a", 0.3)], title="t", domain=(-0.2, 1.0))).find_all(
+        lambda n: n.tag == "text" and "value" in n.classes
+    )
+    assert [t.text() for t in ticks][:3] == ["0.00", "0.50", "1.00"]  # round ticks, zero among them

@@ -17,6 +17,7 @@ import pytest
 
 import claimx
 from claimx.render.html import extraction_html
+from claimx.render.htmlkit import Bar, Mark, bar_chart, marked_text, page
 from claimx.testing import Reply, ScriptedServer
 
 from . import synthetic
@@ -208,3 +209,42 @@ def test_a_broken_page_would_be_caught(tmp_path: Path, browser: Chromium) -> Non
     assert any("undefinedFunction" in e for e in report.exceptions)
     assert any(url.startswith("http://198.51.100.7") for url in report.requests)
     assert json.dumps(report.errors)
+
+
+def test_report_building_blocks(tmp_path: Path, browser: Chromium) -> None:
+    # What the eval report reuses: marked text with matches, misses and false positives (which
+    # overlap), and an SVG bar chart with intervals and negative deltas, in the same page shell.
+    text = 'Gold says "taxes will rise", the model says taxes will rise soon.\nA second line: شكرا.'
+    gold_pred = [
+        Mark(11, 26, "hit", {"data-k": "g1"}),
+        Mark(43, 64, "fp", {"data-k": "p2"}),
+        Mark(49, 60, "miss", {"data-k": "g2"}),
+        Mark(81, 85, "miss", {"data-k": "g3"}),
+    ]
+    chart = bar_chart(
+        [
+            Bar("attribution F1", 0.62, 0.55, 0.70, swatch=0, group="v1"),
+            Bar("claim F1", 0.48, 0.40, 0.57, swatch=1, group="v1"),
+            Bar("Δ attribution", -0.08, group="v2 − v1"),
+        ],
+        title="Scores",
+        domain=(-0.2, 1.0),
+    )
+    html = page(
+        title="blocks",
+        body=f'<div id="text" class="text">{marked_text(text, gold_pred)}</div><div id="chart">{chart}</div>',
+    )
+    path = tmp_path / "blocks.html"
+    path.write_text(html, encoding="utf-8")
+    report = browser.open(path)
+    assert browser.evaluate("document.getElementById('text').textContent") == text
+    backgrounds = browser.evaluate(
+        "Object.fromEntries(['hit', 'miss', 'fp'].map(c =>"
+        " [c, getComputedStyle(document.querySelector('.' + c)).backgroundColor]))"
+    )
+    assert len(set(backgrounds.values())) == 3 and "rgba(0, 0, 0, 0)" not in backgrounds.values()
+    widths = browser.evaluate("Array.from(document.querySelectorAll('#chart rect'), r => r.getBBox().width)")
+    assert len(widths) == 3 and all(w > 10 for w in widths)
+    assert browser.evaluate("document.querySelectorAll('#chart .whisker').length") == 2
+    screenshot(browser, tmp_path / "blocks.png")
+    assert report.errors == []

@@ -40,11 +40,6 @@ table.grid td.nowrap{white-space:nowrap}
 .wide>*{min-width:0}
 @media (max-width:900px){.layout{grid-template-columns:minmax(0,1fr)}.side{position:static;max-height:none}
   .layout,.wide{padding-inline:.6rem}.top{padding-inline:.8rem}.text{padding:1rem 1.1rem}}
-.text{font:17px/1.95 var(--serif);background:var(--paper);border:1px solid var(--line);border-radius:10px;
-  padding:1.4rem 1.8rem;overflow-wrap:break-word}
-.text .blk{white-space:pre-wrap;margin:0 0 .9em}
-.text .blk:last-child{margin-bottom:0}
-.text:lang(zh),.text:lang(ja),.text:lang(ko){line-height:2.1}
 .hdr{color:var(--muted);font-family:var(--sans);font-size:.85em;letter-spacing:.02em}
 .att{background:var(--bg);box-shadow:inset 0 -2px var(--bd);border-radius:3px;padding:.12em 0;
   cursor:pointer;-webkit-box-decoration-break:clone;box-decoration-break:clone}

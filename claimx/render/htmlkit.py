@@ -15,6 +15,7 @@ SVG bar chart.
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -159,12 +160,22 @@ table.grid th{font-size:.75rem;text-transform:uppercase;letter-spacing:.05em;col
   position:sticky;top:0;background:var(--paper)}
 dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.15rem .9rem;margin:0}
 dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;overflow-wrap:anywhere}
+/* article text as rendered by marked_text() */
+.text{font:17px/1.95 var(--serif);background:var(--paper);border:1px solid var(--line);border-radius:10px;
+  padding:1.4rem 1.8rem;overflow-wrap:break-word}
+.text .blk{white-space:pre-wrap;margin:0 0 .9em}
+.text .blk:last-child{margin-bottom:0}
+.text:lang(zh),.text:lang(ja),.text:lang(ko){line-height:2.1}
+/* outcomes of matching a prediction against gold (eval report) */
+.hit{background:hsl(140 60% 87%);box-shadow:inset 0 -2px hsl(140 50% 36%)}
+.miss{background:hsl(0 90% 92%);box-shadow:inset 0 -2px hsl(0 65% 45%)}
+.fp{background:hsl(40 100% 88%);text-decoration:underline wavy hsl(28 90% 42%);text-underline-offset:.25em}
 svg.chart text{font-family:var(--sans);font-size:12px;fill:var(--fg)}
 svg.chart .axis{stroke:var(--muted);stroke-width:1}
 svg.chart .grid{stroke:var(--line);stroke-width:1}
 svg.chart .whisker{stroke:var(--fg);stroke-width:1.4}
 svg.chart .value{fill:var(--muted)}
-svg.chart .group{font-weight:600;fill:var(--muted);text-transform:uppercase;letter-spacing:.05em}
+svg.chart .group{font-weight:600;fill:var(--muted)}
 """
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -330,6 +341,20 @@ def _fmt(value: float, digits: int) -> str:
     return f"{value:.{digits}f}"
 
 
+def _ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+    """Round tick values (steps of 1, 2, 2.5 or 5 times a power of ten) from ``lo`` to ``hi``."""
+    raw = (hi - lo) / max(count - 1, 1)
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw - 1e-12)
+    first = math.ceil(lo / step - 1e-9)
+    ticks = []
+    k = first
+    while k * step <= hi + 1e-9:
+        ticks.append(round(k * step, 10) + 0.0)
+        k += 1
+    return ticks
+
+
 def bar_chart(
     bars: Sequence[Bar],
     *,
@@ -371,7 +396,7 @@ def bar_chart(
         f"<title>{esc(title)}</title>",
         f'<text x="0" y="16" font-weight="600">{esc(title)}</text>',
     ]
-    for tick in (lo, (lo + hi) / 2, hi):
+    for tick in _ticks(lo, hi):
         tx = x(tick)
         parts.append(f'<line class="grid" x1="{tx:.1f}" y1="{top - 4}" x2="{tx:.1f}" y2="{height - 18}"/>')
         parts.append(

@@ -12,6 +12,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    epilog="Example: [bold]claimx extract article.txt -o r.json && claimx view r.json -o page.html[/bold]",
 )
 
 
@@ -30,6 +31,6 @@ def main(
     """Claimx reads news articles with a language model and returns grounded, verifiable results."""
 
 
-from claimx.cli import extract_cmd  # noqa: E402,F401  (registers its command)
+from claimx.cli import extract_cmd, view_cmd  # noqa: E402,F401  (each registers its command)
 
 __all__ = ["app", "main"]

@@ -17,6 +17,7 @@ from claimx.errors import ClaimxError
 from claimx.extract import ExtractOptions, Extractor
 from claimx.inputs import Source, decode, read_path, to_text
 from claimx.models.registry import default_model_spec
+from claimx.render.html import extraction_html
 from claimx.render.table import print_extraction
 from claimx.schema import Extraction
 
@@ -30,6 +31,7 @@ class OutputFormat(StrEnum):
     JSON = "json"
     JSONL = "jsonl"
     TABLE = "table"
+    HTML = "html"
 
 
 def read_source(path: str, encoding: str | None, html: bool | None) -> Source:
@@ -83,7 +85,10 @@ def _emit(result: Extraction, fmt: OutputFormat, out: Path | None) -> None:
             print_extraction(result, console)
             atomic_write(out, console.export_text())
         return
-    data = result.model_dump_json(indent=None if fmt is OutputFormat.JSONL else 2) + "\n"
+    if fmt is OutputFormat.HTML:
+        data = extraction_html(result)
+    else:
+        data = result.model_dump_json(indent=None if fmt is OutputFormat.JSONL else 2) + "\n"
     if out is None:
         sys.stdout.write(data)
         sys.stdout.flush()
@@ -114,7 +119,7 @@ def extract_command(
         OutputFormat.AUTO,
         "--format",
         "-f",
-        help="json, jsonl or table (auto: table on a terminal, else json).",
+        help="json, jsonl, table or html (a self-contained page; auto: table on a terminal, else json).",
     ),
     out: Path | None = typer.Option(None, "--out", "-o", help="Write here (atomically) instead of stdout."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the response cache."),

@@ -1,0 +1,143 @@
+"""``claimx view``: turn a saved result into one self-contained HTML page."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import typer
+from pydantic import ValidationError
+
+from claimx.cli import app
+from claimx.cli.common import atomic_write, fail, stderr
+from claimx.errors import ClaimxError, InputError
+from claimx.inputs import decode, read_path
+from claimx.render.html import extraction_html
+from claimx.schema import Extraction
+
+__all__ = ["load_results", "pick_result", "view_command"]
+
+
+def _objects(raw: str, name: str) -> list[Any]:
+    """The JSON values in a file: one document, or one per line (JSONL)."""
+    try:
+        return [json.loads(raw)]
+    except json.JSONDecodeError as whole:
+        lines = [line for line in raw.splitlines() if line.strip()]
+        if len(lines) < 2:
+            raise InputError(f"{name} is not JSON ({whole.msg} at line {whole.lineno})") from None
+        out = []
+        for number, line in enumerate(lines, start=1):
+            try:
+                out.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise InputError(f"{name} line {number} is not JSON ({exc.msg})") from None
+        return out
+
+
+def load_results(raw: str, name: str) -> list[Extraction]:
+    """Every claimx result in a JSON or JSONL text; lines that are not results (batch errors) are skipped."""
+    results: list[Extraction] = []
+    first_problem: str | None = None
+    for value in _objects(raw, name):
+        if not isinstance(value, dict) or "meta" not in value:
+            continue
+        try:
+            results.append(Extraction.model_validate(value))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err["loc"]) or "(top)"
+            first_problem = first_problem or f"{where}: {err['msg']}"
+    if not results:
+        detail = f" ({first_problem})" if first_problem else ""
+        raise InputError(f"{name} holds no claimx result{detail}; make one with `claimx extract ... -f json`")
+    return results
+
+
+def pick_result(results: list[Extraction], doc: str | None, name: str) -> Extraction:
+    """The one result to show: the only one, or the one ``--doc`` names."""
+    if doc is not None:
+        for result in results:
+            if result.doc_id == doc:
+                return result
+        known = ", ".join(r.doc_id for r in results[:10])
+        raise InputError(
+            f"{name} has no document {doc!r} (it has: {known}{', …' if len(results) > 10 else ''})"
+        )
+    if len(results) > 1:
+        known = ", ".join(r.doc_id for r in results[:5])
+        raise InputError(f"{name} holds {len(results)} results; choose one with --doc (e.g. {known})")
+    return results[0]
+
+
+def _article(path: Path, result: Extraction, encoding: str | None) -> str:
+    text = read_path(path, encoding=encoding, html=None).text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    if digest != result.text_sha256:
+        raise InputError(
+            f"{path} is not the text this result was extracted from (sha256 {digest[:12]}… ≠ "
+            f"{result.text_sha256[:12]}…)"
+        )
+    return text
+
+
+@app.command("view")
+def view_command(
+    result_path: str = typer.Argument(
+        ..., metavar="RESULT", help="A result saved by claimx extract (JSON or JSONL), or -."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write the page here (atomically) instead of stdout."
+    ),
+    text_path: Path | None = typer.Option(
+        None,
+        "--text",
+        help="The article, when the result was saved without it (--no-text); checked by sha256.",
+    ),
+    doc: str | None = typer.Option(None, "--doc", help="Which document, when RESULT holds several."),
+    encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of --text (default UTF-8)."),
+    debug: bool = typer.Option(False, "--debug", help="Tracebacks on errors."),
+) -> None:
+    """Show a result as one self-contained HTML page: the article with each speaker's words highlighted.
+
+    The page needs no network: open it in any browser, attach it to a mail.
+
+    Example:
+    [bold]claimx extract article.txt -f json -o result.json && claimx view result.json -o page.html[/bold]
+    """
+    try:
+        if result_path == "-":
+            name, data = "stdin", sys.stdin.buffer.read()
+        else:
+            name = result_path
+            try:
+                data = Path(result_path).read_bytes()
+            except OSError as exc:
+                raise InputError(f"cannot read {result_path}: {exc.strerror or exc}") from None
+        result = pick_result(load_results(decode(data, name=name), name), doc, name)
+        text = _article(text_path, result, encoding) if text_path is not None else None
+        if text is None and result.text is None:
+            stderr.print(
+                f"claimx: {name} was saved without its text; the page lists the statements only "
+                "(pass the article with --text to see it highlighted)",
+                markup=False,
+            )
+        source = text if text is not None else result.text
+        problems = result.verify(source) if source is not None else []
+        if problems:
+            stderr.print(
+                f"claimx: warning: {len(problems)} span(s) do not match the text, e.g. {problems[0]}",
+                markup=False,
+            )
+        page = extraction_html(result, text)
+    except ClaimxError as exc:
+        fail(exc, debug)
+    if out is None:
+        sys.stdout.write(page)
+        sys.stdout.flush()
+    else:
+        atomic_write(out, page)
+        stderr.print(f"claimx: wrote {out} ({len(result.attributions)} statements)", markup=False)

@@ -30,6 +30,8 @@ def main(
     """Claimx reads news articles with a language model and returns grounded, verifiable results."""
 
 
+import claimx.cli.eval_cmd  # noqa: E402  (registers its commands)
+import claimx.cli.prompts_cmd  # noqa: E402,F401  (registers its commands)
 from claimx.cli import extract_cmd  # noqa: E402,F401  (registers its command)
 
 __all__ = ["app", "main"]

@@ -45,6 +45,11 @@ def _runs(root: Path) -> list[tuple[Path, RunHeader]]:
     return found
 
 
+def _name(folder: Path, root: Path) -> str:
+    """A run folder as shown in the table: relative to the runs folder."""
+    return str(folder.relative_to(root)) if folder != root else str(folder)
+
+
 @prompts_app.command("list")
 def list_command(
     runs: Path = typer.Option(
@@ -62,10 +67,14 @@ def list_command(
             for version in versions:
                 prompt = load_prompt(f"{name}@{version}")
                 same = [
-                    str(p) for p, h in used if h.prompt_id == prompt.id and h.prompt_sha256 == prompt.sha256
+                    _name(p, runs)
+                    for p, h in used
+                    if h.prompt_id == prompt.id and h.prompt_sha256 == prompt.sha256
                 ]
                 changed = [
-                    str(p) for p, h in used if h.prompt_id == prompt.id and h.prompt_sha256 != prompt.sha256
+                    _name(p, runs)
+                    for p, h in used
+                    if h.prompt_id == prompt.id and h.prompt_sha256 != prompt.sha256
                 ]
                 cell = ", ".join(same) or "—"
                 if changed:
@@ -73,7 +82,7 @@ def list_command(
                 table.add_row(prompt.id, prompt.sha256[:12], str(len(prompt.examples)), cell)
     except ClaimxError as exc:
         fail(exc)
-    Console().print(table)
+    (Console() if sys.stdout.isatty() else Console(width=200)).print(table)
 
 
 @prompts_app.command("show")

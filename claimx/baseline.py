@@ -167,11 +167,18 @@ _CUE = "|".join(re.escape(c) for c in sorted(CUE_VERBS, key=len, reverse=True))
 _STANCE = "|".join(v for verbs in STANCE_VERBS.values() for v in verbs)
 _CAP = r"[A-Z][\w'’\-]*\.?"
 _NAME = rf"{_CAP}(?:\s+(?:(?:of|to|for|the|de|van|von|bin)\s+)?{_CAP}){{0,6}}"
-_SPEAKER = (
-    rf"(?P<speaker>(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er)\s+(?:[\w\-’']+\s+){{0,3}}?[\w\-’']+"
-    rf"|[Hh]e|[Ss]he|[Tt]hey|{_NAME})"
+_GROUPS = (
+    r"(?:experts|analysts|officials|lawmakers|sources|aides|critics|supporters|advocates|economists|"
+    r"researchers|observers|leaders|voters|residents|members|strategists|activists|diplomats|"
+    r"Republicans|Democrats|Conservatives|Liberals|officers|investigators|prosecutors|scientists|polls?)"
 )
-_TOLD = r"(?:\s+(?:reporters|journalists|the\s+\w+|\w+)(?=[\s,:]))?"
+_SPEAKER = (
+    rf"(?P<speaker>(?:[Tt]he|[Aa]n?|[Hh]is|[Hh]er|[Oo]ne|[Aa]nother|[Ss]ome|[Mm]any|[Ss]everal|[Tt]wo|[Tt]hree)"
+    rf"\s+(?:[\w\-’']+\s+){{0,3}}?[\w\-’']+"
+    rf"|(?:[\w\-’']+\s+){{0,3}}?{_GROUPS}"
+    rf"|[Hh]e|[Ss]he|[Tt]hey|{_NAME}(?:\s+and\s+{_NAME})?)"
+)
+_TOLD = r"(?:(?:(?<=told)|(?<=tells))\s+(?:reporters|journalists|the\s+\w+|\w+)(?=[\s,:]))?"
 _SPEAKER_CUE = rf"(?:{_SPEAKER}\s+(?:has\s+|had\s+|also\s+|then\s+)?(?P<cue>{_CUE})\b{_TOLD})"
 _CUE_SPEAKER = rf"(?:(?P<cue2>{_CUE})\s+{_SPEAKER.replace('speaker', 'speaker2')})"
 _AFTER_QUOTE = re.compile(rf"[\s,.;:!?]*(?:{_SPEAKER_CUE}|{_CUE_SPEAKER})\b")
@@ -181,7 +188,7 @@ _NOT_CLAUSE = (
     r"Thursday|Friday|Saturday|Sunday|yesterday|today|earlier|later|recently|previously|when|as|in)"
 )
 _ACCORDING = re.compile(rf"^(?P<cue>[Aa]ccording to)\s+{_SPEAKER},\s+(?P<content>.+?)[.!?]?$", re.S)
-_TRAILING = re.compile(rf"^(?P<content>.{{20,}}?),\s+(?:{_SPEAKER_CUE}|{_CUE_SPEAKER})\b[^,]*?[.!?]?$", re.S)
+_TRAILING = re.compile(rf"^(?P<content>.{{20,}}?),\s+(?:{_SPEAKER_CUE}|{_CUE_SPEAKER})\b.*$", re.S)
 _LEADING = re.compile(
     rf"(?:^|,\s+|\s)(?:{_SPEAKER_CUE})\s*(?:,\s*|:\s*|that\s+|(?!{_NOT_CLAUSE}\b))(?P<content>.{{15,}}?)[.!?]?$",
     re.S,
@@ -192,7 +199,7 @@ _STANCE_RE = re.compile(
 _TARGET_END = re.compile(
     r"\s+(?:for|over|on|as|after|in|at|that|who|which|because|while|during|by|with|and)\s+|[,;:.!?—–(]"
 )
-_QUOTE = re.compile(r"“(?P<a>[^”]+)”|\"(?P<b>[^\"\n]+)\"")
+_QUOTE = re.compile(r"“(?P<a>[^”]+)”|\"(?P<b>[^\"\n]+)\"|''(?P<c>[^'\n]+?)''")
 _WORD = re.compile(r"\w+")
 
 
@@ -236,6 +243,10 @@ class _Finder:
         if not name or name.lower() in {"he", "she", "they"}:
             return self._nearest_before(at)
         surname = name.split()[-1].lower()
+        if len(name.split()) == 1:  # "Lopez": the full name the article gave earlier, if any
+            fuller = [n for n in self.names if len(n.split()) == 2 and n.split()[-1].lower() == surname]
+            if fuller:
+                name = min(fuller, key=lambda n: self.text.find(n))
         for known in list(self.speakers.values()):
             if known.split()[-1].lower() == surname:
                 if len(name) > len(known):
@@ -282,11 +293,13 @@ class _Finder:
             pending: list[tuple[str, int]] = []
             speaker: tuple[str, int, str] | None = None
             for m in _QUOTE.finditer(block.group(0)):
-                inner = m.group("a") if m.group("a") is not None else m.group("b")
-                start = block.start() + m.start() + 1
+                kind = "a" if m.group("a") is not None else "b" if m.group("b") is not None else "c"
+                inner = m.group(kind)
+                start = block.start() + m.start(kind)
                 end = block.start() + m.end()
                 after = _AFTER_QUOTE.match(self.text, end, min(len(self.text), end + 80))
-                before = _BEFORE_QUOTE.search(self.text, max(block.start(), start - 1 - 100), start - 1)
+                opening = block.start() + m.start()
+                before = _BEFORE_QUOTE.search(self.text, max(block.start(), opening - 100), opening)
                 found = after or before
                 if found is not None:
                     words = found.group("speaker") or found.group("speaker2")

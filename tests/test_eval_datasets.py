@@ -15,7 +15,7 @@ from claimx.schema import Mode, Stance
 
 from .conftest import SHARED
 
-POLNEAR_DEV = SHARED / "datasets" / "polnear" / "data" / "dev"
+POLNEAR = SHARED / "datasets" / "polnear" / "data"
 SEESAW = SHARED / "datasets" / "seesaw"
 
 
@@ -152,25 +152,22 @@ def test_quote_mode() -> None:
     assert quote_mode(["that taxes would rise"]) is Mode.INDIRECT
 
 
-@pytest.fixture
-def polnear_dev() -> Path:
-    if not POLNEAR_DEV.is_dir():
-        pytest.skip(f"PolNeAR dev split not found under {POLNEAR_DEV} (set CLAIMX_SHARED)")
-    return POLNEAR_DEV
-
-
-def test_polnear_dev_relation_counts(polnear_dev: Path) -> None:
+@pytest.mark.parametrize(("split", "documents"), [("dev", 84), ("train", 840)])
+def test_polnear_relation_counts(split: str, documents: int) -> None:
     """Count E relations with a Content in the chosen annotator files, independently of the loader."""
+    folder = POLNEAR / split
+    if not folder.is_dir():
+        pytest.skip(f"PolNeAR {split} split not found under {folder} (set CLAIMX_SHARED)")
     by_doc: dict[str, list[Path]] = {}
-    for ann in sorted((polnear_dev / "attributions").glob("*.ann")):
+    for ann in sorted((folder / "attributions").glob("*.ann")):
         by_doc.setdefault(ann.stem.rsplit("_", 1)[0], []).append(ann)
     expected = 0
     for files in by_doc.values():
         for line in files[0].read_text(encoding="utf-8").split("\n"):
             if re.match(r"E\d+\t", line) and re.search(r"\bContent\d*:T\d+", line):
                 expected += 1
-    data = load_dataset(f"brat:{polnear_dev}")
-    assert len(data.samples) == len(by_doc) == 84
+    data = load_dataset(f"brat:{folder}")
+    assert len(data.samples) == len(by_doc) == documents
     assert sum(len(s.gold.attributions) for s in data.samples) == expected
     assert data.stats["relations"] == expected + data.stats.get("relations_without_content", 0)
     for sample in data.samples:
@@ -187,14 +184,15 @@ def seesaw() -> Path:
     return SEESAW
 
 
-def test_seesaw_valid(seesaw: Path) -> None:
-    valid_stories = {
-        p.stem for p in (seesaw / "meta").glob("*.json") if json.loads(p.read_text())["Split"] == "valid"
+@pytest.mark.parametrize("split", ["valid", "train"])
+def test_seesaw_splits(seesaw: Path, split: str) -> None:
+    stories = {
+        p.stem for p in (seesaw / "meta").glob("*.json") if json.loads(p.read_text())["Split"] == split
     }
     expected_docs = [
-        p for p in (seesaw / "annotations").glob("*.json") if p.stem.split("_DOCUMENT_")[0] in valid_stories
+        p for p in (seesaw / "annotations").glob("*.json") if p.stem.split("_DOCUMENT_")[0] in stories
     ]
-    data = load_dataset(f"seesaw:{seesaw}?split=valid")
+    data = load_dataset(f"seesaw:{seesaw}?split={split}")
     assert len(data.samples) == len(expected_docs)
     sample = data.samples[0]
     assert sample.layers == [Layer.POSITIONS]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -20,7 +19,14 @@ from claimx.evaluate.datasets import load_dataset
 from claimx.evaluate.predictors import make_predictor
 from claimx.evaluate.report import compare_markdown
 from claimx.evaluate.run import rescore, run_eval
-from claimx.evaluate.runlog import HEADER_FILE, SampleRecord, read_run
+from claimx.evaluate.runlog import (
+    HEADER_FILE,
+    REPORT_FILE,
+    SAMPLES_FILE,
+    SUMMARY_FILE,
+    SampleRecord,
+    read_run,
+)
 from claimx.evaluate.scorers import ClaimSimilarity, ScoringOptions
 from claimx.evaluate.tables import print_comparison, print_summary
 
@@ -109,7 +115,8 @@ def run_command(
         if (out / HEADER_FILE).exists():
             if not force:
                 raise ConfigError(f"{out} already holds a run; choose another --out or pass --force")
-            shutil.rmtree(out)
+            for name in (HEADER_FILE, SAMPLES_FILE, SUMMARY_FILE, REPORT_FILE):  # only what a run wrote
+                (out / name).unlink(missing_ok=True)
         options = _options(claim_similarity, claim_threshold, bootstrap, seed)
         data = load_dataset(dataset, limit)
         cache: ResponseCache | bool = False if no_cache else ResponseCache(cache_dir) if cache_dir else True

@@ -31,7 +31,7 @@ from claimx.errors import ConfigError, InputError
 from claimx.evaluate.sample import Gold, Layer, Sample
 from claimx.schema import Actor, ActorKind, Attribution, Claim, ClaimKind, Mode, Position, Span, Stance
 
-__all__ = ["Dataset", "gold_dir", "load_dataset"]
+__all__ = ["Dataset", "gold_dir", "load_dataset", "quote_mode"]
 
 
 @dataclass

@@ -14,7 +14,7 @@ from claimx.testing import ScriptedServer
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "000_a52612c81e7ad0d0.txt"
 DATA = Path(__file__).resolve().parent / "data"
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("CLAIMX_SHARED", ROOT.parent / "shared"))
 
 
 @pytest.fixture(autouse=True)

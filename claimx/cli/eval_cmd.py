@@ -1,0 +1,241 @@
+"""``claimx eval run|score|compare``: measure extraction against gold, from the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from claimx.cache import ResponseCache
+from claimx.cli import app
+from claimx.cli.common import EXIT_FAILED_DOCS, fail, setup_logging, stderr
+from claimx.errors import ClaimxError, ConfigError
+from claimx.evaluate.compare import compare_runs
+from claimx.evaluate.datasets import load_dataset
+from claimx.evaluate.predictors import make_predictor
+from claimx.evaluate.report import compare_markdown
+from claimx.evaluate.run import rescore, run_eval
+from claimx.evaluate.runlog import (
+    HEADER_FILE,
+    REPORT_FILE,
+    SAMPLES_FILE,
+    SUMMARY_FILE,
+    SampleRecord,
+    read_run,
+)
+from claimx.evaluate.scorers import ClaimSimilarity, ScoringOptions
+from claimx.evaluate.tables import print_comparison, print_summary
+
+__all__ = ["eval_app"]
+
+
+def _console() -> Console:
+    """Stdout, wide enough for the tables when it is not a terminal (a pipe, a CI log)."""
+    return Console() if sys.stdout.isatty() else Console(width=130)
+
+
+eval_app = typer.Typer(
+    help="Score extractions against gold labels, rescore runs, compare prompt versions.",
+    no_args_is_help=True,
+)
+app.add_typer(eval_app, name="eval")
+
+
+def _options(
+    claim_similarity: ClaimSimilarity, claim_threshold: float, bootstrap: int, seed: int
+) -> ScoringOptions:
+    return ScoringOptions(
+        claim_similarity=claim_similarity, claim_threshold=claim_threshold, bootstrap=bootstrap, seed=seed
+    )
+
+
+_SIMILARITY = typer.Option(
+    ClaimSimilarity.AUTO,
+    "--claim-similarity",
+    help="auto (evidence overlap and fuzzy text), span, text, or semantic (needs claimx[semantic]).",
+)
+_CLAIM_THRESHOLD = typer.Option(0.5, "--claim-threshold", help="Least similarity for two claims to match.")
+_BOOTSTRAP = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for 95% intervals (0: none).")
+_SEED = typer.Option(0, "--seed", help="Seed of the bootstrap.")
+
+
+@eval_app.command("run")
+def run_command(
+    dataset: str = typer.Option(
+        ..., "--dataset", "-d", help="seed, jsonl:PATH, brat:DIR or seesaw:DIR[?split=valid]."
+    ),
+    model: str = typer.Option(
+        ...,
+        "--model",
+        "-m",
+        help="gold, baseline, or a model: openai/<name>, ollama/<name>, local, local:PATH.",
+    ),
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="Run folder to write (run.json, samples.jsonl, summary)."
+    ),
+    prompt: str | None = typer.Option(
+        None, "--prompt", "-p", help="Prompt as NAME@VERSION (default extract@v1)."
+    ),
+    base_url: str | None = typer.Option(
+        None,
+        "--base-url",
+        envvar="CLAIMX_BASE_URL",
+        help="OpenAI-compatible server, e.g. http://localhost:8000/v1.",
+    ),
+    limit: int | None = typer.Option(None, "--limit", "-n", help="Only the first N documents."),
+    concurrency: int = typer.Option(4, "--concurrency", "-j", help="Documents in flight at once."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing run in --out."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the response cache."),
+    cache_dir: Path | None = typer.Option(
+        None, "--cache-dir", help="Cache folder (default ~/.cache/claimx)."
+    ),
+    temperature: float | None = typer.Option(None, "--temperature", help="Sampling temperature (default 0)."),
+    max_output_tokens: int | None = typer.Option(None, "--max-output-tokens", help="Output budget per call."),
+    structured_output: str | None = typer.Option(
+        None, "--structured-output", help="auto, json_schema, json_object, json, tools or md_json."
+    ),
+    timeout: float | None = typer.Option(None, "--timeout", help="Seconds to wait for one model answer."),
+    claim_similarity: ClaimSimilarity = _SIMILARITY,
+    claim_threshold: float = _CLAIM_THRESHOLD,
+    bootstrap: int = _BOOTSTRAP,
+    seed: int = _SEED,
+    debug: bool = typer.Option(False, "--debug", help="Verbose logs and tracebacks (keys are still hidden)."),
+) -> None:
+    """Extract every document of a dataset, score it against the gold, and write a run folder.
+
+    Example:
+    [bold]claimx eval run -d brat:../shared/datasets/polnear/data/dev -m baseline -o evals/runs/x[/bold]
+    """
+    setup_logging(debug)
+    try:
+        if (out / HEADER_FILE).exists():
+            if not force:
+                raise ConfigError(f"{out} already holds a run; choose another --out or pass --force")
+            for name in (HEADER_FILE, SAMPLES_FILE, SUMMARY_FILE, REPORT_FILE):  # only what a run wrote
+                (out / name).unlink(missing_ok=True)
+        options = _options(claim_similarity, claim_threshold, bootstrap, seed)
+        data = load_dataset(dataset, limit)
+        cache: ResponseCache | bool = False if no_cache else ResponseCache(cache_dir) if cache_dir else True
+        predictor = make_predictor(
+            model,
+            prompt=prompt,
+            base_url=base_url,
+            cache=cache,
+            concurrency=concurrency,
+            model_options={
+                "timeout_s": timeout,
+                "temperature": temperature,
+                "max_output_tokens": max_output_tokens,
+                "structured_output": structured_output,
+            },
+        )
+        described = predictor.description
+        where = f" at {described.base_url}" if described.base_url else ""
+        stderr.print(
+            f"claimx: {len(data.samples)} documents from {data.spec}; model {described.model}{where}; "
+            f"prompt {described.prompt_id or '—'}",
+            markup=False,
+        )
+        done = 0
+
+        def progress(record: SampleRecord) -> None:
+            nonlocal done
+            done += 1
+            if record.error:
+                stderr.print(f"claimx: {record.id}: failed: {record.error.get('message', '')}", markup=False)
+            elif done % 10 == 0 or done == len(data.samples):
+                stderr.print(f"claimx: {done}/{len(data.samples)} documents", markup=False)
+
+        records, summary = asyncio.run(
+            run_eval(
+                data,
+                predictor,
+                out,
+                options=options,
+                concurrency=concurrency,
+                limit=limit,
+                on_record=progress,
+            )
+        )
+    except ClaimxError as exc:
+        fail(exc, debug)
+    except KeyboardInterrupt:
+        stderr.print(f"claimx: interrupted; finished documents are in {out}/samples.jsonl", markup=False)
+        raise typer.Exit(130) from None
+    print_summary(summary, _console(), f"{described.model} on {data.name}")
+    stderr.print(f"claimx: run written to {out} (summary.md for a pull-request comment)", markup=False)
+    if any(r.error for r in records):
+        raise typer.Exit(EXIT_FAILED_DOCS)
+
+
+@eval_app.command("score")
+def score_command(
+    run_dir: Path = typer.Argument(..., help="A run folder written by 'claimx eval run'."),
+    claim_similarity: ClaimSimilarity | None = typer.Option(
+        None, "--claim-similarity", help="Change how claims are compared (default: as the run was scored)."
+    ),
+    claim_threshold: float | None = typer.Option(
+        None, "--claim-threshold", help="Change the claim threshold."
+    ),
+    bootstrap: int | None = typer.Option(None, "--bootstrap", help="Change the bootstrap resamples."),
+    seed: int | None = typer.Option(None, "--seed", help="Change the bootstrap seed."),
+    debug: bool = typer.Option(False, "--debug", help="Tracebacks on errors."),
+) -> None:
+    """Score a run again from its folder alone: no model is called and no dataset is read."""
+    setup_logging(debug)
+    try:
+        current = read_run(run_dir).header.scoring
+        changes = {
+            k: v
+            for k, v in {
+                "claim_similarity": claim_similarity,
+                "claim_threshold": claim_threshold,
+                "bootstrap": bootstrap,
+                "seed": seed,
+            }.items()
+            if v is not None
+        }
+        run, summary = rescore(run_dir, current.model_copy(update=changes))
+    except ClaimxError as exc:
+        fail(exc, debug)
+    print_summary(summary, _console(), f"{run.header.model} on {run.header.dataset.name} (rescored)")
+
+
+@eval_app.command("compare")
+def compare_command(
+    run_a: Path = typer.Argument(..., help="The reference run (A)."),
+    run_b: Path = typer.Argument(..., help="The candidate run (B); deltas are B − A."),
+    top: int = typer.Option(5, "--top", help="How many most-worse and most-better documents to list."),
+    markdown: Path | None = typer.Option(
+        None, "--markdown", "--md", help="Also write the comparison as Markdown."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON instead of tables."),
+    bootstrap: int = _BOOTSTRAP,
+    seed: int = _SEED,
+    debug: bool = typer.Option(False, "--debug", help="Tracebacks on errors."),
+) -> None:
+    """Per-layer deltas with paired-bootstrap intervals, and the documents that got most worse and better."""
+    setup_logging(debug)
+    try:
+        a, b = read_run(run_a), read_run(run_b)
+        if a.header.dataset.spec != b.header.dataset.spec:
+            stderr.print(
+                f"claimx: note: the runs used different datasets ({a.header.dataset.spec} vs "
+                f"{b.header.dataset.spec}); only documents in both are compared",
+                markup=False,
+            )
+        comparison = compare_runs(a, b, top=top, resamples=bootstrap, seed=seed)
+        if not comparison["documents"]["common"]:
+            raise ConfigError("the two runs have no document in common")
+    except ClaimxError as exc:
+        fail(exc, debug)
+    if markdown is not None:
+        markdown.write_text(compare_markdown(comparison), encoding="utf-8")
+    if as_json:
+        typer.echo(json.dumps(comparison, indent=2, ensure_ascii=False))
+    else:
+        print_comparison(comparison, _console())

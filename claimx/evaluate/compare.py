@@ -1,0 +1,173 @@
+"""Compare two runs document by document: what changed, how sure we are, and where.
+
+Only documents present (and labelled) in both runs are compared. Per layer, the
+change in micro F1 gets a paired-bootstrap interval (the same resampled
+documents on both sides, so document difficulty cancels out). Per document,
+the change in F1 is explained by its counts: matches, predictions and gold,
+and by failures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from claimx.evaluate.metrics import Accuracy, Counts, micro, paired_bootstrap
+from claimx.evaluate.runlog import Run, SampleRecord
+from claimx.evaluate.summary import LAYERS, headline_counts
+
+__all__ = ["compare_runs"]
+
+
+def _accuracies(record: SampleRecord) -> dict[str, Accuracy]:
+    out: dict[str, Accuracy] = {}
+    if record.scores.attributions is not None:
+        out["speaker"] = record.scores.attributions.speaker
+        out["cue"] = record.scores.attributions.cue
+        out["mode"] = record.scores.attributions.mode
+    if record.scores.positions is not None:
+        out["stance"] = record.scores.positions.stance
+    return out
+
+
+def _explain(layer: str, a: Counts, b: Counts) -> str:
+    return (
+        f"{layer} F1 {a.f1:.2f}→{b.f1:.2f} "
+        f"(matched {a.tp}→{b.tp} of {b.n_gold} gold; predicted {a.n_pred}→{b.n_pred})"
+    )
+
+
+def _missed(record: SampleRecord, layer: str) -> list[str]:
+    scores = getattr(record.scores, layer)
+    return list(scores.missed) if scores is not None else []
+
+
+def _gold_words(record: SampleRecord, layer: str, item_id: str) -> str:
+    """A short description of a gold item, for "newly missed …" lines."""
+    gold = record.gold
+    words = ""
+    if layer == "attributions":
+        words = next((a.content.text for a in gold.attributions if a.id == item_id), "")
+    elif layer == "claims":
+        words = next((c.text for c in gold.claims if c.id == item_id), "")
+    elif layer == "positions":
+        pos = next((p for p in gold.positions if p.id == item_id), None)
+        if pos is not None:
+            holder = next((a.name for a in gold.actors if a.id == pos.holder_id), "the author")
+            words = f"{holder} {pos.stance.value} {pos.target}"
+    words = " ".join(words.split())
+    return f"{item_id} “{words[:70]}{'…' if len(words) > 70 else ''}”"
+
+
+def _item_changes(layer: str, ra: SampleRecord, rb: SampleRecord) -> list[str]:
+    before, after = set(_missed(ra, layer)), set(_missed(rb, layer))
+    lines = []
+    lost = [i for i in _missed(rb, layer) if i not in before]
+    found = [i for i in _missed(ra, layer) if i not in after]
+    if lost:
+        more = f" and {len(lost) - 2} more" if len(lost) > 2 else ""
+        lines.append(f"B misses {', '.join(_gold_words(rb, layer, i) for i in lost[:2])}{more}")
+    if found:
+        more = f" and {len(found) - 2} more" if len(found) > 2 else ""
+        lines.append(f"B finds {', '.join(_gold_words(rb, layer, i) for i in found[:2])}{more}")
+    return lines
+
+
+@dataclass
+class _DocumentDelta:
+    id: str
+    delta_f1: float
+    why: list[str]
+
+
+def compare_runs(a: Run, b: Run, *, top: int = 5, resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
+    """Per-layer deltas (B − A) with paired-bootstrap intervals, and the documents that moved most."""
+    records_b = {r.id: r for r in b.records}
+    common = [(ra, records_b[ra.id]) for ra in a.records if ra.id in records_b]
+    only_a = [r.id for r in a.records if r.id not in records_b]
+    only_b = sorted(set(records_b) - {r.id for r in a.records})
+    layers: dict[str, Any] = {}
+    for offset, layer in enumerate(LAYERS):
+        pairs = [
+            (ca, cb)
+            for ra, rb in common
+            if (ca := headline_counts(ra, layer)) is not None
+            and (cb := headline_counts(rb, layer)) is not None
+        ]
+        if not pairs:
+            continue
+        side_a, side_b = micro([p[0] for p in pairs]), micro([p[1] for p in pairs])
+        entry: dict[str, Any] = {"documents": len(pairs)}
+        for name in ("precision", "recall", "f1"):
+            va, vb = getattr(side_a, name), getattr(side_b, name)
+            entry[name] = {"a": round(va, 4), "b": round(vb, 4), "delta": round(vb - va, 4)}
+        result = paired_bootstrap(
+            [p[0] for p in pairs], [p[1] for p in pairs], resamples=resamples, seed=seed + offset
+        )
+        if result is not None:
+            interval, not_better = result
+            entry["f1"]["ci"] = interval.as_list()
+            entry["f1"]["p_not_better"] = round(not_better, 4)
+        layers[layer] = entry
+    accuracies: dict[str, Any] = {}
+    for name in ("speaker", "cue", "mode", "stance"):
+        acc_a, acc_b = Accuracy(), Accuracy()
+        for ra, rb in common:
+            xa, xb = _accuracies(ra).get(name), _accuracies(rb).get(name)
+            if xa is not None and xb is not None:
+                acc_a, acc_b = acc_a + xa, acc_b + xb
+        if acc_a.total or acc_b.total:
+            va, vb = acc_a.value, acc_b.value
+            accuracies[name] = {
+                "a": None if va is None else round(va, 4),
+                "b": None if vb is None else round(vb, 4),
+                "delta": None if va is None or vb is None else round(vb - va, 4),
+            }
+    documents = []
+    for ra, rb in common:
+        deltas = []
+        reasons = []
+        for layer in LAYERS:
+            ca, cb = headline_counts(ra, layer), headline_counts(rb, layer)
+            if ca is None or cb is None:
+                continue
+            deltas.append(cb.f1 - ca.f1)
+            if (ca.tp, ca.n_pred, ca.n_gold) != (cb.tp, cb.n_pred, cb.n_gold):
+                reasons.append(_explain(layer, ca, cb))
+                if layer != "claims":  # claims mirror attributions in most gold; keep the list short
+                    reasons.extend(_item_changes(layer, ra, rb))
+        if ra.error and not rb.error:
+            reasons.insert(0, f"A failed: {ra.error.get('message', '')}")
+        if rb.error and not ra.error:
+            reasons.insert(0, f"B failed: {rb.error.get('message', '')}")
+        if not deltas:
+            continue
+        documents.append(_DocumentDelta(ra.id, round(sum(deltas) / len(deltas), 4), reasons))
+    worse = sorted((d for d in documents if d.delta_f1 < 0), key=lambda d: (d.delta_f1, d.id))
+    better = sorted((d for d in documents if d.delta_f1 > 0), key=lambda d: (-d.delta_f1, d.id))
+    return {
+        "a": _describe(a),
+        "b": _describe(b),
+        "documents": {"common": len(common), "only_a": only_a, "only_b": only_b},
+        "layers": layers,
+        "accuracies": accuracies,
+        "worse": [asdict(d) for d in worse[:top]],
+        "better": [asdict(d) for d in better[:top]],
+        "counts": {
+            "worse": len(worse),
+            "better": len(better),
+            "unchanged": len(documents) - len(worse) - len(better),
+        },
+    }
+
+
+def _describe(run: Run) -> dict[str, Any]:
+    h = run.header
+    return {
+        "path": str(run.path),
+        "model": h.model,
+        "prompt_id": h.prompt_id,
+        "prompt_sha256": h.prompt_sha256,
+        "dataset": h.dataset.spec,
+        "run_id": h.run_id,
+    }

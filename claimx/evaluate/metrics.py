@@ -1,0 +1,218 @@
+"""Precision, recall, F1 and accuracy over documents, with bootstrap intervals.
+
+Counts are kept per document, so every figure can be computed micro (pool the
+counts, then divide) or macro (divide per document, then average), and
+resampled by document: a bootstrap interval says how much the figure would move
+on another draw of articles like these. Resampling uses a seeded RNG, so the
+same run always reports the same interval.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel, ConfigDict
+
+__all__ = [
+    "Accuracy",
+    "Counts",
+    "Interval",
+    "accuracy_interval",
+    "bootstrap",
+    "macro",
+    "micro",
+    "paired_bootstrap",
+    "prf",
+]
+
+
+class Counts(BaseModel):
+    """Matched, predicted and gold item counts for one document and one criterion."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tp: int = 0
+    n_pred: int = 0
+    n_gold: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            tp=self.tp + other.tp, n_pred=self.n_pred + other.n_pred, n_gold=self.n_gold + other.n_gold
+        )
+
+    @property
+    def precision(self) -> float:
+        """Matched / predicted; 1.0 when nothing was predicted and nothing was there to find."""
+        if self.n_pred == 0:
+            return 1.0 if self.n_gold == 0 else 0.0
+        return self.tp / self.n_pred
+
+    @property
+    def recall(self) -> float:
+        """Matched / gold; 1.0 when the gold is empty and nothing was predicted."""
+        if self.n_gold == 0:
+            return 1.0 if self.n_pred == 0 else 0.0
+        return self.tp / self.n_gold
+
+    @property
+    def f1(self) -> float:
+        """The harmonic mean of precision and recall (0 when both are 0)."""
+        p, r = self.precision, self.recall
+        return 0.0 if p + r == 0 else 2 * p * r / (p + r)
+
+
+class Accuracy(BaseModel):
+    """Right / judged, for a property judged on matched items only (speaker, cue, mode, stance)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    correct: int = 0
+    total: int = 0
+
+    def __add__(self, other: Accuracy) -> Accuracy:
+        return Accuracy(correct=self.correct + other.correct, total=self.total + other.total)
+
+    @property
+    def value(self) -> float | None:
+        """The accuracy, or None when nothing was judged."""
+        return None if self.total == 0 else self.correct / self.total
+
+
+def prf(counts: Counts) -> dict[str, float | int]:
+    """Precision, recall, F1 and the counts behind them, as a JSON-able dict."""
+    return {
+        "precision": counts.precision,
+        "recall": counts.recall,
+        "f1": counts.f1,
+        "tp": counts.tp,
+        "n_pred": counts.n_pred,
+        "n_gold": counts.n_gold,
+    }
+
+
+def micro(per_doc: Sequence[Counts]) -> Counts:
+    """The pooled counts of all documents."""
+    total = Counts()
+    for counts in per_doc:
+        total = total + counts
+    return total
+
+
+def macro(per_doc: Sequence[Counts]) -> dict[str, float | None]:
+    """Precision, recall and F1 averaged over documents (None when there are none)."""
+    if not per_doc:
+        return {"precision": None, "recall": None, "f1": None}
+    n = len(per_doc)
+    return {
+        "precision": sum(c.precision for c in per_doc) / n,
+        "recall": sum(c.recall for c in per_doc) / n,
+        "f1": sum(c.f1 for c in per_doc) / n,
+    }
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A percentile bootstrap interval."""
+
+    low: float
+    high: float
+
+    def as_list(self) -> list[float]:
+        """``[low, high]`` rounded for reports."""
+        return [round(self.low, 4), round(self.high, 4)]
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    position = q * (len(ordered) - 1)
+    lower = int(position)
+    upper = min(lower + 1, len(ordered) - 1)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+def _prf(tp: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:
+    counts = Counts(tp=tp, n_pred=n_pred, n_gold=n_gold)
+    return counts.precision, counts.recall, counts.f1
+
+
+def _resample_sums(items: Sequence[Counts], rng: random.Random) -> tuple[list[int], tuple[int, int, int]]:
+    n = len(items)
+    picks = [rng.randrange(n) for _ in range(n)]
+    tp = sum(items[i].tp for i in picks)
+    n_pred = sum(items[i].n_pred for i in picks)
+    n_gold = sum(items[i].n_gold for i in picks)
+    return picks, (tp, n_pred, n_gold)
+
+
+def bootstrap(
+    items: Sequence[Counts], *, resamples: int = 1000, seed: int = 0, level: float = 0.95
+) -> dict[str, Interval] | None:
+    """Bootstrap intervals of micro precision, recall and F1, resampling documents; None if empty.
+
+    Each resample draws as many documents as there are, with replacement, and
+    pools their counts; the interval is the percentile range of the resampled figures.
+    """
+    n = len(items)
+    if n == 0 or resamples <= 0:
+        return None
+    rng = random.Random(seed)
+    values: dict[str, list[float]] = {"precision": [], "recall": [], "f1": []}
+    for _ in range(resamples):
+        _, sums = _resample_sums(items, rng)
+        p, r, f = _prf(*sums)
+        values["precision"].append(p)
+        values["recall"].append(r)
+        values["f1"].append(f)
+    tail = (1 - level) / 2
+    return {k: Interval(_percentile(v, tail), _percentile(v, 1 - tail)) for k, v in values.items()}
+
+
+def accuracy_interval(
+    items: Sequence[Accuracy], *, resamples: int = 1000, seed: int = 0, level: float = 0.95
+) -> Interval | None:
+    """A bootstrap interval of pooled accuracy, resampling documents; None when nothing was judged."""
+    if not items or resamples <= 0 or sum(a.total for a in items) == 0:
+        return None
+    rng = random.Random(seed)
+    n = len(items)
+    values = []
+    for _ in range(resamples):
+        picks = [rng.randrange(n) for _ in range(n)]
+        total = sum(items[i].total for i in picks)
+        values.append(sum(items[i].correct for i in picks) / total if total else 0.0)
+    tail = (1 - level) / 2
+    return Interval(_percentile(values, tail), _percentile(values, 1 - tail))
+
+
+def paired_bootstrap(
+    a: Sequence[Counts],
+    b: Sequence[Counts],
+    *,
+    resamples: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> tuple[Interval, float] | None:
+    """An interval for micro F1 of B minus micro F1 of A, resampling the same documents for both.
+
+    ``a[i]`` and ``b[i]`` must be the same document. Also returns the share of
+    resamples in which B is not better than A (a one-sided bootstrap p-value for "B is better").
+    """
+    if len(a) != len(b):
+        raise ValueError("paired bootstrap needs the same documents on both sides")
+    n = len(a)
+    if n == 0 or resamples <= 0:
+        return None
+    rng = random.Random(seed)
+    deltas = []
+    for _ in range(resamples):
+        picks = [rng.randrange(n) for _ in range(n)]
+        fa = _prf(*(sum(getattr(a[i], k) for i in picks) for k in ("tp", "n_pred", "n_gold")))[2]
+        fb = _prf(*(sum(getattr(b[i], k) for i in picks) for k in ("tp", "n_pred", "n_gold")))[2]
+        deltas.append(fb - fa)
+    tail = (1 - level) / 2
+    not_better = sum(1 for d in deltas if d <= 0) / resamples
+    return Interval(_percentile(deltas, tail), _percentile(deltas, 1 - tail)), not_better

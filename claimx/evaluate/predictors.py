@@ -1,0 +1,149 @@
+"""How a sample gets its prediction: the model through the Extractor, or a reference extractor.
+
+- ``gold``: the gold labels themselves; every metric must come out exactly 1.0
+  (the harness's own sanity check);
+- ``baseline``: :mod:`claimx.baseline`, no model at all (the floor to beat);
+- anything else: a model spec for :class:`claimx.extract.Extractor`, with the
+  response cache on, so a rerun with the same prompt and model costs nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from claimx.baseline import _LEXICON_SHA256, BASELINE_ID, extract_baseline
+from claimx.cache import ResponseCache
+from claimx.evaluate.sample import Sample, gold_extraction
+from claimx.extract import ExtractOptions, Extractor
+from claimx.schema import Extraction
+
+__all__ = [
+    "BaselinePredictor",
+    "Description",
+    "GoldPredictor",
+    "ModelPredictor",
+    "Predictor",
+    "make_predictor",
+]
+
+REFERENCE_MODELS = ("gold", "baseline")
+
+
+@dataclass
+class Description:
+    """What the run header records about a predictor."""
+
+    model: str
+    provider: str
+    base_url: str | None = None
+    prompt_id: str | None = None
+    prompt_sha256: str | None = None
+    response_schema_sha256: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+class Predictor(Protocol):
+    """Produces an Extraction for a sample."""
+
+    description: Description
+
+    async def predict(self, sample: Sample) -> Extraction:
+        """The prediction for ``sample`` (raises ClaimxError when it cannot be had)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections and caches."""
+        ...
+
+
+class GoldPredictor:
+    """Serves the gold labels as the prediction."""
+
+    def __init__(self) -> None:
+        self.description = Description(model="gold", provider="claimx", prompt_id="gold")
+
+    async def predict(self, sample: Sample) -> Extraction:
+        """The sample's gold, as an Extraction."""
+        return gold_extraction(sample)
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+class BaselinePredictor:
+    """The rule-based extractor of :mod:`claimx.baseline`."""
+
+    def __init__(self) -> None:
+        self.description = Description(
+            model="baseline", provider="claimx", prompt_id=BASELINE_ID, prompt_sha256=_LEXICON_SHA256
+        )
+
+    async def predict(self, sample: Sample) -> Extraction:
+        """The baseline's extraction (CPU-bound and quick, so it runs inline)."""
+        await asyncio.sleep(0)
+        return extract_baseline(sample.text, sample.id)
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
+class ModelPredictor:
+    """A language model through :class:`claimx.extract.Extractor`."""
+
+    def __init__(self, extractor: Extractor, parameters: dict[str, Any]) -> None:
+        self.extractor = extractor
+        model = extractor.model
+        self.description = Description(
+            model=model.id,
+            provider=model.provider,
+            base_url=model.base_url,
+            prompt_id=extractor.prompt.id,
+            prompt_sha256=extractor.prompt.sha256,
+            response_schema_sha256=extractor.schema_sha256,
+            parameters=parameters,
+        )
+
+    async def predict(self, sample: Sample) -> Extraction:
+        """The model's extraction of the sample's text."""
+        return await self.extractor.aextract(sample.text, doc_id=sample.id)
+
+    async def aclose(self) -> None:
+        """Close the model's connections and the cache."""
+        await self.extractor.aclose()
+
+
+def make_predictor(
+    model: str,
+    *,
+    prompt: str | None = None,
+    base_url: str | None = None,
+    cache: ResponseCache | bool = True,
+    model_options: dict[str, Any] | None = None,
+    concurrency: int = 4,
+) -> Predictor:
+    """The predictor for a ``--model`` value: ``gold``, ``baseline`` or a model spec."""
+    if model == "gold":
+        return GoldPredictor()
+    if model == "baseline":
+        return BaselinePredictor()
+    options = {k: v for k, v in (model_options or {}).items() if v is not None}
+    extractor = Extractor(
+        model,
+        prompt=prompt,
+        cache=cache,
+        base_url=base_url,
+        options=ExtractOptions(include_text=False, concurrency=concurrency),
+        model_options=options,
+    )
+    identity = {k: v for k, v in extractor.model.cache_identity().items() if k not in ("provider", "model")}
+    parameters: dict[str, Any] = {
+        **identity,
+        "max_output_tokens": extractor.model.max_output_tokens,
+        "cache": cache is not False,
+        "concurrency": concurrency,
+        **options,
+    }
+    parameters.pop("api_key", None)
+    return ModelPredictor(extractor, parameters)

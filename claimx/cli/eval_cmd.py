@@ -41,6 +41,7 @@ def _console() -> Console:
 eval_app = typer.Typer(
     help="Score extractions against gold labels, rescore runs, compare prompt versions.",
     no_args_is_help=True,
+    epilog="Example: [bold]claimx eval run --dataset seed --model baseline --out runs/base[/bold]",
 )
 app.add_typer(eval_app, name="eval")
 

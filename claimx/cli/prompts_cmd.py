@@ -21,7 +21,9 @@ from claimx.prompts import list_prompts, load_prompt, render_json
 __all__ = ["prompts_app"]
 
 prompts_app = typer.Typer(
-    help="List prompt versions and show the exact messages a model receives.", no_args_is_help=True
+    help="List prompt versions and show the exact messages a model receives.",
+    no_args_is_help=True,
+    epilog="Example: [bold]claimx prompts show extract@v1 --article seeds/000_a52612c81e7ad0d0.txt[/bold]",
 )
 app.add_typer(prompts_app, name="prompts")
 

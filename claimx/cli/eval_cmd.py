@@ -186,7 +186,10 @@ def score_command(
     seed: int | None = typer.Option(None, "--seed", help="Change the bootstrap seed."),
     debug: bool = typer.Option(False, "--debug", help="Tracebacks on errors."),
 ) -> None:
-    """Score a run again from its folder alone: no model is called and no dataset is read."""
+    """Score a run again from its folder alone: no model is called and no dataset is read.
+
+    Example: [bold]claimx eval score evals/runs/base[/bold]
+    """
     setup_logging(debug)
     try:
         current = read_run(run_dir).header.scoring
@@ -219,7 +222,10 @@ def compare_command(
     seed: int = _SEED,
     debug: bool = typer.Option(False, "--debug", help="Tracebacks on errors."),
 ) -> None:
-    """Per-layer deltas with paired-bootstrap intervals, and the documents that got most worse and better."""
+    """Per-layer deltas with paired-bootstrap intervals, and the documents that got most worse and better.
+
+    Example: [bold]claimx eval compare evals/runs/v1 evals/runs/v2[/bold]
+    """
     setup_logging(debug)
     try:
         a, b = read_run(run_a), read_run(run_b)

@@ -58,7 +58,10 @@ def list_command(
         Path("evals/runs"), "--runs", help="Folder holding eval runs, searched for run.json."
     ),
 ) -> None:
-    """Every prompt version with its sha256, and the runs that used exactly that version."""
+    """Every prompt version with its sha256, and the runs that used exactly that version.
+
+    Example: [bold]claimx prompts list --runs evals/runs[/bold]
+    """
     try:
         available = list_prompts()
         used = _runs(runs)
@@ -97,7 +100,10 @@ def show_command(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the messages as JSON."),
 ) -> None:
-    """The exact messages the model would receive for an article."""
+    """The exact messages the model would receive for an article.
+
+    Example: [bold]claimx prompts show extract@v1 --article seeds/000_a52612c81e7ad0d0.txt[/bold]
+    """
     try:
         prompt = load_prompt(prompt_id)
         if article is not None:

@@ -151,6 +151,9 @@ Responder = Callable[[RecordedRequest], Reply]
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as separate writes; with Nagle's algorithm on, the body waits
+    # for the client's delayed ACK (40 ms on Linux), which no real model server adds.
+    disable_nagle_algorithm = True
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:

@@ -1,0 +1,182 @@
+"""claimx's own time per document, model time excluded.
+
+A 20,000-character synthetic article and a precomputed answer of 100 statements (with their
+actors and positions; see ``_corpus.py``) are served with no delay by the scripted
+OpenAI-compatible server, running in a process of its own. Measured here, alternately:
+
+* **claimx**: ``Extractor.aextract`` over HTTP (request building, instructor, validation,
+  grounding, linking, building the Extraction) plus ``model_dump_json()`` (serialisation);
+* **bare**: the very request claimx sends (recorded once), sent with the bare ``openai``
+  client, and its completion parsed by the SDK: the HTTP round trip and the server's time.
+
+``ms_per_doc`` = median(claimx) − median(bare). The stages are also timed directly (without
+HTTP) as a cross-check and to show where the time goes; ``stages_ms`` adds them up.
+
+    python benchmarks/overhead.py              # last line: JSON with ms_per_doc
+    python benchmarks/overhead.py --profile    # also print the top of a cProfile of claimx's path
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import json
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _corpus import article
+from _server import ServerProcess
+
+ROUNDS = 60
+WARMUP = 5
+
+
+def recorded_request(content: str, text: str) -> dict[str, Any]:
+    """The JSON body claimx sends for ``text`` (recorded by an in-process scripted server)."""
+    from claimx.extract import Extractor
+    from claimx.testing import Reply, ScriptedServer
+
+    with ScriptedServer() as server:
+        server.enqueue(Reply.completion(content))
+        extractor = Extractor("openai/bench", base_url=server.base_url, api_key="sk-bench", cache=False)
+        extractor.extract(text, doc_id="bench")
+        extractor.close()
+        body: dict[str, Any] = server.completions[0].json
+    return body
+
+
+def stage_times(text: str, content: str, rounds: int) -> dict[str, float]:
+    """Median milliseconds of each stage, run directly (no HTTP, no instructor)."""
+    from claimx.document import Document
+    from claimx.extract import Extractor
+    from claimx.ground import Aligner
+    from claimx.link import link
+    from claimx.response import Response, response_model_for
+
+    extractor = Extractor("openai/bench", base_url="http://127.0.0.1:9/v1", api_key="sk-bench", cache=False)
+    times: dict[str, list[float]] = {}
+
+    def timed(name: str, started: float) -> float:
+        now = time.perf_counter()
+        times.setdefault(name, []).append((now - started) * 1000)
+        return now
+
+    for _ in range(rounds):
+        t = time.perf_counter()
+        document = Document.from_text(text, "bench")
+        t = timed("document", t)
+        extractor.prompt.render(document, range(1, len(document.sentences) + 1))
+        t = timed("prompt", t)
+        model = response_model_for(1, len(document.sentences))
+        model.model_json_schema()
+        t = timed("schema", t)
+        output = model.model_validate_json(content)
+        Response.model_validate(output.model_dump())
+        t = timed("validate", t)
+        linked = link(document, output, Aligner(document))
+        t = timed("ground+link", t)
+        json.dumps([x.model_dump(mode="json") for x in linked.attributions])
+        timed("serialise (part)", t)
+    return {name: round(statistics.median(values), 3) for name, values in times.items()}
+
+
+async def measure(base_url: str, text: str, body: dict[str, Any], rounds: int) -> tuple[list[float], ...]:
+    import openai
+
+    from claimx.extract import Extractor
+
+    extractor = Extractor("openai/bench", base_url=base_url, api_key="sk-bench", cache=False)
+    bare = openai.AsyncOpenAI(base_url=base_url, api_key="sk-bench", max_retries=0)
+    ours: list[float] = []
+    theirs: list[float] = []
+    counts: tuple[int, int, int] = (0, 0, 0)
+    for i in range(WARMUP + rounds):
+        started = time.perf_counter()
+        result = await extractor.aextract(text, doc_id="bench")
+        result.model_dump_json()
+        elapsed = time.perf_counter() - started
+        counts = (len(result.claims), len(result.actors), len(result.positions))
+
+        started = time.perf_counter()
+        completion = await bare.chat.completions.create(**body)
+        json.loads(completion.choices[0].message.content or "")
+        bare_elapsed = time.perf_counter() - started
+        if i >= WARMUP:
+            ours.append(elapsed * 1000)
+            theirs.append(bare_elapsed * 1000)
+    await extractor.aclose()
+    await bare.close()
+    return ours, theirs, [float(c) for c in counts]
+
+
+def profile(base_url: str, text: str, rounds: int) -> None:
+    from claimx.extract import Extractor
+
+    extractor = Extractor("openai/bench", base_url=base_url, api_key="sk-bench", cache=False)
+
+    async def run() -> None:
+        for _ in range(rounds):
+            (await extractor.aextract(text, doc_id="bench")).model_dump_json()
+
+    asyncio.run(run())  # warm
+    profiler = cProfile.Profile()
+    profiler.enable()
+    asyncio.run(run())
+    profiler.disable()
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
+    pstats.Stats(profiler, stream=sys.stderr).sort_stats("tottime").print_stats(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+
+    text, answer = article(statements=100, chars=20_000)
+    content = json.dumps(answer, ensure_ascii=False)
+    body = recorded_request(content, text)
+    with tempfile.TemporaryDirectory() as tmp:
+        reply_file = Path(tmp) / "reply.json"
+        reply_file.write_text(content, encoding="utf-8")
+        with ServerProcess(reply_file=reply_file) as server:
+            if args.profile:
+                profile(server.base_url, text, 20)
+            ours, theirs, counts = asyncio.run(measure(server.base_url, text, body, args.rounds))
+    stages = stage_times(text, content, max(10, args.rounds // 3))
+
+    claimx_ms, bare_ms = statistics.median(ours), statistics.median(theirs)
+    print(f"article: {len(text):,} characters, {len(answer['statements'])} statements in the answer")
+    print(
+        f"grounded: {int(counts[0])} claims, {int(counts[1])} actors, {int(counts[2])} positions "
+        f"(the rest rejected)"
+    )
+    print(f"through claimx: {claimx_ms:.2f} ms; bare openai round trip: {bare_ms:.2f} ms (medians)")
+    print("stages, run directly (ms): " + ", ".join(f"{k} {v}" for k, v in stages.items()))
+    print(
+        json.dumps(
+            {
+                "ms_per_doc": round(claimx_ms - bare_ms, 3),
+                "claimx_ms": round(claimx_ms, 3),
+                "bare_round_trip_ms": round(bare_ms, 3),
+                "stages_ms": round(sum(stages.values()), 3),
+                "stages": stages,
+                "chars": len(text),
+                "statements": len(answer["statements"]),
+                "claims_grounded": int(counts[0]),
+                "rounds": args.rounds,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

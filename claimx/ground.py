@@ -20,10 +20,10 @@ found returns ``None``: the caller drops the item and reports it.
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from rapidfuzz import fuzz
 
@@ -62,6 +62,7 @@ def _fold(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in plain)
 
 
+@lru_cache(maxsize=4096)
 def normalize(text: str) -> str:
     """The normalized form used for matching: folded, with whitespace runs collapsed."""
     return _SPACE_RUN.sub(" ", _fold(text)).strip()
@@ -140,6 +141,7 @@ class Aligner:
         self.document = document
         self.text = document.text
         self.fuzzy_threshold = fuzzy_threshold
+        self._exact_known: dict[str, bool] = {}
 
     @cached_property
     def _mirror(self) -> _Mirror:
@@ -155,41 +157,62 @@ class Aligner:
         quote = quote.strip()
         if not quote:
             return None
-        pieces = [p for p in _ELLIPSIS.split(quote) if p.strip(_EDGE_QUOTES + " ")]
-        if len(pieces) > 1:
-            return self._locate_pieces(pieces, cited, len(quote))
+        if "…" in quote or ".." in quote or "[" in quote:  # (what an ellipsis needs: the regex is slow)
+            pieces = [p for p in _ELLIPSIS.split(quote) if p.strip(_EDGE_QUOTES + " ")]
+            if len(pieces) > 1:
+                return self._locate_pieces(pieces, cited, len(quote))
         hit = self._locate_one(quote, cited)
         return self._span(hit) if hit else None
 
     def locate_all(self, needle: str) -> list[Span]:
         """Every whole-word occurrence of ``needle`` (exact, else normalized), in text order."""
+        return [self._span(h) for h in self._all_hits(needle)]
+
+    def locate_near(self, needle: str, start: int, end: int, window: int = 300) -> Span | None:
+        """The whole-word occurrence of ``needle`` nearest ``[start, end)``, within ``window`` characters.
+
+        Occurrences in the same sentence as the stretch win over closer ones outside it.
+        Among the occurrences :meth:`locate_all` would give, only those within the window
+        are looked at, so the cost does not grow with the length of the text.
+        """
+        needle = needle.strip().strip(_EDGE_QUOTES).strip()
+        if not needle:
+            return None
+        lo, hi = start - window, end + window  # a hit within the window touches [lo, hi]
+        hits = [h for h in self._exact_hits(needle, lo, hi) if self._whole_words(h.start, h.end)]
+        if not hits and not self._has_exact(needle):
+            hits = [h for h in self._normalized_hits(needle, lo, hi) if self._whole_words(h.start, h.end)]
+        home = {s.number for s in self.document.sentences_overlapping(start, max(end, start + 1))}
+        best: _Hit | None = None
+        best_key: tuple[int, int] | None = None
+        for hit in hits:
+            distance = _distance(hit.start, hit.end, start, end)
+            if distance > window:
+                continue
+            outside = not any(
+                s.number in home for s in self.document.sentences_overlapping(hit.start, hit.end)
+            )
+            key = (int(outside), distance)
+            if best_key is None or key < best_key:
+                best, best_key = hit, key
+        return self._span(best) if best else None
+
+    def _all_hits(self, needle: str) -> list[_Hit]:
         needle = needle.strip().strip(_EDGE_QUOTES).strip()
         if not needle:
             return []
         hits = [h for h in self._exact_hits(needle) if self._whole_words(h.start, h.end)]
         if not hits:
             hits = [h for h in self._normalized_hits(needle) if self._whole_words(h.start, h.end)]
-        return [self._span(h) for h in hits]
+        return hits
 
-    def locate_near(self, needle: str, start: int, end: int, window: int = 300) -> Span | None:
-        """The whole-word occurrence of ``needle`` nearest ``[start, end)``, within ``window`` characters.
-
-        Occurrences in the same sentence as the stretch win over closer ones outside it.
-        """
-        home = {s.number for s in self.document.sentences_overlapping(start, max(end, start + 1))}
-        best: Span | None = None
-        best_key: tuple[int, int] | None = None
-        for span in self.locate_all(needle):
-            distance = _distance(span.start, span.end, start, end)
-            if distance > window:
-                continue
-            outside = not any(
-                s.number in home for s in self.document.sentences_overlapping(span.start, span.end)
-            )
-            key = (int(outside), distance)
-            if best_key is None or key < best_key:
-                best, best_key = span, key
-        return best
+    def _has_exact(self, needle: str) -> bool:
+        """True when ``needle`` occurs anywhere as whole words, exactly as given."""
+        known = self._exact_known.get(needle)
+        if known is None:
+            known = any(self._whole_words(h.start, h.end) for h in self._exact_hits(needle))
+            self._exact_known[needle] = known
+        return known
 
     # ---------------------------------------------------------------- stages
 
@@ -216,20 +239,28 @@ class Aligner:
         worst = max((h.alignment for h in hits), key=_ALIGNMENT_RANK.__getitem__)
         return self._span(_Hit(start, end, worst))
 
-    def _exact_hits(self, needle: str) -> Iterator[_Hit]:
-        start = self.text.find(needle)
-        while start != -1:
+    def _exact_hits(self, needle: str, lo: int = 0, hi: int | None = None) -> Iterator[_Hit]:
+        """Occurrences of ``needle``; with ``lo``/``hi``, (at least) those touching ``[lo, hi]``."""
+        text = self.text
+        last = len(text) if hi is None else hi
+        start = text.find(needle, max(0, lo - len(needle)))
+        while start != -1 and start <= last:
             yield _Hit(start, start + len(needle), Alignment.EXACT)
-            start = self.text.find(needle, start + 1)
+            start = text.find(needle, start + 1)
 
-    def _normalized_hits(self, needle: str) -> Iterator[_Hit]:
+    def _normalized_hits(self, needle: str, lo: int = 0, hi: int | None = None) -> Iterator[_Hit]:
+        """Occurrences of ``needle`` in the mirror; with ``lo``/``hi``, (at least) those touching them."""
         target = normalize(needle)
         if not target:
             return
         mirror = self._mirror
-        start = mirror.text.find(target)
+        # A match ending before lo starts more than len(target) before lo's place in the mirror.
+        begin = max(0, mirror.from_original(lo - 1) - len(target)) if lo > 0 else 0
+        start = mirror.text.find(target, begin)
         while start != -1:
             a, b = mirror.span_to_original(start, start + len(target))
+            if hi is not None and a > hi:
+                return
             yield _Hit(a, b, Alignment.NORMALIZED)
             start = mirror.text.find(target, start + 1)
 
@@ -260,19 +291,68 @@ class Aligner:
             return None
         if region is None:
             return self._first_valid(haystack, needle, 0, to_hit)
+        size = len(needle)
         # Occurrences touching the region: the first whole-word one wins outright.
-        start = haystack.find(needle, max(0, lo - len(needle) + 1))
-        while start != -1 and start < hi:
+        start = haystack.find(needle, max(0, lo - size + 1), hi + size - 1)
+        while start != -1:
             hit = to_hit(start)
             if hit is not None:
                 return hit
-            start = haystack.find(needle, start + 1)
-        after = self._first_valid(haystack, needle, max(hi, 0), to_hit)
+            start = haystack.find(needle, start + 1, hi + size - 1)
+        return self._nearest_outside(haystack, needle, (lo, hi), region, to_hit)
+
+    @staticmethod
+    def _nearest_outside(
+        haystack: str,
+        needle: str,
+        bounds: tuple[int, int],
+        region: tuple[int, int],
+        to_hit: Callable[[int], _Hit | None],
+    ) -> _Hit | None:
+        """The nearer of the first whole-word occurrences after and before the region.
+
+        ``bounds`` is the region in ``haystack`` indices (the mirror's, for normalized text).
+        Both directions are searched in widening steps, and a direction stops once nothing
+        further along it could beat what the other has found: a repeated quote costs the
+        distance to its nearest occurrence, not the length of the text.
+
+        Bounds: an occurrence starting at haystack index ``s >= hi`` lies at least ``s - hi``
+        characters after the region, and one starting at ``s <= lo - len(needle)`` at least
+        ``lo - s - len(needle)`` before it (mirror distances never exceed original ones).
+        Ties go to the earlier occurrence, as in ``min`` by (distance, start).
+        """
+        lo, hi = bounds
+        size = len(needle)
+        after: _Hit | None = None
         before: _Hit | None = None
-        start = haystack.rfind(needle, 0, lo)
-        while start != -1 and before is None:
-            before = to_hit(start)
-            start = haystack.rfind(needle, 0, start + len(needle) - 1)
+        forward = hi  # occurrences starting at or after this are still to be searched
+        backward = lo - size  # occurrences starting at or before this are still to be searched
+        forward_done = forward > len(haystack) - size
+        backward_done = backward < 0
+        step = 512
+        while not (forward_done and backward_done):
+            if not forward_done:
+                limit = min(len(haystack) - size + 1, forward + step)  # starts in [forward, limit)
+                found = haystack.find(needle, forward, limit + size - 1)
+                while found != -1 and after is None:
+                    after = to_hit(found)
+                    found = haystack.find(needle, found + 1, limit + size - 1)
+                forward = limit
+                forward_done = after is not None or forward > len(haystack) - size
+            if not backward_done:
+                floor = max(0, backward - step + 1)  # starts in [floor, backward]
+                found = haystack.rfind(needle, floor, backward + size)
+                while found != -1 and before is None:
+                    before = to_hit(found)
+                    found = haystack.rfind(needle, floor, found + size - 1)
+                backward = floor - 1
+                backward_done = before is not None or backward < 0
+            if after is not None and not backward_done:
+                # A later find before the region is at least lo - s - size away: no nearer then.
+                backward_done = backward < lo - size - _distance(after.start, after.end, *region)
+            if before is not None and not forward_done:
+                forward_done = forward >= hi + _distance(before.start, before.end, *region)
+            step *= 2
         candidates = [h for h in (before, after) if h is not None]
         if not candidates:
             return None
@@ -388,10 +468,20 @@ def _refine(target: str, haystack: str, start: int, end: int) -> tuple[int, int]
         m.end() for m in _WORD_END.finditer(haystack, max(0, end - slack), min(len(haystack), end + slack))
     ]
     best = (fuzz.ratio(target, haystack[start:end]), start, end)
+    size = len(target)
+    ends = ends or [end]
     for s in starts or [start]:
-        for e in ends or [end]:
-            if e - s < len(target) // 2:
+        # No window can score above 100 * (1 - |length difference| / total length), so only
+        # ends within a length difference that could still beat the best so far are tried.
+        candidates = ends
+        if best[0] > 0:
+            reach = 2 * size * (100 / best[0] - 1) + 2
+            candidates = ends[bisect_left(ends, s + size - reach) : bisect_right(ends, s + size + reach)]
+        for e in candidates:
+            if e - s < size // 2:
                 continue
+            if 100 * (1 - abs(e - s - size) / (e - s + size)) < best[0] - 1e-6:
+                continue  # cannot beat the best (the margin is for rounding)
             score = fuzz.ratio(target, haystack[s:e], score_cutoff=best[0])
             if score > best[0]:
                 best = (score, s, e)

@@ -18,6 +18,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from pydantic import BaseModel
+
 from claimx.document import Document
 from claimx.ground import Aligner, is_word_char, normalize
 from claimx.response import AUTHOR, PositionItem, Response, StatementItem
@@ -97,14 +99,53 @@ class _ActorDraft:
     words: set[str] = field(default_factory=set)  # name and non-pronoun mentions, as written
     mentions: list[Span] = field(default_factory=list)
     source: list[dict[str, object]] = field(default_factory=list)
+    _keys: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
         return max(self.names, key=lambda n: (len(n.split()), len(n)))
 
-    def match_keys(self) -> set[str]:
+    def match_keys(self) -> frozenset[str]:
         """Normalized names and mentions: two drafts sharing one are the same actor."""
-        return {normalize(w) for w in self.words}
+        if self._keys is None:  # computed once; whoever changes ``words`` resets it
+            self._keys = frozenset(normalize(w) for w in self.words)
+        return self._keys
+
+
+class _MentionIndex:
+    """The mentions assigned so far, by stretch of text, to find the ones a span overlaps.
+
+    Mentions are short, so each is filed under the fixed-size buckets it touches and a
+    query looks only at the buckets of its own span: constant time however long the text.
+    """
+
+    _BUCKET = 128
+
+    def __init__(self) -> None:
+        self._buckets: dict[int, list[tuple[Span, _ActorDraft]]] = {}
+
+    def _keys(self, span: Span) -> range:
+        return range(span.start // self._BUCKET, (max(span.end, span.start + 1) - 1) // self._BUCKET + 1)
+
+    def add(self, span: Span, actor: _ActorDraft) -> None:
+        for key in self._keys(span):
+            self._buckets.setdefault(key, []).append((span, actor))
+
+    def remove(self, span: Span, actor: _ActorDraft) -> None:
+        for key in self._keys(span):
+            entries = self._buckets.get(key, [])
+            self._buckets[key] = [(s, a) for s, a in entries if not (s is span and a is actor)]
+
+    def overlapping(self, span: Span) -> list[tuple[Span, _ActorDraft]]:
+        """Every (mention, actor) sharing at least one character with ``span``."""
+        found: list[tuple[Span, _ActorDraft]] = []
+        seen: set[int] = set()
+        for key in self._keys(span):
+            for entry in self._buckets.get(key, ()):
+                if id(entry[0]) not in seen and entry[0].overlap(span):
+                    seen.add(id(entry[0]))
+                    found.append(entry)
+        return found
 
 
 @dataclass
@@ -145,6 +186,7 @@ class _Linker:
         self.aligner = aligner
         self.rejected: list[Rejected] = []
         self.actors: list[_ActorDraft] = []
+        self.taken = _MentionIndex()  # every actor's mentions
 
     # ------------------------------------------------------------------ actors
 
@@ -179,11 +221,12 @@ class _Linker:
         if len(matches) == 1:
             return matches[0]
         if create_from is not None and not is_pronoun(name):
-            taken = [m for actor in self.actors for m in actor.mentions]
             probe.mentions = [
-                span for span in self.aligner.locate_all(name) if not any(span.overlap(t) for t in taken)
+                span for span in self.aligner.locate_all(name) if not self.taken.overlapping(span)
             ]
             if probe.mentions:
+                for span in probe.mentions:
+                    self.taken.add(span, probe)
                 self.actors.append(probe)
                 return probe
         return None
@@ -196,11 +239,10 @@ class _Linker:
                 for span in self.aligner.locate_all(words):
                     candidates.append((-(span.end - span.start), order, span, actor))
         candidates.sort(key=lambda c: (c[0], c[1], c[2].start))
-        taken: list[Span] = []
         for _, _, span, actor in candidates:
-            if any(span.overlap(t) for t in taken) or self._in_header(span):
+            if self.taken.overlapping(span) or self._in_header(span):
                 continue
-            taken.append(span)
+            self.taken.add(span, actor)
             actor.mentions.append(span)
 
     def _in_header(self, span: Span) -> bool:
@@ -214,11 +256,14 @@ class _Linker:
         span = self.aligner.locate_near(words, near.start, near.end, window=400)
         if span is None or not _near(span, near):
             return None
-        for other in self.actors:
-            if other is not actor and any(span.overlap(m) for m in other.mentions):
-                return None  # the words belong to someone else here
-        if not any(span == m for m in actor.mentions):
+        overlapping = self.taken.overlapping(span)
+        if any(other is not actor for _, other in overlapping):
+            return None  # the words belong to someone else here
+        if not any(span == m for m, _ in overlapping):  # (an equal mention overlaps it)
+            for mention, _ in overlapping:
+                self.taken.remove(mention, actor)
             actor.mentions = [m for m in actor.mentions if not m.overlap(span)] + [span]
+            self.taken.add(span, actor)
         return span
 
     # -------------------------------------------------------------- statements
@@ -227,7 +272,7 @@ class _Linker:
         out: list[tuple[int, Claim, Attribution, _ActorDraft | None]] = []
         vocabulary = _vocabulary(self.doc.text)
         for number, st in enumerate(self.response.statements, 1):
-            item = st.model_dump(mode="json")
+            item = st  # dumped only if rejected
             cited = [s for s in st.sentences if self.doc.sentence(s) is not None]
             content = self.aligner.locate(st.quote, cited)
             if content is None:
@@ -273,7 +318,7 @@ class _Linker:
             out.append((number, claim, att, speaker))
         return out
 
-    def _cue(self, st: StatementItem, content: Span, item: dict[str, object]) -> Span | None:
+    def _cue(self, st: StatementItem, content: Span, item: BaseModel) -> Span | None:
         if not st.cue or not st.cue.strip() or st.mode is Mode.AUTHOR:
             return None
         span = self.aligner.locate_near(st.cue, content.start, content.end, window=300)
@@ -282,8 +327,9 @@ class _Linker:
             return None
         return span
 
-    def _reject(self, layer: str, item: dict[str, object], reason: str) -> None:
-        self.rejected.append(Rejected(layer=layer, item=item, reason=reason))
+    def _reject(self, layer: str, item: BaseModel | dict[str, object], reason: str) -> None:
+        dumped = item.model_dump(mode="json") if isinstance(item, BaseModel) else item
+        self.rejected.append(Rejected(layer=layer, item=dumped, reason=reason))
 
     # --------------------------------------------------------------- positions
 
@@ -293,7 +339,7 @@ class _Linker:
         out: list[tuple[Position, _ActorDraft | None, _ActorDraft | None]] = []
         seen: dict[tuple[int, str, str], Position] = {}
         for pos in self.response.positions:
-            item = pos.model_dump(mode="json")
+            item = pos  # dumped only if rejected
             holder = None if _is_author(pos.holder) else self.resolve(pos.holder)
             if holder is None and not _is_author(pos.holder):
                 self._reject("position", item, f"holder {pos.holder!r} never mentioned in the article")
@@ -337,6 +383,7 @@ def _merge(drafts: list[_ActorDraft]) -> list[_ActorDraft]:
             continue
         target.names.extend(draft.names)
         target.words |= draft.words
+        target._keys = None
         target.source.extend(draft.source)
         if target.kind is ActorKind.OTHER:
             target.kind = draft.kind
@@ -359,13 +406,17 @@ def _too_short(text: str) -> bool:
     return not (spaceless and len(words[0]) >= 4)
 
 
+#: The first five characters (four, in a four-letter word) of every word of four or more.
+_STEM = re.compile(r"(\w{4,5})\w*", re.UNICODE)
+
+
 def _vocabulary(text: str) -> set[str]:
-    return {w[:5] for w in _WORD.findall(text.lower()) if len(w) >= 4}
+    return set(_STEM.findall(text.lower()))
 
 
 def _supported(claim: str, vocabulary: set[str]) -> bool:
     """At least a third of the claim's longer words occur in the article (in some form)."""
-    words = [w[:5] for w in _WORD.findall(claim.lower()) if len(w) >= 4]
+    words = _STEM.findall(claim.lower())
     if len(words) < 3:
         return True  # too short to judge, or a script without spaces
     return sum(w in vocabulary for w in words) / len(words) >= 1 / 3
@@ -412,11 +463,10 @@ def link(document: Document, response: Response, aligner: Aligner | None = None)
     attributions: list[Attribution] = []
     by_number_claim: dict[int, Claim] = {}
     by_number_att: dict[int, Attribution] = {}
+    # The drafts are this function's own: ids are filled in place rather than by copying.
     for i, (number, claim, att, speaker) in enumerate(unique, 1):
-        claim = claim.model_copy(update={"id": f"C{i}"})
-        att = att.model_copy(
-            update={"id": f"Q{i}", "claim_id": claim.id, "speaker_id": actor_ids.get(id(speaker))}
-        )
+        claim.id = f"C{i}"
+        att.id, att.claim_id, att.speaker_id = f"Q{i}", claim.id, actor_ids.get(id(speaker))
         claims.append(claim)
         attributions.append(att)
         by_number_claim[number] = claim
@@ -435,20 +485,14 @@ def link(document: Document, response: Response, aligner: Aligner | None = None)
             )
             continue
         numbers = [int(n) for n in position.claim_ids]
-        claim_ids = list(dict.fromkeys(by_number_claim[n].id for n in numbers))
-        evidence = _unique_spans(by_number_att[n].content for n in numbers)
-        positions.append(
-            position.model_copy(
-                update={
-                    "holder_id": actor_ids.get(id(holder)) if holder else None,
-                    "target_actor_id": actor_ids.get(id(target_actor)) if target_actor else None,
-                    "claim_ids": claim_ids,
-                    "evidence": evidence,
-                }
-            )
-        )
+        position.holder_id = actor_ids.get(id(holder)) if holder else None
+        position.target_actor_id = actor_ids.get(id(target_actor)) if target_actor else None
+        position.claim_ids = list(dict.fromkeys(by_number_claim[n].id for n in numbers))
+        position.evidence = _unique_spans(by_number_att[n].content for n in numbers)
+        positions.append(position)
     positions.sort(key=lambda p: (p.evidence[0].start if p.evidence else 0, p.holder_id or ""))
-    positions = [p.model_copy(update={"id": f"P{i}"}) for i, p in enumerate(positions, 1)]
+    for i, position in enumerate(positions, 1):
+        position.id = f"P{i}"
 
     actors = [
         Actor(

@@ -15,6 +15,7 @@ from typing import Any
 
 from claimx._sync import run_sync
 from claimx._version import __version__
+from claimx.batch import BatchResult, DocumentError, aextract_many, extract_many
 from claimx.cache import ResponseCache
 from claimx.document import Document
 from claimx.errors import (
@@ -41,10 +42,12 @@ from claimx.schema import (
 __all__ = [
     "Actor",
     "Attribution",
+    "BatchResult",
     "Claim",
     "ClaimxError",
     "ConfigError",
     "Document",
+    "DocumentError",
     "ExtractOptions",
     "Extraction",
     "Extractor",
@@ -60,7 +63,9 @@ __all__ = [
     "TruncatedOutputError",
     "__version__",
     "aextract",
+    "aextract_many",
     "extract",
+    "extract_many",
 ]
 
 

@@ -28,6 +28,7 @@ from claimx.models.base import Model, ModelRequest
 from claimx.models.registry import resolve_model
 from claimx.names import proper_names
 from claimx.prompts import Prompt, load_prompt
+from claimx.ratelimit import RateLimits
 from claimx.response import Response, response_model_for, response_schema_sha256
 from claimx.schema import Extraction, Meta, Usage
 
@@ -48,6 +49,9 @@ class ExtractOptions:
     #: Treat input as HTML (True), as text (False), or look at it (None). HTML is reduced to
     #: its visible text, which the result then carries and its offsets index.
     html: bool | None = None
+    #: Client-side limits (None: unlimited), so a batch stays under a provider's quota.
+    requests_per_minute: float | None = None
+    tokens_per_minute: float | None = None
 
 
 @dataclass
@@ -80,10 +84,14 @@ class Extractor:
             prompt if isinstance(prompt, Prompt) else load_prompt(prompt or self.model.default_prompt)
         )
         self._owns_cache = cache is True
-        self.cache: ResponseCache | None = ResponseCache() if cache is True else (cache or None)
+        # Not ``cache or None``: an empty cache has length 0, and must still be used.
+        self.cache: ResponseCache | None = (
+            ResponseCache() if cache is True else cache if isinstance(cache, ResponseCache) else None
+        )
         self.options = options or ExtractOptions()
         self.schema_sha256 = response_schema_sha256(self.model.output_limits)
         self._semaphores: dict[int, asyncio.Semaphore] = {}
+        self._rate_limits = RateLimits(self.options.requests_per_minute, self.options.tokens_per_minute)
 
     # ------------------------------------------------------------------ public
 
@@ -188,13 +196,18 @@ class Extractor:
                 )
                 return _Answer(response_model.model_validate_json(stored), usage, 1)
         messages = self.prompt.render(document, range(first, last + 1))
+        estimated = (
+            estimate_tokens("".join(m["content"] for m in messages)) if self._rate_limits.active else 0
+        )
         tokens = budget or self.model.max_output_tokens
         while True:
             try:
                 async with self._semaphore():
+                    await self._rate_limits.before_call(estimated)
                     reply = await self.model.generate(
                         ModelRequest(messages, response_model, tokens, document.doc_id)
                     )
+                await self._rate_limits.after_call(estimated, reply.usage.total_tokens)
                 break
             except TruncatedOutputError as exc:
                 exc.doc_id = document.doc_id

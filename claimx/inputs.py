@@ -7,14 +7,28 @@ offsets in the result then index that text, which the result carries.
 
 from __future__ import annotations
 
+import glob
+import json
 import re
+import sys
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import BinaryIO
 
 from claimx.errors import InputError
 
-__all__ = ["Source", "decode", "html_to_text", "looks_like_html", "read_path"]
+__all__ = [
+    "DOCUMENT_SUFFIXES",
+    "Source",
+    "count_documents",
+    "decode",
+    "html_to_text",
+    "iter_sources",
+    "looks_like_html",
+    "read_path",
+]
 
 _BLOCK_TAGS = frozenset(
     [
@@ -178,3 +192,161 @@ def read_path(path: Path, *, encoding: str | None = None, html: bool | None = No
         html = True
     text, converted = to_text(raw, name=str(path), html=html)
     return Source(doc_id=path.stem, text=text, origin=str(path), converted_from_html=converted)
+
+
+#: Files taken from a directory: text, Markdown, HTML and JSONL (one document per line).
+DOCUMENT_SUFFIXES = frozenset([".txt", ".text", ".md", ".html", ".htm", ".xhtml", ".jsonl", ""])
+_GLOB_CHARS = re.compile(r"[*?\[]")
+
+
+def iter_sources(
+    specs: Iterable[str], *, encoding: str | None = None, html: bool | None = None
+) -> Iterator[Source | InputError]:
+    """Every document named by ``specs``, one at a time, in order.
+
+    A spec is a file, a directory (its document files, recursively, sorted), a glob
+    pattern, a ``.jsonl`` file of ``{"id", "text"}`` lines, or ``-`` for stdin (one
+    document, or JSONL when its first line is a JSON object with ``text``). A document
+    that cannot be read is yielded as its :class:`InputError`, so a batch records it and
+    goes on. Documents are read only when reached: memory does not grow with the batch.
+    """
+    for spec in specs:
+        if spec == "-":
+            yield from _stdin_sources(sys.stdin.buffer, encoding=encoding, html=html)
+            continue
+        path = Path(spec)
+        if path.is_dir():
+            for file in _directory_files(path):
+                doc_id = file.relative_to(path).with_suffix("").as_posix()
+                yield from _file_sources(file, doc_id, encoding=encoding, html=html)
+        elif path.exists() or not _GLOB_CHARS.search(spec):
+            yield from _file_sources(path, path.stem, encoding=encoding, html=html)
+        else:
+            matches = sorted(Path(m) for m in glob.glob(spec, recursive=True) if Path(m).is_file())
+            if not matches:
+                yield InputError(f"no file matches {spec}", doc_id=spec)
+            for file in matches:
+                yield from _file_sources(file, file.stem, encoding=encoding, html=html)
+
+
+def count_documents(specs: Iterable[str]) -> int | None:
+    """How many documents ``specs`` hold, cheaply (None when stdin makes it unknowable)."""
+    total = 0
+    for spec in specs:
+        if spec == "-":
+            return None
+        path = Path(spec)
+        if path.is_dir():
+            files = list(_directory_files(path))
+        elif path.exists() or not _GLOB_CHARS.search(spec):
+            files = [path]
+        else:
+            files = [Path(m) for m in glob.glob(spec, recursive=True) if Path(m).is_file()] or [path]
+        for file in files:
+            total += _count_lines(file) if _is_jsonl(file) else 1
+    return total
+
+
+def _directory_files(folder: Path) -> Iterator[Path]:
+    for file in sorted(folder.rglob("*")):
+        relative = file.relative_to(folder).parts
+        hidden = any(p.startswith(".") for p in relative)
+        if file.is_file() and not hidden and file.suffix.lower() in DOCUMENT_SUFFIXES:
+            yield file
+
+
+def _is_jsonl(path: Path) -> bool:
+    return path.suffix.lower() == ".jsonl"
+
+
+def _count_lines(path: Path) -> int:
+    try:
+        with path.open("rb") as handle:
+            return sum(1 for line in handle if line.strip())
+    except OSError:
+        return 1
+
+
+def _file_sources(
+    path: Path, doc_id: str, *, encoding: str | None, html: bool | None
+) -> Iterator[Source | InputError]:
+    if not _is_jsonl(path):
+        try:
+            source = read_path(path, encoding=encoding, html=html)
+        except InputError as exc:
+            exc.doc_id = doc_id
+            yield exc
+        else:
+            yield Source(doc_id, source.text, source.origin, source.converted_from_html)
+        return
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        yield InputError(f"cannot read {path}: {exc.strerror}", doc_id=doc_id)
+        return
+    with handle:
+        yield from _jsonl_sources(handle, str(path), path.stem, encoding=encoding, html=html)
+
+
+def _jsonl_sources(
+    lines: Iterable[bytes], origin: str, stem: str, *, encoding: str | None, html: bool | None
+) -> Iterator[Source | InputError]:
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        where = f"{origin} line {number}"
+        fallback_id = f"{stem}:{number}"
+        try:
+            record = json.loads(raw.decode(encoding or "utf-8-sig"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            yield InputError(f"{where} is not a JSON object: {exc}", doc_id=fallback_id)
+            continue
+        if not isinstance(record, dict):
+            yield InputError(f"{where} is not a JSON object", doc_id=fallback_id)
+            continue
+        raw_id = record.get("id", record.get("doc_id"))
+        doc_id = str(raw_id) if isinstance(raw_id, (str, int)) and str(raw_id) else fallback_id
+        text = record.get("text")
+        if not isinstance(text, str) or not text.strip():
+            yield InputError(f'{where} has no text (expected a non-empty "text" string)', doc_id=doc_id)
+            continue
+        try:
+            plain, converted = to_text(text, name=where, html=html)
+        except InputError as exc:
+            exc.doc_id = doc_id
+            yield exc
+            continue
+        yield Source(doc_id, plain, where, converted)
+
+
+def _stdin_sources(
+    stream: BinaryIO, *, encoding: str | None, html: bool | None
+) -> Iterator[Source | InputError]:
+    first = stream.readline()
+    while first and not first.strip():
+        first = stream.readline()
+    if _is_jsonl_line(first):
+        yield from _jsonl_sources(_chain(first, stream), "stdin", "stdin", encoding=encoding, html=html)
+        return
+    try:
+        raw = decode(first + stream.read(), name="stdin", encoding=encoding)
+        text, converted = to_text(raw, name="stdin", html=html)
+    except InputError as exc:
+        yield exc
+        return
+    yield Source("stdin", text, "stdin", converted)
+
+
+def _is_jsonl_line(line: bytes) -> bool:
+    if not line.lstrip().startswith(b"{"):
+        return False
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(record, dict) and "text" in record
+
+
+def _chain(first: bytes, rest: Iterable[bytes]) -> Iterator[bytes]:
+    yield first
+    yield from rest

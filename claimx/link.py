@@ -99,17 +99,19 @@ class _ActorDraft:
     words: set[str] = field(default_factory=set)  # name and non-pronoun mentions, as written
     mentions: list[Span] = field(default_factory=list)
     source: list[dict[str, object]] = field(default_factory=list)
-    _keys: frozenset[str] | None = field(default=None, repr=False, compare=False)
+    _keys: tuple[int, frozenset[str]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
-        return max(self.names, key=lambda n: (len(n.split()), len(n)))
+        proper = [n for n in self.names if _description_head(n) is None] or self.names
+        return max(proper, key=lambda n: (len(n.split()), len(n)))
 
     def match_keys(self) -> frozenset[str]:
         """Normalized names and mentions: two drafts sharing one are the same actor."""
-        if self._keys is None:  # computed once; whoever changes ``words`` resets it
-            self._keys = frozenset(normalize(w) for w in self.words)
-        return self._keys
+        # ``words`` only ever grows, so its size tells whether the keys computed last still hold.
+        if self._keys is None or self._keys[0] != len(self.words):
+            self._keys = (len(self.words), frozenset(normalize(w) for w in self.words))
+        return self._keys[1]
 
 
 class _MentionIndex:
@@ -220,6 +222,10 @@ class _Linker:
         matches = [a for a in self.actors if _same_actor(a, probe)]
         if len(matches) == 1:
             return matches[0]
+        described = described_actor(name, self.actors)
+        if described is not None:
+            described.words.add(name.strip())  # so its occurrences become mentions
+            return described
         if create_from is not None and not is_pronoun(name):
             probe.mentions = [
                 span for span in self.aligner.locate_all(name) if not self.taken.overlapping(span)
@@ -374,6 +380,36 @@ def _exact_actor(actors: Sequence[_ActorDraft], pos: PositionItem) -> _ActorDraf
     return next((a for a in actors if key in a.match_keys()), None)
 
 
+_DETERMINERS = frozenset(["the", "this", "that"])
+
+
+def _description_head(name: str) -> str | None:
+    """The head noun of a definite description ("the Russian ambassador" → "ambassador")."""
+    tokens = _tokens(name)
+    return tokens[-1] if len(tokens) >= 2 and tokens[0] in _DETERMINERS else None
+
+
+def _description_heads(actor: _ActorDraft) -> set[str]:
+    heads = {head for words in actor.words if (head := _description_head(words))}
+    role = _tokens(actor.role or "")
+    return heads | ({role[-1]} if role else set())
+
+
+def described_actor(name: str, actors: list[_ActorDraft]) -> _ActorDraft | None:
+    """The one named actor a description like "the ambassador" can refer to, if exactly one.
+
+    Long articles are read in chunks: the chunk that says "the ambassador said" may never
+    see his name. A description whose head noun is the role (or a described mention) of
+    exactly one named actor is that actor; with two ambassadors it stays unresolved.
+    """
+    head = _description_head(name)
+    if head is None:
+        return None
+    named = [a for a in actors if any(_description_head(n) is None for n in a.names)]
+    matches = [a for a in named if head in _description_heads(a)]
+    return matches[0] if len(matches) == 1 else None
+
+
 def _merge(drafts: list[_ActorDraft]) -> list[_ActorDraft]:
     merged: list[_ActorDraft] = []
     for draft in drafts:
@@ -381,15 +417,25 @@ def _merge(drafts: list[_ActorDraft]) -> list[_ActorDraft]:
         if target is None:
             merged.append(draft)
             continue
-        target.names.extend(draft.names)
-        target.words |= draft.words
-        target._keys = None
-        target.source.extend(draft.source)
-        if target.kind is ActorKind.OTHER:
-            target.kind = draft.kind
-        target.role = target.role or draft.role
-        target.affiliation = target.affiliation or draft.affiliation
+        _absorb(target, draft)
+    # Then actors known only by a description ("the ambassador"), into the one named actor it fits.
+    for draft in [d for d in merged if all(_description_head(n) for n in d.names)]:
+        target = described_actor(draft.name, [m for m in merged if m is not draft])
+        if target is not None:
+            _absorb(target, draft)
+            merged.remove(draft)
     return merged
+
+
+def _absorb(target: _ActorDraft, draft: _ActorDraft) -> None:
+    """Fold ``draft``'s names, mentions and details into ``target``."""
+    target.names.extend(draft.names)
+    target.words |= draft.words
+    target.source.extend(draft.source)
+    if target.kind is ActorKind.OTHER:
+        target.kind = draft.kind
+    target.role = target.role or draft.role
+    target.affiliation = target.affiliation or draft.affiliation
 
 
 def _near(span: Span, content: Span) -> bool:

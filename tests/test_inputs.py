@@ -155,16 +155,12 @@ def test_five_megabytes_are_chunked_with_bounded_memory(server: ScriptedServer) 
     text = paragraph * (5_000_000 // len(paragraph))
     server.responder = echo_answer
     before = psutil.Process().memory_info().rss
-    result = (
-        api(server, text, include_text=False)
-        if False
-        else claimx.extract(
-            text,
-            model="openai/m",
-            base_url=server.base_url,
-            cache=False,
-            options=claimx.ExtractOptions(include_text=False, concurrency=8),
-        )
+    result = claimx.extract(
+        text,
+        model="openai/m",
+        base_url=server.base_url,
+        cache=False,
+        options=claimx.ExtractOptions(include_text=False, concurrency=8),
     )
     grown = psutil.Process().memory_info().rss - before
     assert result.meta.chunks > 100 and len(server.completions) == result.meta.chunks

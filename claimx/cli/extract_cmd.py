@@ -2,26 +2,30 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 import sys
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 
 from claimx.cache import ResponseCache
 from claimx.cli import app
-from claimx.cli.common import atomic_write, fail, setup_logging, stderr
-from claimx.errors import ClaimxError
+from claimx.cli.batch_run import run_batch
+from claimx.cli.common import EXIT_USAGE, atomic_write, fail, setup_logging, stderr
+from claimx.errors import ClaimxError, InputError
 from claimx.extract import ExtractOptions, Extractor
-from claimx.inputs import Source, decode, read_path, to_text
+from claimx.inputs import Source, count_documents, iter_sources
 from claimx.models.registry import default_model_spec
 from claimx.render.html import extraction_html
 from claimx.render.table import print_extraction
 from claimx.schema import Extraction
 
-__all__ = ["OutputFormat", "build_extractor", "extract_command", "read_source"]
+__all__ = ["OutputFormat", "build_extractor", "extract_command"]
 
 
 class OutputFormat(StrEnum):
@@ -34,13 +38,16 @@ class OutputFormat(StrEnum):
     HTML = "html"
 
 
-def read_source(path: str, encoding: str | None, html: bool | None) -> Source:
-    """One document from a path, or from stdin when the path is ``-``."""
-    if path == "-":
-        raw = decode(sys.stdin.buffer.read(), name="stdin", encoding=encoding)
-        text, converted = to_text(raw, name="stdin", html=html)
-        return Source(doc_id="stdin", text=text, origin="stdin", converted_from_html=converted)
-    return read_path(Path(path), encoding=encoding, html=html)
+def _is_batch_spec(spec: str) -> bool:
+    path = Path(spec)
+    return (
+        path.is_dir()
+        or path.suffix.lower() == ".jsonl"
+        or (not path.exists() and _GLOB.search(spec) is not None)
+    )
+
+
+_GLOB = re.compile(r"[*?\[]")
 
 
 def build_extractor(
@@ -53,6 +60,9 @@ def build_extractor(
     include_text: bool,
     model_options: dict[str, Any],
     concurrency: int = 8,
+    requests_per_minute: float | None = None,
+    tokens_per_minute: float | None = None,
+    html: bool | None = None,
 ) -> Extractor:
     """An extractor from command-line options, saying on stderr which model it uses."""
     spec, reason = (model, "from --model") if model else default_model_spec()
@@ -62,7 +72,13 @@ def build_extractor(
         prompt=prompt,
         cache=cache,
         base_url=base_url,
-        options=ExtractOptions(include_text=include_text, concurrency=concurrency),
+        options=ExtractOptions(
+            include_text=include_text,
+            concurrency=concurrency,
+            requests_per_minute=requests_per_minute,
+            tokens_per_minute=tokens_per_minute,
+            html=html,
+        ),
         model_options={k: v for k, v in model_options.items() if v is not None},
     )
     where = f" at {extractor.model.base_url}" if extractor.model.base_url else ""
@@ -98,7 +114,12 @@ def _emit(result: Extraction, fmt: OutputFormat, out: Path | None) -> None:
 
 @app.command("extract")
 def extract_command(
-    path: str = typer.Argument(..., help="Article file (text or HTML), or - for stdin."),
+    paths: list[str] = typer.Argument(
+        ...,
+        help="Article files (text or HTML), directories, glob patterns, JSONL files of "
+        '{"id", "text"} lines, or - for stdin. More than one document: JSONL out, one line each.',
+        metavar="INPUT...",
+    ),
     model: str | None = typer.Option(
         None,
         "--model",
@@ -141,36 +162,74 @@ def extract_command(
     ),
     n_ctx: int | None = typer.Option(None, "--n-ctx", help="Context size for local models."),
     threads: int | None = typer.Option(None, "--threads", help="CPU threads for local models."),
+    concurrency: int = typer.Option(
+        8, "--concurrency", "-j", min=1, help="Documents (and model calls) in flight at once."
+    ),
+    rpm: float | None = typer.Option(None, "--rpm", min=0.001, help="At most this many requests per minute."),
+    tpm: float | None = typer.Option(None, "--tpm", min=1, help="At most this many tokens per minute."),
+    resume: bool = typer.Option(
+        False, "--resume", help="Continue the JSONL at --out: skip documents done, retry failures."
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out file of a batch."),
     debug: bool = typer.Option(False, "--debug", help="Verbose logs and tracebacks (keys are still hidden)."),
 ) -> None:
-    """Extract claims, attributions and positions from one article.
+    """Extract claims, attributions and positions from articles.
 
-    Example:
+    One article gives one result (a table on a terminal, else JSON). Several (files, a
+    directory, a glob, a JSONL file, or JSONL on stdin) run concurrently and stream
+    JSONL, one line per document as it finishes; a failed document becomes an error line
+    and the exit code is 1.
+
+    Examples:
     [bold]claimx extract seeds/000_a52612c81e7ad0d0.txt -m openai/gpt-4.1-mini -f table[/bold]
+    [bold]claimx extract articles/ -o results.jsonl -j 16 --rpm 500[/bold]  (then add --resume after a stop)
     """
     setup_logging(debug)
+    model_options = {
+        "timeout_s": timeout,
+        "temperature": temperature,
+        "max_output_tokens": max_output_tokens,
+        "structured_output": structured_output,
+        "n_ctx": n_ctx,
+        "n_threads": threads,
+    }
+    batch_options: dict[str, Any] = {
+        "model": model,
+        "base_url": base_url,
+        "prompt": prompt,
+        "no_cache": no_cache,
+        "cache_dir": cache_dir,
+        "include_text": not no_text,
+        "model_options": model_options,
+        "concurrency": concurrency,
+        "requests_per_minute": rpm,
+        "tokens_per_minute": tpm,
+        "html": False,  # inputs are reduced to text as they are read
+    }
+    single = len(paths) == 1 and not _is_batch_spec(paths[0]) and fmt is not OutputFormat.JSONL and not resume
+    documents: Iterator[Source | InputError] = iter_sources(paths, encoding=encoding, html=html)
+    first: Source | InputError | None = None
+    if single:
+        # One document, unless stdin turns out to carry JSONL (then it is a batch after all).
+        first = next(documents, None)
+        single = first is not None and not (
+            isinstance(first, Source) and first.origin.startswith("stdin line")
+        )
+    if not single:
+        head = [first] if first is not None else []
+        total = None if "-" in paths else count_documents(paths)
+        _batch(itertools.chain(head, documents), total, fmt, out, resume, overwrite, debug, batch_options)
+        return
     try:
-        source = read_source(path, encoding, html)
+        if isinstance(first, InputError):
+            raise first
+        assert isinstance(first, Source)
+        source = first
         if source.converted_from_html:
             stderr.print(
                 f"claimx: {source.origin} read as HTML; offsets index its extracted text", markup=False
             )
-        extractor = build_extractor(
-            model=model,
-            base_url=base_url,
-            prompt=prompt,
-            no_cache=no_cache,
-            cache_dir=cache_dir,
-            include_text=not no_text,
-            model_options={
-                "timeout_s": timeout,
-                "temperature": temperature,
-                "max_output_tokens": max_output_tokens,
-                "structured_output": structured_output,
-                "n_ctx": n_ctx,
-                "n_threads": threads,
-            },
-        )
+        extractor = build_extractor(**batch_options)
         try:
             result = extractor.extract(source.text, doc_id=source.doc_id)
         finally:
@@ -186,3 +245,44 @@ def extract_command(
     if chosen is OutputFormat.AUTO:
         chosen = OutputFormat.TABLE if out is None and sys.stdout.isatty() else OutputFormat.JSON
     _emit(result, chosen, out)
+
+
+def _batch(
+    sources: Iterable[Source | InputError],
+    total: int | None,
+    fmt: OutputFormat,
+    out: Path | None,
+    resume: bool,
+    overwrite: bool,
+    debug: bool,
+    options: dict[str, Any],
+) -> None:
+    if fmt not in (OutputFormat.AUTO, OutputFormat.JSONL):
+        _usage(f"--format {fmt.value} shows one document; several documents are written as JSONL")
+    if resume and out is None:
+        _usage("--resume continues a results file: give it with --out FILE")
+    if out is not None and not resume and not overwrite and out.exists() and out.stat().st_size:
+        _usage(f"{out} already holds results: add --resume to continue it, or --overwrite to start again")
+    try:
+        extractor = build_extractor(**options)
+    except ClaimxError as exc:
+        fail(exc, debug)
+    try:
+        tally = run_batch(
+            sources,
+            extractor=extractor,
+            out=out,
+            resume=resume,
+            concurrency=options["concurrency"],
+            total=total,
+        )
+    except ClaimxError as exc:
+        fail(exc, debug)
+    finally:
+        extractor.close()
+    raise typer.Exit(tally.exit_code)
+
+
+def _usage(message: str) -> NoReturn:
+    stderr.print(f"claimx: error: {message}", markup=False)
+    raise typer.Exit(EXIT_USAGE)

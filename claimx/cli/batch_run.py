@@ -1,0 +1,145 @@
+"""``claimx extract`` over many documents: JSONL streamed as each finishes, a progress bar, resume.
+
+Each document's line is written (whole, flushed) the moment it finishes, so an
+interrupt or a crash loses only what was in flight, and ``--resume`` carries on
+from the file. A document that fails becomes an error line; the exit code says
+whether any did.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from claimx.batch import BatchResult, extract_many
+from claimx.cli.common import EXIT_FAILED_DOCS, EXIT_INTERRUPTED, EXIT_OK, stderr
+from claimx.errors import InputError
+from claimx.extract import Extractor
+from claimx.inputs import Source
+from claimx.jsonl import JsonlWriter, deferred_interrupts, prepare_resume
+
+__all__ = ["BatchTally", "run_batch"]
+
+
+@dataclass
+class BatchTally:
+    """What a batch did, for the closing line and the exit code."""
+
+    extracted: int = 0
+    failed: int = 0
+    skipped: int = 0
+    requests: int = 0
+    cached: int = 0
+    interrupted: bool = False
+    retryable: int = 0  # failures a rerun may fix (not unreadable input)
+    failures: list[str] = field(default_factory=list)
+
+    def count(self, result: BatchResult) -> None:
+        """Add one document's outcome."""
+        if result.extraction is not None:
+            self.extracted += 1
+            usage = result.extraction.meta.usage
+            self.requests += usage.requests
+            self.cached += usage.cached
+        else:
+            self.failed += 1
+            self.retryable += result.error is not None and result.error.cause != "input"
+            if len(self.failures) < 5 and result.error is not None:
+                self.failures.append(f"{result.doc_id}: {result.error.message}")
+
+    @property
+    def exit_code(self) -> int:
+        """130 when interrupted, 1 when any document failed, else 0."""
+        if self.interrupted:
+            return EXIT_INTERRUPTED
+        return EXIT_FAILED_DOCS if self.failed else EXIT_OK
+
+
+def _progress(total: int | None) -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("[red]{task.fields[failed]} failed"),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("eta"),
+        TimeRemainingColumn(),
+        console=stderr,
+        disable=not stderr.is_terminal,
+        transient=False,
+    )
+
+
+def run_batch(
+    sources: Iterable[Source | InputError],
+    *,
+    extractor: Extractor,
+    out: Path | None,
+    resume: bool,
+    concurrency: int,
+    total: int | None,
+) -> BatchTally:
+    """Extract every source into JSONL at ``out`` (stdout when None) and report on stderr."""
+    tally = BatchTally()
+    skip: set[str] = set()
+    if resume and out is not None:
+        state = prepare_resume(out)
+        skip = state.done
+        tally.skipped = len(skip)
+        if skip or state.failed or state.broken:
+            retried = f"; retrying {state.failed} that failed" if state.failed else ""
+            broken = f"; dropped {state.broken} incomplete line(s)" if state.broken else ""
+            stderr.print(f"claimx: resuming {out}: {len(skip)} document(s) already done{retried}{broken}")
+    writer = JsonlWriter(out, append=resume)
+    remaining = None if total is None else max(0, total - len(skip))
+    with deferred_interrupts(), _progress(remaining) as progress:
+        task = progress.add_task("extracting", total=remaining, failed=0, rate="")
+        started = progress.get_time()
+        results = extract_many(sources, extractor=extractor, concurrency=concurrency, skip_ids=skip)
+        try:
+            for result in results:
+                writer.write(result.to_json_line())
+                tally.count(result)
+                done = tally.extracted + tally.failed
+                elapsed = max(1e-9, progress.get_time() - started)
+                progress.update(task, advance=1, failed=tally.failed, rate=f"{done / elapsed:.1f} doc/s")
+        except KeyboardInterrupt:
+            tally.interrupted = True
+        finally:
+            results.close()
+            writer.close()
+    _report(tally, out)
+    return tally
+
+
+def _report(tally: BatchTally, out: Path | None) -> None:
+    where = f" in {out}" if out else ""
+    parts = [f"{tally.extracted} extracted", f"{tally.failed} failed"]
+    if tally.skipped:
+        parts.append(f"{tally.skipped} already done")
+    parts.append(f"{tally.requests} model request(s), {tally.cached} document(s) from cache")
+    stderr.print(f"claimx: {', '.join(parts)}", markup=False)
+    for line in tally.failures:
+        stderr.print(f"claimx: failed: {line}", markup=False)
+    if tally.failed > len(tally.failures):
+        stderr.print(f"claimx: … and {tally.failed - len(tally.failures)} more; see the error lines{where}")
+    if tally.interrupted:
+        hint = f"rerun with --resume --out {out} to continue" if out else "use --out FILE --resume to resume"
+        stderr.print(f"claimx: interrupted; every finished document is saved{where}; {hint}", markup=False)
+    elif tally.retryable and out:
+        stderr.print(f"claimx: rerun with --resume --out {out} to retry the failed documents", markup=False)
+    sys.stderr.flush()

@@ -1,0 +1,97 @@
+"""The API key never leaves the process: not in output, cache, run folders, logs or errors.
+
+A batch and an eval run go through faults, with ``--debug``, against a server that
+even echoes the Authorization header back in its error bodies; then every file written
+and everything printed is searched for the key (and for its distinctive middle part).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import claimx
+from claimx.testing import FaultInjector, RecordedRequest, Reply, ScriptedServer, echo_answer
+
+from .test_cli import claimx_cli
+
+KEY = "ck-live-SECRETxq7Zp4Lw9Rt2Vm8Kd"  # not shaped like an OpenAI key: redaction must know it
+NEEDLES = (KEY, "SECRETxq7Zp4Lw9Rt2Vm8Kd", "xq7Zp4Lw9Rt2")
+
+
+def leaky_server_answer() -> FaultInjector:
+    faulty = FaultInjector(echo_answer, rate=0.3, seed=5)
+    count = {"n": 0}
+
+    def answer(request: RecordedRequest) -> Reply:
+        count["n"] += 1
+        auth = request.headers.get("authorization", "")
+        assert KEY in auth  # the key does reach the server, as it must
+        if count["n"] % 7 == 0:  # a server that echoes credentials in its error body
+            return Reply.json(
+                {"error": {"message": f"bad key {auth}", "type": "invalid_request_error"}}, status=401
+            )
+        if count["n"] % 13 == 0:  # a final error whose message claimx passes on
+            return Reply.json({"error": {"message": f"model not found for {auth}"}}, status=404)
+        if count["n"] % 11 == 0:
+            return Reply.json({"error": {"message": f"overloaded; you sent {auth}"}}, status=500)
+        return faulty(request)
+
+    return FaultInjector(answer, rate=0.0)
+
+
+def assert_clean(data: bytes, where: str) -> None:
+    for needle in NEEDLES:
+        assert needle.encode() not in data, f"the API key leaked into {where}"
+
+
+def test_key_never_written_or_printed(tmp_path: Path) -> None:
+    docs = tmp_path / "in"
+    docs.mkdir()
+    for i in range(40):
+        (docs / f"d{i:02d}.txt").write_text(
+            f"The minister said plan {i} would pass. Critics said it would fail."
+        )
+    env = {"OPENAI_API_KEY": KEY, "CLAIMX_CACHE_DIR": str(tmp_path / "cache")}
+    outputs: list[tuple[str, bytes]] = []
+    with ScriptedServer(leaky_server_answer()) as server:
+        batch = claimx_cli(
+            "extract", str(docs), "-m", "openai/x", "--base-url", server.base_url,
+            "-o", str(tmp_path / "out.jsonl"), "--debug", "-j", "4", "--timeout", "5", env=env,
+        )  # fmt: skip
+        single = claimx_cli(
+            "extract", str(docs / "d07.txt"), "-m", "openai/x", "--base-url", server.base_url,
+            "--debug", "--no-cache", "-f", "json", env=env,
+        )  # fmt: skip
+        evaluation = claimx_cli(
+            "eval", "run", "--dataset", "seed", "--model", "openai/x", "--base-url", server.base_url,
+            "--out", str(tmp_path / "runs" / "a"), "--debug", env=env,
+        )  # fmt: skip
+        assert len(server.completions) > 40
+    for name, proc in (("batch", batch), ("single", single), ("eval", evaluation)):
+        outputs += [(f"{name} stdout", proc.stdout), (f"{name} stderr", proc.stderr)]
+    assert batch.returncode == 1, batch.stderr.decode()  # the 401s failed some documents…
+    lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_bytes().splitlines()]
+    messages = [line["error"]["message"] for line in lines if "error" in line]
+    assert any("401" in m for m in messages)
+    assert any("404" in m and "***" in m for m in messages)  # the server's words, key redacted
+    assert b"DEBUG" in batch.stderr  # --debug really logged
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".sqlite3" for p in written) and any(p.parent.name == "a" for p in written)
+    for path in written:
+        outputs.append((str(path.relative_to(tmp_path)), path.read_bytes()))
+    for where, data in outputs:
+        assert_clean(data, where)
+
+
+def test_key_not_in_reprs_or_errors(tmp_path: Path) -> None:
+    with ScriptedServer() as server:
+        server.enqueue(Reply.json({"error": {"message": f"bad key Bearer {KEY}"}}, status=401))
+        extractor = claimx.Extractor("openai/x", base_url=server.base_url, api_key=KEY, cache=False)
+        results = list(claimx.extract_many(["The minister said the plan would pass."], extractor=extractor))
+        texts = [repr(extractor), repr(extractor.model), str(vars(extractor.model)), repr(results)]
+        extractor.close()
+    assert results[0].error is not None
+    texts.append(results[0].to_json_line())
+    for text in texts:
+        assert_clean(text.encode(), "a repr or an error")

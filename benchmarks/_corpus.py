@@ -9,6 +9,7 @@ curly ones, doubled spaces, changed case, a typo, an ellipsis) so that every gro
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from typing import Any
 
 NAMES = [
@@ -172,10 +173,9 @@ def article(
     return text, {"actors": actors, "statements": answer_statements, "positions": positions}
 
 
-def short_articles(count: int, seed: int = 0) -> list[tuple[str, str]]:
-    """``count`` short distinct articles (a few sentences each) as ``(doc_id, text)`` pairs."""
+def iter_short_articles(count: int, seed: int = 0) -> Iterator[tuple[str, str]]:
+    """``count`` short distinct articles (a few sentences each) as ``(doc_id, text)`` pairs, lazily."""
     rng = random.Random(seed)
-    docs: list[tuple[str, str]] = []
     for n in range(count):
         name, role, _ = NAMES[n % len(NAMES)]
         topic = TOPICS[n % len(TOPICS)]
@@ -184,5 +184,9 @@ def short_articles(count: int, seed: int = 0) -> list[tuple[str, str]]:
             f"The {role} added that {_clause(rng, 8)} would be reviewed.\n\n"
             f"Officials counted {n + 3} meetings about {topic} this year."
         )
-        docs.append((f"doc-{n:05d}", text))
-    return docs
+        yield f"doc-{n:05d}", text
+
+
+def short_articles(count: int, seed: int = 0) -> list[tuple[str, str]]:
+    """``count`` short distinct articles (a few sentences each) as ``(doc_id, text)`` pairs."""
+    return list(iter_short_articles(count, seed))

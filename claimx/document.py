@@ -11,6 +11,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from claimx.errors import InputError
 from claimx.schema import DocumentMetadata, Span
@@ -143,7 +144,7 @@ def _next_visible(block: str, pos: int) -> str:
     return block[pos] if pos < len(block) else ""
 
 
-def _split_block(block: str, offset: int) -> Iterable[tuple[int, int]]:
+def _split_block(block: str, offset: int) -> list[tuple[int, int]]:
     """Sentence boundaries inside one line of text, as (start, end) in document offsets."""
     cuts: list[int] = []
     for match in _LATIN_END.finditer(block):
@@ -159,12 +160,15 @@ def _split_block(block: str, offset: int) -> Iterable[tuple[int, int]]:
         if punct == "." and match.start() > 0 and block[match.start() - 1].isdigit() and nxt.isdigit():
             continue
         cuts.append(end)
-    cuts.extend(m.end() for m in _CJK_END.finditer(block) if m.end() < len(block))
+    if "。" in block or "！" in block or "？" in block:
+        cuts.extend(m.end() for m in _CJK_END.finditer(block) if m.end() < len(block))
+    out: list[tuple[int, int]] = []
     start = 0
-    for cut in sorted(set(cuts)):
-        yield from _trimmed(block, start, cut, offset)
+    for cut in sorted(set(cuts)) if len(cuts) > 1 else cuts:
+        out.extend(_trimmed(block, start, cut, offset))
         start = cut
-    yield from _trimmed(block, start, len(block), offset)
+    out.extend(_trimmed(block, start, len(block), offset))
+    return out
 
 
 def _trimmed(block: str, start: int, end: int, offset: int) -> Iterable[tuple[int, int]]:
@@ -224,7 +228,10 @@ def segment(text: str, start: int = 0) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for a, b in _blocks(text, start):
         for s, e in _split_block(text[a:b], a):
-            spans.extend(_cap(text, s, e))
+            if e - s > MAX_SENTENCE_CHARS:
+                spans.extend(_cap(text, s, e))
+            else:  # (already trimmed: what _cap would give back)
+                spans.append((s, e))
     return spans
 
 
@@ -253,6 +260,13 @@ def _find_header(text: str) -> tuple[DocumentMetadata, int]:
     return DocumentMetadata(date=date, dateline=dateline, header=header), pos
 
 
+@lru_cache(maxsize=8192)
+def _label_number(label: str) -> int | None:
+    """3 for ``"S3"`` (or ``" s3"``, ``"3"``); None when the label has no number."""
+    digits = label.strip().upper().removeprefix("S")
+    return int(digits) if digits.isdigit() else None
+
+
 @dataclass
 class Document:
     """A text ready for extraction: its sentences, metadata and identity."""
@@ -263,6 +277,7 @@ class Document:
     metadata: DocumentMetadata
     sha256: str
     _starts: list[int] = field(default_factory=list, repr=False)
+    _spans: dict[tuple[int, int], Span] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_text(cls, text: str, doc_id: str | None = None) -> Document:
@@ -293,14 +308,8 @@ class Document:
 
     def sentence(self, label: str | int) -> Sentence | None:
         """The sentence with this label (``"S3"``) or number (3), or None when there is none."""
-        if isinstance(label, str):
-            digits = label.strip().upper().removeprefix("S")
-            if not digits.isdigit():
-                return None
-            number = int(digits)
-        else:
-            number = label
-        if 1 <= number <= len(self.sentences):
+        number = _label_number(label) if isinstance(label, str) else label
+        if number is not None and 1 <= number <= len(self.sentences):
             return self.sentences[number - 1]
         return None
 
@@ -320,8 +329,11 @@ class Document:
         return out
 
     def span(self, start: int, end: int) -> Span:
-        """A verified span of this document."""
-        return Span(start=start, end=end, text=self.text[start:end])
+        """A verified span of this document (the same object for the same stretch: spans are frozen)."""
+        span = self._spans.get((start, end))
+        if span is None:
+            span = self._spans[start, end] = Span(start=start, end=end, text=self.text[start:end])
+        return span
 
     def region(self, labels: Sequence[str | int], pad: int = 0) -> tuple[int, int] | None:
         """The stretch of text covering the cited sentences, widened by ``pad`` sentences."""

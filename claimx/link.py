@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -28,10 +30,12 @@ from claimx.schema import (
     ActorKind,
     Attribution,
     Claim,
+    ClaimKind,
     Mode,
     Position,
     Rejected,
     Span,
+    Stance,
 )
 
 __all__ = ["Linked", "is_pronoun", "link"]
@@ -100,11 +104,15 @@ class _ActorDraft:
     mentions: list[Span] = field(default_factory=list)
     source: list[dict[str, object]] = field(default_factory=list)
     _keys: tuple[int, frozenset[str]] | None = field(default=None, repr=False, compare=False)
+    _name: tuple[int, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
-        proper = [n for n in self.names if _description_head(n) is None] or self.names
-        return max(proper, key=lambda n: (len(n.split()), len(n)))
+        # ``names`` only ever grows, so its length tells whether the name chosen last still holds.
+        if self._name is None or self._name[0] != len(self.names):
+            proper = [n for n in self.names if _description_head(n) is None] or self.names
+            self._name = (len(self.names), max(proper, key=lambda n: (len(n.split()), len(n))))
+        return self._name[1]
 
     def match_keys(self) -> frozenset[str]:
         """Normalized names and mentions: two drafts sharing one are the same actor."""
@@ -161,8 +169,39 @@ class Linked:
     rejected: list[Rejected]
 
 
-def _tokens(name: str) -> list[str]:
-    return [t for t in _WORD.findall(normalize(name)) if t]
+@dataclass(slots=True)
+class _StatementDraft:
+    """A grounded statement before ids are given: the makings of a Claim and its Attribution."""
+
+    number: int  # 1-based, in the model's list
+    text: str
+    kind: ClaimKind
+    evidence: list[Span]
+    mode: Mode
+    cue: Span | None
+    content: Span
+    mention: Span | None
+    speaker: _ActorDraft | None
+
+
+@dataclass(slots=True)
+class _PositionDraft:
+    """A position before ids are given; ``claim_ids`` are statement numbers until then."""
+
+    target: str
+    stance: Stance
+    claim_ids: list[str]
+    holder: _ActorDraft | None
+    target_actor: _ActorDraft | None
+
+    def unlinked(self) -> Position:
+        """The position as it stands before linking (what a rejection reports)."""
+        return Position(id="", target=self.target, stance=self.stance, claim_ids=self.claim_ids)
+
+
+@lru_cache(maxsize=4096)
+def _tokens(name: str) -> tuple[str, ...]:
+    return tuple(t for t in _WORD.findall(normalize(name)) if t)
 
 
 def _same_actor(a: _ActorDraft, b: _ActorDraft) -> bool:
@@ -274,8 +313,8 @@ class _Linker:
 
     # -------------------------------------------------------------- statements
 
-    def build_statements(self) -> list[tuple[int, Claim, Attribution, _ActorDraft | None]]:
-        out: list[tuple[int, Claim, Attribution, _ActorDraft | None]] = []
+    def build_statements(self) -> list[_StatementDraft]:
+        out: list[_StatementDraft] = []
         vocabulary = _vocabulary(self.doc.text)
         for number, st in enumerate(self.response.statements, 1):
             item = st  # dumped only if rejected
@@ -311,17 +350,9 @@ class _Linker:
                 self.doc.span(s.start, s.end)
                 for s in self.doc.sentences_overlapping(content.start, content.end)
             ]
-            claim = Claim(id="", text=claim_text, kind=st.kind, evidence=evidence)
-            att = Attribution(
-                id="",
-                claim_id="",
-                speaker_id=None,
-                mode=mode,
-                cue=cue,
-                content=content,
-                speaker_mention=mention,
+            out.append(
+                _StatementDraft(number, claim_text, st.kind, evidence, mode, cue, content, mention, speaker)
             )
-            out.append((number, claim, att, speaker))
         return out
 
     def _cue(self, st: StatementItem, content: Span, item: BaseModel) -> Span | None:
@@ -339,11 +370,9 @@ class _Linker:
 
     # --------------------------------------------------------------- positions
 
-    def build_positions(
-        self, statement_claims: dict[int, Claim]
-    ) -> list[tuple[Position, _ActorDraft | None, _ActorDraft | None]]:
-        out: list[tuple[Position, _ActorDraft | None, _ActorDraft | None]] = []
-        seen: dict[tuple[int, str, str], Position] = {}
+    def build_positions(self, statement_claims: dict[int, Claim]) -> list[_PositionDraft]:
+        out: list[_PositionDraft] = []
+        seen: dict[tuple[int, str, str], _PositionDraft] = {}
         for pos in self.response.positions:
             item = pos  # dumped only if rejected
             holder = None if _is_author(pos.holder) else self.resolve(pos.holder)
@@ -362,16 +391,11 @@ class _Linker:
                 seen[key].claim_ids.extend(str(n) for n in numbers if str(n) not in seen[key].claim_ids)
                 continue
             target_actor = _exact_actor(self.actors, pos)
-            position = Position(
-                id="",
-                holder_id=None,
-                target=pos.target.strip(),
-                stance=pos.stance,
-                claim_ids=[str(n) for n in numbers],
-                evidence=[],
+            position = _PositionDraft(
+                pos.target.strip(), pos.stance, [str(n) for n in numbers], holder, target_actor
             )
             seen[key] = position
-            out.append((position, holder, target_actor))
+            out.append(position)
         return out
 
 
@@ -383,6 +407,7 @@ def _exact_actor(actors: Sequence[_ActorDraft], pos: PositionItem) -> _ActorDraf
 _DETERMINERS = frozenset(["the", "this", "that"])
 
 
+@lru_cache(maxsize=4096)
 def _description_head(name: str) -> str | None:
     """The head noun of a definite description ("the Russian ambassador" → "ambassador")."""
     tokens = _tokens(name)
@@ -445,11 +470,13 @@ def _near(span: Span, content: Span) -> bool:
 
 def _too_short(text: str) -> bool:
     """One word cannot carry a claim (a run of CJK or Thai characters is many words, though)."""
-    words = _WORD.findall(text)
-    if len(words) != 1:
-        return not words
-    spaceless = any(c.isalnum() and not is_word_char(c) for c in words[0])
-    return not (spaceless and len(words[0]) >= 4)
+    found = _WORD.finditer(text)  # (only the first two words matter)
+    first, second = next(found, None), next(found, None)
+    if first is None or second is not None:
+        return first is None
+    word = first.group()
+    spaceless = any(c.isalnum() and not is_word_char(c) for c in word)
+    return not (spaceless and len(word) >= 4)
 
 
 #: The first five characters (four, in a four-letter word) of every word of four or more.
@@ -476,17 +503,17 @@ def link(document: Document, response: Response, aligner: Aligner | None = None)
     statements = linker.build_statements()
 
     # Deduplicate statements that ground to the same words with the same speaker.
-    unique: list[tuple[int, Claim, Attribution, _ActorDraft | None]] = []
+    unique: list[_StatementDraft] = []
     alias: dict[int, int] = {}
     first_of: dict[tuple[int, int, int], int] = {}
-    for number, claim, att, speaker in statements:
-        key = (att.content.start, att.content.end, id(speaker))
+    for draft in statements:
+        key = (draft.content.start, draft.content.end, id(draft.speaker))
         if key in first_of:
-            alias[number] = first_of[key]
+            alias[draft.number] = first_of[key]
             continue
-        first_of[key] = number
-        unique.append((number, claim, att, speaker))
-        alias[number] = number
+        first_of[key] = draft.number
+        unique.append(draft)
+        alias[draft.number] = draft.number
 
     # Actors that never appear in the text are dropped; the rest get ids in text order.
     live: list[_ActorDraft] = []
@@ -499,46 +526,57 @@ def link(document: Document, response: Response, aligner: Aligner | None = None)
     live.sort(key=lambda a: min(m.start for m in a.mentions))
     actor_ids = {id(a): f"A{i}" for i, a in enumerate(live, 1)}
 
-    for number, _claim, _att, speaker in unique:
-        if speaker is not None and id(speaker) not in actor_ids:
-            item = linker.response.statements[number - 1].model_dump(mode="json")
+    for draft in unique:
+        if draft.speaker is not None and id(draft.speaker) not in actor_ids:
+            item = linker.response.statements[draft.number - 1].model_dump(mode="json")
             linker._reject("attribution", item, "speaker never mentioned in the article")
-    unique = [u for u in unique if u[3] is None or id(u[3]) in actor_ids]
-    unique.sort(key=lambda u: (u[2].content.start, u[2].content.end))
+    unique = [u for u in unique if u.speaker is None or id(u.speaker) in actor_ids]
+    unique.sort(key=lambda u: (u.content.start, u.content.end))
     claims: list[Claim] = []
     attributions: list[Attribution] = []
     by_number_claim: dict[int, Claim] = {}
     by_number_att: dict[int, Attribution] = {}
-    # The drafts are this function's own: ids are filled in place rather than by copying.
-    for i, (number, claim, att, speaker) in enumerate(unique, 1):
-        claim.id = f"C{i}"
-        att.id, att.claim_id, att.speaker_id = f"Q{i}", claim.id, actor_ids.get(id(speaker))
+    for i, draft in enumerate(unique, 1):
+        claim = Claim(id=f"C{i}", text=draft.text, kind=draft.kind, evidence=draft.evidence)
+        att = Attribution(
+            id=f"Q{i}",
+            claim_id=claim.id,
+            speaker_id=actor_ids.get(id(draft.speaker)),
+            mode=draft.mode,
+            cue=draft.cue,
+            content=draft.content,
+            speaker_mention=draft.mention,
+        )
         claims.append(claim)
         attributions.append(att)
-        by_number_claim[number] = claim
-        by_number_att[number] = att
+        by_number_claim[draft.number] = claim
+        by_number_att[draft.number] = att
     for number, target in alias.items():
         if target in by_number_claim:
             by_number_claim[number] = by_number_claim[target]
             by_number_att[number] = by_number_att[target]
 
-    drafts = linker.build_positions(by_number_claim)
-    positions: list[Position] = []
-    for position, holder, target_actor in drafts:
+    linked_positions: list[tuple[tuple[int, str], dict[str, Any]]] = []
+    for pos in linker.build_positions(by_number_claim):
+        holder = pos.holder
         if holder is not None and id(holder) not in actor_ids:
             linker._reject(
-                "position", position.model_dump(mode="json"), "holder never mentioned in the article"
+                "position", pos.unlinked().model_dump(mode="json"), "holder never mentioned in the article"
             )
             continue
-        numbers = [int(n) for n in position.claim_ids]
-        position.holder_id = actor_ids.get(id(holder)) if holder else None
-        position.target_actor_id = actor_ids.get(id(target_actor)) if target_actor else None
-        position.claim_ids = list(dict.fromkeys(by_number_claim[n].id for n in numbers))
-        position.evidence = _unique_spans(by_number_att[n].content for n in numbers)
-        positions.append(position)
-    positions.sort(key=lambda p: (p.evidence[0].start if p.evidence else 0, p.holder_id or ""))
-    for i, position in enumerate(positions, 1):
-        position.id = f"P{i}"
+        numbers = [int(n) for n in pos.claim_ids]
+        fields: dict[str, Any] = {
+            "holder_id": actor_ids.get(id(holder)) if holder else None,
+            "target": pos.target,
+            "target_actor_id": actor_ids.get(id(pos.target_actor)) if pos.target_actor else None,
+            "stance": pos.stance,
+            "claim_ids": list(dict.fromkeys(by_number_claim[n].id for n in numbers)),
+            "evidence": _unique_spans(by_number_att[n].content for n in numbers),
+        }
+        order = (fields["evidence"][0].start if fields["evidence"] else 0, fields["holder_id"] or "")
+        linked_positions.append((order, fields))
+    linked_positions.sort(key=lambda p: p[0])
+    positions = [Position(id=f"P{i}", **fields) for i, (_, fields) in enumerate(linked_positions, 1)]
 
     actors = [
         Actor(

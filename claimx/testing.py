@@ -168,6 +168,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:  # the client went away mid-request (a cancelled call): no request
+            self.close_connection = True
+            return
         request = RecordedRequest("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
         self._send(self.server.owner._next(request))
 
@@ -196,6 +199,13 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
     owner: ScriptedServer
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up (a cancelled call, a closed client) is not the server's error.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 class FaultInjector:

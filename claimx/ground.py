@@ -63,7 +63,7 @@ def _fold(text: str) -> str:
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in plain)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)  # (actor names and mentions come back again and again; quotes rarely)
 def normalize(text: str) -> str:
     """The normalized form used for matching: folded, with whitespace runs collapsed."""
     return _SPACE_RUN.sub(" ", _fold(text)).strip()

@@ -15,7 +15,7 @@ answer always yields the same ids.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from claimx.document import Document
 from claimx.ground import Aligner, is_word_char, normalize
-from claimx.response import AUTHOR, PositionItem, Response, StatementItem
+from claimx.response import AUTHOR, Response, StatementItem
 from claimx.schema import (
     Actor,
     ActorKind,
@@ -228,6 +228,22 @@ class _Linker:
         self.rejected: list[Rejected] = []
         self.actors: list[_ActorDraft] = []
         self.taken = _MentionIndex()  # every actor's mentions
+        self._by_key: tuple[tuple[int, int], dict[str, _ActorDraft]] = ((-1, -1), {})
+
+    def actor_with_key(self, key: str) -> _ActorDraft | None:
+        """The first actor (in list order) with ``key`` among its match keys, if any.
+
+        Asked for every statement and position, so the keys are indexed; actors are only ever
+        added and their words only grow, so the counts of both tell when to index again.
+        """
+        version = (len(self.actors), sum(len(a.words) for a in self.actors))
+        if self._by_key[0] != version:
+            index: dict[str, _ActorDraft] = {}
+            for actor in self.actors:
+                for known in actor.match_keys():
+                    index.setdefault(known, actor)
+            self._by_key = (version, index)
+        return self._by_key[1].get(key)
 
     # ------------------------------------------------------------------ actors
 
@@ -253,10 +269,9 @@ class _Linker:
         """The actor a name refers to, creating one when the name is in the text but not listed."""
         if name is None or not name.strip():
             return None
-        key = normalize(name)
-        for actor in self.actors:
-            if key in actor.match_keys():
-                return actor
+        known = self.actor_with_key(normalize(name))
+        if known is not None:
+            return known
         probe = _ActorDraft([name.strip()], ActorKind.OTHER, None, None, {name.strip()})
         matches = [a for a in self.actors if _same_actor(a, probe)]
         if len(matches) == 1:
@@ -390,18 +405,13 @@ class _Linker:
             if key in seen:  # the same stance listed twice: one position with both statements
                 seen[key].claim_ids.extend(str(n) for n in numbers if str(n) not in seen[key].claim_ids)
                 continue
-            target_actor = _exact_actor(self.actors, pos)
+            target_actor = self.actor_with_key(normalize(pos.target))
             position = _PositionDraft(
                 pos.target.strip(), pos.stance, [str(n) for n in numbers], holder, target_actor
             )
             seen[key] = position
             out.append(position)
         return out
-
-
-def _exact_actor(actors: Sequence[_ActorDraft], pos: PositionItem) -> _ActorDraft | None:
-    key = normalize(pos.target)
-    return next((a for a in actors if key in a.match_keys()), None)
 
 
 _DETERMINERS = frozenset(["the", "this", "that"])

@@ -1,0 +1,33 @@
+"""Replace a file all at once: readers see the old file or the new one, never half of either."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+__all__ = ["atomic_replace"]
+
+
+@contextmanager
+def atomic_replace(path: Path) -> Iterator[BinaryIO]:
+    """Yield a binary handle whose contents replace ``path`` when the block ends without error.
+
+    The data goes to a temporary file beside ``path``, is flushed to disk, and is renamed
+    over ``path`` (atomic on POSIX and Windows); on any error, or an interrupt, the
+    temporary file is removed and ``path`` is untouched.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

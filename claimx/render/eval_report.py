@@ -395,10 +395,10 @@ def _metrics_table(summary: dict[str, Any], run: str) -> str:
     if not rows:
         return '<p class="hint">No layer of this run’s gold was scored.</p>'
     return (
-        '<table class="grid metrics"><thead><tr><th>Layer</th><th>Precision [95% CI]</th>'
+        '<div class="scroll"><table class="grid metrics"><thead><tr><th>Layer</th><th>Precision [95% CI]</th>'
         "<th>Recall [95% CI]</th><th>F1 [95% CI]</th><th>Macro F1</th>"
         "<th>Matched / predicted / gold</th><th>Docs</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -423,8 +423,9 @@ def _accuracy_table(summary: dict[str, Any]) -> str:
     if not rows:
         return ""
     return (
-        '<table class="grid acc"><thead><tr><th>On matched items</th><th>Accuracy [95% CI]</th>'
-        f"<th>Right / judged</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        '<div class="scroll"><table class="grid acc"><thead><tr><th>On matched items</th>'
+        "<th>Accuracy [95% CI]</th><th>Right / judged</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -452,9 +453,9 @@ def _compare_table(comparison: dict[str, Any]) -> str:
         for name, e in comparison["accuracies"].items()
     ]
     return (
-        '<table class="grid compare"><thead><tr><th>Layer</th><th>F1 A</th><th>F1 B</th>'
+        '<div class="scroll"><table class="grid compare"><thead><tr><th>Layer</th><th>F1 A</th><th>F1 B</th>'
         "<th>Δ F1 [95% paired CI]</th><th>P(B not better)</th><th>Δ precision</th><th>Δ recall</th>"
-        f"<th>Docs</th></tr></thead><tbody>{''.join(rows + accuracy_rows)}</tbody></table>"
+        f"<th>Docs</th></tr></thead><tbody>{''.join(rows + accuracy_rows)}</tbody></table></div>"
     )
 
 
@@ -500,7 +501,7 @@ def _accuracy_chart(summaries: dict[str, dict[str, Any]], names: dict[str, str])
                     block["value"],
                     interval[0] if interval else None,
                     interval[1] if interval else None,
-                    swatch=slot + (3 if len(summaries) == 1 else 0),
+                    swatch=slot if len(summaries) > 1 else 6,
                     note=names[run] if len(summaries) > 1 else None,
                 )
             )
@@ -805,6 +806,7 @@ _CSS = """
 .runs h3{font-size:.9rem;margin:.2rem 0 .3rem}
 .wide{padding:1.2rem 1.5rem;max-width:1500px;margin:0 auto;display:grid;gap:1.2rem}
 .wide>*{min-width:0}
+.scroll{overflow-x:auto}
 .ci{color:var(--muted);font-size:.82em;white-space:nowrap}
 .counts{color:var(--muted);font-size:.8em;font-weight:400;white-space:nowrap}
 table.grid td.num{white-space:nowrap}

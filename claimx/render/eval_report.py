@@ -467,7 +467,7 @@ def _layer_chart(summaries: dict[str, dict[str, Any]], names: dict[str, str]) ->
     bars = []
     first = next(iter(summaries.values()))
     for row in _metric_rows(first):
-        for metric, short in _METRICS:
+        for colour, (metric, short) in enumerate(_METRICS):
             for slot, (run, summary) in enumerate(summaries.items()):
                 block = next((r.block for r in _metric_rows(summary) if r.key == row.key), None)
                 if block is None or block[metric] is None:
@@ -480,7 +480,7 @@ def _layer_chart(summaries: dict[str, dict[str, Any]], names: dict[str, str]) ->
                         block[metric],
                         interval[0] if interval else None,
                         interval[1] if interval else None,
-                        swatch=slot if len(summaries) > 1 else (0, 1, 2)[_METRICS.index((metric, short))],
+                        swatch=slot if len(summaries) > 1 else colour,
                         group=row.label,
                         note=names[run] if len(summaries) > 1 else None,
                     )
@@ -641,76 +641,80 @@ def _sort_header(label: str, kind: str = "number", title: str | None = None) -> 
     )
 
 
+def _score_cells(document: _Document, layer: str, compare: bool) -> list[str]:
+    """A layer's F1 of one document: with its counts for one run; of A, of B and the change for two."""
+    per_run = {run: headline_counts(r, layer) for run, r in document.records.items()}
+    if not compare:
+        counts = per_run.get("a")
+        if counts is None:
+            return ["<td>—</td>"]
+        return [
+            f"<td{attrs({'data-v': round(counts.f1, 4)})}>{counts.f1:.3f}"
+            f' <span class="counts">{counts.tp}/{counts.n_pred}/{counts.n_gold}</span></td>'
+        ]
+    cells = []
+    for run in ("a", "b"):
+        counts = per_run.get(run)
+        title = None if counts is None else f"{counts.tp}/{counts.n_pred}/{counts.n_gold}"
+        cells.append(_num_cell(None if counts is None else counts.f1, title=title))
+    ca, cb = per_run.get("a"), per_run.get("b")
+    cells.append(_num_cell(None if ca is None or cb is None else cb.f1 - ca.f1, signed=True))
+    return cells
+
+
+def _notes(document: _Document, compare: bool) -> str:
+    notes = []
+    for run, record in document.records.items():
+        if record.error:
+            who = f"{run.upper()} " if compare else ""
+            message = str(record.error.get("message", ""))
+            notes.append(f'<span class="badge oppose"{attrs({"title": message})}>{who}failed</span>')
+    if compare and len(document.records) == 1:
+        notes.append(f'<span class="badge plain">only in {esc(next(iter(document.records)).upper())}</span>')
+    return " ".join(notes)
+
+
+def _document_row(
+    index: int, document: _Document, layers: Sequence[str], deltas: dict[str, DocumentDelta] | None
+) -> str:
+    """One row of the documents table; every sortable cell carries its value in ``data-v``."""
+    compare = deltas is not None
+    cells = [
+        f'<td class="num" data-v="{index + 1}">{index + 1}</td>',
+        f'<td class="doc" data-v="{esc(document.id)}" dir="auto">{esc(document.id)}</td>',
+    ]
+    for layer in layers:
+        cells += _score_cells(document, layer, compare)
+    if deltas is not None:
+        delta = deltas.get(document.id)
+        cells.append(_num_cell(delta.delta_f1 if delta else None, signed=True))
+    else:
+        cells.append(_num_cell(_mean_f1(document.records["a"])))
+    cells.append(f"<td>{_notes(document, compare)}</td>")
+    return f"<tr{attrs({'class': 'row', 'data-doc': index, 'tabindex': 0})}>{''.join(cells)}</tr>"
+
+
 def _documents_table(
     documents: Sequence[_Document], layers: Sequence[str], deltas: dict[str, DocumentDelta] | None
 ) -> str:
-    """One row per document, each score cell carrying its value for sorting; a click opens it."""
+    """One row per document, sortable by any score; a click on a row opens the document below."""
     compare = deltas is not None
     heads = [_sort_header("#", title="dataset order"), _sort_header("Document", "text")]
     for layer in layers:
         if compare:
-            heads += [
-                _sort_header(f"{layer} A"),
-                _sort_header(f"{layer} B"),
-                _sort_header(f"Δ {layer}"),
-            ]
+            heads += [_sort_header(f"{layer} A"), _sort_header(f"{layer} B"), _sort_header(f"Δ {layer}")]
         else:
             heads.append(_sort_header(f"{layer} F1", title="matched / predicted / gold beneath"))
     heads.append(_sort_header("Δ F1" if compare else "Mean F1", title="mean over layers"))
     heads.append("<th>Notes</th>")
-    rows = []
-    for index, document in enumerate(documents):
-        cells = [
-            f'<td class="num" data-v="{index + 1}">{index + 1}</td>',
-            f'<td class="doc" data-v="{esc(document.id)}" dir="auto">{esc(document.id)}</td>',
-        ]
-        for layer in layers:
-            per_run = {run: headline_counts(r, layer) for run, r in document.records.items()}
-            runs = ("a", "b") if compare else ("a",)
-            for run in runs:
-                counts = per_run.get(run)
-                if counts is None:
-                    cells.append("<td>—</td>")
-                elif compare:
-                    cells.append(_num_cell(counts.f1, title=f"{counts.tp}/{counts.n_pred}/{counts.n_gold}"))
-                else:
-                    cells.append(
-                        f"<td{attrs({'data-v': round(counts.f1, 4)})}>{counts.f1:.3f}"
-                        f' <span class="counts">{counts.tp}/{counts.n_pred}/{counts.n_gold}</span></td>'
-                    )
-            if compare:
-                ca, cb = per_run.get("a"), per_run.get("b")
-                cells.append(
-                    _num_cell(cb.f1 - ca.f1, signed=True)
-                    if ca is not None and cb is not None
-                    else "<td>—</td>"
-                )
-        if compare:
-            delta = (deltas or {}).get(document.id)
-            cells.append(_num_cell(delta.delta_f1 if delta else None, signed=True))
-        else:
-            cells.append(_num_cell(_mean_f1(document.records["a"])))
-        notes = []
-        for run, record in document.records.items():
-            if record.error:
-                who = f"{run.upper()} " if compare else ""
-                notes.append(
-                    f'<span class="badge oppose" title="{esc(record.error.get("message", ""))}">'
-                    f"{who}failed</span>"
-                )
-        if compare and len(document.records) == 1:
-            notes.append(
-                f'<span class="badge plain">only in {esc(next(iter(document.records)).upper())}</span>'
-            )
-        cells.append(f"<td>{' '.join(notes)}</td>")
-        rows.append(f"<tr{attrs({'class': 'row', 'data-doc': index, 'tabindex': 0})}>{''.join(cells)}</tr>")
+    rows = "".join(_document_row(i, d, layers, deltas) for i, d in enumerate(documents))
     hint = "Click a column to sort (again to reverse); click a document to see it below. Cells show F1" + (
         " of A and B and the change." if compare else " and matched / predicted / gold."
     )
     return (
         f'<section class="panel" id="documents"><h2>Documents</h2><p class="hint">{hint}</p>'
         f'<div class="docs-wrap"><table class="grid docs" id="docs"><thead><tr>{"".join(heads)}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div></section>"
+        f"<tbody>{rows}</tbody></table></div></section>"
     )
 
 
@@ -1081,6 +1085,72 @@ def _common_records(runs: dict[str, Run]) -> dict[str, list[SampleRecord]]:
     return {run: [r for r in data.records if r.id in common] for run, data in runs.items()}
 
 
+def _summaries(runs: dict[str, Run], resamples: int | None, seed: int | None) -> dict[str, dict[str, Any]]:
+    """Each run's figures, as ``summary.json`` has them, over the documents both runs hold."""
+    out = {}
+    for key, records in _common_records(runs).items():
+        options = runs[key].header.scoring
+        if resamples is not None:
+            options = options.model_copy(update={"bootstrap": resamples})
+        if seed is not None:
+            options = options.model_copy(update={"seed": seed})
+        out[key] = summarize(records, options)
+    return out
+
+
+def _metrics_section(
+    summaries: dict[str, dict[str, Any]], comparison: dict[str, Any] | None, names: dict[str, str]
+) -> str:
+    if comparison is None:
+        body = _metrics_table(summaries["a"], "a") + _accuracy_table(summaries["a"])
+    else:
+        body = (
+            f'<p class="hint">{comparison["documents"]["common"]} documents in common. Change B − A with '
+            "a paired-bootstrap 95% interval (the same resampled documents on both sides); P(B not "
+            "better) is the share of resamples in which B is not better.</p>" + _compare_table(comparison)
+        )
+        for key in ("a", "b"):
+            body += f"<h3>{key.upper()}: {esc(names[key])}</h3>"
+            body += _metrics_table(summaries[key], key) + _accuracy_table(summaries[key])
+    body += (
+        '<p class="hint small">Micro averages over documents (pooled counts); 95% percentile bootstrap '
+        "intervals resampling documents. Attributions match on content overlap / gold length; see "
+        "evals/README.md for every rule.</p>"
+    )
+    return _section("metrics", "Metrics", body)
+
+
+def _charts_section(
+    summaries: dict[str, dict[str, Any]],
+    comparison: dict[str, Any] | None,
+    deltas: dict[str, DocumentDelta] | None,
+    names: dict[str, str],
+) -> str:
+    """Scores per layer beside accuracies (and changes per layer); changes per document beneath."""
+    side = [_accuracy_chart(summaries, names)]
+    per_document = ""
+    if comparison is not None and deltas is not None:
+        side.insert(0, _delta_chart(comparison))
+        chart = _document_delta_chart(list(deltas.values()))
+        if chart:
+            per_document = f'<figure class="per-doc">{chart}</figure>'
+    body = f"<figure>{_layer_chart(summaries, names)}</figure><figure>{''.join(side)}</figure>{per_document}"
+    return _section("charts", "Charts", f'<div class="charts">{body}</div>')
+
+
+def _texts_and_data(
+    documents: Sequence[_Document], names: dict[str, str]
+) -> tuple[str, list[dict[str, Any]]]:
+    """Each document's marked text as a ``<template>`` (its only copy), and its marks for the script."""
+    templates = []
+    data = []
+    for index, document in enumerate(documents):
+        marks, placed = _marks(document)
+        templates.append(f'<template id="doc-{index}">{marked_text(document.text, marks)}</template>')
+        data.append(_document_data(document, placed, names))
+    return "".join(templates), data
+
+
 def eval_report_html(
     run: Run,
     compare: Run | None = None,
@@ -1098,15 +1168,7 @@ def eval_report_html(
     names = {key: _run_name(r) for key, r in runs.items()}
     if compare is not None and names["a"] == names["b"]:
         names = {key: f"{key.upper()} {name}" for key, name in names.items()}
-    summaries = {}
-    for key, records in _common_records(runs).items():
-        options = runs[key].header.scoring
-        if resamples is not None or seed is not None:
-            options = options.model_copy(
-                update={"bootstrap": options.bootstrap if resamples is None else resamples}
-                | ({} if seed is None else {"seed": seed})
-            )
-        summaries[key] = summarize(records, options)
+    summaries = _summaries(runs, resamples, seed)
     comparison = deltas = None
     if compare is not None:
         comparison = compare_runs(
@@ -1116,47 +1178,9 @@ def eval_report_html(
             seed=run.header.scoring.seed if seed is None else seed,
         )
         deltas = {d.id: d for d in document_deltas(run, compare)}
-
     documents = [_build_document(records) for records in _runs_by_document(runs)]
     layers = _layers_present(documents)
-    templates = []
-    docs_data = []
-    for index, document in enumerate(documents):
-        marks, placed = _marks(document)
-        templates.append(f'<template id="doc-{index}">{marked_text(document.text, marks)}</template>')
-        docs_data.append(_document_data(document, placed, names))
-
-    metrics_body = ""
-    if comparison is not None:
-        common = comparison["documents"]["common"]
-        metrics_body += (
-            f'<p class="hint">{common} documents in common. Change B − A with a paired-bootstrap 95% '
-            "interval (the same resampled documents on both sides); P(B not better) is the share of "
-            "resamples in which B is not better.</p>" + _compare_table(comparison)
-        )
-        for key, label in (("a", "A"), ("b", "B")):
-            metrics_body += f"<h3>{label}: {esc(names[key])}</h3>" + _metrics_table(summaries[key], key)
-            metrics_body += _accuracy_table(summaries[key])
-    else:
-        metrics_body += _metrics_table(summaries["a"], "a") + _accuracy_table(summaries["a"])
-    metrics_body += (
-        '<p class="hint small">Micro averages over documents (pooled counts); 95% percentile bootstrap '
-        "intervals resampling documents. Attributions match on content overlap / gold length; see "
-        "evals/README.md for every rule.</p>"
-    )
-    side = [_accuracy_chart(summaries, names)]
-    per_document = ""
-    if comparison is not None and deltas is not None:
-        side.insert(0, _delta_chart(comparison))
-        chart = _document_delta_chart(list(deltas.values()))
-        if chart:
-            per_document = f'<figure class="per-doc">{chart}</figure>'
-    charts_body = (
-        f"<figure>{_layer_chart(summaries, names)}</figure>"
-        + f"<figure>{''.join(side)}</figure>"
-        + per_document
-    )
-
+    templates, docs_data = _texts_and_data(documents, names)
     data = {
         "layers": layers,
         "layerNames": list(LAYERS),
@@ -1168,13 +1192,13 @@ def eval_report_html(
     body = (
         _header(runs, names)
         + '<main class="wide">'
-        + _section("metrics", "Metrics", metrics_body)
-        + _section("charts", "Charts", f'<div class="charts">{charts_body}</div>')
+        + _metrics_section(summaries, comparison, names)
+        + _charts_section(summaries, comparison, deltas, names)
         + _documents_table(documents, layers, deltas)
         + _viewer(documents, layers, compare is not None)
         + "</main>"
         + f'<script type="application/json" id="report-data">{_json_for_script(data)}</script>'
-        + "".join(templates)
+        + templates
     )
-    title = f"{names.get('b', '')} vs {names['a']}" if compare is not None else names["a"]
+    title = f"{names['b']} vs {names['a']}" if compare is not None else names["a"]
     return page(title=f"{title} · claimx eval report", body=body, css=_CSS, script=_SCRIPT)

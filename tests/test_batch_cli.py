@@ -262,3 +262,19 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     screen = seen.decode("utf-8", "replace")
     assert proc.returncode == 0, screen
     assert "12/12" in screen and "0 failed" in screen and "doc/s" in screen and "eta" in screen
+
+
+def test_files_written_atomically_keep_ordinary_permissions(tmp_path: Path) -> None:
+    from claimx.cli.common import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "page.html", "<p>x</p>")
+        assert (tmp_path / "page.html").stat().st_mode & 0o777 == 0o644  # readable, like open() makes it
+        (tmp_path / "page.html").chmod(0o600)
+        atomic_write(tmp_path / "page.html", "<p>y</p>")
+        assert (tmp_path / "page.html").stat().st_mode & 0o777 == 0o600  # an existing file keeps its mode
+    finally:
+        os.umask(old)
+    assert (tmp_path / "page.html").read_text() == "<p>y</p>"
+    assert [p.name for p in tmp_path.iterdir()] == ["page.html"]  # no temporary file left behind

@@ -419,17 +419,9 @@ def extract_baseline(text: str, doc_id: str | None = None) -> Extraction:
     """The baseline's extraction for ``text``: grounded and linked like a model's."""
     document = Document.from_text(text, doc_id)
     linked = link(document, baseline_response(document), Aligner(document))
-    return Extraction(
-        doc_id=document.doc_id,
-        text_sha256=document.sha256,
-        text=document.text,
-        metadata=document.metadata,
-        actors=linked.actors,
-        claims=linked.claims,
-        attributions=linked.attributions,
-        positions=linked.positions,
-        rejected=linked.rejected,
-        meta=Meta(
+    return linked.to_extraction(
+        document,
+        Meta(
             model="baseline",
             provider="claimx",
             prompt_id=BASELINE_ID,

@@ -122,18 +122,7 @@ class Extractor:
             latency_s=round(time.perf_counter() - started, 4),
             chunks=sum(a.calls for a in answers),
         )
-        return Extraction(
-            doc_id=document.doc_id,
-            text_sha256=document.sha256,
-            text=document.text if self.options.include_text else None,
-            metadata=document.metadata,
-            actors=linked.actors,
-            claims=linked.claims,
-            attributions=linked.attributions,
-            positions=linked.positions,
-            rejected=linked.rejected,
-            meta=meta,
-        )
+        return linked.to_extraction(document, meta, include_text=self.options.include_text)
 
     def extract(self, text: str | Document, doc_id: str | None = None) -> Extraction:
         """Synchronous :meth:`aextract`."""

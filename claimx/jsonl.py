@@ -14,13 +14,14 @@ import json
 import os
 import signal
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
+
+from claimx.atomic import atomic_replace
 
 __all__ = ["JsonlWriter", "ResumeState", "deferred_interrupts", "prepare_resume"]
 
@@ -40,29 +41,20 @@ def prepare_resume(path: Path) -> ResumeState:
         return ResumeState(set(), 0, 0)
     done: set[str] = set()
     failed = broken = 0
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    try:
-        with open(path, "rb") as source, os.fdopen(fd, "wb") as kept:
-            for line in source:
-                record = _parse(line)
-                if record is None:
-                    broken += line.strip() != b""
-                    continue
-                doc_id = record.get("doc_id")
-                if "error" in record or not isinstance(doc_id, str):
-                    failed += 1
-                    continue
-                if doc_id in done:  # written twice by an older tool: keep the first
-                    continue
-                done.add(doc_id)
-                kept.write(line if line.endswith(b"\n") else line + b"\n")
-            kept.flush()
-            os.fsync(kept.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with open(path, "rb") as source, atomic_replace(path) as kept:
+        for line in source:
+            record = _parse(line)
+            if record is None:
+                broken += line.strip() != b""
+                continue
+            doc_id = record.get("doc_id")
+            if "error" in record or not isinstance(doc_id, str):
+                failed += 1
+                continue
+            if doc_id in done:  # written twice by an older tool: keep the first
+                continue
+            done.add(doc_id)
+            kept.write(line)
     return ResumeState(done, failed, broken)
 
 

@@ -31,6 +31,8 @@ from claimx.schema import (
     Attribution,
     Claim,
     ClaimKind,
+    Extraction,
+    Meta,
     Mode,
     Position,
     Rejected,
@@ -167,6 +169,21 @@ class Linked:
     attributions: list[Attribution]
     positions: list[Position]
     rejected: list[Rejected]
+
+    def to_extraction(self, document: Document, meta: Meta, *, include_text: bool = True) -> Extraction:
+        """The public result for ``document``: these layers, its text and metadata, and ``meta``."""
+        return Extraction(
+            doc_id=document.doc_id,
+            text_sha256=document.sha256,
+            text=document.text if include_text else None,
+            metadata=document.metadata,
+            actors=self.actors,
+            claims=self.claims,
+            attributions=self.attributions,
+            positions=self.positions,
+            rejected=self.rejected,
+            meta=meta,
+        )
 
 
 @dataclass(slots=True)

@@ -209,3 +209,72 @@ def test_interrupted_batch_leaves_whole_lines_and_resumes(tmp_path: Path, signum
     assert resumed.returncode == 0, resumed.stderr.decode()
     lines = read_lines(out)
     assert sorted(str(line["doc_id"]) for line in lines) == ids
+
+
+def test_rerun_over_the_same_inputs_makes_no_model_calls(tmp_path: Path) -> None:
+    write_docs(tmp_path / "in", 10)
+    env = {"CLAIMX_CACHE_DIR": str(tmp_path / "cache")}
+    with ScriptedServer(echo_answer) as server:
+        cold = claimx_cli(
+            "extract", str(tmp_path / "in"), "-m", "openai/x", "--base-url", server.base_url,
+            "-o", str(tmp_path / "a.jsonl"), env=env,
+        )  # fmt: skip
+        calls = len(server.completions)
+        warm = claimx_cli(
+            "extract", str(tmp_path / "in"), "-m", "openai/x", "--base-url", server.base_url,
+            "-o", str(tmp_path / "b.jsonl"), env=env,
+        )  # fmt: skip
+        assert len(server.completions) == calls == 10  # the rerun asked the server nothing
+    assert cold.returncode == warm.returncode == 0
+    assert "0 model request(s), 10 document(s) from cache" in warm.stderr.decode()
+    strip = [{k: v for k, v in json.loads(line).items() if k != "meta"} for line in sorted(
+        (tmp_path / "a.jsonl").read_text().splitlines())]  # fmt: skip
+    again = [{k: v for k, v in json.loads(line).items() if k != "meta"} for line in sorted(
+        (tmp_path / "b.jsonl").read_text().splitlines())]  # fmt: skip
+    assert sorted(map(json.dumps, strip)) == sorted(map(json.dumps, again))
+
+
+def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    write_docs(tmp_path / "in", 12)
+    primary, secondary = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    env.update({"COLUMNS": "160", "TERM": "xterm"})
+    with ScriptedServer(slow_echo(0.05)) as server:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "claimx", "extract", str(tmp_path / "in"), "-m", "openai/x",
+             "--base-url", server.base_url, "-o", str(tmp_path / "out.jsonl"), "-j", "2", "--no-cache"],
+            env=env, stdout=subprocess.DEVNULL, stderr=secondary,
+        )  # fmt: skip
+        os.close(secondary)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            seen += chunk
+        proc.wait(timeout=60)
+    os.close(primary)
+    screen = seen.decode("utf-8", "replace")
+    assert proc.returncode == 0, screen
+    assert "12/12" in screen and "0 failed" in screen and "doc/s" in screen and "eta" in screen
+
+
+def test_files_written_atomically_keep_ordinary_permissions(tmp_path: Path) -> None:
+    from claimx.cli.common import atomic_write
+
+    old = os.umask(0o022)
+    try:
+        atomic_write(tmp_path / "page.html", "<p>x</p>")
+        assert (tmp_path / "page.html").stat().st_mode & 0o777 == 0o644  # readable, like open() makes it
+        (tmp_path / "page.html").chmod(0o600)
+        atomic_write(tmp_path / "page.html", "<p>y</p>")
+        assert (tmp_path / "page.html").stat().st_mode & 0o777 == 0o600  # an existing file keeps its mode
+    finally:
+        os.umask(old)
+    assert (tmp_path / "page.html").read_text() == "<p>y</p>"
+    assert [p.name for p in tmp_path.iterdir()] == ["page.html"]  # no temporary file left behind

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import tempfile
 import traceback
 from pathlib import Path
 from typing import NoReturn
@@ -13,6 +12,7 @@ from typing import NoReturn
 import typer
 from rich.console import Console
 
+from claimx.atomic import atomic_replace
 from claimx.errors import (
     ClaimxError,
     ConfigError,
@@ -90,14 +90,5 @@ def setup_logging(debug: bool) -> None:
 
 def atomic_write(path: Path, data: str) -> None:
     """Write a whole file so that readers see the old one or the new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_replace(path) as handle:
+        handle.write(data.encode("utf-8", "surrogatepass"))

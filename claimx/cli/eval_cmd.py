@@ -1,4 +1,4 @@
-"""``claimx eval run|score|compare``: measure extraction against gold, from the command line."""
+"""``claimx eval run|score|compare|report``: measure extraction against gold, from the command line."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from rich.console import Console
 
 from claimx.cache import ResponseCache
 from claimx.cli import app
-from claimx.cli.common import EXIT_FAILED_DOCS, fail, setup_logging, stderr
+from claimx.cli.common import EXIT_FAILED_DOCS, atomic_write, fail, setup_logging, stderr
 from claimx.errors import ClaimxError, ConfigError
 from claimx.evaluate.compare import compare_runs
 from claimx.evaluate.datasets import load_dataset
@@ -29,6 +29,7 @@ from claimx.evaluate.runlog import (
 )
 from claimx.evaluate.scorers import ClaimSimilarity, ScoringOptions
 from claimx.evaluate.tables import print_comparison, print_summary
+from claimx.render.eval_report import eval_report_html
 
 __all__ = ["eval_app"]
 
@@ -246,3 +247,51 @@ def compare_command(
         typer.echo(json.dumps(comparison, indent=2, ensure_ascii=False))
     else:
         print_comparison(comparison, _console())
+
+
+@eval_app.command("report")
+def report_command(
+    run_dir: Path = typer.Argument(..., help="A run folder written by 'claimx eval run' (A, the reference)."),
+    compare: Path | None = typer.Option(
+        None, "--compare", "-c", help="A second run (B) to compare with the first; changes are B − A."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Where to write the page (atomically); default RUN_DIR/report.html."
+    ),
+    bootstrap: int | None = typer.Option(
+        None, "--bootstrap", help="Bootstrap resamples for the intervals (default: as the run was scored)."
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Seed of the bootstrap (default: the run's)."),
+    debug: bool = typer.Option(False, "--debug", help="Tracebacks on errors."),
+) -> None:
+    """An HTML report of a run, or of two runs compared, in one file that needs no network.
+
+    Per-layer metrics with intervals, charts, a table of documents sortable by score, and any
+    document's gold and prediction side by side with matches, misses and false positives marked.
+
+    Example: [bold]claimx eval report evals/runs/gold --compare evals/runs/baseline -o report.html[/bold]
+    """
+    setup_logging(debug)
+    target = out if out is not None else run_dir / "report.html"
+    try:
+        a = read_run(run_dir)
+        b = read_run(compare) if compare is not None else None
+        if b is not None:
+            if a.header.dataset.spec != b.header.dataset.spec:
+                stderr.print(
+                    f"claimx: note: the runs used different datasets ({a.header.dataset.spec} vs "
+                    f"{b.header.dataset.spec}); only documents in both are compared",
+                    markup=False,
+                )
+            if not {r.id for r in a.records} & {r.id for r in b.records}:
+                raise ConfigError("the two runs have no document in common")
+        html = eval_report_html(a, b, resamples=bootstrap, seed=seed)
+    except ClaimxError as exc:
+        fail(exc, debug)
+    try:
+        atomic_write(target, html)
+    except OSError as exc:
+        fail(ConfigError(f"cannot write {target}: {exc.strerror or exc}"), debug)
+    documents = len({r.id for r in a.records} | ({r.id for r in b.records} if b is not None else set()))
+    size = len(html.encode("utf-8")) / 1024
+    stderr.print(f"claimx: wrote {target} ({documents} documents, {size:,.0f} KiB)", markup=False)

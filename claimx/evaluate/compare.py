@@ -16,7 +16,7 @@ from claimx.evaluate.metrics import Accuracy, Counts, micro, paired_bootstrap
 from claimx.evaluate.runlog import Run, SampleRecord
 from claimx.evaluate.summary import LAYERS, headline_counts
 
-__all__ = ["compare_runs"]
+__all__ = ["DocumentDelta", "compare_runs", "document_deltas"]
 
 
 def _accuracies(record: SampleRecord) -> dict[str, Accuracy]:
@@ -74,16 +74,53 @@ def _item_changes(layer: str, ra: SampleRecord, rb: SampleRecord) -> list[str]:
 
 
 @dataclass
-class _DocumentDelta:
+class DocumentDelta:
+    """How one document's headline F1 moved from run A to run B (mean over the layers both label)."""
+
     id: str
     delta_f1: float
     why: list[str]
 
 
+def _common(a: Run, b: Run) -> list[tuple[SampleRecord, SampleRecord]]:
+    records_b = {r.id: r for r in b.records}
+    return [(ra, records_b[ra.id]) for ra in a.records if ra.id in records_b]
+
+
+def _document_delta(ra: SampleRecord, rb: SampleRecord) -> DocumentDelta | None:
+    deltas = []
+    reasons = []
+    for layer in LAYERS:
+        ca, cb = headline_counts(ra, layer), headline_counts(rb, layer)
+        if ca is None or cb is None:
+            continue
+        deltas.append(cb.f1 - ca.f1)
+        if (ca.tp, ca.n_pred, ca.n_gold) != (cb.tp, cb.n_pred, cb.n_gold):
+            reasons.append(_explain(layer, ca, cb))
+            if layer != "claims":  # claims mirror attributions in most gold; keep the list short
+                reasons.extend(_item_changes(layer, ra, rb))
+    if ra.error and not rb.error:
+        reasons.insert(0, f"A failed: {ra.error.get('message', '')}")
+    if rb.error and not ra.error:
+        reasons.insert(0, f"B failed: {rb.error.get('message', '')}")
+    if not deltas:
+        return None
+    return DocumentDelta(ra.id, round(sum(deltas) / len(deltas), 4), reasons)
+
+
+def document_deltas(a: Run, b: Run) -> list[DocumentDelta]:
+    """Every document both runs hold and both score, in A's order, with its change in F1 and why.
+
+    The same figures ``compare_runs`` ranks for its most-worse and most-better lists; the HTML
+    report charts and tabulates all of them.
+    """
+    return [d for ra, rb in _common(a, b) if (d := _document_delta(ra, rb)) is not None]
+
+
 def compare_runs(a: Run, b: Run, *, top: int = 5, resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
     """Per-layer deltas (B − A) with paired-bootstrap intervals, and the documents that moved most."""
     records_b = {r.id: r for r in b.records}
-    common = [(ra, records_b[ra.id]) for ra in a.records if ra.id in records_b]
+    common = _common(a, b)
     only_a = [r.id for r in a.records if r.id not in records_b]
     only_b = sorted(set(records_b) - {r.id for r in a.records})
     layers: dict[str, Any] = {}
@@ -123,26 +160,7 @@ def compare_runs(a: Run, b: Run, *, top: int = 5, resamples: int = 1000, seed: i
                 "b": None if vb is None else round(vb, 4),
                 "delta": None if va is None or vb is None else round(vb - va, 4),
             }
-    documents = []
-    for ra, rb in common:
-        deltas = []
-        reasons = []
-        for layer in LAYERS:
-            ca, cb = headline_counts(ra, layer), headline_counts(rb, layer)
-            if ca is None or cb is None:
-                continue
-            deltas.append(cb.f1 - ca.f1)
-            if (ca.tp, ca.n_pred, ca.n_gold) != (cb.tp, cb.n_pred, cb.n_gold):
-                reasons.append(_explain(layer, ca, cb))
-                if layer != "claims":  # claims mirror attributions in most gold; keep the list short
-                    reasons.extend(_item_changes(layer, ra, rb))
-        if ra.error and not rb.error:
-            reasons.insert(0, f"A failed: {ra.error.get('message', '')}")
-        if rb.error and not ra.error:
-            reasons.insert(0, f"B failed: {rb.error.get('message', '')}")
-        if not deltas:
-            continue
-        documents.append(_DocumentDelta(ra.id, round(sum(deltas) / len(deltas), 4), reasons))
+    documents = document_deltas(a, b)
     worse = sorted((d for d in documents if d.delta_f1 < 0), key=lambda d: (d.delta_f1, d.id))
     better = sorted((d for d in documents if d.delta_f1 > 0), key=lambda d: (-d.delta_f1, d.id))
     return {

@@ -220,6 +220,14 @@ class Aligner:
 
     def _locate_one(self, quote: str, cited: Sequence[str | int]) -> _Hit | None:
         region = self.document.region(cited)
+        if region is not None:  # the usual case first: the quote as given, in its cited sentences
+            text, size = self.text, len(quote)
+            start = text.find(quote, max(0, region[0] - size + 1), region[1] + size - 1)
+            while start != -1:
+                hit = self._snap(_Hit(start, start + size, Alignment.EXACT), reach=0)
+                if hit is not None:
+                    return hit
+                start = text.find(quote, start + 1, region[1] + size - 1)
         for normalized in (False, True):
             for variant in _variants(quote):
                 hit = self._nearest(variant, region, normalized=normalized)

@@ -337,9 +337,11 @@ class _Linker:
         if any(other is not actor for _, other in overlapping):
             return None  # the words belong to someone else here
         if not any(span == m for m, _ in overlapping):  # (an equal mention overlaps it)
-            for mention, _ in overlapping:
-                self.taken.remove(mention, actor)
-            actor.mentions = [m for m in actor.mentions if not m.overlap(span)] + [span]
+            if overlapping:  # the actor's own mentions it overlaps make way for it
+                for mention, _ in overlapping:
+                    self.taken.remove(mention, actor)
+                actor.mentions = [m for m in actor.mentions if not m.overlap(span)]
+            actor.mentions.append(span)
             self.taken.add(span, actor)
         return span
 

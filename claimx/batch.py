@@ -10,6 +10,8 @@ result of its own, so that one bad article never stops the others.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +74,7 @@ def _document_error(exc: BaseException) -> DocumentError:
     return DocumentError(type=type(exc).__name__, cause="internal", message=redact(str(exc) or repr(exc)))
 
 
+_log = logging.getLogger("claimx")
 _EXTRACTOR_ARGUMENTS = ("model", "base_url", "api_key", "prompt", "cache", "options")
 
 
@@ -100,11 +103,15 @@ async def aextract_many(
     documents: Iterable[DocumentInput],
     *,
     extractor: Extractor | None = None,
-    concurrency: int = 8,
+    concurrency: int | None = None,
     skip_ids: Iterable[str] = (),
     **extractor_kwargs: Any,
 ) -> AsyncIterator[BatchResult]:
     """Extract every document, ``concurrency`` at a time, yielding results as they finish.
+
+    ``concurrency`` defaults to the extractor's own limit on model calls at once
+    (``ExtractOptions.concurrency``, 8 unless set); when the batch builds its extractor,
+    the two are the same number.
 
     Pass an :class:`Extractor` to share its model, prompt and cache (it stays open), or
     the keyword arguments of :func:`claimx.extract` to build one (``model``, ``base_url``,
@@ -117,11 +124,22 @@ async def aextract_many(
     owned = extractor is None
     if extractor is None:
         named = {k: extractor_kwargs.pop(k) for k in _EXTRACTOR_ARGUMENTS if k in extractor_kwargs}
-        named.setdefault("options", ExtractOptions(concurrency=concurrency))
-        extractor = Extractor(named.pop("model", None), model_options=extractor_kwargs, **named)
+        options: ExtractOptions = named.pop("options", None) or ExtractOptions()
+        if concurrency is not None:  # the batch's width is also its extractor's limit on calls
+            options = dataclasses.replace(options, concurrency=concurrency)
+        extractor = Extractor(
+            named.pop("model", None), options=options, model_options=extractor_kwargs, **named
+        )
     elif extractor_kwargs:  # model options too: they belong to the extractor's model
         raise TypeError(f"pass either an extractor or its arguments, not both: {sorted(extractor_kwargs)}")
-    width = max(1, concurrency)
+    elif concurrency is not None and concurrency > extractor.options.concurrency:
+        _log.warning(
+            "concurrency=%d documents, but the extractor allows %d model calls at once "
+            "(ExtractOptions(concurrency=...)): the documents will wait for its calls",
+            concurrency,
+            extractor.options.concurrency,
+        )
+    width = max(1, concurrency or extractor.options.concurrency)
     skip = set(skip_ids)
     seen: set[str] = set()
     items = enumerate(documents)

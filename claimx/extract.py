@@ -220,7 +220,12 @@ class Extractor:
             except ClaimxError as exc:
                 exc.doc_id = exc.doc_id or document.doc_id
                 raise
-        output = Response.model_validate(reply.output.model_dump())
+        # The response model is a subclass of Response (sentence ids as enums): use it as it is.
+        output = (
+            reply.output
+            if isinstance(reply.output, Response)
+            else Response.model_validate(reply.output.model_dump())
+        )
         if self.cache is not None:
             self.cache.put(key, reply.output.model_dump_json(), reply.usage)
         return _Answer(output, reply.usage, 1)

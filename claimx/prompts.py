@@ -15,7 +15,7 @@ import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -72,17 +72,22 @@ class Prompt:
         """``NAME@vN``."""
         return f"{self.name}@{self.version}"
 
+    @cached_property
+    def _examples_context(self) -> list[dict[str, Any]]:
+        # The same for every article: built once per prompt, not once per request.
+        return [
+            {
+                "article": _article_context(ex.document, None),
+                "output": ex.output.model_dump_json(indent=None, exclude_none=True),
+            }
+            for ex in self.examples
+        ]
+
     def render(self, document: Document, sentences: Sequence[int] | None = None) -> list[Message]:
         """The chat messages for ``document`` (or only the given sentence numbers of it)."""
         context: dict[str, Any] = {
             "article": _article_context(document, sentences),
-            "examples": [
-                {
-                    "article": _article_context(ex.document, None),
-                    "output": ex.output.model_dump_json(indent=None, exclude_none=True),
-                }
-                for ex in self.examples
-            ],
+            "examples": self._examples_context,
             "author": AUTHOR,
         }
         messages: list[Message] = []

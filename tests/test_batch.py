@@ -242,3 +242,18 @@ def test_rate_limits_hold_back_requests_and_tokens() -> None:
     assert 1.5 < asyncio.run(timed(RateLimits(tokens_per_minute=600), [(500, 600), (20, 20)])) < 3.5
     with pytest.raises(ValueError, match="positive"):
         RateLimits(requests_per_minute=0)
+
+
+def test_a_shared_extractor_keeps_its_own_call_limit(caplog: pytest.LogCaptureFixture) -> None:
+    responder = InFlight(0.1)
+    with ScriptedServer(responder) as server:
+        extractor = claimx.Extractor(
+            "openai/m", base_url=server.base_url, cache=False, options=claimx.ExtractOptions(concurrency=2)
+        )
+        with caplog.at_level("WARNING", logger="claimx"):
+            results = list(claimx.extract_many(docs(8), extractor=extractor, concurrency=6))
+        default_width = list(claimx.extract_many(docs(8), extractor=extractor))
+        extractor.close()
+    assert len(results) == len(default_width) == 8
+    assert responder.peak == 2  # the extractor's limit on model calls holds…
+    assert "allows 2 model calls at once" in caplog.text  # …and the batch says so

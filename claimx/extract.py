@@ -220,12 +220,8 @@ class Extractor:
             except ClaimxError as exc:
                 exc.doc_id = exc.doc_id or document.doc_id
                 raise
-        # The response model is a subclass of Response (sentence ids as enums): use it as it is.
-        output = (
-            reply.output
-            if isinstance(reply.output, Response)
-            else Response.model_validate(reply.output.model_dump())
-        )
+        # Into the full Response: a compact response model has fewer fields (their defaults fill in).
+        output = Response.model_validate(reply.output.model_dump())
         if self.cache is not None:
             self.cache.put(key, reply.output.model_dump_json(), reply.usage)
         return _Answer(output, reply.usage, 1)

@@ -27,6 +27,7 @@ __all__ = [
     "html_to_text",
     "iter_sources",
     "looks_like_html",
+    "names_many",
     "read_path",
 ]
 
@@ -83,6 +84,8 @@ class Source:
     text: str
     origin: str
     converted_from_html: bool = False
+    #: The line of a JSONL file (or stream) it came from; None for a document of its own.
+    line: int | None = None
 
 
 class _TextExtractor(HTMLParser):
@@ -229,6 +232,12 @@ def iter_sources(
                 yield from _file_sources(file, file.stem, encoding=encoding, html=html)
 
 
+def names_many(spec: str) -> bool:
+    """True when ``spec`` stands for any number of documents: a directory, a JSONL file, a glob."""
+    path = Path(spec)
+    return path.is_dir() or _is_jsonl(path) or (not path.exists() and bool(_GLOB_CHARS.search(spec)))
+
+
 def count_documents(specs: Iterable[str]) -> int | None:
     """How many documents ``specs`` hold, cheaply (None when stdin makes it unknowable)."""
     total = 0
@@ -316,7 +325,7 @@ def _jsonl_sources(
             exc.doc_id = doc_id
             yield exc
             continue
-        yield Source(doc_id, plain, where, converted)
+        yield Source(doc_id, plain, where, converted, line=number)
 
 
 def _stdin_sources(

@@ -17,6 +17,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -26,13 +27,13 @@ from claimx.atomic import atomic_replace
 __all__ = ["JsonlWriter", "ResumeState", "deferred_interrupts", "prepare_resume"]
 
 
+@dataclass(frozen=True)
 class ResumeState:
     """What a previous run left: ids already extracted, and what was dropped from the file."""
 
-    def __init__(self, done: set[str], failed: int, broken: int) -> None:
-        self.done = done
-        self.failed = failed
-        self.broken = broken
+    done: set[str]
+    failed: int  # error lines dropped: those documents run again
+    broken: int  # incomplete or unreadable lines dropped (a hard kill mid-write)
 
 
 def prepare_resume(path: Path) -> ResumeState:

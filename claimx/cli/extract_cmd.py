@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import re
 import sys
 from collections.abc import Iterable, Iterator
 from enum import StrEnum
@@ -19,7 +18,7 @@ from claimx.cli.batch_run import run_batch
 from claimx.cli.common import EXIT_USAGE, atomic_write, fail, setup_logging, stderr
 from claimx.errors import ClaimxError, InputError
 from claimx.extract import ExtractOptions, Extractor
-from claimx.inputs import Source, count_documents, iter_sources
+from claimx.inputs import Source, count_documents, iter_sources, names_many
 from claimx.models.registry import default_model_spec
 from claimx.render.html import extraction_html
 from claimx.render.table import print_extraction
@@ -36,18 +35,6 @@ class OutputFormat(StrEnum):
     JSONL = "jsonl"
     TABLE = "table"
     HTML = "html"
-
-
-def _is_batch_spec(spec: str) -> bool:
-    path = Path(spec)
-    return (
-        path.is_dir()
-        or path.suffix.lower() == ".jsonl"
-        or (not path.exists() and _GLOB.search(spec) is not None)
-    )
-
-
-_GLOB = re.compile(r"[*?\[]")
 
 
 def build_extractor(
@@ -193,7 +180,7 @@ def extract_command(
         "n_ctx": n_ctx,
         "n_threads": threads,
     }
-    batch_options: dict[str, Any] = {
+    extractor_options: dict[str, Any] = {
         "model": model,
         "base_url": base_url,
         "prompt": prompt,
@@ -206,19 +193,17 @@ def extract_command(
         "tokens_per_minute": tpm,
         "html": False,  # inputs are reduced to text as they are read
     }
-    single = len(paths) == 1 and not _is_batch_spec(paths[0]) and fmt is not OutputFormat.JSONL and not resume
+    single = len(paths) == 1 and not names_many(paths[0]) and fmt is not OutputFormat.JSONL and not resume
     documents: Iterator[Source | InputError] = iter_sources(paths, encoding=encoding, html=html)
     first: Source | InputError | None = None
     if single:
         # One document, unless stdin turns out to carry JSONL (then it is a batch after all).
         first = next(documents, None)
-        single = first is not None and not (
-            isinstance(first, Source) and first.origin.startswith("stdin line")
-        )
+        single = first is not None and not (isinstance(first, Source) and first.line is not None)
     if not single:
         head = [first] if first is not None else []
         total = None if "-" in paths else count_documents(paths)
-        _batch(itertools.chain(head, documents), total, fmt, out, resume, overwrite, debug, batch_options)
+        _batch(itertools.chain(head, documents), total, fmt, out, resume, overwrite, debug, extractor_options)
         return
     try:
         if isinstance(first, InputError):
@@ -229,7 +214,7 @@ def extract_command(
             stderr.print(
                 f"claimx: {source.origin} read as HTML; offsets index its extracted text", markup=False
             )
-        extractor = build_extractor(**batch_options)
+        extractor = build_extractor(**extractor_options)
         try:
             result = extractor.extract(source.text, doc_id=source.doc_id)
         finally:

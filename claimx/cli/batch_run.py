@@ -67,7 +67,7 @@ class BatchTally:
         return EXIT_FAILED_DOCS if self.failed else EXIT_OK
 
 
-def _progress(total: int | None) -> Progress:
+def _progress() -> Progress:
     return Progress(
         SpinnerColumn(),
         TextColumn("[bold]{task.description}"),
@@ -106,7 +106,7 @@ def run_batch(
             stderr.print(f"claimx: resuming {out}: {len(skip)} document(s) already done{retried}{broken}")
     writer = JsonlWriter(out, append=resume)
     remaining = None if total is None else max(0, total - len(skip))
-    with deferred_interrupts(), _progress(remaining) as progress:
+    with deferred_interrupts(), _progress() as progress:
         task = progress.add_task("extracting", total=remaining, failed=0, rate="")
         started = progress.get_time()
         results = extract_many(sources, extractor=extractor, concurrency=concurrency, skip_ids=skip)

@@ -11,6 +11,8 @@ import pytest
 
 from claimx.testing import ScriptedServer
 
+from .browser import Chromium, find_chromium
+
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "000_a52612c81e7ad0d0.txt"
 DATA = Path(__file__).resolve().parent / "data"
@@ -24,6 +26,16 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("CLAIMX_MODEL", raising=False)
     monkeypatch.delenv("CLAIMX_BASE_URL", raising=False)
     monkeypatch.setenv("CLAIMX_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Chromium]:
+    """Headless Chromium for the page tests of a module; skipped, saying why, where it is absent."""
+    binary = find_chromium()
+    if binary is None:
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium); browser tests need it")
+    with Chromium(binary, width=1366, height=900) as chromium:
+        yield chromium
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from claimx.evaluate.runlog import read_run
 from claimx.render.eval_report import eval_report_html
 from claimx.testing import Reply, ScriptedServer
 
-from .browser import Chromium, find_chromium
+from .browser import Chromium
 from .htmltree import Node, parse
 from .test_eval_cli import POLNEAR_DEV, claimx_cli
 from .test_view_browser import screenshot
@@ -408,15 +407,6 @@ def test_polnear_report_size_is_reasonable(polnear_runs: Runs) -> None:
 
 
 # --- in a real browser ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Chromium]:
-    binary = find_chromium()
-    if binary is None:
-        pytest.skip("Chromium is not installed (Debian: apt-get install chromium); browser tests need it")
-    with Chromium(binary, width=1366, height=900) as chromium:
-        yield chromium
 
 
 # Every document and layer of the open page: what each pane marks, counted in the live DOM after

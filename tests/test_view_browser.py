@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +20,13 @@ from claimx.render.htmlkit import Bar, Mark, bar_chart, marked_text, page
 from claimx.testing import Reply, ScriptedServer
 
 from . import synthetic
-from .browser import Chromium, PageReport, find_chromium, png_facts
+from .browser import Chromium, PageReport, png_facts
 from .conftest import SEED
 from .test_cli import claimx_cli
 
 pytestmark = pytest.mark.browser
 
 HEADS = ".att:not(.cont)"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Chromium]:
-    binary = find_chromium()
-    if binary is None:
-        pytest.skip("Chromium is not installed (Debian: apt-get install chromium); browser tests need it")
-    with Chromium(binary, width=1366, height=900) as chromium:
-        yield chromium
 
 
 def keep(shot: Path) -> None:

@@ -217,19 +217,26 @@ def iter_sources(
         if spec == "-":
             yield from _stdin_sources(sys.stdin.buffer, encoding=encoding, html=html)
             continue
-        path = Path(spec)
-        if path.is_dir():
-            for file in _directory_files(path):
-                doc_id = file.relative_to(path).with_suffix("").as_posix()
-                yield from _file_sources(file, doc_id, encoding=encoding, html=html)
-        elif path.exists() or not _GLOB_CHARS.search(spec):
-            yield from _file_sources(path, path.stem, encoding=encoding, html=html)
-        else:
-            matches = sorted(Path(m) for m in glob.glob(spec, recursive=True) if Path(m).is_file())
-            if not matches:
-                yield InputError(f"no file matches {spec}", doc_id=spec)
-            for file in matches:
-                yield from _file_sources(file, file.stem, encoding=encoding, html=html)
+        files = _files_of(spec)
+        if files is None:
+            yield InputError(f"no file matches {spec}", doc_id=spec)
+        for file, doc_id in files or ():
+            yield from _file_sources(file, doc_id, encoding=encoding, html=html)
+
+
+def _files_of(spec: str) -> list[tuple[Path, str]] | None:
+    """The files a spec names, each with its document id (None: a glob that matches nothing).
+
+    A directory's files are named by their path inside it (``sub/a``), so two ``a.txt`` in
+    different folders stay apart; a file given or matched by a glob, by its stem.
+    """
+    path = Path(spec)
+    if path.is_dir():
+        return [(file, file.relative_to(path).with_suffix("").as_posix()) for file in _directory_files(path)]
+    if path.exists() or not _GLOB_CHARS.search(spec):
+        return [(path, path.stem)]
+    matches = [(Path(m), Path(m).stem) for m in sorted(glob.glob(spec, recursive=True)) if Path(m).is_file()]
+    return matches or None
 
 
 def names_many(spec: str) -> bool:
@@ -244,15 +251,11 @@ def count_documents(specs: Iterable[str]) -> int | None:
     for spec in specs:
         if spec == "-":
             return None
-        path = Path(spec)
-        if path.is_dir():
-            files = list(_directory_files(path))
-        elif path.exists() or not _GLOB_CHARS.search(spec):
-            files = [path]
+        files = _files_of(spec)
+        if files is None:
+            total += 1  # the error line for the glob
         else:
-            files = [Path(m) for m in glob.glob(spec, recursive=True) if Path(m).is_file()] or [path]
-        for file in files:
-            total += _count_lines(file) if _is_jsonl(file) else 1
+            total += sum(_count_lines(file) if _is_jsonl(file) else 1 for file, _ in files)
     return total
 
 

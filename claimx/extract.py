@@ -183,7 +183,8 @@ class Extractor:
                     total_tokens=original.total_tokens,
                     cached=True,
                 )
-                return _Answer(response_model.model_validate_json(stored), usage, 1)
+                # Into the full Response, as a fresh answer is (a compact answer lacks fields).
+                return _Answer(Response.model_validate_json(stored), usage, 1)
         messages = self.prompt.render(document, range(first, last + 1))
         estimated = (
             estimate_tokens("".join(m["content"] for m in messages)) if self._rate_limits.active else 0

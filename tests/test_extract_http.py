@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -220,3 +221,27 @@ def test_server_refusing_json_schema_falls_back(seed_text: str, seed_response: d
     with ScriptedServer(responder) as server:
         result = run(server, seed_text)
     assert result.claims
+
+
+def test_compact_answers_served_from_the_cache(tmp_path: Path) -> None:
+    """A small model's compact answer, read back from the cache, becomes the same result."""
+    from claimx.response import OutputLimits
+
+    text = "Alexander Timonin said the talks were useful. Critics disagreed."
+    statement = {"sentences": ["S1"], "quote": "the talks were useful", "speaker": "Alexander Timonin"}
+    answer = {"statements": [{**statement, "cue": "said", "mode": "indirect"}]}
+    results = []
+    with ScriptedServer() as server:
+        server.enqueue(Reply.completion(answer))
+        for _ in range(2):
+            extractor = claimx.Extractor(
+                "openai/small", base_url=server.base_url, cache=claimx.ResponseCache(tmp_path)
+            )
+            extractor.model.output_limits = OutputLimits(compact=True)
+            results.append(extractor.extract(text, doc_id="d"))
+            extractor.close()
+        assert len(server.completions) == 1
+    fresh, cached = results
+    assert cached.meta.usage.cached and not fresh.meta.usage.cached
+    assert cached.attributions == fresh.attributions and cached.claims == fresh.claims
+    assert fresh.attributions[0].content.text == "the talks were useful"

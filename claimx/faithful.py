@@ -142,7 +142,15 @@ def numbers(text: str) -> list[str]:
 
 
 def _content(tokens: Iterable[str]) -> list[str]:
-    return [t for t in tokens if t not in _FUNCTION_WORDS and not any(c.isdigit() for c in t)]
+    """Words that carry meaning, less numbers and negations (compared on their own)."""
+    return [
+        t
+        for t in tokens
+        if t not in _FUNCTION_WORDS
+        and t not in _NEGATIONS
+        and not t.endswith("n't")
+        and not any(c.isdigit() for c in t)
+    ]
 
 
 def same_word(a: str, b: str) -> bool:

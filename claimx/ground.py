@@ -274,6 +274,13 @@ class _Grounder:
                     f"speaker {st.speaker!r} never mentioned in the article",
                 )
                 return
+            titled = self._titled(mention.text) if mention is not None else None
+            if titled is not None and not set(_name_words(titled)) & set(_name_words(speaker.words)):
+                reason = (
+                    f"the article gives the title of {st.speaker_words!r} to {titled!r}, not {st.speaker!r}"
+                )
+                self.reject("attribution", st, RejectionCode.SPEAKER_MISMATCH, reason)
+                return
         cue = None
         if st.cue and st.cue.strip() and st.mode is not Mode.AUTHOR:
             cue = self._near(st.cue, content, window=300)
@@ -289,6 +296,21 @@ class _Grounder:
         self.grounded.statements.append(
             GroundedStatement(number, claim, st.kind, mode, content, evidence, cue, speaker, mention, st)
         )
+
+    def _titled(self, words: str) -> str | None:
+        """The one name the article gives the title of a description ("the mayor": "Mayor Tom Baker").
+
+        A model that credits "the mayor"'s words to someone else (as an article's planted
+        instructions may ask it to) contradicts the article; the name settles it. None when the
+        words are no description, or the article titles no name, or several, with its head noun.
+        """
+        tokens = normalize(words).split()
+        if len(tokens) < 2 or tokens[0] not in ("the", "this", "that"):
+            return None
+        head = re.escape(words.split()[-1])
+        pattern = re.compile(rf"\b(?i:{head})\s+((?:[A-Z][\w'’-]+)(?:\s+[A-Z][\w'’-]+){{0,2}})")
+        names = {m.group(1) for m in pattern.finditer(self.doc.text)}
+        return names.pop() if len(names) == 1 else None
 
     def _near(self, words: str | None, content: Span, window: int) -> Span | None:
         """The occurrence of ``words`` next to ``content`` (within 400 characters of it), if any."""
@@ -350,6 +372,11 @@ class _Grounder:
             self.reject("position", pos, RejectionCode.POSITION_NO_TARGET, "position has no target")
             return
         self.grounded.positions.append(GroundedPosition(holder, pos.target.strip(), pos.stance, numbers, pos))
+
+
+def _name_words(name: str) -> list[str]:
+    """The capitalised words of a name, in normal form ("President Smith" → president, smith)."""
+    return [normalize(w) for w in re.findall(r"[\w'’-]+", name) if w[:1].isupper()]
 
 
 def _too_short(text: str) -> bool:

@@ -185,6 +185,7 @@ class RejectionCode(StrEnum):
     SENTENCE_OUT_OF_RANGE = "sentence_out_of_range"
     CUE_NOT_NEAR_QUOTE = "cue_not_near_quote"
     SPEAKER_NOT_MENTIONED = "speaker_not_mentioned"
+    SPEAKER_MISMATCH = "speaker_mismatch"
     CLAIM_UNFAITHFUL = "claim_unfaithful"
     ACTOR_NOT_IN_ARTICLE = "actor_not_in_article"
     DETAIL_NOT_IN_ARTICLE = "detail_not_in_article"

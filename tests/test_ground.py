@@ -155,3 +155,15 @@ def test_locate_all_finds_a_decomposed_name() -> None:
     spans = aligner_for(text).locate_all("Núñez")
     assert [s.text for s in spans] == [unicodedata.normalize("NFD", "Núñez")] * 2
     assert all(s.verifies(text) for s in spans)
+
+
+def test_readme_lists_every_rejection_code() -> None:
+    from pathlib import Path
+
+    from claimx.schema import RejectionCode
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    missing = [
+        code.value for code in RejectionCode if code is not RejectionCode.OTHER and f"`{code}`" not in readme
+    ]
+    assert missing == []

@@ -1,5 +1,9 @@
 """The extractor: document → prompt → model → ground → link → Extraction.
 
+Data moves one way: each chunk's answer is grounded against the whole document
+(:mod:`claimx.ground`), then everything grounded is linked at once
+(:mod:`claimx.link`), which is where chunks' overlaps are merged.
+
 One model call per chunk (one chunk for most articles) returns all three
 layers. Answers are cached by everything that changes them. An answer cut off
 at the output limit is asked again with a larger budget, then split into
@@ -21,7 +25,7 @@ from claimx.cache import ResponseCache
 from claimx.chunking import estimate_tokens, plan_chunks
 from claimx.document import Document
 from claimx.errors import ClaimxError, TruncatedOutputError
-from claimx.ground import Aligner
+from claimx.ground import Aligner, ground
 from claimx.inputs import to_text
 from claimx.link import link
 from claimx.models.base import Model, ModelRequest
@@ -56,7 +60,7 @@ class ExtractOptions:
 
 @dataclass
 class _Answer:
-    response: Response
+    responses: list[Response]  # one per chunk answered, in text order
     usage: Usage
     calls: int  # chunks answered (after any splitting)
 
@@ -105,11 +109,12 @@ class Extractor:
             document = Document.from_text(plain, doc_id)
         ranges = plan_chunks(document, self._chunk_budget(), self.options.chunk_overlap)
         answers = await _all_or_first_error([self._answer(document, first, last) for first, last in ranges])
-        response = _merge([a.response for a in answers])
         usage = Usage(cached=True)
         for answer in answers:
             usage = usage.add(answer.usage)
-        linked = link(document, response, Aligner(document, fuzzy_threshold=self.options.fuzzy_threshold))
+        aligner = Aligner(document, fuzzy_threshold=self.options.fuzzy_threshold)
+        grounded = ground(document, [r for a in answers for r in a.responses], aligner)
+        linked = link(grounded)  # (chunks' overlaps are merged there)
         meta = Meta(
             model=self.model.id,
             provider=self.model.provider,
@@ -184,7 +189,7 @@ class Extractor:
                     cached=True,
                 )
                 # Into the full Response, as a fresh answer is (a compact answer lacks fields).
-                return _Answer(Response.model_validate_json(stored), usage, 1)
+                return _Answer([Response.model_validate_json(stored)], usage, 1)
         messages = self.prompt.render(document, range(first, last + 1))
         estimated = (
             estimate_tokens("".join(m["content"] for m in messages)) if self._rate_limits.active else 0
@@ -213,7 +218,7 @@ class Extractor:
                         ]
                     )
                     return _Answer(
-                        _merge([h.response for h in halves]),
+                        halves[0].responses + halves[1].responses,
                         halves[0].usage.add(halves[1].usage),
                         halves[0].calls + halves[1].calls,
                     )
@@ -225,7 +230,7 @@ class Extractor:
         output = Response.model_validate(reply.output.model_dump())
         if self.cache is not None:
             self.cache.put(key, reply.output.model_dump_json(), reply.usage)
-        return _Answer(output, reply.usage, 1)
+        return _Answer([output], reply.usage, 1)
 
 
 _EMPTY = Document.from_text(".", doc_id="empty")
@@ -246,19 +251,3 @@ async def _all_or_first_error(calls: list[Coroutine[Any, Any, _Answer]]) -> list
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None
     return [task.result() for task in tasks]
-
-
-def _merge(responses: list[Response]) -> Response:
-    """One answer from several chunks' answers; statement numbers in positions are re-based."""
-    if len(responses) == 1:
-        return responses[0]
-    merged = Response()
-    for response in responses:
-        offset = len(merged.statements)
-        merged.actors.extend(response.actors)
-        merged.statements.extend(response.statements)
-        merged.positions.extend(
-            p.model_copy(update={"statements": [n + offset for n in p.statements]})
-            for p in response.positions
-        )
-    return merged

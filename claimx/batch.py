@@ -179,7 +179,7 @@ async def aextract_many(
 
     async def worker() -> None:
         try:
-            while (source := next_source()) is not None:
+            while not failures and (source := next_source()) is not None:
                 await results.put(await one(source))
         except Exception as exc:  # iterating ``documents`` failed: the caller's error
             failures.append(exc)

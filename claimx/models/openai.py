@@ -175,7 +175,8 @@ class OpenAIModel(Model):
     def cache_identity(self) -> dict[str, Any]:
         return {
             **super().cache_identity(),
-            "structured_output": self._mechanism().value,
+            # As configured: ``auto`` resolves the same way on every run against the same server.
+            "structured_output": self.config.structured_output.value,
             "temperature": self.config.temperature,
             "seed": self.config.seed,
         }

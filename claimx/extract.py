@@ -13,11 +13,13 @@ smaller chunks, and only then reported as an error.
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import dataclasses
 import time
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic import ValidationError
 
 from claimx._sync import run_sync
 from claimx._version import __version__
@@ -28,11 +30,11 @@ from claimx.errors import ClaimxError, TruncatedOutputError
 from claimx.ground import Aligner, ground
 from claimx.inputs import to_text
 from claimx.link import link
-from claimx.models.base import Model, ModelRequest
+from claimx.models.base import Model, ModelRequest, request_hash
 from claimx.models.registry import resolve_model
 from claimx.names import proper_names
 from claimx.prompts import Prompt, load_prompt
-from claimx.ratelimit import RateLimits
+from claimx.ratelimit import PerLoop, RateLimits
 from claimx.response import Response, response_model_for, response_schema_sha256
 from claimx.schema import Extraction, Meta, Usage
 
@@ -94,7 +96,7 @@ class Extractor:
         )
         self.options = options or ExtractOptions()
         self.schema_sha256 = response_schema_sha256(self.model.output_limits)
-        self._semaphores: dict[int, asyncio.Semaphore] = {}
+        self._semaphores = PerLoop(lambda: asyncio.Semaphore(self.options.concurrency))
         self._rate_limits = RateLimits(self.options.requests_per_minute, self.options.tokens_per_minute)
 
     # ------------------------------------------------------------------ public
@@ -153,23 +155,7 @@ class Extractor:
         return max(256, min(6000, room))
 
     def _semaphore(self) -> asyncio.Semaphore:
-        loop = id(asyncio.get_running_loop())
-        if loop not in self._semaphores:
-            self._semaphores[loop] = asyncio.Semaphore(self.options.concurrency)
-        return self._semaphores[loop]
-
-    def _cache_key(self, document: Document, first: int, last: int) -> str:
-        chunk = "\n".join(s.text for s in document.sentences[first - 1 : last])
-        return ResponseCache.key(
-            {
-                "model": self.model.cache_identity(),
-                "prompt_sha256": self.prompt.sha256,
-                "schema_sha256": self.schema_sha256,
-                "sentences": [first, last],
-                "text_sha256": hashlib.sha256(chunk.encode("utf-8", "surrogatepass")).hexdigest(),
-                "metadata": document.metadata.model_dump(mode="json", include={"date", "dateline"}),
-            }
-        )
+        return self._semaphores.get()
 
     async def _answer(
         self, document: Document, first: int, last: int, depth: int = 0, budget: int | None = None
@@ -177,31 +163,23 @@ class Extractor:
         limits = self.model.output_limits
         speakers = tuple(proper_names(document, range(first, last + 1))) if limits and limits.compact else ()
         response_model = response_model_for(first, last, limits, speakers)
-        key = self._cache_key(document, first, last) if self.cache is not None else ""
-        if self.cache is not None:
-            hit = self.cache.get(key)
-            if hit is not None:
-                stored, original = hit
-                usage = Usage(
-                    prompt_tokens=original.prompt_tokens,
-                    completion_tokens=original.completion_tokens,
-                    total_tokens=original.total_tokens,
-                    cached=True,
-                )
-                # Into the full Response, as a fresh answer is (a compact answer lacks fields).
-                return _Answer([Response.model_validate_json(stored)], usage, 1)
         messages = self.prompt.render(document, range(first, last + 1))
+        tokens = budget or self.model.max_output_tokens
+        request = ModelRequest(messages, response_model, tokens, document.doc_id)
+        # The key of the request as first sent: what a rerun asks first, whatever budget answered it.
+        key = request_hash(self.model, request) if self.cache is not None else ""
+        if self.cache is not None:
+            cached = await _from_cache(self.cache, key)
+            if cached is not None:
+                return cached
         estimated = (
             estimate_tokens("".join(m["content"] for m in messages)) if self._rate_limits.active else 0
         )
-        tokens = budget or self.model.max_output_tokens
         while True:
             try:
                 async with self._semaphore():
                     await self._rate_limits.before_call(estimated)
-                    reply = await self.model.generate(
-                        ModelRequest(messages, response_model, tokens, document.doc_id)
-                    )
+                    reply = await self.model.generate(dataclasses.replace(request, max_output_tokens=tokens))
                 await self._rate_limits.after_call(estimated, reply.usage.total_tokens)
                 break
             except TruncatedOutputError as exc:
@@ -229,8 +207,44 @@ class Extractor:
         # Into the full Response: a compact response model has fewer fields (their defaults fill in).
         output = Response.model_validate(reply.output.model_dump())
         if self.cache is not None:
-            self.cache.put(key, reply.output.model_dump_json(), reply.usage)
+            label = {
+                "model": self.model.id,
+                "prompt": self.prompt.id,
+                "doc_id": document.doc_id,
+                "sentences": [first, last],
+            }
+            await self.cache.aput(
+                key,
+                reply.output.model_dump_json(),
+                reply.usage,
+                raw_completion=reply.raw_completion,
+                label=label,
+            )
         return _Answer([output], reply.usage, 1)
+
+
+async def _from_cache(cache: ResponseCache, key: str) -> _Answer | None:
+    """A stored answer, read into the full Response as a fresh one is; None on a miss.
+
+    An entry that no longer reads as a response (damaged, or from an incompatible
+    version) is a miss: it is removed, and the fresh answer takes its place.
+    """
+    entry = await cache.aget(key)
+    if entry is None:
+        return None
+    try:
+        response = Response.model_validate_json(entry.output)
+    except ValidationError:
+        await asyncio.to_thread(cache.discard, key)
+        return None
+    original = entry.usage
+    usage = Usage(
+        prompt_tokens=original.prompt_tokens,
+        completion_tokens=original.completion_tokens,
+        total_tokens=original.total_tokens,
+        cached=True,
+    )
+    return _Answer([response], usage, 1)
 
 
 _EMPTY = Document.from_text(".", doc_id="empty")

@@ -29,6 +29,7 @@ from claimx.errors import ClaimxError, TruncatedOutputError
 from claimx.ground import Aligner, ground
 from claimx.link import link
 from claimx.models.base import Model, ModelRequest, request_hash
+from claimx.models.offline import OfflineModel
 from claimx.models.registry import resolve_model
 from claimx.names import proper_names
 from claimx.prompts import Prompt, load_prompt
@@ -109,8 +110,10 @@ class Extractor:
             model=self.model.id,
             provider=self.model.provider,
             base_url=self.model.base_url,
-            prompt_id=self.prompt.id,
-            prompt_sha256=self.prompt.sha256,
+            prompt_id=self.model.rules_id if isinstance(self.model, OfflineModel) else self.prompt.id,
+            prompt_sha256=(
+                self.model.rules_sha256 if isinstance(self.model, OfflineModel) else self.prompt.sha256
+            ),
             response_schema_sha256=self.schema_sha256,
         )
         self._semaphores = PerLoop(lambda: asyncio.Semaphore(self.options.concurrency))
@@ -127,8 +130,13 @@ class Extractor:
             document = Document.from_html(text, doc_id)
         else:
             document = Document.from_text(text, doc_id)
-        ranges = plan_chunks(document, self._chunk_budget(), self.options.chunk_overlap)
-        answers = await _all_or_first_error([self._answer(document, first, last) for first, last in ranges])
+        if isinstance(self.model, OfflineModel):  # reads the whole document: no prompt, chunks or cache
+            answers = [_Answer([self.model.read(document)], Usage(), 1)]
+        else:
+            ranges = plan_chunks(document, self._chunk_budget(), self.options.chunk_overlap)
+            answers = await _all_or_first_error(
+                [self._answer(document, first, last) for first, last in ranges]
+            )
         usage = Usage(cached=True)
         for answer in answers:
             usage = usage.add(answer.usage)

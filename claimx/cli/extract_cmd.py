@@ -19,6 +19,7 @@ from claimx.cli.common import EXIT_USAGE, atomic_write, fail, setup_logging, std
 from claimx.errors import ClaimxError, InputError
 from claimx.extract import ExtractOptions, Extractor
 from claimx.inputs import Source, count_documents, iter_sources, names_many
+from claimx.models.offline import OFFLINE_NOTE, OfflineModel
 from claimx.models.registry import default_model_spec
 from claimx.render.html import extraction_html
 from claimx.render.table import print_extraction
@@ -69,6 +70,10 @@ def build_extractor(
         model_options={k: v for k, v in model_options.items() if v is not None},
     )
     where = f" at {extractor.model.base_url}" if extractor.model.base_url else ""
+    if isinstance(extractor.model, OfflineModel):
+        stderr.print(f"claimx: model offline ({reason}); rules {extractor.model.rules_id}", markup=False)
+        stderr.print(f"claimx: note: {OFFLINE_NOTE}", markup=False)
+        return extractor
     stderr.print(
         f"claimx: model {extractor.model.id}{where} ({reason}); prompt {extractor.prompt.id}", markup=False
     )
@@ -111,8 +116,8 @@ def extract_command(
         None,
         "--model",
         "-m",
-        help="openai/<name>, ollama/<name>, local or local:/path.gguf "
-        "(default: $CLAIMX_MODEL, else OpenAI if OPENAI_API_KEY is set, else local).",
+        help="offline, openai/<name>, ollama/<name>, local or local:/path.gguf "
+        "(default: $CLAIMX_MODEL, else OpenAI if OPENAI_API_KEY is set, else offline).",
     ),
     base_url: str | None = typer.Option(
         None,

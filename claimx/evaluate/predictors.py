@@ -3,6 +3,7 @@
 - ``gold``: the gold labels themselves; every metric must come out exactly 1.0
   (the harness's own sanity check);
 - ``baseline``: :mod:`claimx.baseline`, no model at all (the floor to beat);
+- ``offline``: :mod:`claimx.offline`, the trained no-LLM extractor;
 - anything else: a model spec for :class:`claimx.extract.Extractor`, with the
   response cache on, so a rerun with the same prompt and model costs nothing.
 """
@@ -18,6 +19,7 @@ from claimx.baseline import _LEXICON_SHA256, BASELINE_ID, extract_baseline
 from claimx.cache import ResponseCache
 from claimx.evaluate.sample import Sample, gold_extraction
 from claimx.extract import ExtractOptions, Extractor
+from claimx.offline import OFFLINE_ID, extract_offline, offline_sha256
 from claimx.schema import Extraction, Provenance
 
 __all__ = [
@@ -25,11 +27,12 @@ __all__ = [
     "Description",
     "GoldPredictor",
     "ModelPredictor",
+    "OfflinePredictor",
     "Predictor",
     "make_predictor",
 ]
 
-REFERENCE_MODELS = ("gold", "baseline")
+REFERENCE_MODELS = ("gold", "baseline", "offline")
 
 
 class Description(Provenance):
@@ -83,6 +86,23 @@ class BaselinePredictor:
         """Nothing to release."""
 
 
+class OfflinePredictor:
+    """The trained no-LLM extractor of :mod:`claimx.offline`."""
+
+    def __init__(self) -> None:
+        self.description = Description(
+            model="offline", provider="claimx", prompt_id=OFFLINE_ID, prompt_sha256=offline_sha256()
+        )
+
+    async def predict(self, sample: Sample) -> Extraction:
+        """The offline extraction (CPU-bound and quick, so it runs inline)."""
+        await asyncio.sleep(0)
+        return extract_offline(sample.text, sample.id)
+
+    async def aclose(self) -> None:
+        """Nothing to release."""
+
+
 class ModelPredictor:
     """A language model through :class:`claimx.extract.Extractor`."""
 
@@ -108,11 +128,13 @@ def make_predictor(
     model_options: dict[str, Any] | None = None,
     concurrency: int = 4,
 ) -> Predictor:
-    """The predictor for a ``--model`` value: ``gold``, ``baseline`` or a model spec."""
+    """The predictor for a ``--model`` value: ``gold``, ``baseline``, ``offline`` or a model spec."""
     if model == "gold":
         return GoldPredictor()
     if model == "baseline":
         return BaselinePredictor()
+    if model == "offline":
+        return OfflinePredictor()
     options = {k: v for k, v in (model_options or {}).items() if v is not None}
     extractor = Extractor(
         model,

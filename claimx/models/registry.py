@@ -4,6 +4,8 @@
     OpenAI, or any OpenAI-compatible server with ``base_url``.
 ``ollama/<name>``
     Ollama's OpenAI-compatible endpoint (``http://localhost:11434/v1`` unless given).
+``offline``
+    No language model: the trained tagger and rules of :mod:`claimx.offline`.
 ``local``
     The bundled demonstration GGUF, in process.
 ``local:/path/model.gguf``
@@ -11,7 +13,8 @@
 A bare ``<name>`` is accepted when a ``base_url`` says where it lives.
 
 With no name: ``$CLAIMX_MODEL``, else ``openai/gpt-4.1-mini`` when
-``OPENAI_API_KEY`` is set, else ``local``.
+``OPENAI_API_KEY`` is set, else ``offline`` (fast, and needs nothing installed; the
+embedded LLM is an explicit choice, ``local``).
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from claimx.errors import ConfigError
 from claimx.models.base import Model, RetryPolicy
 from claimx.response import OutputLimits
 
-__all__ = ["DEFAULT_OPENAI_MODEL", "default_model_spec", "resolve_model"]
+__all__ = ["DEFAULT_OPENAI_MODEL", "OFFLINE_MODEL", "default_model_spec", "resolve_model"]
 
 DEFAULT_OPENAI_MODEL = "openai/gpt-4.1-mini"
+OFFLINE_MODEL = "offline"
 OLLAMA_URL = "http://localhost:11434/v1"
 #: The bundled model is tiny: a compact schema (statements only) and few of them keep its answers
 #: short enough to finish in seconds. (String length caps are avoided: as llama.cpp grammars they
@@ -41,7 +45,7 @@ def default_model_spec() -> tuple[str, str]:
         return env, "from CLAIMX_MODEL"
     if os.environ.get("OPENAI_API_KEY"):
         return DEFAULT_OPENAI_MODEL, "OPENAI_API_KEY is set"
-    return "local", "no --model, no CLAIMX_MODEL and no OPENAI_API_KEY"
+    return OFFLINE_MODEL, "no --model, no CLAIMX_MODEL and no OPENAI_API_KEY"
 
 
 def resolve_model(
@@ -56,6 +60,10 @@ def resolve_model(
         return spec
     opts = dict(options or {})
     spec = (spec or default_model_spec()[0]).strip()
+    if spec == OFFLINE_MODEL:
+        from claimx.models.offline import OfflineModel
+
+        return OfflineModel()
     if spec == "local" or spec.startswith("local:"):
         from claimx.models.local import LocalConfig, LocalModel
 

@@ -83,6 +83,7 @@ def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attri
         sentence = document.sentence_at(offset)
         return sentence.number if sentence else -1
 
+    contents = [piece for content in contents for piece in _split(content, cues, document)]
     out: list[Attribution] = []
     for content in contents:
         home = {s.number for s in document.sentences_overlapping(content.start, content.end)}
@@ -133,6 +134,27 @@ def _source_by_rule(text: str, cue: TaggedSpan, content: TaggedSpan) -> TaggedSp
     if after is not None and not (content.start <= cue.end + after.start(1) < content.end):
         return TaggedSpan("SRC", cue.end + after.start(1), cue.end + after.end(1), cue.paragraph)
     return None
+
+
+def _split(content: TaggedSpan, cues: list[TaggedSpan], document: Document) -> list[TaggedSpan]:
+    """A content run cut where a new quotation opens a sentence with a cue of its own.
+
+    That sentence is another statement: "… to resume dialogue. "We hope …," the ambassador said."
+    """
+    pieces = [content]
+    for sentence in document.sentences_overlapping(content.start, content.end)[1:]:
+        last = pieces[-1]
+        if not (last.start < sentence.start < last.end):
+            continue
+        opens_quote = document.text[sentence.start : sentence.start + 1] in _OPENING
+        own_cue = opens_quote and any(
+            sentence.start <= c.start < sentence.end and not (content.start <= c.start < content.end)
+            for c in cues
+        )
+        if own_cue:
+            pieces[-1] = TaggedSpan("CON", last.start, sentence.start, last.paragraph)
+            pieces.append(TaggedSpan("CON", sentence.start, last.end, last.paragraph))
+    return [p for p in pieces if p.end > p.start]
 
 
 def mode_of(quote: str) -> Mode:

@@ -124,6 +124,7 @@ def paragraph_features(tokens: list[Token]) -> list[list[str]]:
     words = [t.text for t in tokens]
     lower = [w.lower() for w in words]
     quoted = _quote_states(tokens)
+    opens_quoted = bool(quoted) and quoted[0] == 1  # a paragraph that opens a (continued) quotation
     n = len(tokens)
     # Sentence index of each token (a new one after . ! ? unless inside a quote's closing marks).
     sentence: list[int] = []
@@ -164,7 +165,7 @@ def paragraph_features(tokens: list[Token]) -> list[list[str]]:
     for i, s in enumerate(sentence):
         position[i] = seen.get(s, 0)
         seen[s] = position[i] + 1
-    qp = "qp=" + str(int(any(quoted)))
+    qp = "qp=" + str(int(any(quoted))) + str(int(opens_quoted))
     cue_sentences = {sentence[i] for i in range(n) if cue[i]}
     quote_sentences = {sentence[i] for i in range(n) if quoted[i]}
     shapes = [_shape(w) for w in words]
@@ -184,12 +185,29 @@ def paragraph_features(tokens: list[Token]) -> list[list[str]]:
         ["hc=1" if s in cue_sentences else "hc=0" for s in sentence],
         ["hq=1" if s in quote_sentences else "hq=0" for s in sentence],
     ]
-    edge = ["<edge>"] * 2
+    # Which cue word comes next and which came last in the sentence (the verb that governs).
+    next_cue = ["nc=" + (lower[i + d] if d is not None else "-") for i, d in enumerate(after)]
+    last_cue = ["pc=" + (lower[i - d] if d is not None else "-") for i, d in enumerate(before)]
+    columns += [next_cue, last_cue]
+    # Part of a run of capitalised words (a name), inside parentheses, distance to the sentence's end.
+    capital = [s in ("Xx", "X") for s in shapes]
+    in_name = [
+        "nm=1" if capital[i] and ((i and capital[i - 1]) or (i + 1 < n and capital[i + 1])) else "nm=0"
+        for i in range(n)
+    ]
+    depth = 0
+    paren: list[str] = []
+    for w in words:
+        depth = depth + 1 if w == "(" else max(0, depth - 1) if w == ")" else depth
+        paren.append("par=1" if depth else "par=0")
+    to_end = ["te=" + _bucket(sentence_len[sentence[i]] - position[i] - 1) for i in range(n)]
+    columns += [in_name, paren, to_end]
+    edge = ["<edge>"] * 3
     padded_lower = edge + lower + edge
-    padded_shape = edge + shapes + edge
-    padded_q = edge + qs + edge
-    for d in (-2, -1, 1, 2):
-        columns.append([f"w{d}=" + w for w in padded_lower[2 + d : 2 + d + n]])
+    padded_shape = ["<edge>"] * 2 + shapes + ["<edge>"] * 2
+    padded_q = ["<edge>"] * 2 + qs + ["<edge>"] * 2
+    for d in (-3, -2, -1, 1, 2, 3):
+        columns.append([f"w{d}=" + w for w in padded_lower[3 + d : 3 + d + n]])
     out: list[list[str]] = [["b", qp, *row] for row in zip(*columns, strict=True)]
     for i in range(n):
         f = out[i]

@@ -14,6 +14,7 @@ reports the stance) is added for it.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from claimx.document import Document, Sentence
 from claimx.names import proper_names
@@ -145,16 +146,16 @@ def find_positions(
 
 def _salient_names(document: Document) -> re.Pattern[str] | None:
     """The names the article uses twice or more, as one pattern (longest first); None if none."""
-    text = document.text
-    names = [
-        n
-        for n in proper_names(document, limit=60)
-        if len(n) > 2
-        and not n.endswith(("’s", "'s"))
-        and len(re.findall(rf"(?<!\w){re.escape(n)}(?!\w)", text)) >= 2
-    ]
-    if not names:
+    candidates = [n for n in proper_names(document, limit=60) if len(n) > 2 and not n.endswith(("’s", "'s"))]
+    if not candidates:
         return None
+    every = _alternation(candidates)
+    counts = Counter(m.group(1) for m in every.finditer(document.text))
+    names = [n for n in candidates if counts[n] >= 2]
+    return _alternation(names) if names else None
+
+
+def _alternation(names: list[str]) -> re.Pattern[str]:
     alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
     return re.compile(rf"(?<!\w)({alternatives})(?!\w)")
 

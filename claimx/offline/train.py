@@ -5,7 +5,7 @@
 Reads the brat annotations (one annotator per article, the first by file name, as
 ``claimx eval`` does), labels every token source, cue, content or nothing, trains a
 linear-chain CRF with python-crfsuite (L-BFGS with L1 and L2 penalties; features seen
-fewer than three times are left out) and writes its non-zero weights as gzipped JSON,
+fewer than five times are left out) and writes its non-zero weights as gzipped JSON,
 which :mod:`claimx.offline.tagger` decodes in plain Python. Deterministic: the same
 data gives the same file. Only this command reads the dataset, and only it needs
 python-crfsuite (``pip install -e '.[dev]'``); the library loads the file shipped in
@@ -33,10 +33,10 @@ __all__ = ["export_weights", "labelled_sequences", "main"]
 DEFAULT_DATA = "../shared/datasets/polnear/data/train"
 #: Training knobs, chosen on PolNeAR dev.
 PARAMS = {
-    "c1": 0.3,
+    "c1": 1.0,
     "c2": 0.01,
-    "max_iterations": 150,
-    "feature.minfreq": 3,
+    "max_iterations": 100,
+    "feature.minfreq": 5,
     "feature.possible_transitions": True,
 }
 

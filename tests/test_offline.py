@@ -121,3 +121,9 @@ def test_eval_on_a_few_dev_articles(tmp_path: Path) -> None:
     _, summary = asyncio.run(run_eval(dataset, make_predictor("offline"), tmp_path / "run"))
     attributions = summary["attributions"]
     assert attributions["f1"] >= 0.55 and attributions["speaker_accuracy"] >= 0.6  # (0.69 and 0.67 now)
+
+
+def test_readme_first_command_installs_no_extra() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first = readme[readme.index("```sh") : readme.index("```", readme.index("```sh") + 5)]
+    assert "pip install -e . && claimx extract seeds/000_a52612c81e7ad0d0.txt" in first

@@ -39,7 +39,7 @@ def _open(cache_dir: Path | None) -> ResponseCache:
     return cache
 
 
-@cache_app.command("list")
+@cache_app.command("list", epilog="Example: [bold]claimx cache list -n 10[/bold]")
 def list_entries(
     cache_dir: Path | None = _DIR,
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="Show at most this many (newest first)."),
@@ -70,7 +70,7 @@ def list_entries(
         sys.stdout.write("\t".join(f.replace("\t", " ").replace("\n", " ") for f in fields) + "\n")
 
 
-@cache_app.command("show")
+@cache_app.command("show", epilog="Example: [bold]claimx cache show 3fa1c2[/bold]")
 def show(
     key: str = typer.Argument(..., help="The request hash, or a unique prefix of it (6 characters or more)."),
     cache_dir: Path | None = _DIR,
@@ -97,7 +97,7 @@ def show(
     sys.stdout.write(json.dumps(_as_json(entry), ensure_ascii=False, indent=2) + "\n")
 
 
-@cache_app.command("clear")
+@cache_app.command("clear", epilog="Example: [bold]claimx cache clear --cache-dir ~/.cache/claimx[/bold]")
 def clear(cache_dir: Path | None = _DIR) -> None:
     """Forget every stored answer (the next runs ask the model again)."""
     cache = _open(cache_dir)

@@ -10,25 +10,28 @@ result of its own, so that one bad article never stops the others.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable
+import threading
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from claimx._sync import run_sync
 from claimx.errors import ClaimxError, InputError, redact
 from claimx.extract import ExtractOptions, Extractor
-from claimx.inputs import Source
+from claimx.inputs import PendingFile, Source
 from claimx.schema import Extraction
 
 __all__ = ["BatchResult", "DocumentError", "DocumentInput", "aextract_many", "extract_many"]
 
 #: What a batch accepts per document: a text, an ``(id, text)`` pair, a :class:`Source`,
-#: a ``{"id", "text"}`` mapping, or an :class:`InputError` for a document that could not be read.
-DocumentInput = str | tuple[str, str] | Source | dict[str, Any] | InputError
+#: a ``{"id", "text"}`` mapping, an :class:`InputError` for a document that could not be read, or a
+#: :class:`~claimx.inputs.PendingFile` (a file not read yet, read off the event loop when its turn comes).
+DocumentInput = str | tuple[str, str] | Source | dict[str, Any] | InputError | PendingFile
 
 
 class DocumentError(BaseModel):
@@ -78,9 +81,40 @@ _log = logging.getLogger("claimx")
 _EXTRACTOR_ARGUMENTS = ("model", "base_url", "api_key", "prompt", "cache", "options")
 
 
-def _normalise(item: object, index: int) -> Source | InputError:
+T = TypeVar("T")
+
+
+async def _off_loop(work: Callable[[], T]) -> T:
+    """Run blocking ``work`` (reading a file, or the caller's iterator) in a daemon thread.
+
+    Not the loop's default executor: its threads are joined when the interpreter exits, and a
+    read that never returns (a FIFO nobody writes) would then hang an interrupted program.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def run() -> None:
+        try:
+            result = work()
+        except BaseException as exc:  # handed to the awaiting task, whatever it is
+            error = exc
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(settle, lambda: future.set_exception(error))
+        else:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(settle, lambda: future.set_result(result))
+
+    threading.Thread(target=run, name="claimx-read", daemon=True).start()
+    return await future
+
+
+def _normalise(item: object, index: int) -> Source | InputError | PendingFile:
     # ``object``: callers' lists are checked at run time, whatever their annotations say.
-    if isinstance(item, (Source, InputError)):
+    if isinstance(item, (Source, InputError, PendingFile)):
         return item
     if isinstance(item, str):
         return Source(doc_id=f"doc-{index}", text=item, origin=f"item {index}")
@@ -117,7 +151,9 @@ async def aextract_many(
     the keyword arguments of :func:`claimx.extract` to build one (``model``, ``base_url``,
     ``api_key``, ``prompt``, ``cache``, ``options``, and model options such as
     ``timeout_s``; it is closed at the end). Documents whose id is in ``skip_ids`` are not
-    read further; a repeated id becomes an error result. Results arrive in completion
+    read further; a repeated id becomes an error result. Documents are taken from
+    ``documents`` and files are read in a background thread, so a read that blocks (a FIFO)
+    holds up only its own document. Results arrive in completion
     order, each with its ``doc_id``; a failed document carries its error instead of an
     extraction. Stopping early (``break``, cancellation) cancels what is in flight.
     """
@@ -145,25 +181,29 @@ async def aextract_many(
     items = enumerate(documents)
     results: asyncio.Queue[BatchResult | None] = asyncio.Queue(maxsize=width)
 
-    def next_source() -> Source | InputError | None:
-        # Called by one worker at a time (the event loop is single-threaded), so the
-        # shared iterator needs no lock; skipped and repeated ids never reach a worker.
+    def next_source() -> Source | InputError | PendingFile | None:
+        # Run in a thread, by one worker at a time (under ``taking``); skipped and repeated
+        # ids never reach a worker. A repeat of a skipped id is still a repeat: a resumed
+        # run must not silently drop the second document that carries a finished one's id.
         for index, item in items:
             source = _normalise(item, index)
             doc_id = source.doc_id or f"doc-{index}"
-            if doc_id in skip:
-                continue
             if doc_id in seen:
                 return InputError(
                     f"{doc_id} appears more than once in the batch; ids must be unique", doc_id=doc_id
                 )
             seen.add(doc_id)
+            if doc_id in skip:
+                continue
             return source
         return None
 
+    taking = asyncio.Lock()
+
     active: Extractor = extractor
 
-    async def one(source: Source | InputError) -> BatchResult:
+    async def one(item: Source | InputError | PendingFile) -> BatchResult:
+        source = await _off_loop(item.read) if isinstance(item, PendingFile) else item
         if isinstance(source, InputError):
             return BatchResult(source.doc_id or "", error=_document_error(source))
         try:
@@ -176,7 +216,11 @@ async def aextract_many(
 
     async def worker() -> None:
         try:
-            while (source := next_source()) is not None:
+            while True:
+                async with taking:
+                    source = await _off_loop(next_source)
+                if source is None:
+                    break
                 await results.put(await one(source))
         except Exception as exc:  # iterating ``documents`` failed: the caller's error
             failures.append(exc)

@@ -74,6 +74,7 @@ def build_extractor(
     base_url: str | None,
     prompt: str | None,
     no_cache: bool,
+    api_key: str | None = None,
     cache_dir: Path | None,
     include_text: bool,
     model_options: dict[str, Any],
@@ -90,6 +91,7 @@ def build_extractor(
         prompt=prompt,
         cache=cache,
         base_url=base_url,
+        api_key=api_key,
         options=ExtractOptions(
             include_text=include_text,
             concurrency=concurrency,
@@ -151,6 +153,13 @@ def extract_command(
         envvar="CLAIMX_BASE_URL",
         help="OpenAI-compatible server, e.g. http://localhost:8000/v1.",
     ),
+    api_key: str | None = typer.Option(
+        None,
+        "--api-key",
+        help="Key for the server (default $CLAIMX_API_KEY; $OPENAI_API_KEY is sent only to "
+        "api.openai.com, or to --base-url too when CLAIMX_SEND_OPENAI_KEY=1).",
+        show_default=False,
+    ),
     prompt: str | None = typer.Option(
         None, "--prompt", "-p", help="Prompt as NAME@VERSION (default extract@v1)."
     ),
@@ -178,7 +187,12 @@ def extract_command(
     ),
     html: bool | None = typer.Option(None, "--html/--no-html", help="Treat input as HTML (default: detect)."),
     no_text: bool = typer.Option(False, "--no-text", help="Leave the article text out of the JSON result."),
-    timeout: float | None = typer.Option(None, "--timeout", help="Seconds to wait for one model answer."),
+    timeout: float | None = typer.Option(
+        None, "--timeout", help="Seconds one model request may take in all (default 120)."
+    ),
+    max_reply_mb: float | None = typer.Option(
+        None, "--max-reply-mb", min=0.001, help="Largest reply accepted from the server (default 32 MB)."
+    ),
     temperature: float | None = typer.Option(None, "--temperature", help="Sampling temperature (default 0)."),
     max_output_tokens: int | None = typer.Option(None, "--max-output-tokens", help="Output budget per call."),
     structured_output: str | None = typer.Option(
@@ -219,6 +233,7 @@ def extract_command(
     setup_logging(debug)
     model_options = {
         "timeout_s": timeout,
+        "max_reply_bytes": None if max_reply_mb is None else int(max_reply_mb * 1024 * 1024),
         "temperature": temperature,
         "max_output_tokens": max_output_tokens,
         "structured_output": structured_output,
@@ -228,6 +243,7 @@ def extract_command(
     extractor_options: dict[str, Any] = {
         "model": model,
         "base_url": base_url,
+        "api_key": api_key,
         "prompt": prompt,
         "no_cache": no_cache,
         "cache_dir": cache_dir,

@@ -220,7 +220,6 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.wfile.write(body)
 
-
     def _stream_slowly(self, reply: Reply, body: bytes) -> None:
         if reply.trickle_s:
             for i in range(len(body)):

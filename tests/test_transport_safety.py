@@ -210,9 +210,3 @@ def test_ollama_never_gets_the_openai_key(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("OPENAI_API_KEY", "sk-envkey-notforyou-1234567890")
     model = resolve_model("ollama/llama3")
     assert getattr(model, "_client").api_key == "not-needed"  # noqa: B009
-
-
-@pytest.fixture(autouse=True)
-def _no_env_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CLAIMX_API_KEY", raising=False)
-    monkeypatch.delenv("CLAIMX_SEND_OPENAI_KEY", raising=False)

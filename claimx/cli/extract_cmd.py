@@ -255,6 +255,8 @@ def extract_command(
         "html": False,  # inputs are reduced to text as they are read
     }
     try:
+        if out is not None:
+            output_kind(out)  # a folder, a block device or a socket is never an output
         plan = plan_inputs(paths, output=out)
     except ClaimxError as exc:
         fail(exc, debug)

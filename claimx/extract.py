@@ -26,6 +26,7 @@ from claimx.inputs import to_text
 from claimx.link import link
 from claimx.models.base import Model, ModelRequest
 from claimx.models.registry import resolve_model
+from claimx.models.rules import RulesModel
 from claimx.names import proper_names
 from claimx.prompts import Prompt, load_prompt
 from claimx.ratelimit import RateLimits
@@ -80,6 +81,8 @@ class Extractor:
         model_options: dict[str, Any] | None = None,
     ) -> None:
         self.model = resolve_model(model, base_url=base_url, api_key=api_key, options=model_options)
+        if isinstance(self.model, RulesModel):
+            cache = None  # rules answer in milliseconds: nothing worth caching
         self.prompt = (
             prompt if isinstance(prompt, Prompt) else load_prompt(prompt or self.model.default_prompt)
         )
@@ -90,6 +93,10 @@ class Extractor:
         )
         self.options = options or ExtractOptions()
         self.schema_sha256 = response_schema_sha256(self.model.output_limits)
+        # What made the answer: the prompt, or the rules of a no-LLM extractor.
+        rules = self.model.rules if isinstance(self.model, RulesModel) else None
+        self.prompt_id = rules.version if rules else self.prompt.id
+        self.prompt_sha256 = rules.sha256 if rules else self.prompt.sha256
         self._semaphores: dict[int, asyncio.Semaphore] = {}
         self._rate_limits = RateLimits(self.options.requests_per_minute, self.options.tokens_per_minute)
 
@@ -103,8 +110,11 @@ class Extractor:
         else:
             plain, _ = to_text(text, name=doc_id or "document", html=self.options.html)
             document = Document.from_text(plain, doc_id)
-        ranges = plan_chunks(document, self._chunk_budget(), self.options.chunk_overlap)
-        answers = await _all_or_first_error([self._answer(document, first, last) for first, last in ranges])
+        if isinstance(self.model, RulesModel):  # no model to ask: the rules read the whole document
+            answers = [_Answer(self.model.read(document), Usage(), 1)]
+        else:
+            ranges = plan_chunks(document, self._chunk_budget(), self.options.chunk_overlap)
+            answers = await _all_or_first_error([self._answer(document, a, b) for a, b in ranges])
         response = _merge([a.response for a in answers])
         usage = Usage(cached=True)
         for answer in answers:
@@ -114,8 +124,8 @@ class Extractor:
             model=self.model.id,
             provider=self.model.provider,
             base_url=self.model.base_url,
-            prompt_id=self.prompt.id,
-            prompt_sha256=self.prompt.sha256,
+            prompt_id=self.prompt_id,
+            prompt_sha256=self.prompt_sha256,
             response_schema_sha256=self.schema_sha256,
             claimx_version=__version__,
             usage=usage,

@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 
 from claimx.cache import ResponseCache
+from claimx.caveats import caveat
 from claimx.cli import app
 from claimx.cli.batch_run import run_batch
 from claimx.cli.common import EXIT_USAGE, atomic_write, fail, setup_logging, stderr
@@ -70,12 +71,16 @@ def build_extractor(
     )
     where = f" at {extractor.model.base_url}" if extractor.model.base_url else ""
     stderr.print(
-        f"claimx: model {extractor.model.id}{where} ({reason}); prompt {extractor.prompt.id}", markup=False
+        f"claimx: model {extractor.model.id}{where} ({reason}); prompt {extractor.prompt_id}", markup=False
     )
     if getattr(extractor.model, "bundled", False):
         from claimx.models.local import BUNDLED_NOTE
 
         stderr.print(f"claimx: note: {BUNDLED_NOTE}", markup=False)
+    else:
+        warning = caveat(extractor.model.id)
+        if warning is not None:
+            stderr.print(f"claimx: note: {warning.kind}: {warning.text}", markup=False)
     return extractor
 
 
@@ -111,7 +116,7 @@ def extract_command(
         None,
         "--model",
         "-m",
-        help="openai/<name>, ollama/<name>, local or local:/path.gguf "
+        help="openai/<name>, ollama/<name>, local, local:/path.gguf, or baseline (no language model) "
         "(default: $CLAIMX_MODEL, else OpenAI if OPENAI_API_KEY is set, else local).",
     ),
     base_url: str | None = typer.Option(

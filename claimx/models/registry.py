@@ -8,6 +8,8 @@
     The bundled demonstration GGUF, in process.
 ``local:/path/model.gguf``
     Any GGUF file, in process.
+``baseline`` (and every name in :mod:`claimx.rules`)
+    A no-LLM extractor: rules, no model at all.
 A bare ``<name>`` is accepted when a ``base_url`` says where it lives.
 
 With no name: ``$CLAIMX_MODEL``, else ``openai/gpt-4.1-mini`` when
@@ -20,6 +22,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from claimx import rules
 from claimx.errors import ConfigError
 from claimx.models.base import Model, RetryPolicy
 from claimx.response import OutputLimits
@@ -56,6 +59,11 @@ def resolve_model(
         return spec
     opts = dict(options or {})
     spec = (spec or default_model_spec()[0]).strip()
+    no_llm = rules.get(spec)
+    if no_llm is not None:
+        from claimx.models.rules import RulesModel
+
+        return RulesModel(no_llm, opts)
     if spec == "local" or spec.startswith("local:"):
         from claimx.models.local import LocalConfig, LocalModel
 
@@ -80,7 +88,8 @@ def resolve_model(
         if base_url is None:
             raise ConfigError(
                 f"unknown model {spec!r}: write openai/<name> (with --base-url for other servers), "
-                "ollama/<name>, local or local:/path/to/model.gguf"
+                f"ollama/<name>, local, local:/path/to/model.gguf or a model-free extractor "
+                f"({', '.join(rules.names())})"
             )
         provider, name = "openai", spec
     if provider == "ollama":

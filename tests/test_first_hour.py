@@ -1,0 +1,49 @@
+"""What a new user meets in the first hour: every extractor by name, honest wording, sane defaults."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+import claimx
+from claimx.baseline import extract_baseline
+from claimx.cli import app
+
+from .conftest import SEED
+
+
+def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    """The CLI in process (fast): exit code, stdout, stderr."""
+    result = CliRunner().invoke(app, list(args), input=stdin)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+# Item 9: every extractor eval run accepts is usable in extract and the Python API.
+
+
+def test_baseline_in_extract_and_the_python_api(seed_text: str) -> None:
+    code, out, err = run("extract", str(SEED), "-m", "baseline", "-f", "json")
+    assert code == 0, err
+    result = claimx.Extraction.model_validate_json(out)
+    assert result.meta.model == "baseline" and result.meta.prompt_id == "baseline@v1"
+    assert result.attributions and result.verify(seed_text) == []
+    assert "model baseline (from --model); prompt baseline@v1" in err
+    assert "no language model" in err  # the note on what it can and cannot find
+
+    same = claimx.extract(seed_text, model="baseline", doc_id=SEED.stem)
+    assert same.attributions == result.attributions == extract_baseline(seed_text, SEED.stem).attributions
+    [batch] = list(claimx.extract_many([("a", seed_text)], model="baseline"))
+    assert batch.ok and batch.extraction is not None
+    assert batch.extraction.attributions == same.attributions
+
+
+def test_baseline_takes_no_model_options(seed_text: str) -> None:
+    with pytest.raises(claimx.ConfigError, match="takes no model options"):
+        claimx.extract(seed_text, model="baseline", temperature=0.5)
+
+
+def test_unknown_model_names_the_extractors() -> None:
+    code, _, err = run("extract", str(SEED), "-m", "nonsense")
+    assert code == 2 and "baseline" in err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from typer.testing import CliRunner
 
@@ -47,3 +49,28 @@ def test_baseline_takes_no_model_options(seed_text: str) -> None:
 def test_unknown_model_names_the_extractors() -> None:
     code, _, err = run("extract", str(SEED), "-m", "nonsense")
     assert code == 2 and "baseline" in err
+
+
+# Item 3 in the terminal: which model made the result, and a warning for demonstration models and rules.
+
+
+def test_table_says_which_model_made_it(seed_text: str) -> None:
+    from rich.console import Console
+
+    from claimx.render.table import print_extraction
+
+    base = claimx.extract(seed_text, model="baseline", doc_id="seed")
+    for model, warning in (
+        ("baseline", "Made by no language model"),
+        ("local", "Made by a demonstration model"),
+        ("openai/gpt-4.1-mini", None),
+    ):
+        console = Console(record=True, width=200, file=io.StringIO())
+        print_extraction(
+            base.model_copy(update={"meta": base.meta.model_copy(update={"model": model})}), console
+        )
+        shown = " ".join(console.export_text().split())
+        assert f"made by {model}" in shown
+        assert (warning in shown) if warning else ("Made by" not in shown)
+    code, out, _ = run("extract", str(SEED), "-m", "baseline", "-f", "table")
+    assert code == 0 and "Made by no language model" in " ".join(out.split())

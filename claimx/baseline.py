@@ -441,7 +441,7 @@ BASELINE = RuleExtractor(
     sha256=_LEXICON_SHA256,
     read=baseline_response,
     note=(
-        "no language model: quoted words with a cue verb and the nearest named speaker, "
+        "it finds quoted words with a cue verb and the nearest named speaker, "
         "'according to X', 'X said (that) ...', and stances from verbs such as 'welcomed' or "
         "'criticized'. It misses unquoted statements without a cue verb, speakers named only "
         "far away, and most stances; claims are the quoted words, not rewritten sentences"

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 import claimx
 from claimx.baseline import extract_baseline
 from claimx.cli import app
+from claimx.testing import ScriptedServer
 
 from .conftest import SEED
 
@@ -74,3 +75,34 @@ def test_table_says_which_model_made_it(seed_text: str) -> None:
         assert (warning in shown) if warning else ("Made by" not in shown)
     code, out, _ = run("extract", str(SEED), "-m", "baseline", "-f", "table")
     assert code == 0 and "Made by no language model" in " ".join(out.split())
+
+
+# Item 8: a wrong port fails at once, saying nothing listens there.
+
+
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_connection_refused_fails_at_once() -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    with pytest.raises(claimx.ModelError) as caught:
+        claimx.extract("The minister said the tax would pass.", model="openai/x", base_url=url, cache=False)
+    assert caught.value.attempts == 1
+    assert f"nothing listens at {url} (connection refused)" in str(caught.value)
+    code, _, err = run("extract", str(SEED), "-m", "openai/x", "--base-url", url, "--no-cache")
+    assert code == 4 and "nothing listens at" in err
+
+
+def test_a_dropped_connection_is_still_retried(
+    server: ScriptedServer, seed_response: dict[str, object]
+) -> None:
+    from claimx.testing import Reply
+
+    server.enqueue(Reply.dropped(), Reply.completion(seed_response))
+    result = claimx.extract(SEED.read_text(encoding="utf-8"), model="openai/x", base_url=server.base_url)
+    assert result.meta.usage.transport_retries == 1

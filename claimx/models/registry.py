@@ -1,7 +1,7 @@
 """Model names as users write them → :class:`~claimx.models.base.Model` instances.
 
 ``openai/<name>``
-    OpenAI, or any OpenAI-compatible server with ``base_url``.
+    OpenAI, or any OpenAI-compatible server with ``base_url`` (or ``$OPENAI_BASE_URL``).
 ``ollama/<name>``
     Ollama's OpenAI-compatible endpoint (``http://localhost:11434/v1`` unless given).
 ``local``
@@ -94,6 +94,8 @@ def resolve_model(
         provider, name = "openai", spec
     if provider == "ollama":
         base_url = base_url or OLLAMA_URL
+    elif provider == "openai" and base_url is None:
+        base_url = os.environ.get("OPENAI_BASE_URL") or None  # as the OpenAI SDK itself honours it
     elif provider != "openai":
         raise ConfigError(
             f"unknown provider {provider!r} in {spec!r}: claimx speaks openai/<name> (any "

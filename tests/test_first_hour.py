@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -10,7 +14,7 @@ from typer.testing import CliRunner
 import claimx
 from claimx.baseline import extract_baseline
 from claimx.cli import app
-from claimx.testing import ScriptedServer
+from claimx.testing import Reply, ScriptedServer
 
 from .conftest import SEED
 
@@ -101,8 +105,57 @@ def test_connection_refused_fails_at_once() -> None:
 def test_a_dropped_connection_is_still_retried(
     server: ScriptedServer, seed_response: dict[str, object]
 ) -> None:
-    from claimx.testing import Reply
-
     server.enqueue(Reply.dropped(), Reply.completion(seed_response))
     result = claimx.extract(SEED.read_text(encoding="utf-8"), model="openai/x", base_url=server.base_url)
     assert result.meta.usage.transport_retries == 1
+
+
+# Item 7: one document on a terminal shows a spinner with the model, the time and the stage.
+
+
+def _extract_on_a_pty(server: ScriptedServer, tmp_path: Path) -> tuple[int, str]:
+    import pty
+
+    primary, secondary = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    env.update({"COLUMNS": "160", "TERM": "xterm"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "claimx", "extract", str(SEED), "-m", "openai/x",
+         "--base-url", server.base_url, "-o", str(tmp_path / "r.json"), "--no-cache"],
+        env=env, stdout=subprocess.DEVNULL, stderr=secondary,
+    )  # fmt: skip
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    proc.wait(timeout=60)
+    os.close(primary)
+    return proc.returncode, seen.decode("utf-8", "replace")
+
+
+def test_spinner_on_a_terminal(
+    server: ScriptedServer, seed_response: dict[str, object], tmp_path: Path
+) -> None:
+    server.enqueue(Reply.rate_limited(1), Reply.completion(seed_response, delay_s=1.5))
+    code, screen = _extract_on_a_pty(server, tmp_path)
+    assert code == 0, screen
+    assert "openai/x" in screen and "0:00:0" in screen  # the model and the elapsed time
+    assert "retrying after 429" in screen and "try 2 of 6" in screen
+    assert "waiting for the model" in screen
+    assert (tmp_path / "r.json").exists()
+
+
+def test_no_spinner_when_piped(
+    server: ScriptedServer, seed_response: dict[str, object], tmp_path: Path
+) -> None:
+    server.enqueue(Reply.rate_limited(0), Reply.completion(seed_response))
+    code, _, err = run("extract", str(SEED), "-m", "openai/x", "--base-url", server.base_url, "-o",
+                       str(tmp_path / "r.json"), "--no-cache")  # fmt: skip
+    assert code == 0, err
+    assert "waiting for the model" not in err and "retrying after" not in err and "\r" not in err

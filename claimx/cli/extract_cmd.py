@@ -17,6 +17,7 @@ from claimx.caveats import caveat
 from claimx.cli import app
 from claimx.cli.batch_run import run_batch
 from claimx.cli.common import EXIT_USAGE, atomic_write, fail, setup_logging, stderr
+from claimx.cli.spinner import spinner
 from claimx.errors import ClaimxError, InputError
 from claimx.extract import ExtractOptions, Extractor
 from claimx.inputs import Source, count_documents, iter_sources, names_many
@@ -221,7 +222,8 @@ def extract_command(
             )
         extractor = build_extractor(**extractor_options)
         try:
-            result = extractor.extract(source.text, doc_id=source.doc_id)
+            with spinner(extractor.model.id, stderr):
+                result = extractor.extract(source.text, doc_id=source.doc_id)
         finally:
             extractor.close()
     except ClaimxError as exc:

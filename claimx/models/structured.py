@@ -34,6 +34,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from claimx import progress
 from claimx.errors import ClaimxError, InvalidOutputError, ModelError, RefusalError, TruncatedOutputError
 from claimx.models.base import ModelReply, ModelRequest, RetryPolicy
 from claimx.schema import Usage
@@ -191,6 +192,10 @@ class StructuredCaller:
             counts.transport_retries += 1
             exc = state.outcome.exception() if state.outcome else None
             log.info("%sretrying after %s", f"{doc_id}: " if doc_id else "", type(exc).__name__)
+            why = getattr(exc, "status_code", None) or type(exc).__name__
+            wait = state.next_action.sleep if state.next_action else 0.0
+            tries = f"try {state.attempt_number + 1} of {policy.transport_attempts}"
+            progress.report(f"retrying after {why} in {wait:.0f} s ({tries})")
 
         async def create(*args: Any, **kwargs: Any) -> Any:
             retrying = AsyncRetrying(
@@ -204,6 +209,9 @@ class StructuredCaller:
                 async for attempt in retrying:
                     with attempt:
                         counts.requests += 1
+                        if attempt.retry_state.attempt_number > 1:
+                            tries = f"try {attempt.retry_state.attempt_number} of {policy.transport_attempts}"
+                            progress.report(f"waiting for the model ({tries})")
                         return _check_shape(await self._create(*args, **kwargs))
             except ClaimxError:
                 raise
@@ -232,6 +240,7 @@ class StructuredCaller:
                 counts.completion_tokens += int(getattr(usage, "completion_tokens", 0) or 0)
 
         hooks.on("completion:response", on_response)
+        hooks.on("parse:error", lambda error: progress.report("re-asking: the output did not validate"))
         patched: Any = instructor.patch(
             create=self._with_transport_retries(counts, request.doc_id), mode=self._mode
         )

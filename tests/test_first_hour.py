@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -159,3 +160,28 @@ def test_no_spinner_when_piped(
                        str(tmp_path / "r.json"), "--no-cache")  # fmt: skip
     assert code == 0, err
     assert "waiting for the model" not in err and "retrying after" not in err and "\r" not in err
+
+
+# Items 5 and 6: a run of one document gives no degenerate interval; compare names its figure.
+
+
+def test_one_document_gets_no_interval_and_compare_names_its_figure(tmp_path: Path) -> None:
+    code, out, err = run(
+        "eval", "run", "--dataset", "seed", "--model", "baseline", "--out", str(tmp_path / "b")
+    )
+    assert code == 0, err
+    flat = " ".join(out.split())
+    assert "none (n=1)" in flat and "1 document is too few for a 95% interval" in flat
+    assert "[0." not in out and "1 documents" not in out
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert "ci" not in summary["attributions"] and "ci" not in summary["attributions"]["speaker"]
+
+    code, _, err = run("eval", "run", "--dataset", "seed", "--model", "gold", "--out", str(tmp_path / "g"))
+    assert code == 0, err
+    code, out, err = run("eval", "compare", str(tmp_path / "g"), str(tmp_path / "b"))
+    assert code == 0, err
+    flat = " ".join(out.split())
+    assert "seed (Δ F1 −" in flat.replace("-", "−")  # the figure is named, not a bare "(−0.21)"
+    assert "F1 in B minus" in flat and "P(B not better)" not in flat and "none (n=1)" in flat
+    code, out, _ = run("eval", "compare", str(tmp_path / "g"), str(tmp_path / "b"), "--json")
+    assert "p_not_better" not in out and "ci" not in json.loads(out)["layers"]["attributions"]["f1"]

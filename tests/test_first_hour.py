@@ -185,3 +185,30 @@ def test_one_document_gets_no_interval_and_compare_names_its_figure(tmp_path: Pa
     assert "F1 in B minus" in flat and "P(B not better)" not in flat and "none (n=1)" in flat
     code, out, _ = run("eval", "compare", str(tmp_path / "g"), str(tmp_path / "b"), "--json")
     assert "p_not_better" not in out and "ci" not in json.loads(out)["layers"]["attributions"]["f1"]
+
+
+# Item 11: eval run without --out writes to evals/runs/<dataset>-<model>-<date> and says where.
+
+
+def test_eval_run_without_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datetime
+
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run("eval", "run", "--dataset", "seed", "--model", "baseline")
+    assert code == 0, err
+    first = Path("evals/runs") / f"seed-baseline-{datetime.date.today().isoformat()}"
+    assert (first / "run.json").exists() and f"run written to {first}" in err
+    assert "1 document from" in err and "1 documents" not in err
+    # A second run never lands in the first one's folder.
+    code, _, err = run("eval", "run", "--dataset", "seed", "--model", "baseline")
+    assert code == 0 and (Path(f"{first}-2") / "run.json").exists() and f"run written to {first}-2" in err
+
+
+def test_default_run_dir_is_one_folder_per_run(tmp_path: Path) -> None:
+    import datetime
+
+    from claimx.cli.eval_cmd import default_run_dir
+
+    folder = default_run_dir("polnear-dev", "openai/gpt-4.1-mini", tmp_path)
+    assert folder == tmp_path / f"polnear-dev-openai-gpt-4.1-mini-{datetime.date.today().isoformat()}"
+    assert default_run_dir("x", "local:/m/q.gguf", tmp_path).parent == tmp_path

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -42,7 +44,7 @@ def _console() -> Console:
 eval_app = typer.Typer(
     help="Score extractions against gold labels, rescore runs, compare prompt versions.",
     no_args_is_help=True,
-    epilog="Example: [bold]claimx eval run --dataset seed --model baseline --out runs/base[/bold]",
+    epilog="Example: [bold]claimx eval run --dataset seed --model baseline[/bold]",
 )
 app.add_typer(eval_app, name="eval")
 
@@ -65,6 +67,20 @@ _BOOTSTRAP = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for 95%
 _SEED = typer.Option(0, "--seed", help="Seed of the bootstrap.")
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def default_run_dir(dataset: str, model: str, root: Path = Path("evals/runs")) -> Path:
+    """``evals/runs/<dataset>-<model>-<date>``, numbered on when that folder already exists."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{dataset}-{model}").strip("-.") or "run"
+    base = root / f"{slug}-{datetime.date.today().isoformat()}"
+    candidate, number = base, 2
+    while candidate.exists():
+        candidate, number = base.with_name(f"{base.name}-{number}"), number + 1
+    return candidate
+
+
 @eval_app.command("run")
 def run_command(
     dataset: str = typer.Option(
@@ -76,8 +92,12 @@ def run_command(
         "-m",
         help="gold, baseline, or a model: openai/<name>, ollama/<name>, local, local:PATH.",
     ),
-    out: Path = typer.Option(
-        ..., "--out", "-o", help="Run folder to write (run.json, samples.jsonl, summary)."
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="Run folder to write (run.json, samples.jsonl, summary); "
+        "default evals/runs/DATASET-MODEL-DATE (a new one each time).",
     ),
     prompt: str | None = typer.Option(
         None, "--prompt", "-p", help="Prompt as NAME@VERSION (default extract@v1)."
@@ -110,17 +130,19 @@ def run_command(
     """Extract every document of a dataset, score it against the gold, and write a run folder.
 
     Example:
-    [bold]claimx eval run -d brat:../shared/datasets/polnear/data/dev -m baseline -o evals/runs/x[/bold]
+    [bold]claimx eval run -d seed -m baseline[/bold]   (or -d brat:DIR for a folder of brat annotations)
     """
     setup_logging(debug)
     try:
+        data = load_dataset(dataset, limit)
+        if out is None:
+            out = default_run_dir(data.name, model)
         if (out / HEADER_FILE).exists():
             if not force:
                 raise ConfigError(f"{out} already holds a run; choose another --out or pass --force")
             for name in (HEADER_FILE, SAMPLES_FILE, SUMMARY_FILE, REPORT_FILE):  # only what a run wrote
                 (out / name).unlink(missing_ok=True)
         options = _options(claim_similarity, claim_threshold, bootstrap, seed)
-        data = load_dataset(dataset, limit)
         cache: ResponseCache | bool = False if no_cache else ResponseCache(cache_dir) if cache_dir else True
         predictor = make_predictor(
             model,
@@ -138,8 +160,8 @@ def run_command(
         described = predictor.description
         where = f" at {described.base_url}" if described.base_url else ""
         stderr.print(
-            f"claimx: {len(data.samples)} documents from {data.spec}; model {described.model}{where}; "
-            f"prompt {described.prompt_id or '—'}",
+            f"claimx: {_count(len(data.samples), 'document')} from {data.spec}; "
+            f"model {described.model}{where}; prompt {described.prompt_id or '—'}",
             markup=False,
         )
         done = 0
@@ -150,7 +172,7 @@ def run_command(
             if record.error:
                 stderr.print(f"claimx: {record.id}: failed: {record.error.get('message', '')}", markup=False)
             elif done % 10 == 0 or done == len(data.samples):
-                stderr.print(f"claimx: {done}/{len(data.samples)} documents", markup=False)
+                stderr.print(f"claimx: {done}/{_count(len(data.samples), 'document')}", markup=False)
 
         records, summary = asyncio.run(
             run_eval(
@@ -166,7 +188,8 @@ def run_command(
     except ClaimxError as exc:
         fail(exc, debug)
     except KeyboardInterrupt:
-        stderr.print(f"claimx: interrupted; finished documents are in {out}/samples.jsonl", markup=False)
+        where = f" are in {out}/samples.jsonl" if out is not None else " were not saved"
+        stderr.print(f"claimx: interrupted; finished documents{where}", markup=False)
         raise typer.Exit(130) from None
     print_summary(summary, _console(), f"{described.model} on {data.name}")
     stderr.print(f"claimx: run written to {out} (summary.md for a pull-request comment)", markup=False)

@@ -212,3 +212,21 @@ def test_default_run_dir_is_one_folder_per_run(tmp_path: Path) -> None:
     folder = default_run_dir("polnear-dev", "openai/gpt-4.1-mini", tmp_path)
     assert folder == tmp_path / f"polnear-dev-openai-gpt-4.1-mini-{datetime.date.today().isoformat()}"
     assert default_run_dir("x", "local:/m/q.gguf", tmp_path).parent == tmp_path
+
+
+# Item 13: the missing-key message names what each interface takes.
+
+
+def test_missing_key_message_fits_the_interface(seed_text: str) -> None:
+    with pytest.raises(claimx.ConfigError) as caught:
+        claimx.extract(seed_text, model="openai/gpt-4.1-mini")
+    python = str(caught.value)
+    assert "OPENAI_API_KEY" in python and "api_key=" in python and "base_url=" in python
+    assert "--" not in python
+    code, _, err = run("extract", str(SEED), "-m", "openai/gpt-4.1-mini")
+    assert code == 2 and "OPENAI_API_KEY" in err and "--base-url" in err
+    assert "api_key=" not in err and "base_url=" not in err
+    code, _, err = run("extract", str(SEED), "-m", "nonsense")
+    assert code == 2 and "--base-url" in err and "base_url=" not in err
+    with pytest.raises(claimx.ConfigError, match="base_url="):
+        claimx.extract(seed_text, model="nonsense")

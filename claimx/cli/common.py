@@ -62,6 +62,8 @@ def fail(exc: BaseException, debug: bool = False) -> NoReturn:
     if debug:
         stderr.print(redact("".join(traceback.format_exception(exc))), markup=False)
     message = str(exc) if isinstance(exc, ClaimxError) else f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, ConfigError) and exc.cli_message:  # the flags, not the Python arguments
+        message = (f"{exc.doc_id}: " if exc.doc_id else "") + exc.cli_message
     stderr.print(f"claimx: error: {redact(message)}", markup=False)
     raise typer.Exit(exit_code_for(exc))
 

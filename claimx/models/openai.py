@@ -154,8 +154,11 @@ class OpenAIModel(Model):
         if not key:
             if _is_official(config.base_url):
                 raise ConfigError(
-                    f"no API key for OpenAI: set {KEY_VARIABLE} (or pass api_key=...), "
-                    "or point --base-url at an OpenAI-compatible server"
+                    f"no API key for OpenAI: set {KEY_VARIABLE} or pass api_key=...; or pass "
+                    'base_url=... for another OpenAI-compatible server, or model="baseline" for no '
+                    "language model",
+                    cli_message=f"no API key for OpenAI: set {KEY_VARIABLE}; or give --base-url for "
+                    "another OpenAI-compatible server, or --model baseline for no language model",
                 )
             key = "not-needed"  # local servers ignore it, the SDK insists on one
         register_secret(key)

@@ -86,10 +86,15 @@ def resolve_model(
     provider, sep, name = spec.partition("/")
     if not sep:
         if base_url is None:
+            choices = (
+                f"ollama/<name>, local, local:/path/to/model.gguf or an extractor without a language "
+                f"model ({', '.join(rules.names())})"
+            )
             raise ConfigError(
-                f"unknown model {spec!r}: write openai/<name> (with --base-url for other servers), "
-                f"ollama/<name>, local, local:/path/to/model.gguf or a model-free extractor "
-                f"({', '.join(rules.names())})"
+                f"unknown model {spec!r}: write openai/<name> (with base_url=... for servers other "
+                f"than OpenAI), {choices}",
+                cli_message=f"unknown model {spec!r}: write openai/<name> (with --base-url for servers "
+                f"other than OpenAI), {choices}",
             )
         provider, name = "openai", spec
     if provider == "ollama":

@@ -108,3 +108,8 @@ async def aextract(
 def extract(text: str, **kwargs: Any) -> Extraction:
     """Synchronous :func:`aextract` (safe inside Jupyter)."""
     return run_sync(aextract(text, **kwargs))
+
+
+def __dir__() -> list[str]:
+    """The public API only (PEP 562): not the submodules or the names this module uses itself."""
+    return sorted(__all__)

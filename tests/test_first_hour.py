@@ -230,3 +230,64 @@ def test_missing_key_message_fits_the_interface(seed_text: str) -> None:
     assert code == 2 and "--base-url" in err and "base_url=" not in err
     with pytest.raises(claimx.ConfigError, match="base_url="):
         claimx.extract(seed_text, model="nonsense")
+
+
+# Item 14: plurals, flags without <bool>, the semantic extra named, help examples users can run.
+
+
+def _all_helps() -> dict[str, str]:
+    helps = {}
+    for path in ([], ["extract"], ["view"], ["eval"], ["eval", "run"], ["eval", "score"], ["eval", "compare"],
+                 ["eval", "report"], ["prompts"], ["prompts", "list"], ["prompts", "show"]):  # fmt: skip
+        result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
+        assert result.exit_code == 0, path
+        helps[" ".join(path)] = result.stdout
+    return helps
+
+
+def test_help_pages_read_well() -> None:
+    helps = _all_helps()
+    for name, text in helps.items():
+        assert "<bool>" not in text, name
+        assert "../shared" not in text and "polnear" not in text, name  # paths users do not have
+    assert "semantic (needs claimx[semantic])" in " ".join(helps["eval run"].split())
+    assert "--resume" in helps["extract"] and "--debug" in helps["extract"]  # the flags are still listed
+
+
+def test_counts_read_as_english(tmp_path: Path) -> None:
+    single = tmp_path / "one.jsonl"
+    single.write_text(json.dumps({"id": "a", "text": SEED.read_text(encoding="utf-8")}) + "\n")
+    out = tmp_path / "r.jsonl"
+    code, _, err = run("extract", str(single), "-m", "baseline", "-o", str(out))
+    assert code == 0, err
+    assert "1 extracted, 0 failed, 0 model requests, 0 documents from cache" in err
+    assert "(s)" not in err and "1 documents" not in err
+    code, _, err = run("view", str(out), "-o", str(tmp_path / "p.html"))
+    assert code == 0 and "statements)" in err and "(s)" not in err
+
+
+# Item 15: --resume says what it keeps, what it retries and how many new documents it will run.
+
+
+def test_resume_counts_the_new_documents(tmp_path: Path) -> None:
+    text = SEED.read_text(encoding="utf-8")
+    inputs = tmp_path / "in.jsonl"
+    inputs.write_text("".join(json.dumps({"id": f"d{i}", "text": text}) + "\n" for i in range(2)))
+    out = tmp_path / "r.jsonl"
+    assert run("extract", str(inputs), "-m", "baseline", "-o", str(out))[0] == 0
+    inputs.write_text("".join(json.dumps({"id": f"d{i}", "text": text}) + "\n" for i in range(5)))
+    code, _, err = run("extract", str(inputs), "-m", "baseline", "-o", str(out), "--resume")
+    assert code == 0, err
+    assert "2 documents already done and kept; 3 new to run" in err
+    assert len(out.read_text().splitlines()) == 5
+
+
+# Item 16: dir(claimx) is the public API.
+
+
+def test_dir_is_the_public_api() -> None:
+    shown = [name for name in dir(claimx) if not name.startswith("__")]
+    assert set(shown) == set(claimx.__all__) - {"__version__"}
+    assert not {"Any", "annotations", "run_sync", "batch", "schema"} & set(dir(claimx))
+    for name in claimx.__all__:
+        assert hasattr(claimx, name), name

@@ -24,7 +24,7 @@ from rich.progress import (
 )
 
 from claimx.batch import BatchResult, extract_many
-from claimx.cli.common import EXIT_FAILED_DOCS, EXIT_INTERRUPTED, EXIT_OK, stderr
+from claimx.cli.common import EXIT_FAILED_DOCS, EXIT_INTERRUPTED, EXIT_OK, count, stderr
 from claimx.errors import InputError
 from claimx.extract import Extractor
 from claimx.inputs import Source
@@ -102,8 +102,17 @@ def run_batch(
         tally.skipped = len(skip)
         if skip or state.failed or state.broken:
             retried = f"; retrying {state.failed} that failed" if state.failed else ""
-            broken = f"; dropped {state.broken} incomplete line(s)" if state.broken else ""
-            stderr.print(f"claimx: resuming {out}: {len(skip)} document(s) already done{retried}{broken}")
+            broken = f"; dropped {count(state.broken, 'incomplete line')}" if state.broken else ""
+            new = (
+                f"; {max(0, total - len(skip) - state.failed - state.broken)} new to run"
+                if total is not None
+                else "; then any new ones from stdin"
+            )
+            stderr.print(
+                f"claimx: resuming {out}: {count(len(skip), 'document')} already done and kept"
+                f"{retried}{broken}{new}",
+                markup=False,
+            )
     writer = JsonlWriter(out, append=resume)
     remaining = None if total is None else max(0, total - len(skip))
     with deferred_interrupts(), _progress() as progress:
@@ -131,7 +140,7 @@ def _report(tally: BatchTally, out: Path | None) -> None:
     parts = [f"{tally.extracted} extracted", f"{tally.failed} failed"]
     if tally.skipped:
         parts.append(f"{tally.skipped} already done")
-    parts.append(f"{tally.requests} model request(s), {tally.cached} document(s) from cache")
+    parts.append(f"{count(tally.requests, 'model request')}, {count(tally.cached, 'document')} from cache")
     stderr.print(f"claimx: {', '.join(parts)}", markup=False)
     for line in tally.failures:
         stderr.print(f"claimx: failed: {line}", markup=False)

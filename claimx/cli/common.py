@@ -31,6 +31,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "atomic_write",
+    "count",
     "fail",
     "setup_logging",
     "stderr",
@@ -44,6 +45,11 @@ EXIT_MODEL = 4  # the model could not be reached or never gave valid output
 EXIT_INTERRUPTED = 130  # stopped by SIGINT/SIGTERM; completed work is saved
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 document``, ``2 documents``: a number with its noun in the right number."""
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
 
 
 def exit_code_for(exc: BaseException) -> int:

@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 
 from claimx.cache import ResponseCache
-from claimx.cli import app
-from claimx.cli.common import EXIT_FAILED_DOCS, atomic_write, fail, setup_logging, stderr
+from claimx.cli import app, helptext
+from claimx.cli.common import EXIT_FAILED_DOCS, atomic_write, count, fail, setup_logging, stderr
 from claimx.errors import ClaimxError, ConfigError
 from claimx.evaluate.compare import compare_runs
 from claimx.evaluate.datasets import load_dataset
@@ -42,6 +42,7 @@ def _console() -> Console:
 
 
 eval_app = typer.Typer(
+    cls=helptext.Group,
     help="Score extractions against gold labels, rescore runs, compare prompt versions.",
     no_args_is_help=True,
     epilog="Example: [bold]claimx eval run --dataset seed --model baseline[/bold]",
@@ -60,15 +61,11 @@ def _options(
 _SIMILARITY = typer.Option(
     ClaimSimilarity.AUTO,
     "--claim-similarity",
-    help="auto (evidence overlap and fuzzy text), span, text, or semantic (needs claimx[semantic]).",
+    help="auto (evidence overlap and fuzzy text), span, text, or semantic (needs claimx\\[semantic]).",
 )
 _CLAIM_THRESHOLD = typer.Option(0.5, "--claim-threshold", help="Least similarity for two claims to match.")
 _BOOTSTRAP = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for 95% intervals (0: none).")
 _SEED = typer.Option(0, "--seed", help="Seed of the bootstrap.")
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def default_run_dir(dataset: str, model: str, root: Path = Path("evals/runs")) -> Path:
@@ -81,7 +78,7 @@ def default_run_dir(dataset: str, model: str, root: Path = Path("evals/runs")) -
     return candidate
 
 
-@eval_app.command("run")
+@eval_app.command("run", cls=helptext.Command)
 def run_command(
     dataset: str = typer.Option(
         ..., "--dataset", "-d", help="seed, jsonl:PATH, brat:DIR or seesaw:DIR[?split=valid]."
@@ -160,7 +157,7 @@ def run_command(
         described = predictor.description
         where = f" at {described.base_url}" if described.base_url else ""
         stderr.print(
-            f"claimx: {_count(len(data.samples), 'document')} from {data.spec}; "
+            f"claimx: {count(len(data.samples), 'document')} from {data.spec}; "
             f"model {described.model}{where}; prompt {described.prompt_id or '—'}",
             markup=False,
         )
@@ -172,7 +169,7 @@ def run_command(
             if record.error:
                 stderr.print(f"claimx: {record.id}: failed: {record.error.get('message', '')}", markup=False)
             elif done % 10 == 0 or done == len(data.samples):
-                stderr.print(f"claimx: {done}/{_count(len(data.samples), 'document')}", markup=False)
+                stderr.print(f"claimx: {done}/{count(len(data.samples), 'document')}", markup=False)
 
         records, summary = asyncio.run(
             run_eval(
@@ -197,7 +194,7 @@ def run_command(
         raise typer.Exit(EXIT_FAILED_DOCS)
 
 
-@eval_app.command("score")
+@eval_app.command("score", cls=helptext.Command)
 def score_command(
     run_dir: Path = typer.Argument(..., help="A run folder written by 'claimx eval run'."),
     claim_similarity: ClaimSimilarity | None = typer.Option(
@@ -233,7 +230,7 @@ def score_command(
     print_summary(summary, _console(), f"{run.header.model} on {run.header.dataset.name} (rescored)")
 
 
-@eval_app.command("compare")
+@eval_app.command("compare", cls=helptext.Command)
 def compare_command(
     run_a: Path = typer.Argument(..., help="The reference run (A)."),
     run_b: Path = typer.Argument(..., help="The candidate run (B); deltas are B − A."),
@@ -272,7 +269,7 @@ def compare_command(
         print_comparison(comparison, _console())
 
 
-@eval_app.command("report")
+@eval_app.command("report", cls=helptext.Command)
 def report_command(
     run_dir: Path = typer.Argument(..., help="A run folder written by 'claimx eval run' (A, the reference)."),
     compare: Path | None = typer.Option(
@@ -317,4 +314,4 @@ def report_command(
         fail(ConfigError(f"cannot write {target}: {exc.strerror or exc}"), debug)
     documents = len({r.id for r in a.records} | ({r.id for r in b.records} if b is not None else set()))
     size = len(html.encode("utf-8")) / 1024
-    stderr.print(f"claimx: wrote {target} ({documents} documents, {size:,.0f} KiB)", markup=False)
+    stderr.print(f"claimx: wrote {target} ({count(documents, 'document')}, {size:,.0f} KiB)", markup=False)

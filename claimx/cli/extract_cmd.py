@@ -14,7 +14,7 @@ from rich.console import Console
 
 from claimx.cache import ResponseCache
 from claimx.caveats import caveat
-from claimx.cli import app
+from claimx.cli import app, helptext
 from claimx.cli.batch_run import run_batch
 from claimx.cli.common import EXIT_USAGE, atomic_write, fail, setup_logging, stderr
 from claimx.cli.spinner import spinner
@@ -105,7 +105,7 @@ def _emit(result: Extraction, fmt: OutputFormat, out: Path | None) -> None:
         atomic_write(out, data)
 
 
-@app.command("extract")
+@app.command("extract", cls=helptext.Command)
 def extract_command(
     paths: list[str] = typer.Argument(
         ...,

@@ -12,8 +12,8 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 
-from claimx.cli import app
-from claimx.cli.common import atomic_write, fail, stderr
+from claimx.cli import app, helptext
+from claimx.cli.common import atomic_write, count, fail, stderr
 from claimx.errors import ClaimxError, ConfigError, InputError
 from claimx.inputs import decode, read_path
 from claimx.render.html import extraction_html
@@ -72,14 +72,10 @@ def load_results(raw: str, name: str) -> Saved:
 
 
 def _listing(saved: Saved, limit: int = 20) -> str:
-    lines = [f"  {r.doc_id} ({_count(len(r.attributions), 'statement')})" for r in saved.results]
+    lines = [f"  {r.doc_id} ({count(len(r.attributions), 'statement')})" for r in saved.results]
     lines += [f"  {doc} (failed: {error.get('message', '')})" for doc, error in saved.failures.items()]
     more = f"\n  … and {len(lines) - limit} more" if len(lines) > limit else ""
     return "\n".join(lines[:limit]) + more
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def pick_result(saved: Saved, doc: str | None, name: str) -> Extraction:
@@ -104,7 +100,7 @@ def pick_result(saved: Saved, doc: str | None, name: str) -> Extraction:
     if not saved.results:
         raise InputError(f"{name} holds no claimx result, only failed documents:\n{_listing(saved)}")
     total = len(saved.results) + len(saved.failures)
-    raise ConfigError(f"{name} holds {_count(total, 'document')}; choose one with --doc:\n{_listing(saved)}")
+    raise ConfigError(f"{name} holds {count(total, 'document')}; choose one with --doc:\n{_listing(saved)}")
 
 
 def _article(path: Path, result: Extraction, encoding: str | None) -> str:
@@ -118,7 +114,7 @@ def _article(path: Path, result: Extraction, encoding: str | None) -> str:
     return text
 
 
-@app.command("view")
+@app.command("view", cls=helptext.Command)
 def view_command(
     result_path: str = typer.Argument(
         ..., metavar="RESULT", help="A result saved by claimx extract (JSON or JSONL), or -."
@@ -163,7 +159,7 @@ def view_command(
         problems = result.verify(source) if source is not None else []
         if problems:
             stderr.print(
-                f"claimx: warning: {len(problems)} span(s) do not match the text, e.g. {problems[0]}",
+                f"claimx: warning: {count(len(problems), 'span')} do not match the text, e.g. {problems[0]}",
                 markup=False,
             )
         page = extraction_html(result, text)
@@ -174,4 +170,4 @@ def view_command(
         sys.stdout.flush()
     else:
         atomic_write(out, page)
-        stderr.print(f"claimx: wrote {out} ({_count(len(result.attributions), 'statement')})", markup=False)
+        stderr.print(f"claimx: wrote {out} ({count(len(result.attributions), 'statement')})", markup=False)

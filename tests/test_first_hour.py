@@ -238,7 +238,8 @@ def test_missing_key_message_fits_the_interface(seed_text: str) -> None:
 def _all_helps() -> dict[str, str]:
     helps = {}
     for path in ([], ["extract"], ["view"], ["eval"], ["eval", "run"], ["eval", "score"], ["eval", "compare"],
-                 ["eval", "report"], ["prompts"], ["prompts", "list"], ["prompts", "show"]):  # fmt: skip
+                 ["eval", "report"], ["prompts"], ["prompts", "list"], ["prompts", "show"], ["cache"],
+                 ["cache", "list"], ["cache", "show"], ["cache", "clear"]):  # fmt: skip
         result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "200"})
         assert result.exit_code == 0, path
         helps[" ".join(path)] = result.stdout

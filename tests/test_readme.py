@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import html
 import inspect
 import io
 import re
@@ -66,7 +67,12 @@ def test_python_blocks_run(
     with ScriptedServer(respond) as server:
         monkeypatch.setenv("OPENAI_API_KEY", "sk-readme-test")
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        namespace: dict[str, Any] = {"text": seed_text, "doc_id": SEED.stem}
+        paragraphs = "".join(f"<p>{html.escape(p)}</p>" for p in seed_text.split("\n") if p.strip())
+        page_html = (
+            "<html><head><title>Russia welcomes inter-Korean contacts</title></head><body>"
+            f"<nav><a href='/'>Home</a></nav><article>{paragraphs}</article></body></html>"
+        )
+        namespace: dict[str, Any] = {"text": seed_text, "doc_id": SEED.stem, "page_html": page_html}
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
             for number, code in enumerate(blocks("python"), 1):

@@ -51,7 +51,7 @@ def build_extractor(
     concurrency: int = 8,
     requests_per_minute: float | None = None,
     tokens_per_minute: float | None = None,
-    html: bool | None = None,
+    html: bool = False,
 ) -> Extractor:
     """An extractor from command-line options, saying on stderr which model it uses."""
     spec, reason = (model, "from --model") if model else default_model_spec()
@@ -72,7 +72,8 @@ def build_extractor(
     )
     where = f" at {extractor.model.base_url}" if extractor.model.base_url else ""
     stderr.print(
-        f"claimx: model {extractor.model.id}{where} ({reason}); prompt {extractor.prompt_id}", markup=False
+        f"claimx: model {extractor.model.id}{where} ({reason}); prompt {extractor.provenance.prompt_id}",
+        markup=False,
     )
     if getattr(extractor.model, "bundled", False):
         from claimx.models.local import BUNDLED_NOTE

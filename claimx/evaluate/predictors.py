@@ -4,20 +4,21 @@
   (the harness's own sanity check);
 - anything else: a model spec for :class:`claimx.extract.Extractor`, with the
   response cache on, so a rerun with the same prompt and model costs nothing;
-  that includes the no-LLM extractors of :mod:`claimx.rules` (``baseline``, the
-  floor to beat), which the extractor runs like any model.
+  that includes the extractors without a language model of :mod:`claimx.rules`
+  (``baseline``, the floor to beat), which the extractor runs like any model.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from pydantic import Field
 
 from claimx.cache import ResponseCache
 from claimx.evaluate.sample import Sample, gold_extraction
 from claimx.extract import ExtractOptions, Extractor
 from claimx.models.rules import RulesModel
-from claimx.schema import Extraction
+from claimx.schema import Extraction, Provenance
 
 __all__ = [
     "Description",
@@ -28,17 +29,10 @@ __all__ = [
 ]
 
 
-@dataclass
-class Description:
-    """What the run header records about a predictor."""
+class Description(Provenance):
+    """A predictor's provenance, and the parameters it runs with (what a run's header records)."""
 
-    model: str
-    provider: str
-    base_url: str | None = None
-    prompt_id: str | None = None
-    prompt_sha256: str | None = None
-    response_schema_sha256: str | None = None
-    parameters: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, Any] = Field(default_factory=dict)
 
 
 class Predictor(Protocol):
@@ -74,16 +68,7 @@ class ModelPredictor:
 
     def __init__(self, extractor: Extractor, parameters: dict[str, Any]) -> None:
         self.extractor = extractor
-        model = extractor.model
-        self.description = Description(
-            model=model.id,
-            provider=model.provider,
-            base_url=model.base_url,
-            prompt_id=extractor.prompt_id,
-            prompt_sha256=extractor.prompt_sha256,
-            response_schema_sha256=extractor.schema_sha256,
-            parameters=parameters,
-        )
+        self.description = Description(**dict(extractor.provenance), parameters=parameters)
 
     async def predict(self, sample: Sample) -> Extraction:
         """The model's extraction of the sample's text."""

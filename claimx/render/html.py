@@ -402,7 +402,9 @@ def _headline(result: Extraction, text: str) -> str | None:
 
 
 def _heading(result: Extraction, text: str | None) -> str:
-    """What the page is called: the headline, else the dateline and the lead's first words, else the id."""
+    """What the page is called: its title or headline, else dateline and lead, else the id."""
+    if result.metadata.title:
+        return _clip_words(result.metadata.title, 160)
     if text is not None:
         headline = _headline(result, text)
         if headline is not None:
@@ -556,7 +558,7 @@ def _rejection_group(group: RejectionGroup) -> str:
     for entry in group.entries:
         kept = f' <a href="#card-{esc(entry.kept_as)}">{esc(entry.kept_as)}</a>' if entry.kept_as else ""
         items.append(
-            f'<li class="item{" kept" if entry.statement_kept else ""}">'
+            f'<li class="item{" kept" if entry.partial else ""}">'
             f'<span class="dropped">{esc(entry.dropped)}</span>{kept} '
             f'<span dir="auto">{esc(entry.line)}</span> '
             f'<details class="raw"><summary>what the model said</summary><pre dir="auto">'

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from claimx.schema import Attribution, Extraction, Rejected
+from claimx.schema import Attribution, Extraction, Rejected, RejectionCode
 
 __all__ = ["RejectionEntry", "RejectionGroup", "dropped_counts", "group_rejections", "reason_code"]
 
@@ -27,21 +27,23 @@ _DROPPED = {
     "actor": "actor",
     "position": "stance",
 }
-#: Nouns whose statement stays in the result.
-_PARTIAL = {"cue", "speaker", "mention"}
+#: Codes that drop a part of an item rather than the item: what they drop, and what stays.
+_PART_BY_CODE = {RejectionCode.DETAIL_NOT_IN_ARTICLE: "detail"}
+#: A dropped part → the thing that stays in the result without it.
+_KEEPER = {"cue": "statement", "speaker": "statement", "mention": "statement", "detail": "actor"}
 _QUOTED = re.compile(r"""\s*(?:'[^']*'|"[^"]*"|“[^”]*”)""")
 
 
 def _noun(rejected: Rejected) -> str:
-    return _DROPPED.get(rejected.layer, rejected.layer)
+    part = _PART_BY_CODE.get(rejected.code)
+    return part or _DROPPED.get(rejected.layer, rejected.layer)
 
 
 def reason_code(rejected: Rejected) -> str:
-    """The rejection's reason code: its own ``code`` when it has one, else a slug of its reason."""
-    own = getattr(rejected, "code", None)
-    if own:
-        return str(getattr(own, "value", own))
-    return "_".join(re.findall(r"[a-z0-9]+", _generic(rejected.reason).lower())) or "rejected"
+    """The rejection's code; for results made before codes (``other``), a slug of its reason."""
+    if rejected.code is not RejectionCode.OTHER:
+        return rejected.code.value
+    return "_".join(re.findall(r"[a-z0-9]+", _generic(rejected.reason).lower())) or "other"
 
 
 def _generic(reason: str) -> str:
@@ -97,12 +99,17 @@ class RejectionEntry:
     rejected: Rejected
     #: What it removed, in words ("statement dropped", "cue dropped; statement kept").
     dropped: str
-    #: True when the statement it belongs to is still in the result.
+    #: True when the statement it belongs to is still in the result (a cue or speaker dropped).
     statement_kept: bool
     #: The id of that statement (``Q3``), when it can be told.
     kept_as: str | None
     #: What the model said, as one readable line.
     line: str
+
+    @property
+    def partial(self) -> bool:
+        """True when only a part was dropped (a cue, a speaker, a role) and the rest stays."""
+        return self.dropped.endswith(" kept")
 
 
 @dataclass
@@ -122,13 +129,14 @@ def group_rejections(result: Extraction) -> list[RejectionGroup]:
         code = reason_code(rejected)
         group = groups.setdefault(code, RejectionGroup(code, _generic(rejected.reason).capitalize()))
         noun = _noun(rejected)
-        partial = noun in _PARTIAL
-        kept = _kept_as(rejected, result.attributions) if partial else None
-        dropped = f"{noun} dropped" + ("; statement kept" if partial else "")
-        group.entries.append(RejectionEntry(rejected, dropped, partial, kept, _line(rejected)))
+        keeper = _KEEPER.get(noun)
+        statement_kept = keeper == "statement"
+        kept = _kept_as(rejected, result.attributions) if statement_kept else None
+        dropped = f"{noun} dropped" + (f"; {keeper} kept" if keeper else "")
+        group.entries.append(RejectionEntry(rejected, dropped, statement_kept, kept, _line(rejected)))
     return sorted(
         groups.values(),
-        key=lambda g: (all(e.statement_kept for e in g.entries), -len(g.entries), g.code),
+        key=lambda g: (all(e.partial for e in g.entries), -len(g.entries), g.code),
     )
 
 

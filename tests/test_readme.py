@@ -5,7 +5,8 @@ against the scripted OpenAI-compatible server (``OPENAI_BASE_URL`` points there)
 answer carries a stance in the article's own voice, which the README must handle. Shell
 blocks are split into commands; every ``claimx`` command is parsed by the real typer/click
 command tree (unknown options, bad choices and missing arguments fail), and every extra
-named in a ``pip install`` exists in pyproject.toml. So the README cannot drift from the code.
+named in a ``pip install`` exists in pyproject.toml. The commands of ``evals/README.md`` are
+parsed the same way (its synopsis lines aside). So the READMEs cannot drift from the code.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ def blocks(language: str, path: Path = README) -> list[str]:
 
 def test_the_readme_has_the_blocks_this_test_reads() -> None:
     assert len(blocks("python")) >= 2 and len(blocks("sh")) >= 5
+    assert len(_evals_readme_commands()) >= 5
 
 
 # ---------------------------------------------------------------------------------------- Python
@@ -168,8 +170,21 @@ def test_commands_parse_and_bad_ones_would_not() -> None:
         parse_claimx(["eval", "rnu", "--dataset", "seed"])
 
 
+EVALS_README = ROOT / "evals" / "README.md"
+
+
 def _readme_commands() -> list[list[str]]:
     return [cmd for block in blocks("sh") for cmd in commands(block)]
+
+
+def _evals_readme_commands() -> list[list[str]]:
+    """The evals README's commands, less its synopsis lines (``[--limit N]``)."""
+    return [
+        cmd
+        for block in blocks("sh", EVALS_README)
+        for cmd in commands(block)
+        if not any(arg.startswith("[") for arg in cmd)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -178,6 +193,15 @@ def _readme_commands() -> list[list[str]]:
     ids=lambda argv: " ".join(argv)[:60],
 )
 def test_shell_command_parses(argv: list[str]) -> None:
+    parse_claimx(argv)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [c[1:] for c in _evals_readme_commands() if c[0] == "claimx"],
+    ids=lambda argv: " ".join(argv)[:60],
+)
+def test_evals_readme_command_parses(argv: list[str]) -> None:
     parse_claimx(argv)
 
 

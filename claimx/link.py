@@ -326,11 +326,27 @@ class _Linker:
         header = self.doc.metadata.header
         return header is not None and span.overlap(header) > 0
 
-    def attach(self, actor: _ActorDraft, words: str | None, near: Span) -> Span | None:
+    def near_outside(self, words: str, content: Span, window: int, quote: str = "") -> Span | None:
+        """The occurrence of ``words`` nearest ``content``, outside it when there is one.
+
+        A speaker or a cue is no part of its own quote, yet the nearest "he" or ":" is often
+        inside it. Inside stays possible for a quote with an ellipsis, whose gap holds them.
+        """
+        span = self.aligner.locate_near(words, content.start, content.end, window=window)
+        if span is None or not span.overlap(content) or _ELLIPSIS.search(quote):
+            return span
+        outside = [
+            s
+            for s in self.aligner.locate_all(words)
+            if not s.overlap(content) and s.start >= content.start - window and s.end <= content.end + window
+        ]
+        return min(outside, key=lambda s: _gap(s, content)) if outside else span
+
+    def attach(self, actor: _ActorDraft, words: str | None, near: Span, quote: str = "") -> Span | None:
         """Ground the words naming a speaker at one statement, and record them as a mention."""
         if not words or not words.strip():
             return None
-        span = self.aligner.locate_near(words, near.start, near.end, window=400)
+        span = self.near_outside(words, near, 400, quote)
         if span is None or not _near(span, near):
             return None
         overlapping = self.taken.overlapping(span)
@@ -369,7 +385,9 @@ class _Linker:
                 continue
             speaker: _ActorDraft | None = None
             mode = st.mode
-            if _is_author(st.speaker) or mode is Mode.AUTHOR:
+            if st.speaker is None and mode is not Mode.AUTHOR:
+                pass  # attributed to no one named ("it was reported that"): no speaker, the mode stays
+            elif _is_author(st.speaker) or mode is Mode.AUTHOR:
                 mode = Mode.AUTHOR
             else:
                 speaker = self.resolve(st.speaker, create_from=st)
@@ -379,7 +397,7 @@ class _Linker:
                     )
                     continue
             cue = self._cue(st, content, item)
-            mention = self.attach(speaker, st.speaker_words or None, content) if speaker else None
+            mention = self.attach(speaker, st.speaker_words or None, content, st.quote) if speaker else None
             evidence = [
                 self.doc.span(s.start, s.end)
                 for s in self.doc.sentences_overlapping(content.start, content.end)
@@ -392,8 +410,9 @@ class _Linker:
     def _cue(self, st: StatementItem, content: Span, item: BaseModel) -> Span | None:
         if not st.cue or not st.cue.strip() or st.mode is Mode.AUTHOR:
             return None
-        span = self.aligner.locate_near(st.cue, content.start, content.end, window=300)
-        if span is None or span.overlap(content) or not _near(span, content):
+        span = self.near_outside(st.cue, content, 300, st.quote)
+        inside = span is not None and span.overlap(content) and not _in_ellipsis_gap(st.quote, st.cue)
+        if span is None or inside or not _near(span, content):
             self._reject("cue", item, f"cue {st.cue!r} not found next to its quote")
             return None
         return span
@@ -495,6 +514,23 @@ def _absorb(target: _ActorDraft, draft: _ActorDraft) -> None:
 def _near(span: Span, content: Span) -> bool:
     """True when ``span`` lies within 400 characters of ``content``: cues and speakers stay local."""
     return span.start >= content.start - 400 and span.end <= content.end + 400
+
+
+def _gap(span: Span, content: Span) -> int:
+    """Characters between a span and a content that does not contain it."""
+    return content.start - span.end if span.end <= content.start else span.start - content.end
+
+
+def _in_ellipsis_gap(quote: str, cue: str) -> bool:
+    """True when the cue can only lie in a gap the quote skips with an ellipsis.
+
+    ``"We will win," he said, "and soon."`` is quoted as ``We will win ... and soon``: its
+    content runs across the cue, which is no part of the quote's own words.
+    """
+    return _ELLIPSIS.search(quote) is not None and normalize(cue) not in normalize(quote)
+
+
+_ELLIPSIS = re.compile(r"\.{3}|…|\[\s*(?:\.\s*){3}\]")
 
 
 def _too_short(text: str) -> bool:

@@ -3,6 +3,9 @@
 - ``gold``: the gold labels themselves; every metric must come out exactly 1.0
   (the harness's own sanity check);
 - ``baseline``: :mod:`claimx.baseline`, no model at all (the floor to beat);
+- ``oracle`` and ``oracle:noisy[?seed=N&rate=R]``: the gold written as a model's
+  answer and served over HTTP, through the whole pipeline (:mod:`claimx.evaluate.oracle`):
+  the pipeline's ceiling, and what it makes of a model's slips;
 - anything else: a model spec for :class:`claimx.extract.Extractor`, with the
   response cache on, so a rerun with the same prompt and model costs nothing.
 """
@@ -123,11 +126,15 @@ def make_predictor(
     model_options: dict[str, Any] | None = None,
     concurrency: int = 4,
 ) -> Predictor:
-    """The predictor for a ``--model`` value: ``gold``, ``baseline`` or a model spec."""
+    """The predictor for a ``--model`` value: ``gold``, ``baseline``, ``oracle…`` or a model spec."""
     if model == "gold":
         return GoldPredictor()
     if model == "baseline":
         return BaselinePredictor()
+    from claimx.evaluate.oracle import OraclePredictor, is_oracle  # (it builds on this module)
+
+    if is_oracle(model):
+        return OraclePredictor(model, prompt=prompt, concurrency=concurrency)
     options = {k: v for k, v in (model_options or {}).items() if v is not None}
     extractor = Extractor(
         model,

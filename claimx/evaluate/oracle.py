@@ -180,6 +180,7 @@ class NoiseAudit:
         self.fabrications_reached = 0
         self.fabrications_rejected = 0
         self.reached: list[dict[str, str]] = []
+        self.reached_by_slip: Counter[str] = Counter()
 
     def add(self, doc_id: str, injected: list[Injected], prediction: Extraction) -> None:
         """Count one sample's slips; a fabrication reached it when its claim is among the result's."""
@@ -197,7 +198,11 @@ class NoiseAudit:
             self.fabrications_sent += 1
             if record.claim is not None and " ".join(record.claim.split()) in claims:
                 self.fabrications_reached += 1
-                self.reached.append({"doc_id": doc_id, "key": record.key, "claim": record.claim})
+                slip = next(s.value for s in record.slips if s in FABRICATIONS)
+                self.reached_by_slip[slip] += 1
+                self.reached.append(
+                    {"doc_id": doc_id, "key": record.key, "slip": slip, "claim": record.claim}
+                )
             elif " ".join(record.quote.split()) in rejected_quotes:
                 self.fabrications_rejected += 1
 
@@ -208,6 +213,7 @@ class NoiseAudit:
             "fabrications_sent": self.fabrications_sent,
             "fabrications_reached": self.fabrications_reached,
             "fabrications_rejected": self.fabrications_rejected,
+            "reached_by_slip": dict(sorted(self.reached_by_slip.items())),
         }
 
 
@@ -266,9 +272,11 @@ class OraclePredictor:
             audit = self.audit
             slips = ", ".join(f"{k} {v}" for k, v in sorted(audit.injected.items())) or "none"
             lines.append(f"oracle slips sent: {slips}")
+            by_slip = ", ".join(f"{k} {v}" for k, v in sorted(audit.reached_by_slip.items()))
+            which = f" ({by_slip})" if by_slip else ""
             lines.append(
                 f"oracle fabrications: {audit.fabrications_sent} sent, {audit.fabrications_reached} "
-                f"reached the result, {audit.fabrications_rejected} rejected"
+                f"reached the result{which}, {audit.fabrications_rejected} rejected"
             )
         return lines
 

@@ -278,7 +278,7 @@ class GoldAnswers:
             "speaker_words": _collapse(self._words(att.speaker_mention).text)
             if att.speaker_mention
             else None,
-            "cue": _collapse(att.cue.text) if att.cue and mode is not Mode.AUTHOR else None,
+            "cue": _collapse(self._words(att.cue).text) if att.cue and mode is not Mode.AUTHOR else None,
             "mode": mode.value,
             "claim": claim.text if claim is not None and claim.text.strip() else _collapse(att.content.text),
             "kind": claim.kind.value if claim is not None else "other",
@@ -337,7 +337,14 @@ class GoldAnswers:
 
     def _quote(self, att: Attribution) -> str:
         pieces = self.sample.content_segments.get(att.id) or [(att.content.start, att.content.end)]
-        spans = [self._whole(a, b) for a, b in sorted(pieces)]
+        spans: list[tuple[int, int]] = []
+        for a, b in sorted(self._whole(a, b) for a, b in pieces):
+            if not any(c.isalnum() for c in self.text[a:b]):
+                continue  # a piece that is only punctuation (a closing comma) is no words to quote
+            if spans and not self.text[spans[-1][1] : a].strip():
+                spans[-1] = (spans[-1][0], max(b, spans[-1][1]))  # touching pieces are one stretch
+            else:
+                spans.append((a, b))
         words = [self.text[a:b].strip(_EDGE_MARKS) for a, b in spans]
         return _ELLIPSIS.join(w for w in words if w)
 

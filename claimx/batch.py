@@ -162,6 +162,7 @@ async def aextract_many(
         return None
 
     active: Extractor = extractor
+    failures: list[Exception] = []
 
     async def one(source: Source | InputError) -> BatchResult:
         if isinstance(source, InputError):
@@ -169,14 +170,16 @@ async def aextract_many(
         try:
             extraction = await active.aextract(source.text, source.doc_id)
         except Exception as exc:  # every failure is this document's result
+            if not isinstance(exc, ClaimxError):
+                _log.debug("%s: internal error", source.doc_id, exc_info=exc)
+            elif exc.fails_every_document:  # the batch stops after this document's line
+                failures.append(exc)
             return BatchResult(source.doc_id, error=_document_error(exc), origin=source.origin)
         return BatchResult(source.doc_id, extraction=extraction, origin=source.origin)
 
-    failures: list[Exception] = []
-
     async def worker() -> None:
         try:
-            while (source := next_source()) is not None:
+            while not failures and (source := next_source()) is not None:
                 await results.put(await one(source))
         except Exception as exc:  # iterating ``documents`` failed: the caller's error
             failures.append(exc)
@@ -192,6 +195,8 @@ async def aextract_many(
                 running -= 1
                 continue
             yield result
+            if failures:  # an error every other document would meet too
+                break
         if failures:
             raise failures[0]
     finally:

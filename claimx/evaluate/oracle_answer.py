@@ -271,6 +271,9 @@ class GoldAnswers:
             notes.title = next((m for m in entity.mentions if m.lower().startswith("the ")), None)
             notes.pronoun = entity.pronoun
         claim = self._claims.get(att.claim_id)
+        claim_text = claim.text if claim is not None and claim.text.strip() else _collapse(att.content.text)
+        if claim_text == self._joined(att, widen=False):
+            claim_text = self._joined(att, widen=True)  # a claim that is the content: its whole words
         statement = {
             "sentences": cited,
             "quote": self._quote(att),
@@ -280,7 +283,7 @@ class GoldAnswers:
             else None,
             "cue": _collapse(self._words(att.cue).text) if att.cue and mode is not Mode.AUTHOR else None,
             "mode": mode.value,
-            "claim": claim.text if claim is not None and claim.text.strip() else _collapse(att.content.text),
+            "claim": claim_text,
             "kind": claim.kind.value if claim is not None else "other",
         }
         out.statements.append(statement)
@@ -334,6 +337,12 @@ class GoldAnswers:
     def _words(self, span: Span) -> Span:
         start, end = self._whole(span.start, span.end)
         return span if (start, end) == (span.start, span.end) else self.document.span(start, end)
+
+    def _joined(self, att: Attribution, *, widen: bool) -> str:
+        """The content's pieces joined by spaces (how PolNeAR's claims are made), whole words or not."""
+        pieces = self.sample.content_segments.get(att.id) or [(att.content.start, att.content.end)]
+        spans = [self._whole(a, b) if widen else (a, b) for a, b in sorted(pieces)]
+        return _collapse(" ".join(self.text[a:b] for a, b in spans))
 
     def _quote(self, att: Attribution) -> str:
         pieces = self.sample.content_segments.get(att.id) or [(att.content.start, att.content.end)]
@@ -426,8 +435,15 @@ class GoldAnswers:
         return self._antecedent(mention, window)
 
     def _name_in(self, mention: Span, window: _Window) -> str | None:
-        """A name inside source words: their trailing name ("nominee Donald Trump"), else the words."""
+        """A name inside source words, or the words themselves.
+
+        Their trailing name ("nominee Donald Trump"), or the name the article gives a
+        description's title ("the mayor": "Mayor Bill de Blasio").
+        """
         words = _collapse(mention.text)
+        titled = self._titled(words, window)
+        if titled is not None:
+            return titled
         runs = _name_runs(mention.text, mention.start)
         if runs and runs[-1][1] >= mention.end - 2 and (len(runs) == 1 or not words[:1].islower()):
             start, end = runs[-1]
@@ -437,6 +453,19 @@ class GoldAnswers:
         if self._occurs(words, window):
             return words
         return None
+
+    def _titled(self, words: str, window: _Window) -> str | None:
+        """The one name the stretch writes after a description's head noun, as a title."""
+        tokens = words.split()
+        if len(tokens) < 2 or tokens[0].lower() not in ("the", "this", "that") or tokens[-1][:1].isupper():
+            return None
+        head = re.escape(tokens[-1])
+        pattern = re.compile(rf"\b(?i:{head})\s+((?:[A-Z][\w'’-]+)(?:\s+[A-Z][\w'’-]+){{0,2}})")
+        names = {m.group(1) for m in pattern.finditer(self.text, window.start, window.end)}
+        if len(names) != 1:
+            return None
+        name = names.pop()
+        return name if self._occurs(name, window) else None
 
     def _fuller(self, name: str, near: int, window: _Window) -> str:
         """The fullest name in the stretch that ends with this one ("Trump" → "Donald Trump")."""

@@ -3,7 +3,9 @@
 - an attribution to no one named ("it was reported that") had no way into the schema;
 - a cue in the gap of a quote written with an ellipsis was refused as being inside the quote;
 - speaker words and cues were taken from inside the quote ("he" in "he has not yet…")
-  when the right occurrence was just outside it.
+  when the right occurrence was just outside it;
+- a name beginning with "The" ("The New York Times") was checked as a description against
+  the "title" the article gives it ("Times Square").
 """
 
 from __future__ import annotations
@@ -102,3 +104,24 @@ def test_speaker_words_and_cue_are_found_outside_the_quote() -> None:
     assert first.speaker_mention is not None
     assert first.speaker_mention.end <= first.content.start  # the "he" before "said", not the quote's
     assert second.cue is not None and second.cue.end <= second.content.start
+
+
+def test_a_name_with_the_is_not_a_title_to_check() -> None:
+    text = (
+        "The New York Times reported that the mayor will resign next week. "
+        "Crowds gathered in Times Square on Sunday evening."
+    )
+    statement = {
+        "sentences": ["S1"],
+        "quote": "the mayor will resign next week",
+        "speaker": "The New York Times",
+        "speaker_words": "The New York Times",
+        "cue": "reported",
+        "mode": "indirect",
+        "claim": "The mayor will resign next week.",
+    }
+    actors = [{"name": "The New York Times", "kind": "media", "mentions": []}]
+    result = _extract(text, [statement], actors)
+    assert result.rejected == []
+    [attribution] = result.attributions
+    assert result.actor(attribution.speaker_id or "") is not None

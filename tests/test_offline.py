@@ -15,7 +15,7 @@ import claimx
 from claimx.evaluate.datasets import load_dataset
 from claimx.evaluate.predictors import make_predictor
 from claimx.evaluate.run import run_eval
-from claimx.models.offline import OfflineModel
+from claimx.models.rules import RulesModel
 from claimx.models.registry import default_model_spec, resolve_model
 from claimx.offline import extract_offline
 from claimx.schema import Mode
@@ -49,7 +49,8 @@ def test_offline_is_the_default_without_a_key(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.delenv("CLAIMX_MODEL", raising=False)
     spec, reason = default_model_spec()
     assert spec == "offline" and "OPENAI_API_KEY" in reason
-    assert isinstance(resolve_model(), OfflineModel)
+    model = resolve_model()
+    assert isinstance(model, RulesModel) and model.id == "offline"
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
     assert default_model_spec()[0] == "openai/gpt-4.1-mini"
     monkeypatch.setenv("CLAIMX_MODEL", "local")

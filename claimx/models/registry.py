@@ -1,15 +1,15 @@
 """Model names as users write them → :class:`~claimx.models.base.Model` instances.
 
 ``openai/<name>``
-    OpenAI, or any OpenAI-compatible server with ``base_url``.
+    OpenAI, or any OpenAI-compatible server with ``base_url`` (or ``$OPENAI_BASE_URL``).
 ``ollama/<name>``
     Ollama's OpenAI-compatible endpoint (``http://localhost:11434/v1`` unless given).
-``offline``
-    No language model: the trained tagger and rules of :mod:`claimx.offline`.
 ``local``
     The bundled demonstration GGUF, in process.
 ``local:/path/model.gguf``
     Any GGUF file, in process.
+``offline``, ``baseline`` (every name in :mod:`claimx.rules`)
+    A no-LLM extractor: a trained tagger and rules (``offline``), or rules alone.
 A bare ``<name>`` is accepted when a ``base_url`` says where it lives.
 
 With no name: ``$CLAIMX_MODEL``, else ``openai/gpt-4.1-mini`` when
@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from claimx import rules
 from claimx.errors import ConfigError
 from claimx.models.base import Model, RetryPolicy
 from claimx.response import OutputLimits
@@ -30,6 +31,7 @@ from claimx.response import OutputLimits
 __all__ = ["DEFAULT_OPENAI_MODEL", "OFFLINE_MODEL", "default_model_spec", "resolve_model"]
 
 DEFAULT_OPENAI_MODEL = "openai/gpt-4.1-mini"
+#: The default without a key: no language model, nothing to download or compile.
 OFFLINE_MODEL = "offline"
 OLLAMA_URL = "http://localhost:11434/v1"
 #: The bundled model is tiny: a compact schema (statements only) and few of them keep its answers
@@ -60,10 +62,11 @@ def resolve_model(
         return spec
     opts = dict(options or {})
     spec = (spec or default_model_spec()[0]).strip()
-    if spec == OFFLINE_MODEL:
-        from claimx.models.offline import OfflineModel
+    no_llm = rules.get(spec)
+    if no_llm is not None:
+        from claimx.models.rules import RulesModel
 
-        return OfflineModel()
+        return RulesModel(no_llm, opts)
     if spec == "local" or spec.startswith("local:"):
         from claimx.models.local import LocalConfig, LocalModel
 
@@ -86,13 +89,21 @@ def resolve_model(
     provider, sep, name = spec.partition("/")
     if not sep:
         if base_url is None:
+            choices = (
+                f"ollama/<name>, local, local:/path/to/model.gguf or an extractor without a language "
+                f"model ({', '.join(rules.names())})"
+            )
             raise ConfigError(
-                f"unknown model {spec!r}: write openai/<name> (with --base-url for other servers), "
-                "ollama/<name>, local or local:/path/to/model.gguf"
+                f"unknown model {spec!r}: write openai/<name> (with base_url=... for servers other "
+                f"than OpenAI), {choices}",
+                cli_message=f"unknown model {spec!r}: write openai/<name> (with --base-url for servers "
+                f"other than OpenAI), {choices}",
             )
         provider, name = "openai", spec
     if provider == "ollama":
         base_url = base_url or OLLAMA_URL
+    elif provider == "openai" and base_url is None:
+        base_url = os.environ.get("OPENAI_BASE_URL") or None  # as the OpenAI SDK itself honours it
     elif provider != "openai":
         raise ConfigError(
             f"unknown provider {provider!r} in {spec!r}: claimx speaks openai/<name> (any "
@@ -111,6 +122,7 @@ def resolve_model(
         "context_tokens",
         "retry",
         "limits",
+        "max_reply_bytes",
     }
     openai_opts = {k: v for k, v in opts.items() if k in openai_keys and v is not None}
     structured = opts.get("structured_output")

@@ -24,11 +24,19 @@ from claimx.offline.assemble import assemble, find_attributions
 from claimx.offline.stances import find_positions
 from claimx.offline.tagger import MODEL_PATH, tag_text
 from claimx.response import ActorItem, Response, response_schema_sha256
+from claimx.rules import RuleExtractor
 from claimx.schema import ActorKind, Extraction, Meta, Usage
 
-__all__ = ["OFFLINE_ID", "extract_offline", "offline_response", "offline_sha256"]
+__all__ = ["OFFLINE", "OFFLINE_ID", "OFFLINE_NOTE", "extract_offline", "offline_response", "offline_sha256"]
 
 OFFLINE_ID = "offline@v1"
+OFFLINE_NOTE = (
+    "a tagger trained on news attributions plus rules: it finds quotes and reported speech with "
+    "their speakers and cues, and stances from stance verbs and tone; it misses what needs "
+    "understanding (implicit speakers, stances without an evaluative word). For LLM quality set "
+    "OPENAI_API_KEY, point --base-url at an OpenAI-compatible server, or use --model "
+    "local:PATH.gguf (pip install 'claimx[local]')"
+)
 
 
 @lru_cache(maxsize=1)
@@ -72,3 +80,12 @@ def extract_offline(text: str, doc_id: str | None = None) -> Extraction:
             usage=Usage(),
         ),
     )
+
+
+OFFLINE = RuleExtractor(
+    name="offline",
+    version=OFFLINE_ID,
+    sha256=offline_sha256(),
+    read=offline_response,
+    note=OFFLINE_NOTE,
+)

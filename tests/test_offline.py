@@ -15,8 +15,8 @@ import claimx
 from claimx.evaluate.datasets import load_dataset
 from claimx.evaluate.predictors import make_predictor
 from claimx.evaluate.run import run_eval
-from claimx.models.rules import RulesModel
 from claimx.models.registry import default_model_spec, resolve_model
+from claimx.models.rules import RulesModel
 from claimx.offline import extract_offline
 from claimx.schema import Mode
 

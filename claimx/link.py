@@ -100,6 +100,7 @@ class _ActorDraft:
     words: dict[str, tuple[Span, ...]] = field(default_factory=dict)
     mentions: list[Span] = field(default_factory=list)
     source: list[dict[str, Any]] = field(default_factory=list)
+    _cached_keys: tuple[int, set[str], set[str]] | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -113,13 +114,21 @@ class _ActorDraft:
 
     def proper_keys(self) -> set[str]:
         """Normalized names and mentions that are not descriptions: what identifies the actor."""
-        return {normalize(w) for w in self.words if _description_head(w) is None}
+        return self._keys()[0]
 
     def proper_names(self) -> list[str]:
         return [w for w in self.words if _description_head(w) is None]
 
     def all_keys(self) -> set[str]:
-        return {normalize(w) for w in self.words}
+        return self._keys()[1]
+
+    def _keys(self) -> tuple[set[str], set[str]]:
+        # ``words`` only ever grows, so its size tells whether the keys computed last still hold.
+        if self._cached_keys is None or self._cached_keys[0] != len(self.words):
+            every = {normalize(w) for w in self.words}
+            proper = {normalize(w) for w in self.words if _description_head(w) is None}
+            self._cached_keys = (len(self.words), proper, every)
+        return self._cached_keys[1], self._cached_keys[2]
 
     def description_heads(self) -> set[str]:
         heads = {head for w in self.words if (head := _description_head(w))}

@@ -262,6 +262,8 @@ class _Linker:
         self.rejected: list[Rejected] = list(grounded.rejected)
         self.actors: list[_ActorDraft] = []
         self.taken = _MentionIndex()
+        self._version: tuple[int, int] = (-1, -1)
+        self._found: dict[str, list[_ActorDraft]] = {}
 
     # ------------------------------------------------------------------ actors
 
@@ -302,7 +304,7 @@ class _Linker:
 
     def resolve(self, name: GroundedName) -> _ActorDraft | None:
         """The actor ``name`` refers to; a name fitting none or several gets an actor of its own."""
-        found = _candidates(name.words, self.actors)
+        found = self.candidates(name.words)
         if len(found) == 1:
             actor = found[0]
             if _description_head(name.words) is not None and name.words not in actor.words:
@@ -336,6 +338,20 @@ class _Linker:
             actor.mentions.append(span)
             self.taken.add(span, actor)
         return span
+
+    def candidates(self, name: str) -> list[_ActorDraft]:
+        """:func:`_candidates` among the linker's actors, remembered while the actors stay the same.
+
+        Asked for every statement and position, mostly with the same few names; actors are only
+        ever added and their words only grow, so the counts of both tell when to ask again.
+        """
+        version = (len(self.actors), sum(len(a.words) for a in self.actors))
+        if version != self._version:
+            self._version, self._found = version, {}
+        found = self._found.get(name)
+        if found is None:
+            found = self._found[name] = _candidates(name, self.actors)
+        return found
 
     def reject(self, layer: str, item: dict[str, Any], code: RejectionCode, reason: str) -> None:
         self.rejected.append(Rejected(layer=layer, item=item, reason=reason, code=code))
@@ -536,7 +552,7 @@ def _positions(
         if same is not None:  # the same stance listed twice, or by two chunks: one position
             same.numbers.extend(n for n in numbers if n not in same.numbers)
             continue
-        target_actor = _one(_candidates(pos.target, [a for a in linker.actors if id(a) in actor_ids]))
+        target_actor = _one([a for a in linker.candidates(pos.target) if id(a) in actor_ids])
         drafts.append(
             _PositionDraft(
                 holder_id,

@@ -282,8 +282,14 @@ class _Grounder:
                     f"speaker {st.speaker!r} never mentioned in the article",
                 )
                 return
+            # "the mayor" credited to someone the article titles otherwise, and names only later
+            # (a description points back to a name already given): the article contradicts it.
             titled = self._titled(mention.text) if mention is not None else None
-            if titled is not None and not set(_name_words(titled)) & set(_name_words(speaker.words)):
+            if (
+                titled is not None
+                and not set(_name_words(titled)) & set(_name_words(speaker.words))
+                and not any(s.start < content.start for s in speaker.spans)
+            ):
                 reason = (
                     f"the article gives the title of {st.speaker_words!r} to {titled!r}, not {st.speaker!r}"
                 )

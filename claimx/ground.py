@@ -98,6 +98,7 @@ class GroundedStatement:
     speaker: GroundedName | None
     speaker_mention: Span | None  # the words naming the speaker at this statement
     source: StatementItem
+    chunk: int = 0  # which answer (chunk) it came from, in order
 
 
 @dataclass(slots=True)
@@ -138,6 +139,7 @@ class _Grounder:
         self.aligner = aligner
         self.grounded = Grounded(document)
         self._numbers = 0  # statements seen in earlier chunks
+        self._chunk = -1
         self._kept: set[int] = set()
         self._names: dict[str, tuple[Span, ...]] = {}
         self._vocabulary: set[str] | None = None
@@ -146,6 +148,7 @@ class _Grounder:
 
     def add(self, response: Response) -> None:
         offset = self._numbers
+        self._chunk += 1
         for actor in response.actors:
             self._actor(actor)
         for n, statement in enumerate(response.statements, offset + 1):
@@ -308,7 +311,9 @@ class _Grounder:
                 cue = None
         self._kept.add(number)
         self.grounded.statements.append(
-            GroundedStatement(number, claim, st.kind, mode, content, evidence, cue, speaker, mention, st)
+            GroundedStatement(
+                number, claim, st.kind, mode, content, evidence, cue, speaker, mention, st, self._chunk
+            )
         )
 
     def _titled(self, words: str) -> str | None:

@@ -13,8 +13,8 @@ article; this stage decides who is who, and never searches the text again.
 - Every occurrence is assigned to at most one actor, longest first. Pronouns
   are only attached where a statement uses them for its speaker.
 - Chunks of a long article overlap, so the same words may come twice with
-  slightly different extents: statements of one speaker whose contents overlap
-  by half or more are one statement (the longer kept), and positions of one
+  slightly different extents: statements of one speaker from different chunks
+  whose contents overlap by half or more are one statement (the longer kept), and positions of one
   holder with the same stance on similar targets are one position.
 - Ids follow document order, so the same answer always yields the same ids.
 """
@@ -375,12 +375,23 @@ class _Linker:
         return out
 
 
+def _twins(a: _StatementDraft, b: _StatementDraft) -> bool:
+    """One statement twice: one speaker, and the same words, or half of them from another chunk."""
+    if a.speaker is not b.speaker:
+        return False
+    x, y = a.grounded.content, b.grounded.content
+    if (x.start, x.end) == (y.start, y.end):
+        return True
+    return a.grounded.chunk != b.grounded.chunk and 2 * x.overlap(y) >= min(len(x.text), len(y.text))
+
+
 def _deduplicate(drafts: list[_StatementDraft]) -> tuple[list[_StatementDraft], dict[int, int]]:
     """One statement per speaker and stretch of text; ``alias`` maps every number to the kept one.
 
     Overlapping chunks quote the same sentence twice, with slightly different extents: two
-    statements of one speaker whose contents overlap by half the shorter or more are one
-    (the longer kept). Sorted by start, only the statements still open are compared.
+    statements of one speaker from different chunks whose contents overlap by half the shorter
+    or more are one (the longer kept); within one answer, only the very same words are. Sorted
+    by start, only the statements still open are compared.
     """
     ordered = sorted(drafts, key=lambda d: (d.grounded.content.start, -d.grounded.content.end))
     kept: list[_StatementDraft] = []
@@ -389,16 +400,7 @@ def _deduplicate(drafts: list[_StatementDraft]) -> tuple[list[_StatementDraft], 
     for draft in ordered:
         content = draft.grounded.content
         open_ = [k for k in open_ if k.grounded.content.end > content.start]
-        twin = next(
-            (
-                k
-                for k in open_
-                if k.speaker is draft.speaker
-                and 2 * content.overlap(k.grounded.content)
-                >= min(len(content.text), len(k.grounded.content.text))
-            ),
-            None,
-        )
+        twin = next((k for k in open_ if _twins(k, draft)), None)
         if twin is None:
             kept.append(draft)
             open_.append(draft)

@@ -1,5 +1,9 @@
 """The extractor: document → prompt → model → ground → link → Extraction.
 
+Data moves one way: each chunk's answer is grounded against the whole document
+(:mod:`claimx.ground`), then everything grounded is linked at once
+(:mod:`claimx.link`), which is where chunks' overlaps are merged.
+
 One model call per chunk (one chunk for most articles) returns all three
 layers. Answers are cached by everything that changes them. An answer cut off
 at the output limit is asked again with a larger budget, then split into
@@ -9,30 +13,30 @@ smaller chunks, and only then reported as an error.
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import dataclasses
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
+
+from pydantic import ValidationError
 
 from claimx._sync import run_sync
-from claimx._version import __version__
 from claimx.cache import ResponseCache
 from claimx.chunking import estimate_tokens, plan_chunks
 from claimx.document import Document
 from claimx.errors import ClaimxError, TruncatedOutputError
-from claimx.ground import Aligner
-from claimx.inputs import to_text
+from claimx.ground import Aligner, ground
 from claimx.link import link
-from claimx.models.base import Model, ModelRequest
+from claimx.models.base import Model, ModelRequest, request_hash
 from claimx.models.registry import resolve_model
 from claimx.names import proper_names
 from claimx.prompts import Prompt, load_prompt
-from claimx.ratelimit import RateLimits
+from claimx.ratelimit import PerLoop, RateLimits
 from claimx.response import Response, response_model_for, response_schema_sha256
-from claimx.schema import Extraction, Meta, Usage
+from claimx.schema import Extraction, Meta, Provenance, Usage
 
-__all__ = ["ExtractOptions", "Extractor"]
+__all__ = ["ExtractOptions", "Extractor", "model_options_of"]
 
 
 @dataclass(frozen=True)
@@ -46,17 +50,27 @@ class ExtractOptions:
     chunk_overlap: int = 2
     #: Model calls in flight at once, across all documents sharing this extractor.
     concurrency: int = 8
-    #: Treat input as HTML (True), as text (False), or look at it (None). HTML is reduced to
-    #: its visible text, which the result then carries and its offsets index.
-    html: bool | None = None
+    #: Read text input as an HTML page (:meth:`Document.from_html`): the offsets then index
+    #: its extracted main text, which the result carries. Never guessed: text stays text.
+    html: bool = False
     #: Client-side limits (None: unlimited), so a batch stays under a provider's quota.
     requests_per_minute: float | None = None
     tokens_per_minute: float | None = None
 
 
+def model_options_of(
+    model_options: Mapping[str, Any] | None,
+    **named: Any,
+) -> dict[str, Any]:
+    """The model's options: ``model_options`` with the named ones that were given (not None)."""
+    options = dict(model_options or {})
+    options.update({k: v for k, v in named.items() if v is not None})
+    return options
+
+
 @dataclass
 class _Answer:
-    response: Response
+    responses: list[Response]  # one per chunk answered, in text order
     usage: Usage
     calls: int  # chunks answered (after any splitting)
 
@@ -65,7 +79,8 @@ class Extractor:
     """Extracts claims, attributions and positions with one model and one prompt.
 
     Build it once and reuse it: the model's connections, the prompt and the
-    cache are shared by every document it reads.
+    cache are shared by every document it reads. Close it when done, or use it
+    as a context manager (``with Extractor(...) as x:`` or ``async with``).
     """
 
     def __init__(
@@ -90,34 +105,38 @@ class Extractor:
         )
         self.options = options or ExtractOptions()
         self.schema_sha256 = response_schema_sha256(self.model.output_limits)
-        self._semaphores: dict[int, asyncio.Semaphore] = {}
-        self._rate_limits = RateLimits(self.options.requests_per_minute, self.options.tokens_per_minute)
-
-    # ------------------------------------------------------------------ public
-
-    async def aextract(self, text: str | Document, doc_id: str | None = None) -> Extraction:
-        """Extract from one document."""
-        started = time.perf_counter()
-        if isinstance(text, Document):
-            document = text
-        else:
-            plain, _ = to_text(text, name=doc_id or "document", html=self.options.html)
-            document = Document.from_text(plain, doc_id)
-        ranges = plan_chunks(document, self._chunk_budget(), self.options.chunk_overlap)
-        answers = await _all_or_first_error([self._answer(document, first, last) for first, last in ranges])
-        response = _merge([a.response for a in answers])
-        usage = Usage(cached=True)
-        for answer in answers:
-            usage = usage.add(answer.usage)
-        linked = link(document, response, Aligner(document, fuzzy_threshold=self.options.fuzzy_threshold))
-        meta = Meta(
+        self.provenance = Provenance(
             model=self.model.id,
             provider=self.model.provider,
             base_url=self.model.base_url,
             prompt_id=self.prompt.id,
             prompt_sha256=self.prompt.sha256,
             response_schema_sha256=self.schema_sha256,
-            claimx_version=__version__,
+        )
+        self._semaphores = PerLoop(lambda: asyncio.Semaphore(self.options.concurrency))
+        self._rate_limits = RateLimits(self.options.requests_per_minute, self.options.tokens_per_minute)
+
+    # ------------------------------------------------------------------ public
+
+    async def aextract(self, text: str | Document, doc_id: str | None = None) -> Extraction:
+        """Extract from one document: a text, or a :class:`Document` (e.g. ``Document.from_html``)."""
+        started = time.perf_counter()
+        if isinstance(text, Document):
+            document = text
+        elif self.options.html:
+            document = Document.from_html(text, doc_id)
+        else:
+            document = Document.from_text(text, doc_id)
+        ranges = plan_chunks(document, self._chunk_budget(), self.options.chunk_overlap)
+        answers = await _all_or_first_error([self._answer(document, first, last) for first, last in ranges])
+        usage = Usage(cached=True)
+        for answer in answers:
+            usage = usage.add(answer.usage)
+        aligner = Aligner(document, fuzzy_threshold=self.options.fuzzy_threshold)
+        grounded = ground(document, [r for a in answers for r in a.responses], aligner)
+        linked = link(grounded)  # (chunks' overlaps are merged there)
+        meta = Meta(
+            **dict(self.provenance),
             usage=usage,
             latency_s=round(time.perf_counter() - started, 4),
             chunks=sum(a.calls for a in answers),
@@ -138,6 +157,18 @@ class Extractor:
         """Synchronous :meth:`aclose`."""
         run_sync(self.aclose())
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
     # --------------------------------------------------------------- internals
 
     def _chunk_budget(self) -> int:
@@ -148,23 +179,7 @@ class Extractor:
         return max(256, min(6000, room))
 
     def _semaphore(self) -> asyncio.Semaphore:
-        loop = id(asyncio.get_running_loop())
-        if loop not in self._semaphores:
-            self._semaphores[loop] = asyncio.Semaphore(self.options.concurrency)
-        return self._semaphores[loop]
-
-    def _cache_key(self, document: Document, first: int, last: int) -> str:
-        chunk = "\n".join(s.text for s in document.sentences[first - 1 : last])
-        return ResponseCache.key(
-            {
-                "model": self.model.cache_identity(),
-                "prompt_sha256": self.prompt.sha256,
-                "schema_sha256": self.schema_sha256,
-                "sentences": [first, last],
-                "text_sha256": hashlib.sha256(chunk.encode("utf-8", "surrogatepass")).hexdigest(),
-                "metadata": document.metadata.model_dump(mode="json", include={"date", "dateline"}),
-            }
-        )
+        return self._semaphores.get()
 
     async def _answer(
         self, document: Document, first: int, last: int, depth: int = 0, budget: int | None = None
@@ -172,31 +187,23 @@ class Extractor:
         limits = self.model.output_limits
         speakers = tuple(proper_names(document, range(first, last + 1))) if limits and limits.compact else ()
         response_model = response_model_for(first, last, limits, speakers)
-        key = self._cache_key(document, first, last) if self.cache is not None else ""
-        if self.cache is not None:
-            hit = self.cache.get(key)
-            if hit is not None:
-                stored, original = hit
-                usage = Usage(
-                    prompt_tokens=original.prompt_tokens,
-                    completion_tokens=original.completion_tokens,
-                    total_tokens=original.total_tokens,
-                    cached=True,
-                )
-                # Into the full Response, as a fresh answer is (a compact answer lacks fields).
-                return _Answer(Response.model_validate_json(stored), usage, 1)
         messages = self.prompt.render(document, range(first, last + 1))
+        tokens = budget or self.model.max_output_tokens
+        request = ModelRequest(messages, response_model, tokens, document.doc_id)
+        # The key of the request as first sent: what a rerun asks first, whatever budget answered it.
+        key = request_hash(self.model, request) if self.cache is not None else ""
+        if self.cache is not None:
+            cached = await _from_cache(self.cache, key)
+            if cached is not None:
+                return cached
         estimated = (
             estimate_tokens("".join(m["content"] for m in messages)) if self._rate_limits.active else 0
         )
-        tokens = budget or self.model.max_output_tokens
         while True:
             try:
                 async with self._semaphore():
                     await self._rate_limits.before_call(estimated)
-                    reply = await self.model.generate(
-                        ModelRequest(messages, response_model, tokens, document.doc_id)
-                    )
+                    reply = await self.model.generate(dataclasses.replace(request, max_output_tokens=tokens))
                 await self._rate_limits.after_call(estimated, reply.usage.total_tokens)
                 break
             except TruncatedOutputError as exc:
@@ -213,7 +220,7 @@ class Extractor:
                         ]
                     )
                     return _Answer(
-                        _merge([h.response for h in halves]),
+                        halves[0].responses + halves[1].responses,
                         halves[0].usage.add(halves[1].usage),
                         halves[0].calls + halves[1].calls,
                     )
@@ -224,8 +231,44 @@ class Extractor:
         # Into the full Response: a compact response model has fewer fields (their defaults fill in).
         output = Response.model_validate(reply.output.model_dump())
         if self.cache is not None:
-            self.cache.put(key, reply.output.model_dump_json(), reply.usage)
-        return _Answer(output, reply.usage, 1)
+            label = {
+                "model": self.model.id,
+                "prompt": self.prompt.id,
+                "doc_id": document.doc_id,
+                "sentences": [first, last],
+            }
+            await self.cache.aput(
+                key,
+                reply.output.model_dump_json(),
+                reply.usage,
+                raw_completion=reply.raw_completion,
+                label=label,
+            )
+        return _Answer([output], reply.usage, 1)
+
+
+async def _from_cache(cache: ResponseCache, key: str) -> _Answer | None:
+    """A stored answer, read into the full Response as a fresh one is; None on a miss.
+
+    An entry that no longer reads as a response (damaged, or from an incompatible
+    version) is a miss: it is removed, and the fresh answer takes its place.
+    """
+    entry = await cache.aget(key)
+    if entry is None:
+        return None
+    try:
+        response = Response.model_validate_json(entry.output)
+    except ValidationError:
+        await asyncio.to_thread(cache.discard, key)
+        return None
+    original = entry.usage
+    usage = Usage(
+        prompt_tokens=original.prompt_tokens,
+        completion_tokens=original.completion_tokens,
+        total_tokens=original.total_tokens,
+        cached=True,
+    )
+    return _Answer([response], usage, 1)
 
 
 _EMPTY = Document.from_text(".", doc_id="empty")
@@ -246,19 +289,3 @@ async def _all_or_first_error(calls: list[Coroutine[Any, Any, _Answer]]) -> list
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None
     return [task.result() for task in tasks]
-
-
-def _merge(responses: list[Response]) -> Response:
-    """One answer from several chunks' answers; statement numbers in positions are re-based."""
-    if len(responses) == 1:
-        return responses[0]
-    merged = Response()
-    for response in responses:
-        offset = len(merged.statements)
-        merged.actors.extend(response.actors)
-        merged.statements.extend(response.statements)
-        merged.positions.extend(
-            p.model_copy(update={"statements": [n + offset for n in p.statements]})
-            for p in response.positions
-        )
-    return merged

@@ -30,8 +30,8 @@ def test_openai_provider_against_real_llama_server(llama_server: str, seed_text:
         base_url=llama_server,
         prompt="extract-small@v1",
         cache=False,
-        limits=SMALL,
         max_output_tokens=700,
+        model_options={"limits": SMALL},
     )
     # The server took the schema as a grammar (json_object + schema): the reply validated.
     assert result.meta.usage.requests >= 1

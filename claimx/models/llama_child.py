@@ -195,6 +195,9 @@ def serve(settings: dict[str, Any], requests: IO[str], out: IO[str]) -> None:
         except ValueError as exc:  # e.g. the prompt does not fit the context window
             _send(out, {"error": {"kind": "refused", "message": str(exc)}})
             continue
+        except RuntimeError as exc:  # llama.cpp's failures mid-generation (decode errors)
+            _send(out, {"error": {"kind": "failed", "message": str(exc)}})
+            continue
         _send(out, {"ok": reply})
 
 

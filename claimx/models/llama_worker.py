@@ -175,7 +175,9 @@ class LlamaWorker:
             self._send({"complete": call}, "generate")
             answer = self._receive("generate")
         if "error" in answer:
-            raise ModelError(f"the local model refused the request: {answer['error']['message']}")
+            error = answer["error"]
+            verb = "refused the request" if error["kind"] == "refused" else "failed"
+            raise ModelError(f"the local model {verb}: {error['message']}")
         reply: dict[str, Any] = answer["ok"]
         return reply
 

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import instructor
 from openai.types.chat import ChatCompletion
 from typing_extensions import override
 
@@ -39,7 +38,7 @@ from claimx.models import llama_probe
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy
 from claimx.models.llama_child import GEMMA_TEMPLATE, gemma_chat_handler
 from claimx.models.llama_worker import LlamaWorker, NativeCrashError, WorkerSettings
-from claimx.models.structured import StructuredCaller, TransportErrors
+from claimx.models.structured import SchemaRoute, StructuredCaller, TransportErrors
 from claimx.response import OutputLimits
 
 __all__ = [
@@ -136,6 +135,18 @@ class LocalModel(Model):
         self._worker: LlamaWorker | None = None
         self._state_lock = threading.Lock()  # guards _worker: start, replace after a crash, close
         self._run_lock = threading.Lock()  # the worker serves one completion at a time
+        self._caller = StructuredCaller(  # instructor's wrapper, built once for this model
+            self._create,
+            route=SchemaRoute.JSON_SCHEMA,
+            model_name=self.name,
+            errors=TransportErrors(
+                is_transient=lambda exc: False,
+                retry_after=lambda exc: None,
+                to_error=lambda exc, n: ModelError(f"the local model failed: {type(exc).__name__}: {exc}"),
+                handles=(),  # the worker reports llama.cpp's failures as ModelError already
+            ),
+            policy=self.config.retry,
+        )
 
     @property
     @override
@@ -219,18 +230,7 @@ class LocalModel(Model):
     @override
     async def generate(self, request: ModelRequest) -> ModelReply:
         await asyncio.to_thread(self.load)
-        caller = StructuredCaller(
-            self._create,
-            mode=instructor.Mode.JSON_SCHEMA,
-            model_name=self.name,
-            errors=TransportErrors(
-                is_transient=lambda exc: False,
-                retry_after=lambda exc: None,
-                to_error=lambda exc, n: ModelError(f"the local model failed: {type(exc).__name__}: {exc}"),
-            ),
-            policy=self.config.retry,
-        )
-        return await caller.call(request, request.max_output_tokens or self.max_output_tokens)
+        return await self._caller.call(request, request.max_output_tokens or self.max_output_tokens)
 
     @override
     async def aclose(self) -> None:

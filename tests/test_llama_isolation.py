@@ -315,3 +315,12 @@ def test_llama_server_starts_without_extra_buffer_types_when_the_probe_crashes(t
     cache = tmp_path / "cache" / "llama_cpu.json"
     [entry] = json.loads(cache.read_text(encoding="utf-8"))["machines"].values()
     assert entry["extra_buffer_types"] is False
+
+
+def test_a_file_that_is_not_a_gguf_is_a_config_error(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"GGUF" + b"\0" * 64)
+    model = LocalModel(LocalConfig(path=broken))
+    with pytest.raises(ConfigError, match="could not load"):
+        model.load()
+    assert not llama_probe.record_path().exists()  # a load failure says nothing about the CPU

@@ -187,7 +187,9 @@ class OpenAIModel(Model):
         if isinstance(exc, openai.APITimeoutError):
             return ModelError(
                 f"no answer from {where} within {self.config.timeout_s:g}s "
-                f"({attempts} attempt(s)); raise the timeout or try a smaller input",
+                f"({attempts} attempt(s)): raise --timeout (timeout_s), or try a smaller input. "
+                "A self-hosted server may still be generating the abandoned requests, and its "
+                f"context size must hold the prompt plus {self.max_output_tokens} output tokens",
                 attempts=attempts,
             )
         if isinstance(exc, openai.APIConnectionError):

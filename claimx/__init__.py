@@ -36,6 +36,7 @@ from claimx.schema import (
     Extraction,
     Position,
     Rejected,
+    RejectionCode,
     Span,
 )
 
@@ -58,6 +59,7 @@ __all__ = [
     "Position",
     "PromptError",
     "Rejected",
+    "RejectionCode",
     "ResponseCache",
     "Span",
     "TruncatedOutputError",

@@ -1,5 +1,9 @@
 """The extractor: document → prompt → model → ground → link → Extraction.
 
+Data moves one way: each chunk's answer is grounded against the whole document
+(:mod:`claimx.ground`), then everything grounded is linked at once
+(:mod:`claimx.link`), which is where chunks' overlaps are merged.
+
 One model call per chunk (one chunk for most articles) returns all three
 layers. Answers are cached by everything that changes them. An answer cut off
 at the output limit is asked again with a larger budget, then split into
@@ -23,7 +27,7 @@ from claimx.cache import ResponseCache
 from claimx.chunking import estimate_tokens, plan_chunks
 from claimx.document import Document
 from claimx.errors import ClaimxError, TruncatedOutputError
-from claimx.ground import Aligner
+from claimx.ground import Aligner, ground
 from claimx.inputs import to_text
 from claimx.link import link
 from claimx.models.base import Model, ModelRequest, request_hash
@@ -58,7 +62,7 @@ class ExtractOptions:
 
 @dataclass
 class _Answer:
-    response: Response
+    responses: list[Response]  # one per chunk answered, in text order
     usage: Usage
     calls: int  # chunks answered (after any splitting)
 
@@ -107,11 +111,12 @@ class Extractor:
             document = Document.from_text(plain, doc_id)
         ranges = plan_chunks(document, self._chunk_budget(), self.options.chunk_overlap)
         answers = await _all_or_first_error([self._answer(document, first, last) for first, last in ranges])
-        response = _merge([a.response for a in answers])
         usage = Usage(cached=True)
         for answer in answers:
             usage = usage.add(answer.usage)
-        linked = link(document, response, Aligner(document, fuzzy_threshold=self.options.fuzzy_threshold))
+        aligner = Aligner(document, fuzzy_threshold=self.options.fuzzy_threshold)
+        grounded = ground(document, [r for a in answers for r in a.responses], aligner)
+        linked = link(grounded)  # (chunks' overlaps are merged there)
         meta = Meta(
             model=self.model.id,
             provider=self.model.provider,
@@ -191,7 +196,7 @@ class Extractor:
                         ]
                     )
                     return _Answer(
-                        _merge([h.response for h in halves]),
+                        halves[0].responses + halves[1].responses,
                         halves[0].usage.add(halves[1].usage),
                         halves[0].calls + halves[1].calls,
                     )
@@ -215,7 +220,7 @@ class Extractor:
                 raw_completion=reply.raw_completion,
                 label=label,
             )
-        return _Answer(output, reply.usage, 1)
+        return _Answer([output], reply.usage, 1)
 
 
 async def _from_cache(cache: ResponseCache, key: str) -> _Answer | None:
@@ -239,7 +244,7 @@ async def _from_cache(cache: ResponseCache, key: str) -> _Answer | None:
         total_tokens=original.total_tokens,
         cached=True,
     )
-    return _Answer(response, usage, 1)
+    return _Answer([response], usage, 1)
 
 
 _EMPTY = Document.from_text(".", doc_id="empty")
@@ -260,19 +265,3 @@ async def _all_or_first_error(calls: list[Coroutine[Any, Any, _Answer]]) -> list
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None
     return [task.result() for task in tasks]
-
-
-def _merge(responses: list[Response]) -> Response:
-    """One answer from several chunks' answers; statement numbers in positions are re-based."""
-    if len(responses) == 1:
-        return responses[0]
-    merged = Response()
-    for response in responses:
-        offset = len(merged.statements)
-        merged.actors.extend(response.actors)
-        merged.statements.extend(response.statements)
-        merged.positions.extend(
-            p.model_copy(update={"statements": [n + offset for n in p.statements]})
-            for p in response.positions
-        )
-    return merged

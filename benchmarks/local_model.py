@@ -45,7 +45,7 @@ def main() -> None:
     extractor = Extractor("local", cache=False)
     model = extractor.model
     llama = model.load()  # type: ignore[attr-defined]
-    limits = model.output_limits
+    limits = extractor.profile.limits
     speakers = tuple(proper_names(document)) if limits and limits.compact else ()
     schema = response_model_for(1, len(document.sentences), limits, speakers).model_json_schema()
     messages = extractor.prompt.render(document)

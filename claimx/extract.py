@@ -33,6 +33,7 @@ from claimx.link import link
 from claimx.models.base import Model, ModelRequest, request_hash
 from claimx.models.registry import resolve_model
 from claimx.names import proper_names
+from claimx.profiles import Profile, profile_for
 from claimx.prompts import Prompt, load_prompt
 from claimx.ratelimit import PerLoop, RateLimits
 from claimx.response import Response, response_model_for, response_schema_sha256
@@ -55,6 +56,8 @@ class ExtractOptions:
     #: Treat input as HTML (True), as text (False), or look at it (None). HTML is reduced to
     #: its visible text, which the result then carries and its offsets index.
     html: bool | None = None
+    #: The prompt and answer-size caps to use; None: the one for the model (claimx.profiles).
+    profile: Profile | None = None
     #: Client-side limits (None: unlimited), so a batch stays under a provider's quota.
     requests_per_minute: float | None = None
     tokens_per_minute: float | None = None
@@ -86,16 +89,15 @@ class Extractor:
         model_options: dict[str, Any] | None = None,
     ) -> None:
         self.model = resolve_model(model, base_url=base_url, api_key=api_key, options=model_options)
-        self.prompt = (
-            prompt if isinstance(prompt, Prompt) else load_prompt(prompt or self.model.default_prompt)
-        )
+        self.options = options or ExtractOptions()
+        self.profile = self.options.profile or profile_for(self.model)
+        self.prompt = prompt if isinstance(prompt, Prompt) else load_prompt(prompt or self.profile.prompt)
         self._owns_cache = cache is True
         # Not ``cache or None``: an empty cache has length 0, and must still be used.
         self.cache: ResponseCache | None = (
             ResponseCache() if cache is True else cache if isinstance(cache, ResponseCache) else None
         )
-        self.options = options or ExtractOptions()
-        self.schema_sha256 = response_schema_sha256(self.model.output_limits)
+        self.schema_sha256 = response_schema_sha256(self.profile.limits)
         self._semaphores = PerLoop(lambda: asyncio.Semaphore(self.options.concurrency))
         self._rate_limits = RateLimits(self.options.requests_per_minute, self.options.tokens_per_minute)
 
@@ -160,7 +162,7 @@ class Extractor:
     async def _answer(
         self, document: Document, first: int, last: int, depth: int = 0, budget: int | None = None
     ) -> _Answer:
-        limits = self.model.output_limits
+        limits = self.profile.limits
         speakers = tuple(proper_names(document, range(first, last + 1))) if limits and limits.compact else ()
         response_model = response_model_for(first, last, limits, speakers)
         messages = self.prompt.render(document, range(first, last + 1))

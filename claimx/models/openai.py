@@ -32,7 +32,6 @@ from typing_extensions import override
 from claimx.errors import ConfigError, ModelError, register_secret
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy
 from claimx.models.structured import SchemaRoute, StructuredCaller, TransportErrors
-from claimx.response import OutputLimits
 
 __all__ = ["OpenAIConfig", "OpenAIModel", "StructuredOutput"]
 
@@ -75,8 +74,6 @@ class OpenAIConfig:
     max_output_tokens_ceiling: int = 16384
     context_tokens: int = 128_000
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    #: Answer-size caps (and the compact schema) for small models served over HTTP.
-    limits: OutputLimits | None = None
 
 
 def _is_official(base_url: str | None) -> bool:
@@ -153,7 +150,6 @@ class OpenAIModel(Model):
         self.max_output_tokens = config.max_output_tokens
         self.max_output_tokens_ceiling = config.max_output_tokens_ceiling
         self.context_tokens = config.context_tokens
-        self.output_limits = config.limits
         self._structured = config.structured_output
         self._client = openai.AsyncOpenAI(
             api_key=key,

@@ -390,7 +390,7 @@ class StructuredCaller:
 
 @lru_cache(maxsize=256)
 def _response_schema(response_model: type[BaseModel]) -> type[BaseModel]:
-    """instructor's response class for ``response_model`` (``instructor.response_schema``), built once.
+    """The response class instructor makes of ``response_model`` (``instructor.response_schema``), once.
 
     Given a plain model, instructor builds this subclass on every call (a new pydantic class
     each time); given one already built, it uses it as it is. Response models are reused per

@@ -7,14 +7,12 @@
 Every span in a result verifies against the text it came from
 (``text[span.start:span.end] == span.text``); what the model said that is not
 in the article is dropped and listed in ``result.rejected``.
+
+Everything here is the public API (``__all__``); the submodules are claimx's own.
 """
 
-from __future__ import annotations
-
-from typing import Any
-
-from claimx._sync import run_sync
 from claimx._version import __version__
+from claimx.api import aextract, extract
 from claimx.batch import BatchResult, DocumentError, aextract_many, extract_many
 from claimx.cache import ResponseCache
 from claimx.document import Document
@@ -28,41 +26,65 @@ from claimx.errors import (
     TruncatedOutputError,
 )
 from claimx.extract import ExtractOptions, Extractor
-from claimx.models.base import Model
+from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy
+from claimx.response import OutputLimits, Response
 from claimx.schema import (
     Actor,
+    ActorKind,
+    Alignment,
     Attribution,
     Claim,
+    ClaimKind,
+    DocumentMetadata,
     Extraction,
+    Meta,
+    Mode,
     Position,
+    Provenance,
     Rejected,
     RejectionCode,
     Span,
+    Stance,
+    Usage,
 )
 
 __all__ = [
     "Actor",
+    "ActorKind",
+    "Alignment",
     "Attribution",
     "BatchResult",
     "Claim",
+    "ClaimKind",
     "ClaimxError",
     "ConfigError",
     "Document",
     "DocumentError",
+    "DocumentMetadata",
     "ExtractOptions",
     "Extraction",
     "Extractor",
     "InputError",
     "InvalidOutputError",
+    "Meta",
+    "Mode",
     "Model",
     "ModelError",
+    "ModelReply",
+    "ModelRequest",
+    "OutputLimits",
     "Position",
     "PromptError",
+    "Provenance",
     "Rejected",
     "RejectionCode",
+    "Response",
     "ResponseCache",
+    "RetryPolicy",
     "Span",
+    "Stance",
     "TruncatedOutputError",
+    "Usage",
     "__version__",
     "aextract",
     "aextract_many",
@@ -71,42 +93,6 @@ __all__ = [
 ]
 
 
-async def aextract(
-    text: str,
-    *,
-    model: Model | str | None = None,
-    base_url: str | None = None,
-    api_key: str | None = None,
-    prompt: str | None = None,
-    doc_id: str | None = None,
-    cache: ResponseCache | bool = True,
-    options: ExtractOptions | None = None,
-    **model_options: Any,
-) -> Extraction:
-    """Extract claims, attributions and positions from one article.
-
-    ``model`` is ``"openai/<name>"`` (any OpenAI-compatible server with
-    ``base_url``), ``"local"`` or ``"local:/path.gguf"``; by default
-    ``$CLAIMX_MODEL``, then OpenAI when ``OPENAI_API_KEY`` is set, then the
-    embedded model. Extra keyword arguments tune the model (``timeout_s``,
-    ``temperature``, ``structured_output``, ``n_ctx``…). For many documents,
-    build one :class:`Extractor` and reuse it.
-    """
-    extractor = Extractor(
-        model,
-        prompt=prompt,
-        cache=cache,
-        options=options,
-        base_url=base_url,
-        api_key=api_key,
-        model_options=model_options,
-    )
-    try:
-        return await extractor.aextract(text, doc_id)
-    finally:
-        await extractor.aclose()
-
-
-def extract(text: str, **kwargs: Any) -> Extraction:
-    """Synchronous :func:`aextract` (safe inside Jupyter)."""
-    return run_sync(aextract(text, **kwargs))
+def __dir__() -> list[str]:
+    """The public API only (submodules stay importable, but are not advertised)."""
+    return sorted(__all__)

@@ -33,3 +33,16 @@ def _background_loop() -> asyncio.AbstractEventLoop:
 def run_sync(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` to completion and return its result (or raise its exception)."""
     return asyncio.run_coroutine_threadsafe(coro, _background_loop()).result()
+
+
+async def run_on_shared_loop(coro: Coroutine[Any, Any, T]) -> T:
+    """Await ``coro`` run on the shared background loop, from any loop (or on it, directly).
+
+    Objects bound to that loop (HTTP connections, an embedded model's worker) can then be
+    shared by every caller, whichever event loop the caller runs; cancelling the awaiting
+    task cancels ``coro``.
+    """
+    loop = _background_loop()
+    if asyncio.get_running_loop() is loop:
+        return await coro
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, loop))

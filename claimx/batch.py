@@ -12,19 +12,31 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Generator, Iterable
+import time
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
 
 from claimx._sync import run_sync
+from claimx.cache import ResponseCache
 from claimx.errors import ClaimxError, InputError, redact
-from claimx.extract import ExtractOptions, Extractor
+from claimx.extract import ExtractOptions, Extractor, model_options_of
 from claimx.inputs import Source
+from claimx.models.base import Model, RetryPolicy
+from claimx.prompts import Prompt
 from claimx.schema import Extraction
 
-__all__ = ["BatchResult", "DocumentError", "DocumentInput", "aextract_many", "extract_many"]
+__all__ = [
+    "BatchResult",
+    "DocumentError",
+    "DocumentInput",
+    "aextract_many",
+    "document_error",
+    "extract_many",
+    "run_many",
+]
 
 #: What a batch accepts per document: a text, an ``(id, text)`` pair, a :class:`Source`,
 #: a ``{"id", "text"}`` mapping, or an :class:`InputError` for a document that could not be read.
@@ -32,11 +44,18 @@ DocumentInput = str | tuple[str, str] | Source | dict[str, Any] | InputError
 
 
 class DocumentError(BaseModel):
-    """Why a document has no extraction: the error's class, its category and its message."""
+    """Why a document has no extraction: the error's class, its category and its message.
+
+    For a model's failure, also what is known of the attempts: the HTTP ``status``, how many
+    ``attempts`` were made and the ``last_output`` that never validated (secrets redacted).
+    """
 
     type: str
     cause: str
     message: str
+    status: int | None = None
+    attempts: int | None = None
+    last_output: str | None = None
 
 
 @dataclass(frozen=True)
@@ -47,6 +66,8 @@ class BatchResult:
     extraction: Extraction | None = None
     error: DocumentError | None = None
     origin: str | None = None
+    #: Seconds from the start of this document's work to its result.
+    latency_s: float = 0.0
 
     @property
     def ok(self) -> bool:
@@ -67,15 +88,18 @@ class _ErrorLine(BaseModel):
     origin: str | None = None
 
 
-def _document_error(exc: BaseException) -> DocumentError:
+def document_error(exc: BaseException) -> DocumentError:
+    """The one place an exception becomes a document's error (batch lines and eval runs alike)."""
     if isinstance(exc, ClaimxError):
-        return DocumentError(type=type(exc).__name__, cause=exc.cause, message=exc.message)
+        return DocumentError.model_validate(exc.to_dict())
     # A bug of ours or of a library: still one document's failure, never the batch's.
     return DocumentError(type=type(exc).__name__, cause="internal", message=redact(str(exc) or repr(exc)))
 
 
 _log = logging.getLogger("claimx")
-_EXTRACTOR_ARGUMENTS = ("model", "base_url", "api_key", "prompt", "cache", "options")
+
+#: One document's work in a batch: its source → its extraction (raising when there is none).
+Work = Callable[[Source], Awaitable[Extraction]]
 
 
 def _normalise(item: object, index: int) -> Source | InputError:
@@ -99,47 +123,22 @@ def _normalise(item: object, index: int) -> Source | InputError:
     )
 
 
-async def aextract_many(
-    documents: Iterable[DocumentInput],
-    *,
-    extractor: Extractor | None = None,
-    concurrency: int | None = None,
-    skip_ids: Iterable[str] = (),
-    **extractor_kwargs: Any,
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 4)
+
+
+async def run_many(
+    documents: Iterable[DocumentInput], work: Work, *, width: int, skip_ids: Iterable[str] = ()
 ) -> AsyncIterator[BatchResult]:
-    """Extract every document, ``concurrency`` at a time, yielding results as they finish.
+    """Run ``work`` on every document, ``width`` at a time, yielding results as they finish.
 
-    ``concurrency`` defaults to the extractor's own limit on model calls at once
-    (``ExtractOptions.concurrency``, 8 unless set); when the batch builds its extractor,
-    the two are the same number.
-
-    Pass an :class:`Extractor` to share its model, prompt and cache (it stays open), or
-    the keyword arguments of :func:`claimx.extract` to build one (``model``, ``base_url``,
-    ``api_key``, ``prompt``, ``cache``, ``options``, and model options such as
-    ``timeout_s``; it is closed at the end). Documents whose id is in ``skip_ids`` are not
-    read further; a repeated id becomes an error result. Results arrive in completion
-    order, each with its ``doc_id``; a failed document carries its error instead of an
-    extraction. Stopping early (``break``, cancellation) cancels what is in flight.
+    The one runner for many documents (batches and eval runs): documents are read only when
+    a worker is free; every failure of a document's work becomes that document's error
+    result (:func:`document_error`), never the batch's; documents whose id is in
+    ``skip_ids`` are not read further and a repeated id is an error result. Stopping early
+    (``break``, cancellation) cancels what is in flight.
     """
-    owned = extractor is None
-    if extractor is None:
-        named = {k: extractor_kwargs.pop(k) for k in _EXTRACTOR_ARGUMENTS if k in extractor_kwargs}
-        options: ExtractOptions = named.pop("options", None) or ExtractOptions()
-        if concurrency is not None:  # the batch's width is also its extractor's limit on calls
-            options = dataclasses.replace(options, concurrency=concurrency)
-        extractor = Extractor(
-            named.pop("model", None), options=options, model_options=extractor_kwargs, **named
-        )
-    elif extractor_kwargs:  # model options too: they belong to the extractor's model
-        raise TypeError(f"pass either an extractor or its arguments, not both: {sorted(extractor_kwargs)}")
-    elif concurrency is not None and concurrency > extractor.options.concurrency:
-        _log.warning(
-            "concurrency=%d documents, but the extractor allows %d model calls at once "
-            "(ExtractOptions(concurrency=...)): the documents will wait for its calls",
-            concurrency,
-            extractor.options.concurrency,
-        )
-    width = max(1, concurrency or extractor.options.concurrency)
+    width = max(1, width)
     skip = set(skip_ids)
     seen: set[str] = set()
     items = enumerate(documents)
@@ -161,21 +160,25 @@ async def aextract_many(
             return source
         return None
 
-    active: Extractor = extractor
     failures: list[Exception] = []
 
     async def one(source: Source | InputError) -> BatchResult:
         if isinstance(source, InputError):
-            return BatchResult(source.doc_id or "", error=_document_error(source))
+            return BatchResult(source.doc_id or "", error=document_error(source))
+        started = time.perf_counter()
         try:
-            extraction = await active.aextract(source.text, source.doc_id)
+            extraction = await work(source)
         except Exception as exc:  # every failure is this document's result
             if not isinstance(exc, ClaimxError):
                 _log.debug("%s: internal error", source.doc_id, exc_info=exc)
             elif exc.fails_every_document:  # the batch stops after this document's line
                 failures.append(exc)
-            return BatchResult(source.doc_id, error=_document_error(exc), origin=source.origin)
-        return BatchResult(source.doc_id, extraction=extraction, origin=source.origin)
+            latency = round(time.perf_counter() - started, 4)
+            return BatchResult(
+                source.doc_id, error=document_error(exc), origin=source.origin, latency_s=latency
+            )
+        latency = round(time.perf_counter() - started, 4)
+        return BatchResult(source.doc_id, extraction=extraction, origin=source.origin, latency_s=latency)
 
     async def worker() -> None:
         try:
@@ -203,18 +206,154 @@ async def aextract_many(
         for task in workers:
             task.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
+
+
+async def aextract_many(
+    documents: Iterable[DocumentInput],
+    *,
+    extractor: Extractor | None = None,
+    concurrency: int | None = None,
+    skip_ids: Iterable[str] = (),
+    model: Model | str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    prompt: Prompt | str | None = None,
+    html: bool = False,
+    cache: ResponseCache | bool = True,
+    options: ExtractOptions | None = None,
+    timeout_s: float | None = None,
+    temperature: float | None = None,
+    seed: int | None = None,
+    max_output_tokens: int | None = None,
+    structured_output: str | None = None,
+    retry: RetryPolicy | None = None,
+    model_options: Mapping[str, Any] | None = None,
+) -> AsyncIterator[BatchResult]:
+    """Extract every document, ``concurrency`` at a time, yielding results as they finish.
+
+    ``concurrency`` defaults to the extractor's own limit on model calls at once
+    (``ExtractOptions.concurrency``, 8 unless set); when the batch builds its extractor,
+    the two are the same number.
+
+    Pass an :class:`Extractor` to share its model, prompt and cache (it stays open), or
+    the arguments of :func:`claimx.extract` to build one (closed at the end). Documents
+    whose id is in ``skip_ids`` are not read further; a repeated id becomes an error
+    result. Results arrive in completion order, each with its ``doc_id``; a failed
+    document carries its error instead of an extraction. Stopping early (``break``,
+    cancellation) cancels what is in flight.
+    """
+    tuned = model_options_of(
+        model_options,
+        timeout_s=timeout_s,
+        temperature=temperature,
+        seed=seed,
+        max_output_tokens=max_output_tokens,
+        structured_output=structured_output,
+        retry=retry,
+    )
+    owned = extractor is None
+    if extractor is None:
+        chosen = options or ExtractOptions()
+        if concurrency is not None:  # the batch's width is also its extractor's limit on calls
+            chosen = dataclasses.replace(chosen, concurrency=concurrency)
+        if html:
+            chosen = dataclasses.replace(chosen, html=True)
+        extractor = Extractor(
+            model,
+            prompt=prompt,
+            cache=cache,
+            options=chosen,
+            base_url=base_url,
+            api_key=api_key,
+            model_options=tuned,
+        )
+    else:
+        given = [
+            name
+            for name, value in (
+                ("model", model),
+                ("base_url", base_url),
+                ("api_key", api_key),
+                ("prompt", prompt),
+                ("options", options),
+                ("html", html or None),
+                ("cache", None if cache is True else cache),
+            )
+            if value is not None
+        ]
+        if given or tuned:  # they belong to the extractor, which is already built
+            raise TypeError(
+                f"pass either an extractor or its arguments, not both: {sorted(given + list(tuned))}"
+            )
+        if concurrency is not None and concurrency > extractor.options.concurrency:
+            _log.warning(
+                "concurrency=%d documents, but the extractor allows %d model calls at once "
+                "(ExtractOptions(concurrency=...)): the documents will wait for its calls",
+                concurrency,
+                extractor.options.concurrency,
+            )
+    active: Extractor = extractor
+
+    async def work(source: Source) -> Extraction:
+        return await active.aextract(source.text, source.doc_id)
+
+    try:
+        async for result in run_many(
+            documents, work, width=concurrency or active.options.concurrency, skip_ids=skip_ids
+        ):
+            yield result
+    finally:
         if owned:
             await active.aclose()
 
 
-def extract_many(documents: Iterable[DocumentInput], **kwargs: Any) -> Generator[BatchResult, None, None]:
-    """Synchronous :func:`aextract_many`: a generator of results as they finish.
+def extract_many(
+    documents: Iterable[DocumentInput],
+    *,
+    extractor: Extractor | None = None,
+    concurrency: int | None = None,
+    skip_ids: Iterable[str] = (),
+    model: Model | str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    prompt: Prompt | str | None = None,
+    html: bool = False,
+    cache: ResponseCache | bool = True,
+    options: ExtractOptions | None = None,
+    timeout_s: float | None = None,
+    temperature: float | None = None,
+    seed: int | None = None,
+    max_output_tokens: int | None = None,
+    structured_output: str | None = None,
+    retry: RetryPolicy | None = None,
+    model_options: Mapping[str, Any] | None = None,
+) -> Generator[BatchResult, None, None]:
+    """Synchronous :func:`aextract_many` (the same arguments): a generator of results as they finish.
 
     The work runs on claimx's background event loop, so this also works inside Jupyter.
     Leaving the loop early (``break``, an exception, Ctrl-C) cancels the documents still
     in flight and closes what the batch opened.
     """
-    stream = aextract_many(documents, **kwargs)
+    stream = aextract_many(
+        documents,
+        extractor=extractor,
+        concurrency=concurrency,
+        skip_ids=skip_ids,
+        model=model,
+        base_url=base_url,
+        api_key=api_key,
+        prompt=prompt,
+        html=html,
+        cache=cache,
+        options=options,
+        timeout_s=timeout_s,
+        temperature=temperature,
+        seed=seed,
+        max_output_tokens=max_output_tokens,
+        structured_output=structured_output,
+        retry=retry,
+        model_options=model_options,
+    )
     step = _Step(stream)
     try:
         while True:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from claimx.errors import InputError
+from claimx.htmltext import main_text
 from claimx.schema import DocumentMetadata, Span
 
 __all__ = ["Document", "Sentence", "segment"]
@@ -305,6 +306,31 @@ class Document:
             sha256=digest,
             _starts=[s.start for s in sentences],
         )
+
+    @classmethod
+    def from_html(cls, html: str, doc_id: str | None = None) -> Document:
+        """A document of the article in an HTML page: its main text, title, author and date.
+
+        Offsets of an extraction from this document index :attr:`text`, the extracted
+        text, not ``html``; its metadata says so (``text_from="html"``) and names the
+        extractor (trafilatura with the ``html`` extra, else claimx's own reducer).
+        """
+        if not isinstance(html, str):
+            raise InputError(f"expected HTML text (str), got {type(html).__name__}", doc_id=doc_id)
+        page = main_text(html)
+        if not page.text.strip():
+            raise InputError("the page is HTML without any visible text", doc_id=doc_id)
+        document = cls.from_text(page.text, doc_id)
+        document.metadata = document.metadata.model_copy(
+            update={
+                "title": page.title,
+                "author": page.author,
+                "date": document.metadata.date or page.date,
+                "text_from": "html",
+                "html_extractor": page.extractor,
+            }
+        )
+        return document
 
     def sentence(self, label: str | int) -> Sentence | None:
         """The sentence with this label (``"S3"``) or number (3), or None when there is none."""

@@ -15,20 +15,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from pydantic import ValidationError
 
 from claimx._sync import run_sync
-from claimx._version import __version__
 from claimx.cache import ResponseCache
 from claimx.chunking import estimate_tokens, plan_chunks
 from claimx.document import Document
 from claimx.errors import ClaimxError, TruncatedOutputError
 from claimx.ground import Aligner, ground
-from claimx.inputs import to_text
 from claimx.link import link
 from claimx.models.base import Model, ModelRequest, request_hash
 from claimx.models.registry import resolve_model
@@ -37,9 +35,9 @@ from claimx.profiles import Profile, profile_for
 from claimx.prompts import Prompt, load_prompt
 from claimx.ratelimit import PerLoop, RateLimits
 from claimx.response import Response, response_model_for, response_schema_sha256
-from claimx.schema import Extraction, Meta, Usage
+from claimx.schema import Extraction, Meta, Provenance, Usage
 
-__all__ = ["ExtractOptions", "Extractor"]
+__all__ = ["ExtractOptions", "Extractor", "model_options_of"]
 
 
 @dataclass(frozen=True)
@@ -53,14 +51,24 @@ class ExtractOptions:
     chunk_overlap: int = 2
     #: Model calls in flight at once, across all documents sharing this extractor.
     concurrency: int = 8
-    #: Treat input as HTML (True), as text (False), or look at it (None). HTML is reduced to
-    #: its visible text, which the result then carries and its offsets index.
-    html: bool | None = None
+    #: Read text input as an HTML page (:meth:`Document.from_html`): the offsets then index
+    #: its extracted main text, which the result carries. Never guessed: text stays text.
+    html: bool = False
     #: The prompt and answer-size caps to use; None: the one for the model (claimx.profiles).
     profile: Profile | None = None
     #: Client-side limits (None: unlimited), so a batch stays under a provider's quota.
     requests_per_minute: float | None = None
     tokens_per_minute: float | None = None
+
+
+def model_options_of(
+    model_options: Mapping[str, Any] | None,
+    **named: Any,
+) -> dict[str, Any]:
+    """The model's options: ``model_options`` with the named ones that were given (not None)."""
+    options = dict(model_options or {})
+    options.update({k: v for k, v in named.items() if v is not None})
+    return options
 
 
 @dataclass
@@ -74,7 +82,8 @@ class Extractor:
     """Extracts claims, attributions and positions with one model and one prompt.
 
     Build it once and reuse it: the model's connections, the prompt and the
-    cache are shared by every document it reads.
+    cache are shared by every document it reads. Close it when done, or use it
+    as a context manager (``with Extractor(...) as x:`` or ``async with``).
     """
 
     def __init__(
@@ -98,19 +107,28 @@ class Extractor:
             ResponseCache() if cache is True else cache if isinstance(cache, ResponseCache) else None
         )
         self.schema_sha256 = response_schema_sha256(self.profile.limits)
+        self.provenance = Provenance(
+            model=self.model.id,
+            provider=self.model.provider,
+            base_url=self.model.base_url,
+            prompt_id=self.prompt.id,
+            prompt_sha256=self.prompt.sha256,
+            response_schema_sha256=self.schema_sha256,
+        )
         self._semaphores = PerLoop(lambda: asyncio.Semaphore(self.options.concurrency))
         self._rate_limits = RateLimits(self.options.requests_per_minute, self.options.tokens_per_minute)
 
     # ------------------------------------------------------------------ public
 
     async def aextract(self, text: str | Document, doc_id: str | None = None) -> Extraction:
-        """Extract from one document."""
+        """Extract from one document: a text, or a :class:`Document` (e.g. ``Document.from_html``)."""
         started = time.perf_counter()
         if isinstance(text, Document):
             document = text
+        elif self.options.html:
+            document = Document.from_html(text, doc_id)
         else:
-            plain, _ = to_text(text, name=doc_id or "document", html=self.options.html)
-            document = Document.from_text(plain, doc_id)
+            document = Document.from_text(text, doc_id)
         ranges = plan_chunks(document, self._chunk_budget(), self.options.chunk_overlap)
         answers = await _all_or_first_error([self._answer(document, first, last) for first, last in ranges])
         usage = Usage(cached=True)
@@ -120,13 +138,7 @@ class Extractor:
         grounded = ground(document, [r for a in answers for r in a.responses], aligner)
         linked = link(grounded)  # (chunks' overlaps are merged there)
         meta = Meta(
-            model=self.model.id,
-            provider=self.model.provider,
-            base_url=self.model.base_url,
-            prompt_id=self.prompt.id,
-            prompt_sha256=self.prompt.sha256,
-            response_schema_sha256=self.schema_sha256,
-            claimx_version=__version__,
+            **dict(self.provenance),
             usage=usage,
             latency_s=round(time.perf_counter() - started, 4),
             chunks=sum(a.calls for a in answers),
@@ -146,6 +158,18 @@ class Extractor:
     def close(self) -> None:
         """Synchronous :meth:`aclose`."""
         run_sync(self.aclose())
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     # --------------------------------------------------------------- internals
 

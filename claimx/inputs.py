@@ -1,8 +1,8 @@
 """Reading documents from files and streams: bytes → text, with clear refusals.
 
 Binary files, undecodable bytes and empty files are refused with a message
-that says what was found and what to do. HTML is reduced to its visible text;
-offsets in the result then index that text, which the result carries.
+that says what was found and what to do. HTML is reduced to its main text
+(:mod:`claimx.htmltext`); offsets in the result then index that text, which the result carries.
 """
 
 from __future__ import annotations
@@ -13,67 +13,22 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import BinaryIO
 
 from claimx.errors import InputError
+from claimx.htmltext import looks_like_html, main_text
 
 __all__ = [
     "DOCUMENT_SUFFIXES",
     "Source",
     "count_documents",
     "decode",
-    "html_to_text",
     "iter_sources",
     "looks_like_html",
     "names_many",
     "read_path",
 ]
-
-_BLOCK_TAGS = frozenset(
-    [
-        "address",
-        "article",
-        "aside",
-        "blockquote",
-        "br",
-        "dd",
-        "div",
-        "dl",
-        "dt",
-        "figcaption",
-        "figure",
-        "footer",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "header",
-        "hr",
-        "li",
-        "main",
-        "nav",
-        "ol",
-        "p",
-        "pre",
-        "section",
-        "table",
-        "td",
-        "th",
-        "tr",
-        "ul",
-        "title",
-    ]
-)
-_SKIP_TAGS = frozenset(
-    ["script", "style", "noscript", "template", "svg", "head", "iframe", "object", "canvas"]
-)
-_HTML_START = re.compile(
-    r"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body|article|p|div)\b", re.I | re.S
-)
 
 
 @dataclass(frozen=True)
@@ -86,56 +41,6 @@ class Source:
     converted_from_html: bool = False
     #: The line of a JSONL file (or stream) it came from; None for a document of its own.
     line: int | None = None
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-        self.title: list[str] = []
-        self.in_title = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "title":
-            self.in_title = True
-        elif tag in _SKIP_TAGS:
-            self.skipping += 1
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self.in_title = False
-        elif tag in _SKIP_TAGS and self.skipping:
-            self.skipping -= 1
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n\n")
-
-    def handle_data(self, data: str) -> None:
-        if self.in_title:
-            self.title.append(data)
-        elif not self.skipping:
-            self.parts.append(data)
-
-
-def looks_like_html(text: str) -> bool:
-    """True when the text starts like an HTML document or fragment."""
-    return bool(_HTML_START.match(text[:2000]))
-
-
-def html_to_text(html: str) -> str:
-    """The visible text of an HTML page: paragraphs separated by blank lines, no markup."""
-    parser = _TextExtractor()
-    parser.feed(html)
-    parser.close()
-    body = "".join(parser.parts)
-    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", body)]
-    title = " ".join("".join(parser.title).split())
-    lines = [p for p in paragraphs if p]
-    if title and (not lines or lines[0] != title):
-        lines.insert(0, title)
-    return "\n\n".join(lines)
 
 
 def decode(data: bytes, *, name: str, encoding: str | None = None) -> str:
@@ -174,7 +79,7 @@ def to_text(raw: object, *, name: str, html: bool | None = None) -> tuple[str, b
     is_html = looks_like_html(raw) if html is None else html
     if not is_html:
         return raw, False
-    text = html_to_text(raw)
+    text = main_text(raw).text
     if not text.strip():
         raise InputError(f"{name} is HTML without any visible text", doc_id=name)
     return text, True

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import json
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from claimx._version import __version__
 
 __all__ = [
     "Actor",
@@ -27,6 +29,7 @@ __all__ = [
     "Meta",
     "Mode",
     "Position",
+    "Provenance",
     "Rejected",
     "RejectionCode",
     "Span",
@@ -231,19 +234,38 @@ class Usage(_Model):
         )
 
 
-class Meta(_Model):
-    """How an extraction was produced: enough to reproduce or compare it."""
+class Provenance(_Model):
+    """What produced a result: the model, where it ran, the prompt and response schema, claimx's version.
+
+    One record for every place that says so: an extraction's :class:`Meta`, an eval
+    predictor's description and an eval run's header all are (or extend) this model,
+    so the facts are never copied field by field.
+    """
 
     model: str
     provider: str
     base_url: str | None = None
+    prompt_id: str | None = None
+    prompt_sha256: str | None = None
+    response_schema_sha256: str | None = None
+    claimx_version: str = __version__
+
+
+class Meta(Provenance):
+    """How an extraction was produced (its :class:`Provenance`) and what it cost."""
+
+    # Every extraction names its prompt and response schema (a run's provenance may not).
     prompt_id: str
     prompt_sha256: str
     response_schema_sha256: str
-    claimx_version: str
+
     usage: Usage = Field(default_factory=Usage)
     latency_s: float = 0.0
     chunks: int = 1
+
+
+#: The text an extraction's offsets index: the caller's string, or the main text of an HTML page.
+TextFrom = Literal["text", "html"]
 
 
 class DocumentMetadata(_Model):
@@ -253,6 +275,16 @@ class DocumentMetadata(_Model):
     dateline: Span | None = None
     header: Span | None = Field(default=None, description="Leading metadata text kept out of the statements.")
     language: str | None = None
+    title: str | None = Field(default=None, description="The page's title (HTML input).")
+    author: str | None = Field(default=None, description="The page's author (HTML input).")
+    text_from: TextFrom = Field(
+        default="text",
+        description="Which text the offsets index: the text as given, or the main text extracted "
+        "from an HTML page (then ``Extraction.text`` holds it, unless left out).",
+    )
+    html_extractor: str | None = Field(
+        default=None, description="What extracted the text from HTML: 'trafilatura X.Y', or 'claimx'."
+    )
 
 
 class Extraction(_Model):

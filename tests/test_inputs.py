@@ -41,7 +41,7 @@ def cli(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[b
 )
 def test_api_refuses_bad_input_clearly(server: ScriptedServer, value: Any, message: str) -> None:
     with pytest.raises(InputError, match=message):
-        api(server, value)
+        api(server, value, html=isinstance(value, str) and value.startswith("<"))
     assert server.completions == []  # refused before any model call
 
 
@@ -95,16 +95,17 @@ def test_offsets_correct_in_any_script(server: ScriptedServer, text: str, quote:
     assert [m.text for m in result.actors[0].mentions] == [speaker]
 
 
-def test_html_is_reduced_to_text_and_offsets_index_it(server: ScriptedServer) -> None:
+def test_html_is_reduced_to_text_when_asked_and_offsets_index_it(server: ScriptedServer) -> None:
     html = (
         "<!doctype html><html><head><title>Bridge news</title><script>alert('x')</script>"
         "<style>p{}</style></head><body><article><p>The mayor said &ldquo;the bridge opens in "
         "<b>May</b>&rdquo;.</p><p>Others&nbsp;disagreed.</p></article></body></html>"
     )
-    server.enqueue(Reply.completion(answer_quoting("the bridge opens in May", "S2", "mayor")))
-    result = api(server, html)
+    server.enqueue(Reply.completion(answer_quoting("the bridge opens in May", "S1", "mayor")))
+    result = api(server, html, html=True)
     assert result.text is not None and "<" not in result.text and "alert" not in result.text
-    assert result.text.startswith("Bridge news\n\nThe mayor said “the bridge opens in May”.")
+    assert result.text.startswith("The mayor said “the bridge opens in May”.")
+    assert result.metadata.text_from == "html" and result.metadata.title == "Bridge news"
     assert result.verify() == []
     assert result.attributions[0].content.text == "the bridge opens in May"
 

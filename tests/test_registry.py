@@ -27,7 +27,12 @@ def test_a_misspelt_option_is_an_error_naming_the_valid_ones() -> None:
 
 def test_the_public_api_rejects_a_misspelt_option_too() -> None:
     with pytest.raises(ConfigError, match="temprature"):
-        claimx.extract("The minister said it would pass.", model="openai/m", base_url=URL, temprature=0.9)
+        claimx.extract(
+            "The minister said it would pass.",
+            model="openai/m",
+            base_url=URL,
+            model_options={"temprature": 0.9},
+        )
 
 
 def test_options_are_checked_per_provider_and_by_type() -> None:

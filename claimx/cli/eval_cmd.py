@@ -148,7 +148,7 @@ def run_command(
             nonlocal done
             done += 1
             if record.error:
-                stderr.print(f"claimx: {record.id}: failed: {record.error.get('message', '')}", markup=False)
+                stderr.print(f"claimx: {record.id}: failed: {record.error.message}", markup=False)
             elif done % 10 == 0 or done == len(data.samples):
                 stderr.print(f"claimx: {done}/{len(data.samples)} documents", markup=False)
 

@@ -49,7 +49,7 @@ def build_extractor(
     concurrency: int = 8,
     requests_per_minute: float | None = None,
     tokens_per_minute: float | None = None,
-    html: bool | None = None,
+    html: bool = False,
 ) -> Extractor:
     """An extractor from command-line options, saying on stderr which model it uses."""
     spec, reason = (model, "from --model") if model else default_model_spec()

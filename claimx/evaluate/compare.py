@@ -100,9 +100,9 @@ def _document_delta(ra: SampleRecord, rb: SampleRecord) -> DocumentDelta | None:
             if layer != "claims":  # claims mirror attributions in most gold; keep the list short
                 reasons.extend(_item_changes(layer, ra, rb))
     if ra.error and not rb.error:
-        reasons.insert(0, f"A failed: {ra.error.get('message', '')}")
+        reasons.insert(0, f"A failed: {ra.error.message}")
     if rb.error and not ra.error:
-        reasons.insert(0, f"B failed: {rb.error.get('message', '')}")
+        reasons.insert(0, f"B failed: {rb.error.message}")
     if not deltas:
         return None
     return DocumentDelta(ra.id, round(sum(deltas) / len(deltas), 4), reasons)

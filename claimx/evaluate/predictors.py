@@ -10,14 +10,15 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from pydantic import Field
 
 from claimx.baseline import _LEXICON_SHA256, BASELINE_ID, extract_baseline
 from claimx.cache import ResponseCache
 from claimx.evaluate.sample import Sample, gold_extraction
 from claimx.extract import ExtractOptions, Extractor
-from claimx.schema import Extraction
+from claimx.schema import Extraction, Provenance
 
 __all__ = [
     "BaselinePredictor",
@@ -31,17 +32,10 @@ __all__ = [
 REFERENCE_MODELS = ("gold", "baseline")
 
 
-@dataclass
-class Description:
-    """What the run header records about a predictor."""
+class Description(Provenance):
+    """A predictor's provenance, and the parameters it runs with (what a run's header records)."""
 
-    model: str
-    provider: str
-    base_url: str | None = None
-    prompt_id: str | None = None
-    prompt_sha256: str | None = None
-    response_schema_sha256: str | None = None
-    parameters: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, Any] = Field(default_factory=dict)
 
 
 class Predictor(Protocol):
@@ -94,16 +88,7 @@ class ModelPredictor:
 
     def __init__(self, extractor: Extractor, parameters: dict[str, Any]) -> None:
         self.extractor = extractor
-        model = extractor.model
-        self.description = Description(
-            model=model.id,
-            provider=model.provider,
-            base_url=model.base_url,
-            prompt_id=extractor.prompt.id,
-            prompt_sha256=extractor.prompt.sha256,
-            response_schema_sha256=extractor.schema_sha256,
-            parameters=parameters,
-        )
+        self.description = Description(**dict(extractor.provenance), parameters=parameters)
 
     async def predict(self, sample: Sample) -> Extraction:
         """The model's extraction of the sample's text."""

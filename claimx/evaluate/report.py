@@ -121,7 +121,7 @@ def summary_markdown(header: RunHeader, summary: dict[str, Any], records: Sequen
     failed = [r for r in records if r.error]
     if failed:
         lines += ["Failed documents:", ""]
-        lines += [f"- `{r.id}`: {(r.error or {}).get('message', '')}" for r in failed[:10]]
+        lines += [f"- `{r.id}`: {r.error.message if r.error else ''}" for r in failed[:10]]
         lines.append("")
     return "\n".join(lines)
 

@@ -1,4 +1,4 @@
-"""Run an evaluation: predict every sample (a bounded number at a time), score it, log it.
+"""Run an evaluation: predict every sample (through the batch runner), score it, log it.
 
 Each sample's line is written and flushed the moment it is scored, so an
 interrupted run keeps everything finished; at the end the lines are put in
@@ -8,15 +8,13 @@ score of a finished run from its own folder, without any model.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from claimx.errors import ClaimxError, redact
+from claimx.batch import BatchResult, run_many
 from claimx.evaluate.datasets import Dataset
 from claimx.evaluate.predictors import Predictor
 from claimx.evaluate.report import summary_markdown
@@ -37,6 +35,7 @@ from claimx.evaluate.sample import Sample
 from claimx.evaluate.scorers import ClaimSimilarity, ScoringOptions, score_sample
 from claimx.evaluate.similarity import SemanticModel, semantic_model
 from claimx.evaluate.summary import summarize
+from claimx.inputs import Source
 from claimx.schema import Extraction, Usage
 
 __all__ = ["rescore", "run_eval", "write_summary"]
@@ -46,28 +45,18 @@ def _semantic(options: ScoringOptions) -> SemanticModel | None:
     return semantic_model() if options.claim_similarity is ClaimSimilarity.SEMANTIC else None
 
 
-def _error(exc: BaseException) -> dict[str, Any]:
-    if isinstance(exc, ClaimxError):
-        return exc.to_dict()
-    return {"type": type(exc).__name__, "cause": "error", "message": redact(str(exc))}
-
-
 def _record(
-    sample: Sample,
-    prediction: Extraction | None,
-    options: ScoringOptions,
-    semantic: SemanticModel | None,
-    latency: float,
-    error: dict[str, Any] | None,
+    sample: Sample, result: BatchResult, options: ScoringOptions, semantic: SemanticModel | None
 ) -> SampleRecord:
+    prediction = result.extraction
     stored = prediction.model_copy(update={"text": None}) if prediction is not None else None
     return SampleRecord(
         **dict(sample),
         prediction=stored,
         scores=score_sample(sample, prediction, options, semantic),
         usage=prediction.meta.usage if prediction is not None else Usage(),
-        latency_s=round(latency, 4),
-        error=error,
+        latency_s=result.latency_s,
+        error=result.error,
     )
 
 
@@ -81,11 +70,15 @@ async def run_eval(
     limit: int | None = None,
     on_record: Callable[[SampleRecord], None] | None = None,
 ) -> tuple[list[SampleRecord], dict[str, Any]]:
-    """Predict, score and log every sample of ``dataset`` into ``folder``; return records and summary."""
+    """Predict, score and log every sample of ``dataset`` into ``folder``; return records and summary.
+
+    The samples run through the batch runner (:func:`claimx.batch.run_many`), as any batch of
+    documents does: ``concurrency`` at a time, each failure that sample's error, the run going on.
+    """
     options = options or ScoringOptions()
     semantic = _semantic(options)  # load before the first model call: a missing extra fails fast
-    described = predictor.description
     header = RunHeader(
+        **dict(predictor.description),
         run_id=uuid.uuid4().hex[:12],
         dataset=DatasetInfo(
             spec=dataset.spec,
@@ -94,39 +87,24 @@ async def run_eval(
             limit=limit,
             stats=dataset.stats,
         ),
-        model=described.model,
-        provider=described.provider,
-        base_url=described.base_url,
-        prompt_id=described.prompt_id,
-        prompt_sha256=described.prompt_sha256,
-        response_schema_sha256=described.response_schema_sha256,
-        parameters=described.parameters,
         scoring=options,
         git_revision=git_revision(),
     )
-    writer = RunWriter(folder, header)
-    gate = asyncio.Semaphore(max(1, concurrency))
-    done: dict[str, SampleRecord] = {}
+    samples = {sample.id: sample for sample in dataset.samples}
 
-    async def one(sample: Sample) -> None:
-        async with gate:
-            started = time.perf_counter()
-            prediction: Extraction | None = None
-            error: dict[str, Any] | None = None
-            try:
-                prediction = await predictor.predict(sample)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # recorded on the sample's line; the run goes on
-                error = _error(exc)
-            record = _record(sample, prediction, options, semantic, time.perf_counter() - started, error)
+    async def predict(source: Source) -> Extraction:
+        return await predictor.predict(samples[source.doc_id])
+
+    writer = RunWriter(folder, header)
+    done: dict[str, SampleRecord] = {}
+    sources = (Source(doc_id=s.id, text=s.text, origin=dataset.spec) for s in dataset.samples)
+    try:
+        async for result in run_many(sources, predict, width=concurrency):
+            record = _record(samples[result.doc_id], result, options, semantic)
             writer.write(record)
-            done[sample.id] = record
+            done[record.id] = record
             if on_record is not None:
                 on_record(record)
-
-    try:
-        await asyncio.gather(*(one(s) for s in dataset.samples))
     finally:
         writer.close()
         await predictor.aclose()

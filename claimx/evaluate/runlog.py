@@ -19,12 +19,13 @@ import platform
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from claimx._version import __version__
+from claimx.batch import DocumentError
 from claimx.errors import ConfigError, InputError
+from claimx.evaluate.predictors import Description
 from claimx.evaluate.sample import Sample
 from claimx.evaluate.scorers import SampleScores, ScoringOptions
 from claimx.schema import Extraction, Usage
@@ -59,8 +60,12 @@ class DatasetInfo(BaseModel):
     stats: dict[str, int] = Field(default_factory=dict)
 
 
-class RunHeader(BaseModel):
-    """Everything that shaped a run, written before the first sample."""
+class RunHeader(Description):
+    """Everything that shaped a run, written before the first sample.
+
+    The predictor's :class:`~claimx.evaluate.predictors.Description` (one provenance record,
+    shared with every extraction's ``meta``) and the run's own facts.
+    """
 
     model_config = ConfigDict(extra="allow")
 
@@ -68,15 +73,7 @@ class RunHeader(BaseModel):
     format_version: int = FORMAT_VERSION
     run_id: str
     dataset: DatasetInfo
-    model: str
-    provider: str
-    base_url: str | None = None
-    prompt_id: str | None = None
-    prompt_sha256: str | None = None
-    response_schema_sha256: str | None = None
-    parameters: dict[str, Any] = Field(default_factory=dict, description="Model and run parameters.")
     scoring: ScoringOptions = Field(default_factory=ScoringOptions)
-    claimx_version: str = __version__
     git_revision: str | None = None
     python: str = Field(default_factory=platform.python_version)
     date: str = Field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
@@ -89,7 +86,7 @@ class SampleRecord(Sample):
     scores: SampleScores = Field(default_factory=SampleScores)
     usage: Usage = Field(default_factory=Usage)
     latency_s: float = 0.0
-    error: dict[str, Any] | None = Field(default=None, description="Why no prediction: type, cause, message.")
+    error: DocumentError | None = Field(default=None, description="Why no prediction: type, cause, message.")
 
 
 class Run(BaseModel):

@@ -124,7 +124,7 @@ def summarize(records: Sequence[SampleRecord], options: ScoringOptions) -> dict[
                     "n_gold": counts.n_gold,
                 }
         if r.error is not None:
-            row["error"] = r.error.get("message", "")
+            row["error"] = r.error.message
         documents[r.id] = row
     return {
         "samples": {"total": len(records), "failed": len(failed), "scored": len(records) - len(failed)},

@@ -279,7 +279,7 @@ def _facts(document: _Document, names: dict[str, str]) -> list[str]:
                     f"{counts.n_gold} gold)"
                 )
         if record.error:
-            parts.append(f"failed: {record.error.get('message', '')}")
+            parts.append(f"failed: {record.error.message}")
         if document.unscored.get(run):
             parts.append(
                 f"{document.unscored[run]} predicted item(s) in the article’s own voice not scored "
@@ -667,7 +667,7 @@ def _notes(document: _Document, compare: bool) -> str:
     for run, record in document.records.items():
         if record.error:
             who = f"{run.upper()} " if compare else ""
-            message = str(record.error.get("message", ""))
+            message = record.error.message
             notes.append(f'<span class="badge oppose"{attrs({"title": message})}>{who}failed</span>')
     if compare and len(document.records) == 1:
         notes.append(f'<span class="badge plain">only in {esc(next(iter(document.records)).upper())}</span>')

@@ -1,0 +1,191 @@
+"""``claimx.extract`` / ``claimx.aextract``: one article, one call, nothing to set up or close.
+
+Building an :class:`~claimx.extract.Extractor` opens the response cache and, for
+``local``, loads a model of hundreds of megabytes: far too much to redo per call. So
+these functions keep the extractors they build, one per distinct set of arguments
+(model, endpoint, key, prompt, cache, options), the last few in use, on claimx's own
+background event loop, whichever loop or thread calls them; they are closed when
+evicted and when the process exits. For full control (and a deterministic close),
+build an ``Extractor`` and use it as a context manager.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import hashlib
+import os
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from claimx._sync import run_on_shared_loop, run_sync
+from claimx.cache import ResponseCache, default_cache_dir
+from claimx.document import Document
+from claimx.extract import ExtractOptions, Extractor, model_options_of
+from claimx.models.base import Model, RetryPolicy
+from claimx.models.registry import default_model_spec
+from claimx.prompts import Prompt
+from claimx.schema import Extraction
+
+__all__ = ["aextract", "close_shared", "extract"]
+
+#: How many distinct extractors the one-call functions keep open.
+POOL_SIZE = 4
+_pool: OrderedDict[tuple[object, ...], Extractor] = OrderedDict()
+
+
+def _digest(value: str | None) -> str | None:
+    """Secrets enter the pool's keys only as digests."""
+    return None if value is None else hashlib.sha256(value.encode()).hexdigest()
+
+
+def _key(
+    model: Model | str | None,
+    base_url: str | None,
+    api_key: str | None,
+    prompt: Prompt | str | None,
+    cache: ResponseCache | bool,
+    options: ExtractOptions,
+    model_options: dict[str, Any],
+) -> tuple[object, ...]:
+    # Resolved now, not at first use: a changed $CLAIMX_MODEL or $OPENAI_API_KEY is a new extractor.
+    spec: object = model if isinstance(model, Model) else model or default_model_spec()[0]
+    key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+    return (
+        spec,
+        base_url,
+        _digest(key),
+        prompt.sha256 if isinstance(prompt, Prompt) else prompt,
+        # The default cache lives where $CLAIMX_CACHE_DIR says at the time of the call.
+        str(default_cache_dir()) if cache is True else cache if cache is False else id(cache),
+        options,
+        repr(sorted(model_options.items())),
+    )
+
+
+async def _extract_shared(
+    text: str | Document, doc_id: str | None, key: tuple[object, ...], arguments: dict[str, Any]
+) -> Extraction:
+    """Extract with the pooled extractor for ``key`` (on the shared loop: the pool needs no lock)."""
+    extractor = _pool.pop(key, None) or Extractor(**arguments)
+    _pool[key] = extractor  # the most recently used last
+    while len(_pool) > POOL_SIZE:
+        _, evicted = _pool.popitem(last=False)
+        await evicted.aclose()
+    return await extractor.aextract(text, doc_id)
+
+
+async def aextract(
+    text: str | Document,
+    *,
+    model: Model | str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    prompt: Prompt | str | None = None,
+    doc_id: str | None = None,
+    html: bool = False,
+    cache: ResponseCache | bool = True,
+    options: ExtractOptions | None = None,
+    timeout_s: float | None = None,
+    temperature: float | None = None,
+    seed: int | None = None,
+    max_output_tokens: int | None = None,
+    structured_output: str | None = None,
+    retry: RetryPolicy | None = None,
+    model_options: Mapping[str, Any] | None = None,
+) -> Extraction:
+    """Extract claims, attributions and positions from one article.
+
+    ``model`` is ``"openai/<name>"`` (any OpenAI-compatible server with ``base_url``),
+    ``"ollama/<name>"``, ``"local"`` or ``"local:/path.gguf"``, or a :class:`Model`; by
+    default ``$CLAIMX_MODEL``, then OpenAI when ``OPENAI_API_KEY`` is set, then the
+    embedded model. ``text`` is taken as it is: offsets index it. With ``html=True`` it is
+    read as an HTML page and the offsets index the page's main text, which the result
+    carries (or pass ``Document.from_html(page)``).
+
+    ``timeout_s``, ``temperature``, ``seed``, ``max_output_tokens``, ``structured_output``
+    and ``retry`` tune the model; ``model_options`` takes any other option of its provider
+    (``n_ctx`` for ``local``…). The extractor built for these arguments is kept and reused
+    by the next call with the same ones.
+    """
+    chosen = options or ExtractOptions()
+    if html and not chosen.html:
+        chosen = dataclasses.replace(chosen, html=True)
+    tuned = model_options_of(
+        model_options,
+        timeout_s=timeout_s,
+        temperature=temperature,
+        seed=seed,
+        max_output_tokens=max_output_tokens,
+        structured_output=structured_output,
+        retry=retry,
+    )
+    key = _key(model, base_url, api_key, prompt, cache, chosen, tuned)
+    arguments: dict[str, Any] = {
+        "model": model,
+        "base_url": base_url,
+        "api_key": api_key,
+        "prompt": prompt,
+        "cache": cache,
+        "options": chosen,
+        "model_options": tuned,
+    }
+    return await run_on_shared_loop(_extract_shared(text, doc_id, key, arguments))
+
+
+def extract(
+    text: str | Document,
+    *,
+    model: Model | str | None = None,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    prompt: Prompt | str | None = None,
+    doc_id: str | None = None,
+    html: bool = False,
+    cache: ResponseCache | bool = True,
+    options: ExtractOptions | None = None,
+    timeout_s: float | None = None,
+    temperature: float | None = None,
+    seed: int | None = None,
+    max_output_tokens: int | None = None,
+    structured_output: str | None = None,
+    retry: RetryPolicy | None = None,
+    model_options: Mapping[str, Any] | None = None,
+) -> Extraction:
+    """Synchronous :func:`aextract` (safe inside Jupyter); the same arguments."""
+    return run_sync(
+        aextract(
+            text,
+            model=model,
+            base_url=base_url,
+            api_key=api_key,
+            prompt=prompt,
+            doc_id=doc_id,
+            html=html,
+            cache=cache,
+            options=options,
+            timeout_s=timeout_s,
+            temperature=temperature,
+            seed=seed,
+            max_output_tokens=max_output_tokens,
+            structured_output=structured_output,
+            retry=retry,
+            model_options=model_options,
+        )
+    )
+
+
+async def _close_pool() -> None:
+    while _pool:
+        _, extractor = _pool.popitem()
+        await extractor.aclose()
+
+
+def close_shared() -> None:
+    """Close the extractors :func:`extract` keeps (done at exit; call it to free them sooner)."""
+    if _pool:
+        run_sync(_close_pool())
+
+
+atexit.register(close_shared)

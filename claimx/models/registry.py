@@ -1,13 +1,15 @@
 """Model names as users write them → :class:`~claimx.models.base.Model` instances.
 
 ``openai/<name>``
-    OpenAI, or any OpenAI-compatible server with ``base_url``.
+    OpenAI, or any OpenAI-compatible server with ``base_url`` (or ``$OPENAI_BASE_URL``).
 ``ollama/<name>``
     Ollama's OpenAI-compatible endpoint (``http://localhost:11434/v1`` unless given).
 ``local``
     The bundled demonstration GGUF, in process.
 ``local:/path/model.gguf``
     Any GGUF file, in process.
+``baseline`` (and every name in :mod:`claimx.rules`)
+    A no-LLM extractor: rules, no model at all.
 A bare ``<name>`` is accepted when a ``base_url`` says where it lives.
 
 With no name: ``$CLAIMX_MODEL``, else ``openai/gpt-4.1-mini`` when
@@ -38,6 +40,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from claimx import rules
 from claimx.errors import ConfigError
 from claimx.models.base import Model, RetryPolicy
 
@@ -96,6 +99,7 @@ class OpenAIOptions(_Options):
     max_output_tokens_ceiling: int | None = Field(default=None, gt=0)
     context_tokens: int | None = Field(default=None, gt=0)
     retry: RetryPolicy | None = None
+    max_reply_bytes: int | None = Field(default=None, gt=0)
 
 
 class LocalOptions(_Options):
@@ -153,6 +157,7 @@ def build_openai(
     """``openai/<name>``: OpenAI, or any OpenAI-compatible server at ``base_url``."""
     from claimx.models.openai import OpenAIConfig, OpenAIModel, StructuredOutput
 
+    base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None  # as the OpenAI SDK itself honours it
     checked = check_options(OpenAIOptions, options, "openai")
     settings: dict[str, Any] = checked.model_dump(exclude_none=True)
     if "structured_output" in settings:
@@ -229,9 +234,15 @@ def _split(spec: str, base_url: str | None) -> tuple[str, str]:
     if sep:
         return provider, name
     if base_url is None:
+        choices = (
+            f"ollama/<name>, local, local:/path/to/model.gguf or an extractor without a language "
+            f"model ({', '.join(rules.names())})"
+        )
         raise ConfigError(
-            f"unknown model {spec!r}: write openai/<name> (with --base-url for other servers), "
-            "ollama/<name>, local or local:/path/to/model.gguf"
+            f"unknown model {spec!r}: write openai/<name> (with base_url=... for servers other "
+            f"than OpenAI), {choices}",
+            cli_message=f"unknown model {spec!r}: write openai/<name> (with --base-url for servers "
+            f"other than OpenAI), {choices}",
         )
     return "openai", spec
 
@@ -247,6 +258,11 @@ def resolve_model(
     if isinstance(spec, Model):
         return spec
     spec = (spec or default_model_spec()[0]).strip()
+    no_llm = rules.get(spec)
+    if no_llm is not None:
+        from claimx.models.rules import RulesModel
+
+        return RulesModel(no_llm, dict(options or {}))
     provider, name = _split(spec, base_url)
     known = providers()
     build = known.get(provider)

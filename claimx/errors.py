@@ -16,6 +16,7 @@ __all__ = [
     "InputError",
     "InvalidOutputError",
     "ModelError",
+    "OutputError",
     "PromptError",
     "RefusalError",
     "TruncatedOutputError",
@@ -23,6 +24,12 @@ __all__ = [
 ]
 
 _KEY_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9_\-\.]{8,})")
+#: ``user:password@`` in a URL, and the value of a query parameter whose name says it is a secret.
+_URL_USERINFO = re.compile(r"(?<=://)[^/@\s?#]+@")
+_URL_SECRET_PARAM = re.compile(
+    r"(?i)([?&;](?:api[-_]?key|key|token|access[-_]?token|auth|authorization|secret|password|passwd"
+    r"|sig|signature|code)=)[^&#\s'\"]*"
+)
 _known_secrets: set[str] = set()
 
 
@@ -38,6 +45,8 @@ def redact(message: str) -> str:
     for secret in sorted({*_known_secrets, *([env_key] if env_key else [])}, key=len, reverse=True):
         if len(secret) >= 4:
             message = message.replace(secret, "***")
+    message = _URL_USERINFO.sub("***@", message)
+    message = _URL_SECRET_PARAM.sub(r"\1***", message)
     return _KEY_PATTERN.sub("***", message)
 
 
@@ -86,6 +95,12 @@ class InputError(ClaimxError):
     """The document cannot be read as text (empty, binary, wrong encoding, …)."""
 
     cause = "input"
+
+
+class OutputError(ClaimxError):
+    """The output cannot be written where asked (it exists, is an input, is locked, is no file, …)."""
+
+    cause = "output"
 
 
 class PromptError(ClaimxError):

@@ -40,7 +40,7 @@ def _open(cache_dir: Path | None) -> ResponseCache:
     return cache
 
 
-@cache_app.command("list", cls=helptext.Command)
+@cache_app.command("list", cls=helptext.Command, epilog="Example: [bold]claimx cache list -n 10[/bold]")
 def list_entries(
     cache_dir: Path | None = _DIR,
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="Show at most this many (newest first)."),
@@ -74,7 +74,7 @@ def list_entries(
         sys.stdout.write("\t".join(f.replace("\t", " ").replace("\n", " ") for f in fields) + "\n")
 
 
-@cache_app.command("show", cls=helptext.Command)
+@cache_app.command("show", cls=helptext.Command, epilog="Example: [bold]claimx cache show 3fa1c2[/bold]")
 def show(
     key: str = typer.Argument(..., help="The request hash, or a unique prefix of it (6 characters or more)."),
     cache_dir: Path | None = _DIR,
@@ -104,7 +104,11 @@ def show(
     sys.stdout.write(json.dumps(_as_json(entry), ensure_ascii=False, indent=2) + "\n")
 
 
-@cache_app.command("clear", cls=helptext.Command)
+@cache_app.command(
+    "clear",
+    cls=helptext.Command,
+    epilog="Example: [bold]claimx cache clear --cache-dir ~/.cache/claimx[/bold]",
+)
 def clear(cache_dir: Path | None = _DIR) -> None:
     """Forget every stored answer (the next runs ask the model again).
 

@@ -19,6 +19,7 @@ from claimx.errors import (
     InputError,
     InvalidOutputError,
     ModelError,
+    OutputError,
     PromptError,
     redact,
 )
@@ -39,7 +40,7 @@ __all__ = [
 
 EXIT_OK = 0
 EXIT_FAILED_DOCS = 1  # a batch finished, but some documents failed
-EXIT_USAGE = 2  # bad arguments or configuration (missing key, unknown model or prompt)
+EXIT_USAGE = 2  # bad arguments or configuration (missing key, unknown model or prompt), an unwritable output
 EXIT_INPUT = 3  # the input could not be read as text
 EXIT_MODEL = 4  # the model could not be reached or never gave valid output
 EXIT_INTERRUPTED = 130  # stopped by SIGINT/SIGTERM; completed work is saved
@@ -54,7 +55,7 @@ def count(n: int, noun: str, plural: str | None = None) -> str:
 
 def exit_code_for(exc: BaseException) -> int:
     """The documented exit code for an error."""
-    if isinstance(exc, (ConfigError, PromptError)):
+    if isinstance(exc, (ConfigError, PromptError, OutputError)):
         return EXIT_USAGE
     if isinstance(exc, InputError):
         return EXIT_INPUT

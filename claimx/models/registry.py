@@ -119,6 +119,7 @@ def resolve_model(
         "context_tokens",
         "retry",
         "limits",
+        "max_reply_bytes",
     }
     openai_opts = {k: v for k, v in opts.items() if k in openai_keys and v is not None}
     structured = opts.get("structured_output")

@@ -45,10 +45,7 @@ def list_entries(
     cache_dir: Path | None = _DIR,
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="Show at most this many (newest first)."),
 ) -> None:
-    """List the newest entries: key, when, model, prompt, document and tokens.
-
-    Example: [bold]claimx cache list[/bold]
-    """
+    """List the newest entries: key, when, model, prompt, document and tokens."""
     cache = _open(cache_dir)
     try:
         entries, total = cache.entries(limit), len(cache)
@@ -79,10 +76,7 @@ def show(
     key: str = typer.Argument(..., help="The request hash, or a unique prefix of it (6 characters or more)."),
     cache_dir: Path | None = _DIR,
 ) -> None:
-    """Print one entry as JSON: the answer, its usage, what it was for, and the raw completion.
-
-    Example: [bold]claimx cache show 3f2a9c[/bold]  (a key or its first 6+ characters)
-    """
+    """Print one entry as JSON: the answer, its usage, what it was for, and the raw completion."""
     if len(key) < 6:
         stderr.print("claimx: error: give at least 6 characters of the key", markup=False)
         raise typer.Exit(EXIT_USAGE)
@@ -110,10 +104,7 @@ def show(
     epilog="Example: [bold]claimx cache clear --cache-dir ~/.cache/claimx[/bold]",
 )
 def clear(cache_dir: Path | None = _DIR) -> None:
-    """Forget every stored answer (the next runs ask the model again).
-
-    Example: [bold]claimx cache clear --cache-dir /tmp/claimx-cache[/bold]
-    """
+    """Forget every stored answer (the next runs ask the model again)."""
     cache = _open(cache_dir)
     try:
         removed = cache.clear()

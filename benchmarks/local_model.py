@@ -59,7 +59,7 @@ def main() -> None:
     with contextlib.nullcontext() if worker.extra_buffer_types else extra_buffer_types_off():
         llama = Llama(model_path=settings.path, n_ctx=settings.n_ctx, seed=settings.seed, verbose=False)
     llama.chat_handler = gemma_chat_handler()  # the bundled GGUF's template, as the worker chose it
-    limits = model.output_limits
+    limits = extractor.profile.limits
     speakers = tuple(proper_names(document)) if limits and limits.compact else ()
     schema = response_model_for(1, len(document.sentences), limits, speakers).model_json_schema()
     messages = extractor.prompt.render(document)

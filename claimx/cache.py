@@ -74,6 +74,7 @@ class ResponseCache:
         self.misses = 0
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._closed = False
         #: Why the cache is off, when it is (None: in use).
         self.disabled: str | None = None
         try:
@@ -157,6 +158,8 @@ class ResponseCache:
     def _run(self, operation: Callable[[sqlite3.Connection], T], default: T, retry: bool = False) -> T:
         """Run ``operation`` on the database; on damage set it aside, on other failures turn it off."""
         with self._lock:
+            if self._closed:  # as SQLite itself says it: using a closed cache is a bug of the caller
+                raise sqlite3.ProgrammingError(f"the response cache {self.path} is closed")
             for _ in range(2 if retry else 1):
                 if self._db is None:
                     return default
@@ -285,6 +288,7 @@ class ResponseCache:
     def close(self) -> None:
         """Close the database; the cache may not be used afterwards."""
         with self._lock:
+            self._closed = True
             if self._db is not None:
                 self._db.close()
                 self._db = None

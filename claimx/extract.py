@@ -32,6 +32,7 @@ from claimx.models.base import Model, ModelRequest, request_hash
 from claimx.models.registry import resolve_model
 from claimx.models.rules import RulesModel
 from claimx.names import proper_names
+from claimx.profiles import Profile, profile_for
 from claimx.prompts import Prompt, load_prompt
 from claimx.ratelimit import PerLoop, RateLimits
 from claimx.response import Response, response_model_for, response_schema_sha256
@@ -54,6 +55,8 @@ class ExtractOptions:
     #: Read text input as an HTML page (:meth:`Document.from_html`): the offsets then index
     #: its extracted main text, which the result carries. Never guessed: text stays text.
     html: bool = False
+    #: The prompt and answer-size caps to use; None: the one for the model (claimx.profiles).
+    profile: Profile | None = None
     #: Client-side limits (None: unlimited), so a batch stays under a provider's quota.
     requests_per_minute: float | None = None
     tokens_per_minute: float | None = None
@@ -98,16 +101,15 @@ class Extractor:
         self.model = resolve_model(model, base_url=base_url, api_key=api_key, options=model_options)
         if isinstance(self.model, RulesModel):
             cache = None  # rules answer in milliseconds: nothing worth caching
-        self.prompt = (
-            prompt if isinstance(prompt, Prompt) else load_prompt(prompt or self.model.default_prompt)
-        )
+        self.options = options or ExtractOptions()
+        self.profile = self.options.profile or profile_for(self.model)
+        self.prompt = prompt if isinstance(prompt, Prompt) else load_prompt(prompt or self.profile.prompt)
         self._owns_cache = cache is True
         # Not ``cache or None``: an empty cache has length 0, and must still be used.
         self.cache: ResponseCache | None = (
             ResponseCache() if cache is True else cache if isinstance(cache, ResponseCache) else None
         )
-        self.options = options or ExtractOptions()
-        self.schema_sha256 = response_schema_sha256(self.model.output_limits)
+        self.schema_sha256 = response_schema_sha256(self.profile.limits)
         # What made the answer: the prompt, or the rules of an extractor without a language model.
         rules = self.model.rules if isinstance(self.model, RulesModel) else None
         self.provenance = Provenance(
@@ -192,7 +194,7 @@ class Extractor:
     async def _answer(
         self, document: Document, first: int, last: int, depth: int = 0, budget: int | None = None
     ) -> _Answer:
-        limits = self.model.output_limits
+        limits = self.profile.limits
         speakers = tuple(proper_names(document, range(first, last + 1))) if limits and limits.compact else ()
         response_model = response_model_for(first, last, limits, speakers)
         messages = self.prompt.render(document, range(first, last + 1))

@@ -384,7 +384,7 @@ def test_cli_errors_and_defaults(seed_runs: Runs, tmp_path: Path) -> None:
 
 
 def test_a_failed_document_is_all_misses(tmp_path: Path, server: ScriptedServer) -> None:
-    server.enqueue(*[Reply.error(401, "bad key") for _ in range(3)])
+    server.enqueue(*[Reply.error(400, "bad request") for _ in range(3)])
     failed = tmp_path / "failed"
     proc = claimx_cli(
         "eval", "run", "-d", "seed", "-m", "openai/x", "--base-url", server.base_url, "-o", str(failed),

@@ -226,6 +226,8 @@ def test_server_refusing_json_schema_falls_back(seed_text: str, seed_response: d
 
 def test_compact_answers_served_from_the_cache(tmp_path: Path) -> None:
     """A small model's compact answer, read back from the cache, becomes the same result."""
+    from claimx.extract import ExtractOptions
+    from claimx.profiles import Profile
     from claimx.response import OutputLimits
 
     text = "Alexander Timonin said the talks were useful. Critics disagreed."
@@ -236,9 +238,11 @@ def test_compact_answers_served_from_the_cache(tmp_path: Path) -> None:
         server.enqueue(Reply.completion(answer))
         for _ in range(2):
             extractor = claimx.Extractor(
-                "openai/small", base_url=server.base_url, cache=claimx.ResponseCache(tmp_path)
+                "openai/small",
+                base_url=server.base_url,
+                cache=claimx.ResponseCache(tmp_path),
+                options=ExtractOptions(profile=Profile(limits=OutputLimits(compact=True))),
             )
-            extractor.model.output_limits = OutputLimits(compact=True)
             results.append(extractor.extract(text, doc_id="d"))
             extractor.close()
         assert len(server.completions) == 1

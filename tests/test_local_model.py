@@ -12,15 +12,17 @@ from pathlib import Path
 import pytest
 
 import claimx
+from claimx.extract import ExtractOptions
 from claimx.models.local import LocalModel
 from claimx.models.registry import default_model_spec, resolve_model
+from claimx.profiles import Profile
 from claimx.response import OutputLimits
 
 from .conftest import SEED
 
 pytestmark = [pytest.mark.llama, pytest.mark.slow]
 
-SMALL = OutputLimits(max_statements=3, compact=True)
+SMALL = Profile(prompt="extract-small@v1", limits=OutputLimits(max_statements=3, compact=True))
 
 
 def test_openai_provider_against_real_llama_server(llama_server: str, seed_text: str) -> None:
@@ -28,10 +30,9 @@ def test_openai_provider_against_real_llama_server(llama_server: str, seed_text:
         seed_text,
         model="openai/gemma-3-270m",
         base_url=llama_server,
-        prompt="extract-small@v1",
         cache=False,
+        options=ExtractOptions(profile=SMALL),
         max_output_tokens=700,
-        model_options={"limits": SMALL},
     )
     # The server took the schema as a grammar (json_object + schema): the reply validated.
     assert result.meta.usage.requests >= 1
@@ -47,9 +48,9 @@ def test_auto_mode_falls_back_to_json_object(llama_server: str, seed_text: str) 
     extractor = claimx.Extractor(
         "openai/gemma-3-270m",
         base_url=llama_server,
-        prompt="extract-small@v1",
         cache=False,
-        model_options={"limits": SMALL, "max_output_tokens": 500},
+        options=ExtractOptions(profile=SMALL),
+        model_options={"max_output_tokens": 500},
     )
     try:
         result = extractor.extract(seed_text)

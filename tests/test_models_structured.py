@@ -242,3 +242,12 @@ def test_cli_batch_stops_on_a_rejected_key_and_says_so(server: ScriptedServer, t
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(lines) == 1 and lines[0]["error"]["cause"] == "transport"
     assert len(server.completions) == 1
+
+
+def test_the_last_timeout_names_the_option_and_the_server_context(server: ScriptedServer) -> None:
+    server.enqueue(Reply.slow(1.5), Reply.slow(1.5))
+    options = {"timeout_s": 0.3, "retry": {"transport_attempts": 2, "initial_wait_s": 0.01}}
+    with pytest.raises(ModelError) as failed:
+        extract(server, **options)
+    message = failed.value.message
+    assert "--timeout" in message and "context size" in message and "4096 output tokens" in message

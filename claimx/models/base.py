@@ -17,7 +17,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from claimx.response import OutputLimits
 from claimx.schema import Usage
 
 __all__ = ["Model", "ModelReply", "ModelRequest", "RetryPolicy", "request_hash"]
@@ -67,10 +66,8 @@ class Model(ABC):
     name: str = ""
     #: Where requests go; None for in-process models.
     base_url: str | None = None
-    #: Caps on answer size the response schema should carry for this model, if any.
-    output_limits: OutputLimits | None = None
-    #: Prompt used when the caller names none.
-    default_prompt: str = "extract@v1"
+    #: Too small to fill the full schema (the extractor then asks for less: see claimx.profiles).
+    small: bool = False
     #: Default and ceiling for output tokens; truncated answers are retried up to the ceiling.
     max_output_tokens: int = 4096
     max_output_tokens_ceiling: int = 16384

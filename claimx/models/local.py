@@ -39,7 +39,6 @@ from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy
 from claimx.models.llama_child import GEMMA_TEMPLATE, gemma_chat_handler
 from claimx.models.llama_worker import LlamaWorker, NativeCrashError, WorkerSettings
 from claimx.models.structured import SchemaRoute, StructuredCaller, TransportErrors
-from claimx.response import OutputLimits
 
 __all__ = [
     "BUNDLED_NOTE",
@@ -108,7 +107,6 @@ class LocalConfig:
     seed: int = 0
     max_output_tokens: int = 1024
     chat_format: str | None = None  # override the template choice
-    limits: OutputLimits | None = None
     retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(transport_attempts=1, reasks=1))
     #: llama.cpp's extra CPU buffer types (AMX, repacking): None lets the per-machine probe decide.
     extra_buffer_types: bool | None = None
@@ -122,11 +120,9 @@ class LocalModel(Model):
     def __init__(self, config: LocalConfig | None = None) -> None:
         self.config = config or LocalConfig()
         self.bundled = self.config.path is None
-        if self.bundled:
-            self.default_prompt = "extract-small@v1"
+        self.small = self.bundled
         self.name = "gemma-3-270m-q4_k_m (bundled)" if self.bundled else Path(str(self.config.path)).name
         self.base_url = None
-        self.output_limits = self.config.limits
         self.max_output_tokens = self.config.max_output_tokens
         self.max_output_tokens_ceiling = max(self.config.max_output_tokens, self.config.n_ctx // 2)
         self.context_tokens = self.config.n_ctx

@@ -35,7 +35,6 @@ from claimx.errors import ConfigError, ModelError, RefusalError, register_secret
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy
 from claimx.models.structured import SchemaRoute, StructuredCaller, TransportErrors
 from claimx.models.transport import DEFAULT_MAX_REPLY_BYTES, GuardedTransport, guard_error
-from claimx.response import OutputLimits
 from claimx.urls import display_url, is_openai_api, url_secrets
 
 __all__ = ["OpenAIConfig", "OpenAIModel", "StructuredOutput"]
@@ -85,8 +84,6 @@ class OpenAIConfig:
     max_output_tokens_ceiling: int = 16384
     context_tokens: int = 128_000
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    #: Answer-size caps (and the compact schema) for small models served over HTTP.
-    limits: OutputLimits | None = None
     #: Largest HTTP reply accepted; a longer one is an error, not retried.
     max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
 
@@ -205,7 +202,6 @@ class OpenAIModel(Model):
         self.max_output_tokens = config.max_output_tokens
         self.max_output_tokens_ceiling = config.max_output_tokens_ceiling
         self.context_tokens = config.context_tokens
-        self.output_limits = config.limits
         self._structured = config.structured_output
         self._client = openai.AsyncOpenAI(
             api_key=key,
@@ -261,7 +257,9 @@ class OpenAIModel(Model):
         if isinstance(exc, (openai.APITimeoutError, DeadlineExceededError)):
             return ModelError(
                 f"no answer from {where} within {self.config.timeout_s:g}s "
-                f"({attempts} attempt(s)); raise the timeout or try a smaller input",
+                f"({attempts} attempt(s)): raise --timeout (timeout_s), or try a smaller input. "
+                "A self-hosted server may still be generating the abandoned requests, and its "
+                f"context size must hold the prompt plus {self.max_output_tokens} output tokens",
                 attempts=attempts,
             )
         if isinstance(exc, openai.APIConnectionError) and _refused(exc):

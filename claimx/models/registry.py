@@ -15,29 +15,54 @@ A bare ``<name>`` is accepted when a ``base_url`` says where it lives.
 With no name: ``$CLAIMX_MODEL``, else ``openai/gpt-4.1-mini`` when
 ``OPENAI_API_KEY`` is set, else ``offline`` (fast, and needs nothing installed; the
 embedded LLM is an explicit choice, ``local``).
+
+Providers are plugins: the part before ``/`` (or ``:``) names an entry point of
+the group ``claimx.models``, whose object is a :class:`Provider` (a function
+building the model from its name, base URL, key and options). claimx's own
+providers are registered the same way (``pyproject.toml``), so a package such
+as ``claimx-anthropic`` adds ``anthropic/…`` without touching claimx::
+
+    [project.entry-points."claimx.models"]
+    anthropic = "claimx_anthropic:build"
+
+Each provider checks its options against a typed model that rejects unknown
+keys (:func:`check_options`): ``temprature=0.9`` is an error naming the valid
+options, never a silent default.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+from collections.abc import Mapping
+from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from claimx import rules
 from claimx.errors import ConfigError
 from claimx.models.base import Model, RetryPolicy
-from claimx.response import OutputLimits
 
-__all__ = ["DEFAULT_OPENAI_MODEL", "OFFLINE_MODEL", "default_model_spec", "resolve_model"]
+__all__ = [
+    "DEFAULT_OPENAI_MODEL",
+    "ENTRY_POINT_GROUP",
+    "OFFLINE_MODEL",
+    "LocalOptions",
+    "OpenAIOptions",
+    "Provider",
+    "check_options",
+    "default_model_spec",
+    "providers",
+    "resolve_model",
+]
 
 DEFAULT_OPENAI_MODEL = "openai/gpt-4.1-mini"
 #: The default without a key: no language model, nothing to download or compile.
 OFFLINE_MODEL = "offline"
 OLLAMA_URL = "http://localhost:11434/v1"
-#: The bundled model is tiny: a compact schema (statements only) and few of them keep its answers
-#: short enough to finish in seconds. (String length caps are avoided: as llama.cpp grammars they
-#: slow sampling several-fold.)
-BUNDLED_LIMITS = OutputLimits(max_statements=4, compact=True)
+ENTRY_POINT_GROUP = "claimx.models"
 
 
 def default_model_spec() -> tuple[str, str]:
@@ -50,89 +75,206 @@ def default_model_spec() -> tuple[str, str]:
     return OFFLINE_MODEL, "no --model, no CLAIMX_MODEL and no OPENAI_API_KEY"
 
 
+class Provider(Protocol):
+    """What an entry point of ``claimx.models`` provides: a function that builds the model."""
+
+    def __call__(
+        self, name: str, *, base_url: str | None, api_key: str | None, options: Mapping[str, Any]
+    ) -> Model:
+        """The model ``name`` (what follows ``provider/``), checking ``options`` (see check_options)."""
+        ...
+
+
+# ----------------------------------------------------------------- options
+
+
+class _Options(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OpenAIOptions(_Options):
+    """Options of ``openai/…`` and ``ollama/…`` models (unset: the defaults of ``OpenAIConfig``)."""
+
+    structured_output: Literal["auto", "json_schema", "json_object", "json", "tools", "md_json"] | None = None
+    timeout_s: float | None = Field(default=None, gt=0)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    seed: int | None = None
+    max_output_tokens: int | None = Field(default=None, gt=0)
+    max_output_tokens_ceiling: int | None = Field(default=None, gt=0)
+    context_tokens: int | None = Field(default=None, gt=0)
+    retry: RetryPolicy | None = None
+    max_reply_bytes: int | None = Field(default=None, gt=0)
+
+
+class LocalOptions(_Options):
+    """Options of ``local`` and ``local:/path.gguf`` models (unset: the defaults of ``LocalConfig``)."""
+
+    n_ctx: int | None = Field(default=None, gt=0)
+    n_threads: int | None = Field(default=None, gt=0)
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, gt=0, le=1)
+    repeat_penalty: float | None = Field(default=None, gt=0)
+    seed: int | None = None
+    max_output_tokens: int | None = Field(default=None, gt=0)
+    chat_format: str | None = None
+    retry: RetryPolicy | None = None
+
+
+OptionsT = TypeVar("OptionsT", bound=BaseModel)
+
+
+def check_options(schema: type[OptionsT], options: Mapping[str, Any], provider: str) -> OptionsT:
+    """``options`` validated by ``schema``; an unknown key or a bad value is a :class:`ConfigError`.
+
+    The message names the valid options (and the closest one to a misspelt key), so a typo
+    never runs silently with a default. Options given as None count as not given.
+    """
+    given = {key: value for key, value in options.items() if value is not None}
+    valid = sorted(schema.model_fields)
+    unknown = sorted(set(given) - set(valid))
+    if unknown:
+        hints = [
+            f"{key!r} (did you mean {close[0]!r}?)"
+            if (close := difflib.get_close_matches(key, valid, 1))
+            else repr(key)
+            for key in unknown
+        ]
+        raise ConfigError(
+            f"unknown option{'s' if len(unknown) > 1 else ''} {', '.join(hints)} for {provider} models; "
+            f"valid options: {', '.join(valid)}"
+        )
+    try:
+        return schema.model_validate(given)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc'])}: {error['msg']}" for error in exc.errors()[:3]
+        )
+        raise ConfigError(f"bad option for {provider} models: {problems}") from exc
+
+
+# ----------------------------------------------------------------- built-in providers
+
+
+def build_openai(
+    name: str, *, base_url: str | None, api_key: str | None, options: Mapping[str, Any]
+) -> Model:
+    """``openai/<name>``: OpenAI, or any OpenAI-compatible server at ``base_url``."""
+    from claimx.models.openai import OpenAIConfig, OpenAIModel, StructuredOutput
+
+    base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None  # as the OpenAI SDK itself honours it
+    checked = check_options(OpenAIOptions, options, "openai")
+    settings: dict[str, Any] = checked.model_dump(exclude_none=True)
+    if "structured_output" in settings:
+        settings["structured_output"] = StructuredOutput(settings["structured_output"])
+    if checked.retry is not None:
+        settings["retry"] = checked.retry
+    return OpenAIModel(OpenAIConfig(model=name, base_url=base_url, **settings), api_key=api_key)
+
+
+def build_ollama(
+    name: str, *, base_url: str | None, api_key: str | None, options: Mapping[str, Any]
+) -> Model:
+    """``ollama/<name>``: Ollama's OpenAI-compatible endpoint."""
+    return build_openai(name, base_url=base_url or OLLAMA_URL, api_key=api_key, options=options)
+
+
+def build_local(name: str, *, base_url: str | None, api_key: str | None, options: Mapping[str, Any]) -> Model:
+    """``local`` (the bundled GGUF) or ``local:/path/model.gguf``, in process."""
+    from claimx.models.local import LocalConfig, LocalModel
+
+    checked = check_options(LocalOptions, options, "local")
+    settings: dict[str, Any] = checked.model_dump(exclude_none=True)
+    if checked.retry is not None:
+        settings["retry"] = checked.retry
+    return LocalModel(LocalConfig(path=Path(name) if name else None, **settings))
+
+
+#: claimx's own providers, also registered as entry points; used as they are when the installed
+#: metadata predates the entry points (an editable install made before they existed).
+_BUILT_IN: dict[str, Provider] = {"openai": build_openai, "ollama": build_ollama, "local": build_local}
+
+
+def providers() -> dict[str, Provider]:
+    """Every provider name claimx knows: its own and those installed packages register."""
+    found: dict[str, Provider] = dict(_BUILT_IN)
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        if point.name in found and point.value.startswith("claimx."):
+            continue  # our own, already here
+        found[point.name] = _Deferred(point.name, point.value)
+    return found
+
+
+class _Deferred:
+    """An entry point loaded when its provider is asked for, not when providers are listed."""
+
+    def __init__(self, name: str, value: str) -> None:
+        self.name = name
+        self.value = value
+
+    def __call__(
+        self, name: str, *, base_url: str | None, api_key: str | None, options: Mapping[str, Any]
+    ) -> Model:
+        (point,) = [p for p in entry_points(group=ENTRY_POINT_GROUP, name=self.name) if p.value == self.value]
+        try:
+            build = point.load()
+        except Exception as exc:  # a plugin that fails to import: say which one, and why
+            why = f"{type(exc).__name__}: {exc}"
+            raise ConfigError(
+                f"the model provider {self.name!r} ({self.value}) could not be loaded: {why}"
+            ) from exc
+        model: Model = build(name, base_url=base_url, api_key=api_key, options=options)
+        if not isinstance(model, Model):
+            raise ConfigError(
+                f"the model provider {self.name!r} returned {type(model).__name__}, not a Model"
+            )
+        return model
+
+
+def _split(spec: str, base_url: str | None) -> tuple[str, str]:
+    """``provider/name`` (or ``local[:path]``) → (provider, name)."""
+    if spec == "local" or spec.startswith("local:"):
+        return "local", spec.partition(":")[2].strip()
+    provider, sep, name = spec.partition("/")
+    if sep:
+        return provider, name
+    if base_url is None:
+        choices = (
+            f"ollama/<name>, local, local:/path/to/model.gguf or an extractor without a language "
+            f"model ({', '.join(rules.names())})"
+        )
+        raise ConfigError(
+            f"unknown model {spec!r}: write openai/<name> (with base_url=... for servers other "
+            f"than OpenAI), {choices}",
+            cli_message=f"unknown model {spec!r}: write openai/<name> (with --base-url for servers "
+            f"other than OpenAI), {choices}",
+        )
+    return "openai", spec
+
+
 def resolve_model(
     spec: str | Model | None = None,
     *,
     base_url: str | None = None,
     api_key: str | None = None,
-    options: dict[str, Any] | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> Model:
     """Build the model a spec names. ``options`` tune it (timeout_s, temperature, n_ctx, …)."""
     if isinstance(spec, Model):
         return spec
-    opts = dict(options or {})
     spec = (spec or default_model_spec()[0]).strip()
     no_llm = rules.get(spec)
     if no_llm is not None:
         from claimx.models.rules import RulesModel
 
-        return RulesModel(no_llm, opts)
-    if spec == "local" or spec.startswith("local:"):
-        from claimx.models.local import LocalConfig, LocalModel
-
-        path = spec.partition(":")[2].strip() or None
-        local_keys = {
-            "n_ctx",
-            "n_threads",
-            "temperature",
-            "top_p",
-            "repeat_penalty",
-            "seed",
-            "max_output_tokens",
-            "chat_format",
-            "limits",
-        }
-        local_opts = {k: v for k, v in opts.items() if k in local_keys and v is not None}
-        if path is None:
-            local_opts.setdefault("limits", BUNDLED_LIMITS)
-        return LocalModel(LocalConfig(path=Path(path) if path else None, **local_opts))
-    provider, sep, name = spec.partition("/")
-    if not sep:
-        if base_url is None:
-            choices = (
-                f"ollama/<name>, local, local:/path/to/model.gguf or an extractor without a language "
-                f"model ({', '.join(rules.names())})"
-            )
-            raise ConfigError(
-                f"unknown model {spec!r}: write openai/<name> (with base_url=... for servers other "
-                f"than OpenAI), {choices}",
-                cli_message=f"unknown model {spec!r}: write openai/<name> (with --base-url for servers "
-                f"other than OpenAI), {choices}",
-            )
-        provider, name = "openai", spec
-    if provider == "ollama":
-        base_url = base_url or OLLAMA_URL
-    elif provider == "openai" and base_url is None:
-        base_url = os.environ.get("OPENAI_BASE_URL") or None  # as the OpenAI SDK itself honours it
-    elif provider != "openai":
+        return RulesModel(no_llm, dict(options or {}))
+    provider, name = _split(spec, base_url)
+    known = providers()
+    build = known.get(provider)
+    if build is None:
         raise ConfigError(
-            f"unknown provider {provider!r} in {spec!r}: claimx speaks openai/<name> (any "
-            "OpenAI-compatible server via --base-url), ollama/<name> and local"
+            f"unknown provider {provider!r} in {spec!r}: claimx knows {', '.join(sorted(known))} "
+            f"(others come as packages registering a {ENTRY_POINT_GROUP!r} entry point)"
         )
-    if not name:
+    if not name and provider != "local":
         raise ConfigError(f"model name missing in {spec!r}")
-    from claimx.models.openai import OpenAIConfig, OpenAIModel, StructuredOutput
-
-    openai_keys = {
-        "timeout_s",
-        "temperature",
-        "seed",
-        "max_output_tokens",
-        "max_output_tokens_ceiling",
-        "context_tokens",
-        "retry",
-        "limits",
-        "max_reply_bytes",
-    }
-    openai_opts = {k: v for k, v in opts.items() if k in openai_keys and v is not None}
-    structured = opts.get("structured_output")
-    if structured:
-        try:
-            openai_opts["structured_output"] = StructuredOutput(structured)
-        except ValueError as exc:
-            choices = ", ".join(s.value for s in StructuredOutput)
-            raise ConfigError(f"unknown structured output {structured!r} (choose from {choices})") from exc
-    if isinstance(openai_opts.get("retry"), dict):
-        openai_opts["retry"] = RetryPolicy(**openai_opts["retry"])
-    config = OpenAIConfig(model=name, base_url=base_url, **openai_opts)
-    return OpenAIModel(config, api_key=api_key)
+    return build(name, base_url=base_url, api_key=api_key, options=options or {})

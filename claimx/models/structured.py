@@ -31,6 +31,7 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 import instructor
@@ -351,7 +352,7 @@ class StructuredCaller:
         token = _CURRENT.set(call)
         try:
             output = await self._patched(
-                response_model=request.response_model,
+                response_model=_response_schema(request.response_model),
                 messages=request.messages,
                 max_retries=self._policy.reasks,
                 model=self._model_name,
@@ -398,6 +399,18 @@ class StructuredCaller:
             )
         # Neither a transport failure nor output that did not parse: a bug (ours or a library's).
         return reason if isinstance(reason, Exception) else exc
+
+
+@lru_cache(maxsize=256)
+def _response_schema(response_model: type[BaseModel]) -> type[BaseModel]:
+    """The response class instructor makes of ``response_model`` (``instructor.response_schema``), once.
+
+    Given a plain model, instructor builds this subclass on every call (a new pydantic class
+    each time); given one already built, it uses it as it is. Response models are reused per
+    stretch of sentences, so building the subclass once per model saves that on every request.
+    """
+    schema: type[BaseModel] = instructor.response_schema(response_model)
+    return schema
 
 
 def _describe(exc: BaseException) -> str:

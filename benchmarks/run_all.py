@@ -3,7 +3,7 @@
 Prints each benchmark's own output as it runs, then one JSON object on the last line with
 each benchmark's figures (the last line it printed), keyed by its name.
 
-    python benchmarks/run_all.py                 # all five (about two minutes)
+    python benchmarks/run_all.py                 # all of them (a few minutes)
     python benchmarks/run_all.py overhead cache  # some of them
 """
 
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("overhead", "grounding", "concurrency", "cache", "memory", "tokens")
+BENCHMARKS = ("overhead", "grounding", "concurrency", "cache", "memory", "tokens", "offline")
 
 
 def main() -> None:

@@ -43,8 +43,14 @@ def _baseline() -> RuleExtractor:
     return BASELINE
 
 
+def _offline() -> RuleExtractor:
+    from claimx.offline import OFFLINE
+
+    return OFFLINE
+
+
 #: Name → factory. A new extractor adds one line here.
-FACTORIES: dict[str, Callable[[], RuleExtractor]] = {"baseline": _baseline}
+FACTORIES: dict[str, Callable[[], RuleExtractor]] = {"baseline": _baseline, "offline": _offline}
 
 
 def names() -> tuple[str, ...]:

@@ -102,18 +102,25 @@ def test_bundled_model_uses_gemma_turns_with_the_system_text() -> None:
     )
 
 
-def test_default_model_is_local_without_key(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert default_model_spec()[0] == "local"
+def test_default_model_without_key_is_offline_and_local_is_chosen_by_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("CLAIMX_MODEL", raising=False)
+    assert default_model_spec()[0] == "offline"  # the embedded LLM is an explicit choice
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-abcdefgh")
     assert default_model_spec()[0] == "openai/gpt-4.1-mini"
     monkeypatch.setenv("CLAIMX_MODEL", "local:/x.gguf")
     assert default_model_spec()[0] == "local:/x.gguf"
 
 
-def test_readme_main_command_without_key() -> None:
+def test_extract_with_the_bundled_model_without_key() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "CLAIMX_MODEL")}
     proc = subprocess.run(
-        [sys.executable, "-m", "claimx", "extract", str(SEED)], capture_output=True, env=env, timeout=600
+        [sys.executable, "-m", "claimx", "extract", str(SEED), "--model", "local"],
+        capture_output=True,
+        env=env,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stderr.decode()
     err = proc.stderr.decode()

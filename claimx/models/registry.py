@@ -8,12 +8,13 @@
     The bundled demonstration GGUF, in process.
 ``local:/path/model.gguf``
     Any GGUF file, in process.
-``baseline`` (and every name in :mod:`claimx.rules`)
-    A no-LLM extractor: rules, no model at all.
+``offline``, ``baseline`` (every name in :mod:`claimx.rules`)
+    A no-LLM extractor: a trained tagger and rules (``offline``), or rules alone.
 A bare ``<name>`` is accepted when a ``base_url`` says where it lives.
 
 With no name: ``$CLAIMX_MODEL``, else ``openai/gpt-4.1-mini`` when
-``OPENAI_API_KEY`` is set, else ``local``.
+``OPENAI_API_KEY`` is set, else ``offline`` (fast, and needs nothing installed; the
+embedded LLM is an explicit choice, ``local``).
 
 Providers are plugins: the part before ``/`` (or ``:``) names an entry point of
 the group ``claimx.models``, whose object is a :class:`Provider` (a function
@@ -47,6 +48,7 @@ from claimx.models.base import Model, RetryPolicy
 __all__ = [
     "DEFAULT_OPENAI_MODEL",
     "ENTRY_POINT_GROUP",
+    "OFFLINE_MODEL",
     "LocalOptions",
     "OpenAIOptions",
     "Provider",
@@ -57,6 +59,8 @@ __all__ = [
 ]
 
 DEFAULT_OPENAI_MODEL = "openai/gpt-4.1-mini"
+#: The default without a key: no language model, nothing to download or compile.
+OFFLINE_MODEL = "offline"
 OLLAMA_URL = "http://localhost:11434/v1"
 ENTRY_POINT_GROUP = "claimx.models"
 
@@ -68,7 +72,7 @@ def default_model_spec() -> tuple[str, str]:
         return env, "from CLAIMX_MODEL"
     if os.environ.get("OPENAI_API_KEY"):
         return DEFAULT_OPENAI_MODEL, "OPENAI_API_KEY is set"
-    return "local", "no --model, no CLAIMX_MODEL and no OPENAI_API_KEY"
+    return OFFLINE_MODEL, "no --model, no CLAIMX_MODEL and no OPENAI_API_KEY"
 
 
 class Provider(Protocol):

@@ -1,0 +1,91 @@
+"""``offline``: a fast, deterministic extractor with no language model.
+
+A linear-chain CRF trained on PolNeAR's 840 training articles tags every token
+source, cue, content or nothing (:mod:`claimx.offline.tagger`); content runs are
+paired with the nearest cue and source (:mod:`claimx.offline.assemble`), sources
+resolved to speakers (pronouns and descriptions to the nearest compatible actor
+named before them, :mod:`claimx.offline.speakers`), and stance verbs give
+positions (:mod:`claimx.offline.stances`). The result is the model-facing
+:class:`~claimx.response.Response`, which goes through the same grounding and
+linking as a model's answer: claims are the content spans as written, never
+rewrites.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+
+from claimx._version import __version__
+from claimx.document import Document
+from claimx.ground import ground
+from claimx.link import link
+from claimx.offline.assemble import assemble, find_attributions
+from claimx.offline.stances import find_positions
+from claimx.offline.tagger import MODEL_PATH, tag_text
+from claimx.response import ActorItem, Response, response_schema_sha256
+from claimx.rules import RuleExtractor
+from claimx.schema import ActorKind, Extraction, Meta, Usage
+
+__all__ = ["OFFLINE", "OFFLINE_ID", "OFFLINE_NOTE", "extract_offline", "offline_response", "offline_sha256"]
+
+OFFLINE_ID = "offline@v1"
+OFFLINE_NOTE = (
+    "a tagger trained on news attributions plus rules: it finds quotes and reported speech with "
+    "their speakers and cues, and stances from stance verbs and tone; it misses what needs "
+    "understanding (implicit speakers, stances without an evaluative word). For LLM quality set "
+    "OPENAI_API_KEY, point --base-url at an OpenAI-compatible server, or use --model "
+    "local:PATH.gguf (pip install 'claimx[local]')"
+)
+
+
+@lru_cache(maxsize=1)
+def offline_sha256() -> str:
+    """A fingerprint of the rules and the trained model: results say which they came from."""
+    digest = hashlib.sha256(OFFLINE_ID.encode())
+    digest.update(MODEL_PATH.read_bytes() if MODEL_PATH.exists() else b"")
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _schema_sha256() -> str:
+    return response_schema_sha256()
+
+
+def offline_response(document: Document) -> Response:
+    """What the offline extractor finds in a document, in the model-facing response schema."""
+    attributions = find_attributions(tag_text(document.text), document)
+    statements, actors, speakers = assemble(attributions, document)
+    positions = find_positions(document, statements, speakers)
+    named = {a.name for a in actors}
+    for holder in dict.fromkeys(p.holder for p in positions):
+        if holder not in named:  # (the linker resolves holders among the listed actors only)
+            actors.append(ActorItem(name=holder, kind=ActorKind.OTHER))
+    return Response(actors=actors, statements=statements, positions=positions)
+
+
+def extract_offline(text: str, doc_id: str | None = None) -> Extraction:
+    """The offline extraction of ``text``: grounded and linked like a model's answer."""
+    document = Document.from_text(text, doc_id)
+    linked = link(ground(document, offline_response(document)))
+    return linked.to_extraction(
+        document,
+        Meta(
+            model="offline",
+            provider="claimx",
+            prompt_id=OFFLINE_ID,
+            prompt_sha256=offline_sha256(),
+            response_schema_sha256=_schema_sha256(),
+            claimx_version=__version__,
+            usage=Usage(),
+        ),
+    )
+
+
+OFFLINE = RuleExtractor(
+    name="offline",
+    version=OFFLINE_ID,
+    sha256=offline_sha256(),
+    read=offline_response,
+    note=OFFLINE_NOTE,
+)

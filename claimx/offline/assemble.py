@@ -1,0 +1,232 @@
+"""Tagged spans → the model-facing :class:`~claimx.response.Response`.
+
+Each content run becomes a statement; its cue is the nearest cue run in the same
+paragraph (the same sentence first) and its source the nearest source run to that
+cue. Content runs split only by a mis-tagged comma or word are joined first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from claimx.document import Document
+from claimx.offline.speakers import Resolver, Speaker
+from claimx.offline.tagger import TaggedSpan
+from claimx.response import AUTHOR, ActorItem, StatementItem
+from claimx.schema import ActorKind, ClaimKind, Mode
+
+__all__ = ["Attribution", "assemble", "find_attributions"]
+
+#: How far (characters) a cue may lie from its content, and a source from its cue.
+CUE_REACH = 250
+SOURCE_REACH = 120
+#: Content runs closer than this, with nothing tagged between them, are one run.
+JOIN_GAP = 4
+#: A content with a cue but no source takes the last speaker of its paragraph (else: the article's voice).
+SPEAKERLESS_TO_PREVIOUS = True
+SPEAKERLESS_ALL = True
+PARAGRAPHS_BACK = 0
+_OPENING = "“\"‘'«"
+_CLOSING = "”\"’'»"
+
+
+@dataclass
+class Attribution:
+    """One content run with the cue and source found for it."""
+
+    content: TaggedSpan
+    cue: TaggedSpan | None
+    source: TaggedSpan | None
+
+
+def _join(contents: list[TaggedSpan], others: list[TaggedSpan], text: str) -> list[TaggedSpan]:
+    out: list[TaggedSpan] = []
+    for span in contents:
+        if out:
+            last = out[-1]
+            gap = text[last.end : span.start]
+            between = any(last.end <= o.start and o.end <= span.start for o in others)
+            if (
+                last.paragraph == span.paragraph
+                and not between
+                and len(gap.strip()) <= JOIN_GAP
+                and "\n" not in gap
+            ):
+                out[-1] = TaggedSpan("CON", last.start, span.end, span.paragraph)
+                continue
+        out.append(span)
+    return out
+
+
+def _according(text: str, cue: TaggedSpan) -> bool:
+    """Whether the cue is "according to": it governs its sentence, whatever other verb is marked."""
+    return text[cue.start : cue.end].lower().startswith("according to")
+
+
+def _distance(a: TaggedSpan, b: TaggedSpan) -> int:
+    if a.end <= b.start:
+        return b.start - a.end
+    if b.end <= a.start:
+        return a.start - b.end
+    return 0
+
+
+def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attribution]:
+    """Pair each content run with a cue and a source."""
+    text = document.text
+    cues = [s for s in spans if s.label == "CUE"]
+    sources = [s for s in spans if s.label == "SRC"]
+    contents = _join([s for s in spans if s.label == "CON"], cues + sources, text)
+
+    def sentence_of(offset: int) -> int:
+        sentence = document.sentence_at(offset)
+        return sentence.number if sentence else -1
+
+    contents = [piece for content in contents for piece in _split(content, cues, document)]
+    out: list[Attribution] = []
+    for content in contents:
+        home = {s.number for s in document.sentences_overlapping(content.start, content.end)}
+        candidates = [
+            c for c in cues if c.paragraph == content.paragraph and _distance(c, content) <= CUE_REACH
+        ]
+        cue = min(
+            candidates,
+            key=lambda c: (sentence_of(c.start) not in home, not _according(text, c), _distance(c, content)),
+            default=None,
+        )
+        anchor = cue or content
+        near = [
+            s
+            for s in sources
+            if s.paragraph == anchor.paragraph
+            and _distance(s, anchor) <= SOURCE_REACH
+            and not (content.start <= s.start < content.end)
+        ]
+        anchor_sentence = sentence_of(anchor.start)
+        source = min(
+            near,
+            key=lambda s: (
+                sentence_of(s.start) != anchor_sentence,
+                _distance(s, anchor),
+                s.start > anchor.start,
+            ),
+            default=None,
+        )
+        if source is None and cue is not None:
+            source = _source_by_rule(text, cue, content)
+        out.append(Attribution(content, cue, source))
+    return out
+
+
+_NAME = r"[A-Z][\w'’\-]*\.?(?:\s+[A-Z][\w'’\-]*\.?){0,3}"
+_SUBJECT = r"(?:he|she|they|He|She|They|I|We|we|[Tt]he\s+[a-z]+(?:\s+[a-z]+)?|" + _NAME + ")"
+_BEFORE_CUE = re.compile(rf"(?<![\w’'])({_SUBJECT})\s+(?:has\s+|had\s+|have\s+|also\s+|later\s+|then\s+)?$")
+_AFTER_CUE = re.compile(rf"^\s+({_SUBJECT})(?=[\s,.;:])")
+
+
+def _source_by_rule(text: str, cue: TaggedSpan, content: TaggedSpan) -> TaggedSpan | None:
+    """The subject right before the cue ("Smith said"), or right after it ("said Smith")."""
+    before = _BEFORE_CUE.search(text, max(0, cue.start - 60), cue.start)
+    if before is not None and not (content.start <= before.start(1) < content.end):
+        return TaggedSpan("SRC", before.start(1), before.end(1), cue.paragraph)
+    after = _AFTER_CUE.match(text[cue.end : cue.end + 60])
+    if after is not None and not (content.start <= cue.end + after.start(1) < content.end):
+        return TaggedSpan("SRC", cue.end + after.start(1), cue.end + after.end(1), cue.paragraph)
+    return None
+
+
+def _split(content: TaggedSpan, cues: list[TaggedSpan], document: Document) -> list[TaggedSpan]:
+    """A content run cut where a new quotation opens a sentence with a cue of its own.
+
+    That sentence is another statement: "… to resume dialogue. "We hope …," the ambassador said."
+    """
+    pieces = [content]
+    for sentence in document.sentences_overlapping(content.start, content.end)[1:]:
+        last = pieces[-1]
+        if not (last.start < sentence.start < last.end):
+            continue
+        opens_quote = document.text[sentence.start : sentence.start + 1] in _OPENING
+        own_cue = opens_quote and any(
+            sentence.start <= c.start < sentence.end and not (content.start <= c.start < content.end)
+            for c in cues
+        )
+        if own_cue:
+            pieces[-1] = TaggedSpan("CON", last.start, sentence.start, last.paragraph)
+            pieces.append(TaggedSpan("CON", sentence.start, last.end, last.paragraph))
+    return [p for p in pieces if p.end > p.start]
+
+
+def mode_of(quote: str) -> Mode:
+    """Direct when the content is one quotation, mixed when it holds one, else indirect."""
+    stripped = quote.strip().rstrip(".,;:")
+    inner = stripped[1:-1]
+    quoted = len(stripped) > 2 and stripped[0] in _OPENING and stripped[-1] in _CLOSING
+    if quoted and not any(q in inner for q in '“”"'):
+        return Mode.DIRECT
+    if any(q in quote for q in '“”"'):
+        return Mode.MIXED
+    return Mode.INDIRECT
+
+
+def assemble(
+    attributions: list[Attribution], document: Document
+) -> tuple[list[StatementItem], list[ActorItem], list[Speaker | None]]:
+    """The statements and actors of a response, and each statement's speaker (None: the article)."""
+    text = document.text
+    resolver = Resolver(document)
+    statements: list[StatementItem] = []
+    speakers: list[Speaker | None] = []
+    done: list[Attribution] = []
+    for att in attributions:
+        content = att.content
+        quote = text[content.start : content.end]
+        if not any(c.isalnum() for c in quote):  # a stray quotation mark tagged as content
+            continue
+        labels = [s.label for s in document.sentences_overlapping(content.start, content.end)]
+        if not labels:
+            continue
+        speaker = None
+        words = None
+        if att.source is not None:
+            words = text[att.source.start : att.source.end]
+            speaker = resolver.resolve(words, att.source.start)
+        elif SPEAKERLESS_TO_PREVIOUS and (att.cue is not None or SPEAKERLESS_ALL):
+            # A cue with no source in reach: most often the speaker of the paragraph so far.
+            previous = [
+                s
+                for s, a in zip(speakers, done, strict=True)
+                if s and a.content.paragraph == content.paragraph
+            ]
+            if not previous and SPEAKERLESS_ALL:
+                previous = [
+                    s
+                    for s, a in zip(speakers, done, strict=True)
+                    if s and a.content.paragraph >= content.paragraph - PARAGRAPHS_BACK
+                ]
+            speaker = previous[-1] if previous else None
+        cue = text[att.cue.start : att.cue.end] if att.cue is not None else None
+        statements.append(
+            StatementItem(
+                sentences=labels,
+                quote=quote,
+                speaker=speaker.name if speaker else AUTHOR,
+                speaker_words=words if speaker else None,
+                cue=cue if speaker else None,
+                mode=mode_of(quote) if speaker else Mode.AUTHOR,
+                claim="",
+                kind=ClaimKind.OTHER,
+            )
+        )
+        speakers.append(speaker)
+        done.append(att)
+    actors = [
+        ActorItem(
+            name=s.name,
+            kind=ActorKind.PERSON if s.person and len(s.name.split()) >= 2 else ActorKind.OTHER,
+            role=s.role,
+            mentions=sorted(v for v in s.variants if v != s.name),
+        )
+        for s in resolver.speakers
+    ]
+    return statements, actors, speakers

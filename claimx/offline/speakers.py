@@ -1,0 +1,188 @@
+"""Who a source span names: a name, the fuller name given earlier, or the actor a pronoun means.
+
+For a pronoun or a description ("he", "the ambassador") that is the nearest compatible actor
+named before it.
+
+The linker then grounds the source words themselves as the speaker's mention at that statement,
+so a resolved "he" becomes one of the actor's mentions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+from claimx.document import Document
+from claimx.names import is_pronoun, proper_names
+from claimx.offline.features import words
+
+__all__ = ["Resolver", "Speaker"]
+
+_PERSONAL = frozenset({"he", "she", "him", "her", "i", "me"})
+_PLURAL = frozenset({"they", "them", "we", "us"})
+_DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their", "its", "this", "that", "our", "one"})
+_CAPITALISED = re.compile(r"[A-Z][\w'’\-]*\.?")
+#: Words that start a capitalised run without being part of a name.
+_TITLES = words(
+    """
+    mr mrs ms dr sen rep gov gen president senator governor secretary speaker chairman chairwoman former
+    republican democratic democrat candidate nominee leader mayor minister ambassador spokesman
+    spokeswoman adviser advisor aide attorney judge justice rev. sen. rep. gov. gen. dr. mr. mrs. ms.
+    lt. col. vice
+    """
+)
+
+
+@dataclass
+class Speaker:
+    """An actor as the response names it: its fullest name, the other ways it is written, a role."""
+
+    name: str
+    variants: set[str] = field(default_factory=set)
+    role: str | None = None
+    person: bool = True
+
+
+def _name_in(words: str) -> tuple[str | None, str | None]:
+    """The proper name in a source span and the role words before it.
+
+    "Russian Ambassador to South Korea Alexander Timonin" → ("Alexander Timonin", "Russian
+    Ambassador to South Korea"); "Spokeswoman Haley Morris" → ("Haley Morris", "Spokeswoman").
+    """
+    head = words.split(",")[0]
+    if _CAPITALISED.search(head):  # "Angelique Brunner, a developer and spokeswoman for …": the name
+        words = head
+    tokens = words.split()
+    run: list[str] = []
+    for token in reversed(tokens):
+        clean = token.strip(",.;:’'\"“”")
+        if clean.endswith(("’s", "'s")):
+            if run:
+                break
+            continue
+        if _CAPITALISED.fullmatch(clean) and clean.lower().rstrip(".") not in _TITLES:
+            run.insert(0, clean)
+            continue
+        break
+    if not run:
+        return None, None
+    kept = run[-2:] if len(run) >= 3 else run  # "South Korea Alexander Timonin": the last two
+    name = " ".join(kept)
+    role = " ".join(tokens[: len(tokens) - len(kept)]).strip(" ,") or None
+    return name, role
+
+
+class Resolver:
+    """Resolves source spans to speakers in text order, remembering who has spoken."""
+
+    def __init__(self, document: Document) -> None:
+        self.text = document.text
+        self.body = document.metadata.header.end if document.metadata.header else 0
+        self.names = [
+            n
+            for n in proper_names(document, limit=400)
+            if not is_pronoun(n) and n in self.text and n.split()[0].lower().rstrip(".") not in _TITLES
+        ]
+        self.speakers: list[Speaker] = []
+        self.history: list[tuple[int, Speaker]] = []  # (offset, speaker) of each resolved source
+
+    def resolve(self, words: str, at: int) -> Speaker | None:
+        """The speaker that ``words`` (found at offset ``at``) designate, or None."""
+        words = " ".join(words.split())
+        low = words.lower()
+        first = low.split()[0] if low else ""
+        if is_pronoun(words) or low in _PERSONAL | _PLURAL:
+            found = self._nearest_before(at, plural=low in _PLURAL)
+        elif first in _DETERMINERS:
+            found = self._described(words, at)
+        else:
+            name, role = _name_in(words)
+            found = self._named(name, role) if name else self._description(words)
+        if found is not None:
+            self.history.append((at, found))
+        return found
+
+    def _named(self, name: str, role: str | None) -> Speaker:
+        words = name.split()
+        while len(words) > 1 and words[0].lower().rstrip(".") in _TITLES:
+            role = role or words[0]
+            words = words[1:]
+        name = " ".join(words)
+        if name not in self.text:  # (a run read across a full stop, "Obama. Trump"): its last word
+            name = words[-1]
+        surname = name.split()[-1].lower()
+        if len(name.split()) == 1:  # "Lopez": the full name the article gave, if any
+            fuller = [n for n in self.names if len(n.split()) == 2 and n.split()[-1].lower() == surname]
+            if fuller:
+                name = min(fuller, key=lambda n: self.text.find(n))
+        for known in self.speakers:
+            if known.person and known.name.split()[-1].lower() == surname:
+                if len(name) > len(known.name):
+                    known.variants.add(known.name)
+                    known.name = name
+                elif name != known.name:
+                    known.variants.add(name)
+                if role and not known.role:
+                    known.role = role
+                return known
+        speaker = Speaker(name, role=role)
+        self.speakers.append(speaker)
+        return speaker
+
+    def _description(self, words: str) -> Speaker:
+        """A speaker known only by a description ("officials", "Republican leaders")."""
+        for known in self.speakers:
+            if known.name.lower() == words.lower():
+                return known
+        speaker = Speaker(words, person=False)
+        self.speakers.append(speaker)
+        return speaker
+
+    def _described(self, words: str, at: int) -> Speaker | None:
+        """For "the ambassador": the last speaker whose role ends with that noun, else the words as such."""
+        head = words.lower().split()[-1].strip(",.")
+        titled = self._titled(words.split()[-1].strip(",."))
+        if titled is not None:  # "the mayor" where the article names one "Mayor Tom Baker"
+            return self._named(titled, head)
+        for _, known in reversed(self.history):
+            if known.role and head in known.role.lower().replace(",", " ").split():
+                known.variants.add(words)
+                return known
+        name, role = _name_in(words)
+        if name and len(name.split()) >= 2:
+            return self._named(name, role)
+        return self._description(words)
+
+    @cache  # noqa: B019  (one resolver per document: the cache lives as long as it does)
+    def _occurrences(self) -> list[tuple[int, str]]:
+        """Where each full name (two words or more) occurs in the body, in text order."""
+        full = [n for n in self.names if len(n.split()) >= 2]
+        if not full:
+            return []
+        pattern = re.compile(
+            r"(?<!\w)(" + "|".join(re.escape(n) for n in sorted(full, key=len, reverse=True)) + r")(?!\w)"
+        )
+        return [(m.start(), m.group(1)) for m in pattern.finditer(self.text, self.body)]
+
+    def _titled(self, head: str) -> str | None:
+        """The one name the article writes after the title ``head`` ("Mayor Tom Baker"), if one."""
+        if not head.isalpha():
+            return None
+        pattern = re.compile(rf"\b(?i:{re.escape(head)})\s+((?:[A-Z][\w'’-]+)(?:\s+[A-Z][\w'’-]+){{0,2}})")
+        names = {m.group(1) for m in pattern.finditer(self.text)}
+        return names.pop() if len(names) == 1 else None
+
+    def _nearest_before(self, at: int, plural: bool) -> Speaker | None:
+        """The last speaker before ``at`` (a person for he/she), else the last full name before it."""
+        for offset, known in reversed(self.history):
+            if offset < at and known.person != plural:
+                return known
+        last: str | None = None
+        for start, name in self._occurrences():
+            if start >= at:
+                break
+            last = name
+        if last is not None and not plural:
+            return self._named(last, None)
+        return None

@@ -1,0 +1,254 @@
+"""Positions from stance verbs: "X welcomed / opposed / criticised Y".
+
+The holder is the name (or resolved pronoun) right before the verb, the target
+the name or noun phrase right after it. What this finds: explicit evaluative
+verbs with named arguments in one sentence. What it cannot: stances carried by
+adjectives, irony or a whole quotation ("this is a disaster"), or a holder named
+only in another sentence.
+
+A position must point at a statement: the one already covering the sentence
+when there is one, else a statement in the article's own voice (the sentence
+reports the stance) is added for it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from claimx.document import Document, Sentence
+from claimx.names import proper_names
+from claimx.offline.features import words
+from claimx.offline.speakers import Speaker
+from claimx.response import AUTHOR, PositionItem, StatementItem
+from claimx.schema import ClaimKind, Mode, Stance
+
+__all__ = ["STANCE_VERBS", "find_positions"]
+
+STANCE_VERBS: dict[Stance, tuple[str, ...]] = {
+    Stance.SUPPORT: tuple(
+        """
+        support supports supported backs backed endorse endorses endorsed welcome welcomes welcomed
+        praise praises praised applaud applauds applauded defend defends defended hail hails hailed
+        favor favors favored favour favours favoured champion champions championed thanked thanks
+        congratulated congratulates embraced embraces lauded lauds commended commends
+        """.split()  # noqa: SIM905  (a word list reads better as text)
+    ),
+    Stance.OPPOSE: tuple(
+        """
+        oppose opposes opposed criticize criticizes criticized criticise criticises criticised condemn
+        condemns condemned slams slammed blast blasts blasted attack attacks attacked accuse accuses
+        accused reject rejects rejected denounce denounces denounced blame blames blamed mock mocks
+        mocked rips ripped hammers hammered decries decried lambasts lambasted disputes disputed
+        challenges challenged sued sues targeted targets warned warns threatened threatens ridiculed
+        ridicules berated berates scolded scolds questioned questions fired fires sanctioned sanctions
+        boycotted boycotts protested protests assailed assails insulted insults vetoed vetoes impeached
+        banned bans arrested charged indicted investigated
+        """.split()  # noqa: SIM905  (a word list reads better as text)
+    ),
+}
+_VERB_STANCE = {verb: stance for stance, verbs in STANCE_VERBS.items() for verb in verbs}
+_VERB = re.compile(r"\b(" + "|".join(sorted(_VERB_STANCE, key=len, reverse=True)) + r")\b")
+_NAME = re.compile(r"(?:[A-Z][\w'’\-]*\.?)(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w'’\-]*\.?)*")
+_PRONOUN_SUBJECT = re.compile(r"\b(he|she|they)\s+(?:has\s+|have\s+|had\s+|also\s+|publicly\s+)*$", re.I)
+_SUBJECT = re.compile(
+    r"((?:[A-Z][\w'’\-]*\.?)(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w'’\-]*\.?)*)(?:’s|'s)?"
+    r"(?:\s*,[^,]{1,60},)?\s+(?:has\s+|have\s+|had\s+|also\s+|publicly\s+|repeatedly\s+|strongly\s+)*$"
+)
+_LEADING_WORDS = words(
+    """
+    The A An But And In On At As After When While If However Meanwhile
+    """
+)
+
+
+def _strip_leading(name: str) -> str:
+    words = name.split()
+    while words and words[0] in _LEADING_WORDS:
+        words = words[1:]
+    return " ".join(words)
+
+
+def _target(rest: str) -> str | None:
+    """The name right after the verb ("the", "President" allowed before it), else a short phrase."""
+    m = re.match(r"\s*(?:the\s+|President\s+|Sen\.\s+|Gov\.\s+)?", rest)
+    after = rest[m.end() if m else 0 :]
+    name = _NAME.match(after)
+    if name:
+        return _strip_leading(name.group(0)).rstrip(".") or None
+    words = re.split(
+        r"[,;:.!?—–(]|\s(?:for|over|on|as|after|in|at|that|who|which|because|while|by|with)\s", rest
+    )
+    phrase = " ".join(words[0].split()[:6]) if words else ""
+    return phrase or None
+
+
+_POSITIVE = words(
+    """
+    support supports supported supporting praise praised praising great good best better strong stronger
+    success successful win wins won winning thank thanks thanked welcome welcomed welcomes endorse
+    endorsed endorsement proud honor honored help helped helps hope agree agreed right love loves loved
+    admire admired respect respected trust trusted brilliant smart wonderful fantastic terrific amazing
+    incredible important effective leader leadership champion backing ally allies friend friends fair
+    qualified tremendous applaud applauded hailed credit credited
+    """
+)
+_NEGATIVE = words(
+    """
+    attack attacks attacked attacking criticize criticized criticizes criticism critic critics blame
+    blamed blames wrong fail failed fails failure disaster disastrous terrible bad worst worse corrupt
+    corruption lie lies lied liar lying dangerous danger threat threatens threatened unfit racist racism
+    illegal fraud scandal crisis hate hateful against oppose opposed opposes opposition reject rejected
+    rejects condemn condemned condemns slam slammed accuse accused accuses weak incompetent crooked fake
+    false never nothing disgrace disgraceful shameful shame outrageous ridiculous absurd reckless
+    irresponsible unacceptable sexist bigot bigoted demagogue dishonest liberal radical extreme
+    extremist socialist abuse abused mistake mistakes problem problems risk undermine undermines
+    undermined destroy destroyed damage damaged failing insult insulted mock mocked denounce denounced
+    warn warned sue sued investigate investigation impeach impeachment resign deny denied stupid dumb
+    crazy sad pathetic loser
+    """
+)
+_WORDS = re.compile(r"[a-z]+")
+
+
+def _sentiment(text: str) -> Stance | None:
+    words = _WORDS.findall(text.lower())
+    positive = sum(w in _POSITIVE for w in words)
+    negative = sum(w in _NEGATIVE for w in words) + sum(w in {"not", "no", "never"} for w in words) // 2
+    if negative > positive:
+        return Stance.OPPOSE
+    if positive > negative:
+        return Stance.SUPPORT
+    return None
+
+
+def find_positions(
+    document: Document, statements: list[StatementItem], speakers: list[Speaker | None]
+) -> list[PositionItem]:
+    """Positions in the document; statements (and their speakers) are appended as positions need them.
+
+    Three readings, each cheap and none complete: stance verbs with their subject and object;
+    the tone of what a speaker says about the names in it; and the tone of a sentence naming
+    two actors or more, read as the first one's stance toward the others.
+    """
+    positions: list[PositionItem] = []
+    for sentence in document.sentences:
+        for m in _VERB.finditer(sentence.text):
+            found = _position(sentence, m, statements, speakers)
+            if found is not None:
+                positions.append(found)
+    names = _salient_names(document)
+    if names is not None:
+        positions += _spoken_positions(names, statements, speakers)
+        positions += _sentence_positions(document, names, statements, speakers)
+    return positions
+
+
+def _salient_names(document: Document) -> re.Pattern[str] | None:
+    """The names the article uses twice or more, as one pattern (longest first); None if none."""
+    candidates = [n for n in proper_names(document, limit=60) if len(n) > 2 and not n.endswith(("’s", "'s"))]
+    if not candidates:
+        return None
+    every = _alternation(candidates)
+    counts = Counter(m.group(1) for m in every.finditer(document.text))
+    names = [n for n in candidates if counts[n] >= 2]
+    return _alternation(names) if names else None
+
+
+def _alternation(names: list[str]) -> re.Pattern[str]:
+    alternatives = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)({alternatives})(?!\w)")
+
+
+def _sentence_positions(
+    document: Document,
+    names: re.Pattern[str],
+    statements: list[StatementItem],
+    speakers: list[Speaker | None],
+) -> list[PositionItem]:
+    out: list[PositionItem] = []
+    for sentence in document.sentences:
+        stance = _sentiment(sentence.text)
+        if stance is None:
+            continue
+        found = list(dict.fromkeys(m.group(1) for m in names.finditer(sentence.text)))
+        if len(found) < 2:
+            continue
+        holder = found[0]
+        number = _statement_number(sentence, statements, speakers)
+        for target in found[1:]:
+            if holder.split()[-1] != target.split()[-1]:
+                out.append(PositionItem(holder=holder, target=target, stance=stance, statements=[number]))
+    return out
+
+
+def _spoken_positions(
+    names: re.Pattern[str], statements: list[StatementItem], speakers: list[Speaker | None]
+) -> list[PositionItem]:
+    """A speaker's stance toward each name in what they said, from the words' tone."""
+    out: list[PositionItem] = []
+    for number, (st, speaker) in enumerate(zip(statements, speakers, strict=False), 1):
+        if speaker is None:
+            continue
+        stance = _sentiment(st.quote)
+        if stance is None:
+            continue
+        own = {w.lower() for w in speaker.name.split()}
+        found = list(dict.fromkeys(m.group(1) for m in names.finditer(st.quote)))
+        for name in found:
+            if name.lower().split()[-1] in own or any(name != other and name in other for other in found):
+                continue  # the speaker, or "Trump" inside "Donald Trump"
+            out.append(PositionItem(holder=speaker.name, target=name, stance=stance, statements=[number]))
+    return out
+
+
+def _position(
+    sentence: Sentence,
+    m: re.Match[str],
+    statements: list[StatementItem],
+    speakers: list[Speaker | None],
+) -> PositionItem | None:
+    before = sentence.text[: m.start()]
+    target = _target(sentence.text[m.end() :])
+    if not target:
+        return None
+    subject = _SUBJECT.search(before)
+    holder: str | None = None
+    if subject:
+        holder = _strip_leading(subject.group(1)) or None
+    elif _PRONOUN_SUBJECT.search(before):
+        holder = _last_speaker(sentence, statements, speakers)
+    if not holder or holder == target:
+        return None
+    number = _statement_number(sentence, statements, speakers)
+    return PositionItem(holder=holder, target=target, stance=_VERB_STANCE[m.group(1)], statements=[number])
+
+
+def _statement_number(
+    sentence: Sentence, statements: list[StatementItem], speakers: list[Speaker | None]
+) -> int:
+    """The statement covering the sentence, else a new one in the article's voice reporting it."""
+    for number, st in enumerate(statements, 1):
+        if sentence.label in st.sentences:
+            return number
+    statements.append(
+        StatementItem(
+            sentences=[sentence.label],
+            quote=sentence.text,
+            speaker=AUTHOR,
+            mode=Mode.AUTHOR,
+            kind=ClaimKind.OTHER,
+        )
+    )
+    speakers.append(None)
+    return len(statements)
+
+
+def _last_speaker(
+    sentence: Sentence, statements: list[StatementItem], speakers: list[Speaker | None]
+) -> str | None:
+    last: str | None = None
+    for st, speaker in zip(statements, speakers, strict=True):
+        if speaker is not None and int(st.sentences[0][1:]) <= sentence.number:
+            last = speaker.name
+    return last

@@ -210,6 +210,10 @@ class GoldAnswers:
         self._claims = {c.id: c for c in gold.claims}
         self._attributions = sorted(gold.attributions, key=lambda a: (a.content.start, a.content.end, a.id))
         self._enclosing = self._enclosing_speakers()
+        # Gold that marks the article's own voice (the project's format) names real actors; gold
+        # that does not (PolNeAR's) has one "actor" per source wording ("he" among them), so its
+        # speakers are named from the source words and their context instead.
+        self._entities = sample.author_statements or Layer.ATTRIBUTIONS not in sample.layers
 
     # ------------------------------------------------------------------ public
 
@@ -364,7 +368,7 @@ class GoldAnswers:
         gold_actor = self._actors.get(att.speaker_id or "")
         mention = self._words(att.speaker_mention) if att.speaker_mention else None
         name: str | None = None
-        if gold_actor is not None and not is_pronoun(gold_actor.name) and self._is_real_actor(gold_actor):
+        if gold_actor is not None and not is_pronoun(gold_actor.name) and self._entities:
             name = self._best_name([gold_actor.name, *(m.text for m in gold_actor.mentions)], window)
         if name is None and mention is not None:
             name = self._name_for(mention, att, window)
@@ -375,7 +379,7 @@ class GoldAnswers:
             entity = entities[name] = _Entity(
                 name, ActorKind.PERSON if _person_like(name) else ActorKind.OTHER
             )
-            if gold_actor is not None and self._is_real_actor(gold_actor):
+            if gold_actor is not None and self._entities:
                 entity.kind, entity.role, entity.affiliation = (
                     gold_actor.kind,
                     gold_actor.role,
@@ -389,15 +393,11 @@ class GoldAnswers:
                     entity.kind = ActorKind.PERSON
             elif window.holds(mention.start, mention.end):
                 entity.add_mention(words)
-        if gold_actor is not None and self._is_real_actor(gold_actor):
+        if gold_actor is not None and self._entities:
             for m in gold_actor.mentions:
                 if window.holds(m.start, m.end):
                     entity.add_mention(_collapse(m.text))
         return entity
-
-    def _is_real_actor(self, actor: Actor) -> bool:
-        """Whether a gold actor is an entity (the project's gold) or one source wording (PolNeAR's)."""
-        return Layer.ATTRIBUTIONS not in self.sample.layers or self.sample.author_statements
 
     def _best_name(self, candidates: list[str], window: _Window) -> str | None:
         """The fullest of the actor's names that the stretch contains."""

@@ -3,7 +3,7 @@
 It sets the floor any prompt must beat, and runs through the same harness,
 grounding and linking as the model: it writes the model-facing
 :class:`~claimx.response.Response` (verbatim quotes, speaker names, cues,
-sentence ids) and :func:`claimx.link.link` turns that into an Extraction, so
+sentence ids) and :func:`claimx.ground.ground` then :func:`claimx.link.link` turn that into an Extraction, so
 whatever it finds is held to the same rules as a model's answer.
 
 What it finds:
@@ -26,9 +26,9 @@ from dataclasses import dataclass
 
 from claimx._version import __version__
 from claimx.document import Document, Sentence
-from claimx.ground import Aligner
-from claimx.link import is_pronoun, link
-from claimx.names import proper_names
+from claimx.ground import ground
+from claimx.link import link
+from claimx.names import is_pronoun, proper_names
 from claimx.response import AUTHOR, ActorItem, PositionItem, Response, StatementItem, response_schema_sha256
 from claimx.schema import ActorKind, ClaimKind, Extraction, Meta, Mode, Stance, Usage
 
@@ -418,7 +418,7 @@ def baseline_response(document: Document) -> Response:
 def extract_baseline(text: str, doc_id: str | None = None) -> Extraction:
     """The baseline's extraction for ``text``: grounded and linked like a model's."""
     document = Document.from_text(text, doc_id)
-    linked = link(document, baseline_response(document), Aligner(document))
+    linked = link(ground(document, baseline_response(document)))
     return linked.to_extraction(
         document,
         Meta(

@@ -160,6 +160,8 @@ async def run_many(
             return source
         return None
 
+    failures: list[Exception] = []
+
     async def one(source: Source | InputError) -> BatchResult:
         if isinstance(source, InputError):
             return BatchResult(source.doc_id or "", error=document_error(source))
@@ -167,18 +169,19 @@ async def run_many(
         try:
             extraction = await work(source)
         except Exception as exc:  # every failure is this document's result
-            latency = round(time.perf_counter() - started, 4)
-            return BatchResult(
-                source.doc_id, error=document_error(exc), origin=source.origin, latency_s=latency
-            )
-        latency = round(time.perf_counter() - started, 4)
-        return BatchResult(source.doc_id, extraction=extraction, origin=source.origin, latency_s=latency)
-
-    failures: list[Exception] = []
+            if not isinstance(exc, ClaimxError):
+                _log.debug("%s: internal error", source.doc_id, exc_info=exc)
+            elif exc.fails_every_document:  # the batch stops after this document's line
+                failures.append(exc)
+            error = document_error(exc)
+            return BatchResult(source.doc_id, error=error, origin=source.origin, latency_s=_since(started))
+        return BatchResult(
+            source.doc_id, extraction=extraction, origin=source.origin, latency_s=_since(started)
+        )
 
     async def worker() -> None:
         try:
-            while (source := next_source()) is not None:
+            while not failures and (source := next_source()) is not None:
                 await results.put(await one(source))
         except Exception as exc:  # iterating ``documents`` failed: the caller's error
             failures.append(exc)
@@ -194,6 +197,8 @@ async def run_many(
                 running -= 1
                 continue
             yield result
+            if failures:  # an error every other document would meet too
+                break
         if failures:
             raise failures[0]
     finally:

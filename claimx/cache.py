@@ -1,31 +1,46 @@
-"""A response cache on disk, so no answer is paid for twice.
+"""A response cache on disk, so no answer is paid for twice, and a bad cache never stops work.
 
-Keyed by everything that changes the model's answer: the model's identity
-(provider, name, base URL, sampling parameters), the prompt's sha256, the
-response schema's sha256 and the sha256 of the exact text sent. It stores the
-validated response and its token usage, never a key or a header. Grounding and
-linking run again on every hit, so improvements to them apply to cached answers.
+Keyed by :func:`claimx.models.base.request_hash`: the sha256 of the exact request
+claimx sends (messages, schema, model identity, sampling, output limit). Each
+entry keeps the validated answer, its token usage and the raw completion it
+was read from (``claimx cache show KEY``), never a key or a header. Grounding
+and linking run again on every hit, so improvements to them apply to cached
+answers.
 
 SQLite in WAL mode: safe for many coroutines of one process and for several
-processes sharing a folder.
+processes sharing a folder. The async methods run SQLite on a worker thread, off
+the event loop. A damaged entry is a miss (and is replaced by the next answer);
+a damaged database file is set aside (renamed, with one warning naming it) and a
+fresh one started; a cache that cannot be written at all (read-only folder, no
+home directory) is turned off with one warning, and the run goes on without it.
 """
 
 from __future__ import annotations
 
-import hashlib
+import asyncio
 import json
+import logging
 import os
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
 
 from claimx.schema import Usage
 
-__all__ = ["ResponseCache", "default_cache_dir"]
+__all__ = ["CacheEntry", "ResponseCache", "default_cache_dir"]
 
-_FORMAT = 1
+log = logging.getLogger("claimx.cache")
+T = TypeVar("T")
+
+_FILE = "responses.sqlite3"
+#: Earlier layouts, whose keys no request hashes to any more.
+_OLD_TABLES = ("responses",)
 
 
 def default_cache_dir() -> Path:
@@ -34,63 +49,279 @@ def default_cache_dir() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "claimx"
 
 
+@dataclass(frozen=True)
+class CacheEntry:
+    """One stored answer: what the model said, what it cost, and about which request."""
+
+    key: str
+    output: str
+    usage: Usage
+    raw_completion: str | None
+    label: dict[str, Any]
+    created: float
+    hits: int
+
+
+class _Damaged(Exception):
+    """A row that cannot be read back; the caller treats it as a miss."""
+
+
 class ResponseCache:
-    """Validated model responses, by request fingerprint."""
+    """Validated model responses, by request hash."""
 
     def __init__(self, folder: Path | str | None = None) -> None:
-        self.folder = Path(folder) if folder else default_cache_dir()
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.path = self.folder / "responses.sqlite3"
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(
-            "CREATE TABLE IF NOT EXISTS responses ("
-            " key TEXT PRIMARY KEY, output TEXT NOT NULL, usage TEXT NOT NULL,"
-            " created REAL NOT NULL, hits INTEGER NOT NULL DEFAULT 0)"
-        )
         self.hits = 0
         self.misses = 0
-
-    @staticmethod
-    def key(parts: dict[str, Any]) -> str:
-        """The fingerprint of a request: sha256 of its answer-changing parts."""
-        canonical = json.dumps({"format": _FORMAT, **parts}, sort_keys=True, default=str)
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-    def get(self, key: str) -> tuple[str, Usage] | None:
-        """The stored response JSON and its original usage, or None."""
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        #: Why the cache is off, when it is (None: in use).
+        self.disabled: str | None = None
+        try:
+            self.folder = Path(folder) if folder else default_cache_dir()
+        except RuntimeError as exc:  # no home directory to put it in
+            self.folder = Path(".")
+            self.path = self.folder / _FILE
+            self._disable(f"no folder for it ({exc})")
+            return
+        self.path = self.folder / _FILE
         with self._lock:
-            row = self._db.execute("SELECT output, usage FROM responses WHERE key = ?", (key,)).fetchone()
+            self._open()
+
+    # ------------------------------------------------------------ opening
+
+    def _open(self) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self._db = self._connect()
+        except sqlite3.DatabaseError as exc:
+            if _is_damage(exc):
+                self._set_aside(exc)
+            else:
+                self._disable(str(exc))
+        except OSError as exc:
+            self._disable(exc.strerror or str(exc))
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            for table in _OLD_TABLES:
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS answers ("
+                " key TEXT PRIMARY KEY, output TEXT NOT NULL, usage TEXT NOT NULL,"
+                " raw_completion TEXT, label TEXT NOT NULL DEFAULT '{}',"
+                " created REAL NOT NULL, hits INTEGER NOT NULL DEFAULT 0)"
+            )
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _set_aside(self, exc: sqlite3.DatabaseError) -> None:
+        """Rename a damaged database out of the way (keeping it for inspection) and start afresh."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%dT%H%M%S')}")
+        try:
+            self.path.replace(aside)
+            for suffix in ("-wal", "-shm"):
+                companion = self.path.with_name(self.path.name + suffix)
+                if companion.exists():
+                    companion.replace(aside.with_name(aside.name + suffix))
+            self._db = self._connect()
+        except (OSError, sqlite3.Error) as again:
+            self._disable(f"it is damaged ({exc}) and could not be replaced ({again})")
+            return
+        log.warning(
+            "claimx: the response cache %s was damaged (%s); it is set aside as %s and a fresh one started",
+            self.path,
+            exc,
+            aside,
+        )
+
+    def _disable(self, reason: str) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self.disabled is None:
+            log.warning(
+                "claimx: the response cache %s cannot be used (%s); going on without it", self.path, reason
+            )
+        self.disabled = reason
+
+    # ------------------------------------------------------------ guarded access
+
+    def _run(self, operation: Callable[[sqlite3.Connection], T], default: T, retry: bool = False) -> T:
+        """Run ``operation`` on the database; on damage set it aside, on other failures turn it off."""
+        with self._lock:
+            for _ in range(2 if retry else 1):
+                if self._db is None:
+                    return default
+                try:
+                    return operation(self._db)
+                except sqlite3.DatabaseError as exc:
+                    if _is_busy(exc):
+                        log.debug("claimx: the response cache is busy (%s); skipped", exc)
+                        return default
+                    if _is_damage(exc):
+                        self._set_aside(exc)
+                    else:
+                        self._disable(str(exc))
+            return default
+
+    # ------------------------------------------------------------ the cache
+
+    def get(self, key: str) -> CacheEntry | None:
+        """The stored answer for ``key``, or None (a damaged entry is a miss, and is removed)."""
+
+        def read(db: sqlite3.Connection) -> CacheEntry | None:
+            row = db.execute(
+                "SELECT key, output, usage, raw_completion, label, created, hits FROM answers WHERE key = ?",
+                (key,),
+            ).fetchone()
             if row is None:
-                self.misses += 1
                 return None
-            self.hits += 1
-            self._db.execute("UPDATE responses SET hits = hits + 1 WHERE key = ?", (key,))
-        return row[0], Usage.model_validate_json(row[1])
+            try:
+                entry = _entry(row)
+            except _Damaged as damaged:
+                log.info("claimx: cache entry %s is damaged (%s); asking again", key[:12], damaged)
+                db.execute("DELETE FROM answers WHERE key = ?", (key,))
+                return None
+            db.execute("UPDATE answers SET hits = hits + 1 WHERE key = ?", (key,))
+            return entry
 
-    def put(self, key: str, output_json: str, usage: Usage) -> None:
-        """Store a validated response."""
-        with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO responses (key, output, usage, created) VALUES (?, ?, ?, ?)",
-                (key, output_json, usage.model_dump_json(), time.time()),
+        entry = self._run(read, None)
+        if entry is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return entry
+
+    def put(
+        self,
+        key: str,
+        output_json: str,
+        usage: Usage,
+        *,
+        raw_completion: str | None = None,
+        label: dict[str, Any] | None = None,
+    ) -> None:
+        """Store a validated answer (replacing any entry under ``key``)."""
+        row = (
+            key,
+            output_json,
+            usage.model_dump_json(),
+            raw_completion,
+            json.dumps(label or {}, ensure_ascii=False, default=str),
+            time.time(),
+        )
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
+                "INSERT OR REPLACE INTO answers (key, output, usage, raw_completion, label, created)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                row,
             )
 
-    def __len__(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM responses").fetchone()[0])
+        self._run(write, None, retry=True)
 
-    def clear(self) -> None:
-        """Forget every stored response."""
-        with self._lock:
-            self._db.execute("DELETE FROM responses")
+    def discard(self, key: str) -> None:
+        """Forget one entry (its answer no longer reads as a response)."""
+        self._run(lambda db: db.execute("DELETE FROM answers WHERE key = ?", (key,)), None)
+
+    async def aget(self, key: str) -> CacheEntry | None:
+        """:meth:`get`, off the event loop."""
+        return await asyncio.to_thread(self.get, key)
+
+    async def aput(
+        self,
+        key: str,
+        output_json: str,
+        usage: Usage,
+        *,
+        raw_completion: str | None = None,
+        label: dict[str, Any] | None = None,
+    ) -> None:
+        """:meth:`put`, off the event loop."""
+        await asyncio.to_thread(self.put, key, output_json, usage, raw_completion=raw_completion, label=label)
+
+    def find(self, prefix: str) -> list[str]:
+        """Keys starting with ``prefix`` (at most 10), to name an entry by a short key."""
+        pattern = prefix.replace("\\", "").replace("%", "").replace("_", "") + "%"
+        rows: list[Any] = self._run(
+            lambda db: db.execute("SELECT key FROM answers WHERE key LIKE ? LIMIT 10", (pattern,)).fetchall(),
+            [],
+        )
+        return [str(r[0]) for r in rows]
+
+    def entries(self, limit: int = 50) -> list[CacheEntry]:
+        """The most recent entries first (damaged ones left out)."""
+        rows: list[Any] = self._run(
+            lambda db: db.execute(
+                "SELECT key, output, usage, raw_completion, label, created, hits FROM answers"
+                " ORDER BY created DESC LIMIT ?",
+                (limit,),
+            ).fetchall(),
+            [],
+        )
+        found = []
+        for row in rows:
+            try:
+                found.append(_entry(row))
+            except _Damaged:
+                continue
+        return found
+
+    def __len__(self) -> int:
+        return int(self._run(lambda db: db.execute("SELECT COUNT(*) FROM answers").fetchone()[0], 0))
+
+    def clear(self) -> int:
+        """Forget every stored response; returns how many there were."""
+        return int(self._run(lambda db: db.execute("DELETE FROM answers").rowcount, 0))
 
     def close(self) -> None:
         """Close the database; the cache may not be used afterwards."""
         with self._lock:
-            self._db.close()
+            if self._db is not None:
+                self._db.close()
+                self._db = None
 
     def __repr__(self) -> str:
-        return f"<ResponseCache {self.path}>"
+        state = f" (off: {self.disabled})" if self.disabled else ""
+        return f"<ResponseCache {self.path}{state}>"
+
+
+def _entry(row: tuple[Any, ...]) -> CacheEntry:
+    key, output, usage, raw, label, created, hits = row
+    try:
+        if not isinstance(output, str):
+            raise TypeError(f"output is {type(output).__name__}")
+        json.loads(output)
+        parsed_label = json.loads(label) if label else {}
+        return CacheEntry(
+            key=str(key),
+            output=output,
+            usage=Usage.model_validate_json(usage),
+            raw_completion=raw if isinstance(raw, str) else None,
+            label=parsed_label if isinstance(parsed_label, dict) else {},
+            created=float(created),
+            hits=int(hits),
+        )
+    except (ValueError, TypeError, ValidationError) as exc:
+        raise _Damaged(str(exc).splitlines()[0][:200]) from exc
+
+
+def _is_busy(exc: sqlite3.DatabaseError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """A file that is not (or no longer) a sound SQLite database, as opposed to one we may not write."""
+    text = str(exc).lower()
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return True
+    return not isinstance(exc, sqlite3.OperationalError) and not isinstance(exc, sqlite3.IntegrityError)

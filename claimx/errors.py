@@ -50,6 +50,9 @@ class ClaimxError(Exception):
     """
 
     cause = "error"
+    #: True when every other document would fail the same way (a rejected key, a model
+    #: that does not exist): a batch stops at once instead of paying for each of them.
+    fails_every_document = False
 
     def __init__(self, message: str, *, doc_id: str | None = None) -> None:
         self.message = redact(message)
@@ -83,6 +86,10 @@ class PromptError(ClaimxError):
     cause = "prompt"
 
 
+#: HTTP statuses that no other document can escape: a rejected API key, an unknown model or route.
+_FAILS_EVERY_DOCUMENT = frozenset({401, 404})
+
+
 class ModelError(ClaimxError):
     """The model could not be reached, or kept failing, after the retries allowed."""
 
@@ -94,6 +101,7 @@ class ModelError(ClaimxError):
         super().__init__(message, doc_id=doc_id)
         self.status = status
         self.attempts = attempts
+        self.fails_every_document = status in _FAILS_EVERY_DOCUMENT
 
     def to_dict(self) -> dict[str, Any]:
         """The base description plus what this error knows about the attempts."""

@@ -1,5 +1,9 @@
 """The extractor: document → prompt → model → ground → link → Extraction.
 
+Data moves one way: each chunk's answer is grounded against the whole document
+(:mod:`claimx.ground`), then everything grounded is linked at once
+(:mod:`claimx.link`), which is where chunks' overlaps are merged.
+
 One model call per chunk (one chunk for most articles) returns all three
 layers. Answers are cached by everything that changes them. An answer cut off
 at the output limit is asked again with a larger budget, then split into
@@ -9,24 +13,26 @@ smaller chunks, and only then reported as an error.
 from __future__ import annotations
 
 import asyncio
-import hashlib
+import dataclasses
 import time
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any, Self
+
+from pydantic import ValidationError
 
 from claimx._sync import run_sync
 from claimx.cache import ResponseCache
 from claimx.chunking import estimate_tokens, plan_chunks
 from claimx.document import Document
 from claimx.errors import ClaimxError, TruncatedOutputError
-from claimx.ground import Aligner
+from claimx.ground import Aligner, ground
 from claimx.link import link
-from claimx.models.base import Model, ModelRequest
+from claimx.models.base import Model, ModelRequest, request_hash
 from claimx.models.registry import resolve_model
 from claimx.names import proper_names
 from claimx.prompts import Prompt, load_prompt
-from claimx.ratelimit import RateLimits
+from claimx.ratelimit import PerLoop, RateLimits
 from claimx.response import Response, response_model_for, response_schema_sha256
 from claimx.schema import Extraction, Meta, Provenance, Usage
 
@@ -64,7 +70,7 @@ def model_options_of(
 
 @dataclass
 class _Answer:
-    response: Response
+    responses: list[Response]  # one per chunk answered, in text order
     usage: Usage
     calls: int  # chunks answered (after any splitting)
 
@@ -107,7 +113,7 @@ class Extractor:
             prompt_sha256=self.prompt.sha256,
             response_schema_sha256=self.schema_sha256,
         )
-        self._semaphores: dict[int, asyncio.Semaphore] = {}
+        self._semaphores = PerLoop(lambda: asyncio.Semaphore(self.options.concurrency))
         self._rate_limits = RateLimits(self.options.requests_per_minute, self.options.tokens_per_minute)
 
     # ------------------------------------------------------------------ public
@@ -123,11 +129,12 @@ class Extractor:
             document = Document.from_text(text, doc_id)
         ranges = plan_chunks(document, self._chunk_budget(), self.options.chunk_overlap)
         answers = await _all_or_first_error([self._answer(document, first, last) for first, last in ranges])
-        response = _merge([a.response for a in answers])
         usage = Usage(cached=True)
         for answer in answers:
             usage = usage.add(answer.usage)
-        linked = link(document, response, Aligner(document, fuzzy_threshold=self.options.fuzzy_threshold))
+        aligner = Aligner(document, fuzzy_threshold=self.options.fuzzy_threshold)
+        grounded = ground(document, [r for a in answers for r in a.responses], aligner)
+        linked = link(grounded)  # (chunks' overlaps are merged there)
         meta = Meta(
             **dict(self.provenance),
             usage=usage,
@@ -172,23 +179,7 @@ class Extractor:
         return max(256, min(6000, room))
 
     def _semaphore(self) -> asyncio.Semaphore:
-        loop = id(asyncio.get_running_loop())
-        if loop not in self._semaphores:
-            self._semaphores[loop] = asyncio.Semaphore(self.options.concurrency)
-        return self._semaphores[loop]
-
-    def _cache_key(self, document: Document, first: int, last: int) -> str:
-        chunk = "\n".join(s.text for s in document.sentences[first - 1 : last])
-        return ResponseCache.key(
-            {
-                "model": self.model.cache_identity(),
-                "prompt_sha256": self.prompt.sha256,
-                "schema_sha256": self.schema_sha256,
-                "sentences": [first, last],
-                "text_sha256": hashlib.sha256(chunk.encode("utf-8", "surrogatepass")).hexdigest(),
-                "metadata": document.metadata.model_dump(mode="json", include={"date", "dateline"}),
-            }
-        )
+        return self._semaphores.get()
 
     async def _answer(
         self, document: Document, first: int, last: int, depth: int = 0, budget: int | None = None
@@ -196,31 +187,23 @@ class Extractor:
         limits = self.model.output_limits
         speakers = tuple(proper_names(document, range(first, last + 1))) if limits and limits.compact else ()
         response_model = response_model_for(first, last, limits, speakers)
-        key = self._cache_key(document, first, last) if self.cache is not None else ""
-        if self.cache is not None:
-            hit = self.cache.get(key)
-            if hit is not None:
-                stored, original = hit
-                usage = Usage(
-                    prompt_tokens=original.prompt_tokens,
-                    completion_tokens=original.completion_tokens,
-                    total_tokens=original.total_tokens,
-                    cached=True,
-                )
-                # Into the full Response, as a fresh answer is (a compact answer lacks fields).
-                return _Answer(Response.model_validate_json(stored), usage, 1)
         messages = self.prompt.render(document, range(first, last + 1))
+        tokens = budget or self.model.max_output_tokens
+        request = ModelRequest(messages, response_model, tokens, document.doc_id)
+        # The key of the request as first sent: what a rerun asks first, whatever budget answered it.
+        key = request_hash(self.model, request) if self.cache is not None else ""
+        if self.cache is not None:
+            cached = await _from_cache(self.cache, key)
+            if cached is not None:
+                return cached
         estimated = (
             estimate_tokens("".join(m["content"] for m in messages)) if self._rate_limits.active else 0
         )
-        tokens = budget or self.model.max_output_tokens
         while True:
             try:
                 async with self._semaphore():
                     await self._rate_limits.before_call(estimated)
-                    reply = await self.model.generate(
-                        ModelRequest(messages, response_model, tokens, document.doc_id)
-                    )
+                    reply = await self.model.generate(dataclasses.replace(request, max_output_tokens=tokens))
                 await self._rate_limits.after_call(estimated, reply.usage.total_tokens)
                 break
             except TruncatedOutputError as exc:
@@ -237,7 +220,7 @@ class Extractor:
                         ]
                     )
                     return _Answer(
-                        _merge([h.response for h in halves]),
+                        halves[0].responses + halves[1].responses,
                         halves[0].usage.add(halves[1].usage),
                         halves[0].calls + halves[1].calls,
                     )
@@ -248,8 +231,44 @@ class Extractor:
         # Into the full Response: a compact response model has fewer fields (their defaults fill in).
         output = Response.model_validate(reply.output.model_dump())
         if self.cache is not None:
-            self.cache.put(key, reply.output.model_dump_json(), reply.usage)
-        return _Answer(output, reply.usage, 1)
+            label = {
+                "model": self.model.id,
+                "prompt": self.prompt.id,
+                "doc_id": document.doc_id,
+                "sentences": [first, last],
+            }
+            await self.cache.aput(
+                key,
+                reply.output.model_dump_json(),
+                reply.usage,
+                raw_completion=reply.raw_completion,
+                label=label,
+            )
+        return _Answer([output], reply.usage, 1)
+
+
+async def _from_cache(cache: ResponseCache, key: str) -> _Answer | None:
+    """A stored answer, read into the full Response as a fresh one is; None on a miss.
+
+    An entry that no longer reads as a response (damaged, or from an incompatible
+    version) is a miss: it is removed, and the fresh answer takes its place.
+    """
+    entry = await cache.aget(key)
+    if entry is None:
+        return None
+    try:
+        response = Response.model_validate_json(entry.output)
+    except ValidationError:
+        await asyncio.to_thread(cache.discard, key)
+        return None
+    original = entry.usage
+    usage = Usage(
+        prompt_tokens=original.prompt_tokens,
+        completion_tokens=original.completion_tokens,
+        total_tokens=original.total_tokens,
+        cached=True,
+    )
+    return _Answer([response], usage, 1)
 
 
 _EMPTY = Document.from_text(".", doc_id="empty")
@@ -270,19 +289,3 @@ async def _all_or_first_error(calls: list[Coroutine[Any, Any, _Answer]]) -> list
     except BaseExceptionGroup as failed:
         raise failed.exceptions[0] from None
     return [task.result() for task in tasks]
-
-
-def _merge(responses: list[Response]) -> Response:
-    """One answer from several chunks' answers; statement numbers in positions are re-based."""
-    if len(responses) == 1:
-        return responses[0]
-    merged = Response()
-    for response in responses:
-        offset = len(merged.statements)
-        merged.actors.extend(response.actors)
-        merged.statements.extend(response.statements)
-        merged.positions.extend(
-            p.model_copy(update={"statements": [n + offset for n in p.statements]})
-            for p in response.positions
-        )
-    return merged

@@ -1,553 +1,406 @@
-"""Find the model's verbatim quotes in the source text and return verified spans.
+"""The ground stage: a model's answer → what of it is in the article, with spans, and what is not.
 
-Language models copy text well and count characters badly, so the model gives
-us the words and the sentence it took them from, and we compute offsets here.
-The search runs in three stages, after langextract's resolver:
+Every piece of text the model gave is looked up in the article here, once:
+quotes (with :class:`~claimx.align.Aligner`), cues and the words naming a
+speaker next to their quote, actor names and mentions, speakers' and holders'
+names. What cannot be found, or was found only as an altered copy, is dropped
+and reported as a :class:`~claimx.schema.Rejected` item with a
+:class:`~claimx.schema.RejectionCode`, so prompt work can count the reasons.
 
-1. **exact**: the quote as given (with surrounding quotation marks and stray
-   trailing punctuation tolerated);
-2. **normalized**: on a mirror of the text with whitespace collapsed, curly
-   quotes and dashes made plain and case folded; offsets map back exactly;
-3. **fuzzy**: rapidfuzz's partial-ratio alignment inside the cited sentences
-   (and their neighbours), above a threshold, snapped to word boundaries.
+The rules, so nothing invented passes as found:
 
-When a quote occurs more than once, the occurrence inside or nearest the cited
-sentences wins. Everything works on Python ``str`` indices, so Cyrillic,
-Korean, CJK and emoji text need no special treatment. A quote that cannot be
-found returns ``None``: the caller drops the item and reports it.
+- a quote must be in the article; a near match must keep every number,
+  negation and content word (else ``quote_altered``);
+- an actor whose name is not in the article is rejected
+  (``actor_not_in_article``); its role and affiliation are kept only when the
+  article's words support them;
+- a statement's speaker must be named in the article, or else a grounded
+  mention next to the quote stands in for it (never a pronoun alone);
+- a claim may rephrase its quote, but its numbers, negations and names must
+  agree with its evidence (``claim_unfaithful``).
+
+Which actor a name or mention refers to is the next stage's business
+(:mod:`claimx.link`); this one never decides it, and that one never searches
+the text again.
 """
 
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator, Sequence
-from functools import cached_property, lru_cache
-from typing import NamedTuple
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from rapidfuzz import fuzz
+from pydantic import BaseModel
 
+from claimx.align import Aligner, Located, is_word_char, normalize
 from claimx.document import Document
-from claimx.schema import Alignment, Span
+from claimx.faithful import claim_problem
+from claimx.names import is_pronoun
+from claimx.response import AUTHOR, ActorItem, PositionItem, Response, StatementItem
+from claimx.schema import ActorKind, ClaimKind, Mode, Rejected, RejectionCode, Span, Stance
 
-__all__ = ["Aligner", "is_word_char", "normalize"]
+__all__ = [
+    "Aligner",
+    "Grounded",
+    "GroundedActor",
+    "GroundedName",
+    "GroundedPosition",
+    "GroundedStatement",
+    "ground",
+    "is_author",
+    "is_word_char",
+    "normalize",
+]
 
-_PLAIN = {
-    **dict.fromkeys("“”„‟«»″〝〞＂", '"'),
-    **dict.fromkeys("‘’‚‛`´′＇", "'"),
-    **dict.fromkeys("‐‑‒–—―−﹘﹣－", "-"),
-    **dict.fromkeys(
-        "\t\n\r\x0b\x0c\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
-        "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000",
-        " ",
-    ),
-}
-# A regex finding the few characters to replace is several times faster on a long text than
-# str.translate, which looks every character up in the table.
-_TO_PLAIN = re.compile("[" + re.escape("".join(_PLAIN)) + "]")
-_SPACE_RUN = re.compile(r" {2,}")
-_EDGE_QUOTES = "\"'“”‘’«»„‚‹›「」『』"
-_ELLIPSIS = re.compile(r"\s*(?:\[\s*(?:\.\s*){3}\]|\.{3,}|…)\s*")
-_NEGATIONS = re.compile(
-    r"\b(?:not|no|never|n't|cannot|nobody|nothing|neither|nor|none|without)\b", re.IGNORECASE
-)
+_AUTHOR_WORDS = frozenset({AUTHOR, "the author", "article", "the article", "narrator", "none", "null", ""})
+_WORD = re.compile(r"\w+", re.UNICODE)
 
 
-def _fold(text: str) -> str:
-    """Plain quotes/dashes/spaces and lower case, keeping exactly one character per character."""
-    plain = _TO_PLAIN.sub(lambda m: _PLAIN[m.group()], text)
-    lowered = plain.lower()
-    if len(lowered) == len(plain):
-        return lowered
-    # A few characters lower-case to two ("İ"); leave those as they are.
-    return "".join(c.lower() if len(c.lower()) == 1 else c for c in plain)
+def is_author(name: str | None) -> bool:
+    """True for the words a model uses for the article's own voice ("author", "none", …)."""
+    return name is None or name.strip().lower() in _AUTHOR_WORDS
 
 
-@lru_cache(maxsize=1024)  # (actor names and mentions come back again and again; quotes rarely)
-def normalize(text: str) -> str:
-    """The normalized form used for matching: folded, with whitespace runs collapsed."""
-    return _SPACE_RUN.sub(" ", _fold(text)).strip()
+@dataclass(frozen=True, slots=True)
+class GroundedName:
+    """Words naming someone, as written, and every whole-word occurrence of them in the article."""
+
+    words: str
+    spans: tuple[Span, ...]
 
 
-def is_word_char(c: str) -> bool:
-    """Letters and digits of scripts that separate words with spaces.
+@dataclass(slots=True)
+class GroundedActor:
+    """An actor the model listed whose name is in the article."""
 
-    CJK ideographs, kana and Thai have no spaces between words, so a match may
-    start or end anywhere among them.
-    """
-    if c < "\u0e00":  # below every spaceless script (and where nearly all text is)
-        return c.isalnum()
-    if not c.isalnum():
-        return False
-    code = ord(c)
-    spaceless = (
-        0x3040 <= code <= 0x30FF  # kana
-        or 0x3400 <= code <= 0x9FFF  # CJK ideographs
-        or 0xF900 <= code <= 0xFAFF
-        or 0x20000 <= code <= 0x2FFFF
-        or 0x0E00 <= code <= 0x0E7F  # Thai
-    )
-    return not spaceless
+    name: GroundedName
+    kind: ActorKind
+    role: str | None
+    affiliation: str | None
+    mentions: tuple[GroundedName, ...]  # the listed mentions found in the article (no pronouns)
+    source: dict[str, Any]  # what the model said, for reports
 
 
-class _Hit(NamedTuple):  # (a tuple: cheaper to make than a frozen dataclass, and made often)
-    start: int
-    end: int
-    alignment: Alignment
+@dataclass(slots=True)
+class GroundedStatement:
+    """A statement whose quote, cue and speaker words are in the article."""
+
+    number: int  # 1-based, in the model's list (chunks' lists one after another)
+    claim: str
+    kind: ClaimKind
+    mode: Mode
+    content: Span
+    evidence: tuple[Span, ...]
+    cue: Span | None
+    #: Who speaks: a name in the article, or the grounded mention standing in for a name that is
+    #: not; None for the article's own voice.
+    speaker: GroundedName | None
+    speaker_mention: Span | None  # the words naming the speaker at this statement
+    source: StatementItem
 
 
-class _Mirror:
-    """The normalized text and the way back from its indices to the original's."""
+@dataclass(slots=True)
+class GroundedPosition:
+    """A stance whose holder is named in the article and which a grounded statement shows."""
 
-    def __init__(self, text: str) -> None:
-        folded = _fold(text)
-        self.text_positions: list[int] = []  # normalized index of each collapsed run
-        self.shift: list[int] = []  # cumulative characters dropped up to and including that run
-        pieces: list[str] = []
-        last = 0
-        dropped = 0
-        for run in _SPACE_RUN.finditer(folded):
-            pieces.append(folded[last : run.start() + 1])
-            norm_pos = run.start() - dropped
-            dropped += run.end() - run.start() - 1
-            self.text_positions.append(norm_pos)
-            self.shift.append(dropped)
-            last = run.end()
-        pieces.append(folded[last:])
-        self.text = "".join(pieces)
-
-    def to_original(self, index: int) -> int:
-        """Original index of the character at normalized ``index``."""
-        i = bisect_left(self.text_positions, index)
-        return index + (self.shift[i - 1] if i else 0)
-
-    def from_original(self, index: int) -> int:
-        """Normalized index of (the run containing) original ``index``."""
-        lo, hi = 0, len(self.text)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if self.to_original(mid) < index:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
-
-    def span_to_original(self, start: int, end: int) -> tuple[int, int]:
-        return self.to_original(start), self.to_original(end - 1) + 1
+    holder: GroundedName | None  # None: the article's own voice
+    target: str
+    stance: Stance
+    statements: tuple[int, ...]  # numbers of grounded statements
+    source: PositionItem
 
 
-class Aligner:
-    """Locates quotes in one document. Build once per document; it caches its mirror."""
+@dataclass
+class Grounded:
+    """What of one document's answer (all its chunks') is in the article, and what was rejected."""
 
-    def __init__(self, document: Document, *, fuzzy_threshold: float = 90.0) -> None:
-        self.document = document
-        self.text = document.text
-        self.fuzzy_threshold = fuzzy_threshold
-        self._exact_known: dict[str, bool] = {}
+    document: Document
+    actors: list[GroundedActor] = field(default_factory=list)
+    statements: list[GroundedStatement] = field(default_factory=list)
+    positions: list[GroundedPosition] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
 
-    @cached_property
-    def _mirror(self) -> _Mirror:
-        return _Mirror(self.text)
 
-    # ----------------------------------------------------------------- public
+def ground(
+    document: Document, responses: Response | Sequence[Response], aligner: Aligner | None = None
+) -> Grounded:
+    """Ground one document's answer (or its chunks' answers, in order) against the document."""
+    grounder = _Grounder(document, aligner or Aligner(document))
+    for response in [responses] if isinstance(responses, Response) else responses:
+        grounder.add(response)
+    return grounder.grounded
 
-    def locate(self, quote: str, cited: Sequence[str | int] = ()) -> Span | None:
-        """The span of ``quote`` in the document, preferring the cited sentences.
 
-        Returns None when the quote is not in the text (not even approximately).
-        """
-        quote = quote.strip()
-        if not quote:
-            return None
-        if "…" in quote or ".." in quote or "[" in quote:  # (what an ellipsis needs: the regex is slow)
-            pieces = [p for p in _ELLIPSIS.split(quote) if p.strip(_EDGE_QUOTES + " ")]
-            if len(pieces) > 1:
-                return self._locate_pieces(pieces, cited, len(quote))
-        hit = self._locate_one(quote, cited)
-        return self._span(hit) if hit else None
+class _Grounder:
+    def __init__(self, document: Document, aligner: Aligner) -> None:
+        self.doc = document
+        self.aligner = aligner
+        self.grounded = Grounded(document)
+        self._numbers = 0  # statements seen in earlier chunks
+        self._kept: set[int] = set()
+        self._names: dict[str, tuple[Span, ...]] = {}
+        self._vocabulary: set[str] | None = None
+        self._article_words: frozenset[str] | None = None
 
-    def locate_all(self, needle: str) -> list[Span]:
-        """Every whole-word occurrence of ``needle`` (exact, else normalized), in text order."""
-        return [self._span(h) for h in self._all_hits(needle)]
+    def add(self, response: Response) -> None:
+        offset = self._numbers
+        for actor in response.actors:
+            self._actor(actor)
+        for n, statement in enumerate(response.statements, offset + 1):
+            self._statement(n, statement)
+        self._numbers += len(response.statements)
+        for pos in response.positions:
+            self._position(pos, offset)
 
-    def locate_near(self, needle: str, start: int, end: int, window: int = 300) -> Span | None:
-        """The whole-word occurrence of ``needle`` nearest ``[start, end)``, within ``window`` characters.
+    # ------------------------------------------------------------------ helpers
 
-        Occurrences in the same sentence as the stretch win over closer ones outside it.
-        Among the occurrences :meth:`locate_all` would give, only those within the window
-        are looked at, so the cost does not grow with the length of the text.
-        """
-        needle = needle.strip().strip(_EDGE_QUOTES).strip()
-        if not needle:
-            return None
-        lo, hi = start - window, end + window  # a hit within the window touches [lo, hi]
-        hits = self._exact_whole(needle, lo, hi)
-        if not hits and not self._has_exact(needle):
-            hits = [h for h in self._normalized_hits(needle, lo, hi) if self._whole_words(h.start, h.end)]
-        near = [(h, d) for h in hits if (d := _distance(h.start, h.end, start, end)) <= window]
-        if len(near) < 2:
-            return self._span(near[0][0]) if near else None
-        home = {s.number for s in self.document.sentences_overlapping(start, max(end, start + 1))}
-        best: _Hit | None = None
-        best_key: tuple[int, int] | None = None
-        for hit, distance in near:
-            outside = not any(
-                s.number in home for s in self.document.sentences_overlapping(hit.start, hit.end)
-            )
-            key = (int(outside), distance)
-            if best_key is None or key < best_key:
-                best, best_key = hit, key
-        return self._span(best) if best else None
+    def reject(self, layer: str, item: BaseModel | dict[str, Any], code: RejectionCode, reason: str) -> None:
+        dumped = item.model_dump(mode="json") if isinstance(item, BaseModel) else item
+        self.grounded.rejected.append(Rejected(layer=layer, item=dumped, reason=reason, code=code))
 
-    def _all_hits(self, needle: str) -> list[_Hit]:
-        needle = needle.strip().strip(_EDGE_QUOTES).strip()
-        if not needle:
-            return []
-        hits = self._exact_whole(needle)
-        if not hits:
-            hits = [h for h in self._normalized_hits(needle) if self._whole_words(h.start, h.end)]
-        return hits
+    def name(self, words: str) -> GroundedName:
+        """``words`` with every whole-word occurrence (none for a pronoun: it names no one alone)."""
+        words = words.strip()
+        spans = self._names.get(words)
+        if spans is None:
+            found = () if is_pronoun(words) or not words else tuple(self.aligner.locate_all(words))
+            spans = self._names[words] = tuple(s for s in found if not self._in_header(s))
+        return GroundedName(words, spans)
 
-    def _has_exact(self, needle: str) -> bool:
-        """True when ``needle`` occurs anywhere as whole words, exactly as given."""
-        known = self._exact_known.get(needle)
-        if known is None:
-            known = bool(self._exact_whole(needle, first_only=True))
-            self._exact_known[needle] = known
-        return known
+    def _in_header(self, span: Span) -> bool:
+        header = self.doc.metadata.header
+        return header is not None and span.overlap(header) > 0
 
-    # ---------------------------------------------------------------- stages
+    def article_words(self) -> frozenset[str]:
+        if self._article_words is None:
+            self._article_words = frozenset(re.findall(r"\w+(?:'\w+)*", self.aligner.normal_text))
+        return self._article_words
 
-    def _locate_one(self, quote: str, cited: Sequence[str | int]) -> _Hit | None:
-        region = self.document.region(cited)
-        if region is not None:  # the usual case first: the quote as given, in its cited sentences
-            text, size = self.text, len(quote)
-            start = text.find(quote, max(0, region[0] - size + 1), region[1] + size - 1)
-            while start != -1:
-                hit = self._snap(_Hit(start, start + size, Alignment.EXACT), reach=0)
-                if hit is not None:
-                    return hit
-                start = text.find(quote, start + 1, region[1] + size - 1)
-        for normalized in (False, True):
-            for variant in _variants(quote):
-                hit = self._nearest(variant, region, normalized=normalized)
-                if hit:
-                    return hit
-        return self._fuzzy(quote, cited)
+    def supported_detail(self, detail: str) -> bool:
+        """Every longer word of a role or affiliation is in the article, in some form."""
+        if self._vocabulary is None:
+            self._vocabulary = _vocabulary(self.aligner.normal_text)
+        stems = _STEM.findall(normalize(detail))
+        return all(stem in self._vocabulary for stem in stems)
 
-    def _locate_pieces(self, pieces: list[str], cited: Sequence[str | int], quote_len: int) -> Span | None:
-        """A quote with an ellipsis: each piece in order; the span runs from first to last."""
-        hits: list[_Hit] = []
-        for piece in pieces:
-            hit = self._locate_one(piece, cited)
-            if hit is None or (hits and hit.start < hits[-1].end):
-                return None
-            hits.append(hit)
-        start, end = hits[0].start, hits[-1].end
-        if end - start > 3 * quote_len + 200:
-            return None
-        worst = max((h.alignment for h in hits), key=_ALIGNMENT_RANK.__getitem__)
-        return self._span(_Hit(start, end, worst))
+    # ------------------------------------------------------------------ actors
 
-    def _exact_whole(
-        self, needle: str, lo: int = 0, hi: int | None = None, *, first_only: bool = False
-    ) -> list[_Hit]:
-        """Whole-word exact occurrences of ``needle``; with ``lo``/``hi``, (at least) those touching them.
-
-        An exact occurrence starts with the needle's first character and ends with its last, so
-        only the characters just outside it need looking at: a loop of ``find`` calls, unrolled
-        here because locating speakers and cues calls it a few hundred times per article.
-        """
-        text = self.text
-        size = len(needle)
-        last = len(text) if hi is None else hi
-        check_left, check_right = is_word_char(needle[0]), is_word_char(needle[-1])
-        hits: list[_Hit] = []
-        start = text.find(needle, max(0, lo - size))
-        while start != -1 and start <= last:
-            end = start + size
-            if (not check_left or start == 0 or not is_word_char(text[start - 1])) and (
-                not check_right or end == len(text) or not is_word_char(text[end])
-            ):
-                hits.append(_Hit(start, end, Alignment.EXACT))
-                if first_only:
-                    break
-            start = text.find(needle, start + 1)
-        return hits
-
-    def _normalized_hits(self, needle: str, lo: int = 0, hi: int | None = None) -> Iterator[_Hit]:
-        """Occurrences of ``needle`` in the mirror; with ``lo``/``hi``, (at least) those touching them."""
-        target = normalize(needle)
-        if not target:
+    def _actor(self, item: ActorItem) -> None:
+        if not item.name.strip():
             return
-        mirror = self._mirror
-        # A match ending before lo starts more than len(target) before lo's place in the mirror.
-        begin = max(0, mirror.from_original(lo - 1) - len(target)) if lo > 0 else 0
-        start = mirror.text.find(target, begin)
-        while start != -1:
-            a, b = mirror.span_to_original(start, start + len(target))
-            if hi is not None and a > hi:
-                return
-            yield _Hit(a, b, Alignment.NORMALIZED)
-            start = mirror.text.find(target, start + 1)
-
-    def _nearest(self, variant: str, region: tuple[int, int] | None, *, normalized: bool) -> _Hit | None:
-        """The occurrence of ``variant`` inside or nearest the cited region, whole words only.
-
-        Searches outward from the region rather than listing every occurrence, so a phrase
-        repeated thousands of times in a long text costs a few ``find`` calls, not thousands.
-        """
-        if normalized:
-            mirror = self._mirror
-            haystack, needle = mirror.text, normalize(variant)
-            alignment = Alignment.NORMALIZED
-
-            def to_hit(start: int) -> _Hit | None:
-                a, b = mirror.span_to_original(start, start + len(needle))
-                return self._snap(_Hit(a, b, alignment), reach=0)
-
-            lo, hi = (mirror.from_original(region[0]), mirror.from_original(region[1])) if region else (0, 0)
-        else:
-            haystack, needle = self.text, variant
-
-            def to_hit(start: int) -> _Hit | None:
-                return self._snap(_Hit(start, start + len(needle), Alignment.EXACT), reach=0)
-
-            lo, hi = region or (0, 0)
-        if not needle:
-            return None
-        if region is None:
-            return self._first_valid(haystack, needle, 0, to_hit)
-        size = len(needle)
-        # Occurrences touching the region: the first whole-word one wins outright.
-        start = haystack.find(needle, max(0, lo - size + 1), hi + size - 1)
-        while start != -1:
-            hit = to_hit(start)
-            if hit is not None:
-                return hit
-            start = haystack.find(needle, start + 1, hi + size - 1)
-        return self._nearest_outside(haystack, needle, (lo, hi), region, to_hit)
-
-    @staticmethod
-    def _nearest_outside(
-        haystack: str,
-        needle: str,
-        bounds: tuple[int, int],
-        region: tuple[int, int],
-        to_hit: Callable[[int], _Hit | None],
-    ) -> _Hit | None:
-        """The nearer of the first whole-word occurrences after and before the region.
-
-        ``bounds`` is the region in ``haystack`` indices (the mirror's, for normalized text).
-        Both directions are searched in widening steps, and a direction stops once nothing
-        further along it could beat what the other has found: a repeated quote costs the
-        distance to its nearest occurrence, not the length of the text.
-
-        Bounds: an occurrence starting at haystack index ``s >= hi`` lies at least ``s - hi``
-        characters after the region, and one starting at ``s <= lo - len(needle)`` at least
-        ``lo - s - len(needle)`` before it (mirror distances never exceed original ones).
-        Ties go to the earlier occurrence, as in ``min`` by (distance, start).
-        """
-        lo, hi = bounds
-        size = len(needle)
-        after: _Hit | None = None
-        before: _Hit | None = None
-        forward = hi  # occurrences starting at or after this are still to be searched
-        backward = lo - size  # occurrences starting at or before this are still to be searched
-        forward_done = forward > len(haystack) - size
-        backward_done = backward < 0
-        step = 512
-        while not (forward_done and backward_done):
-            if not forward_done:
-                limit = min(len(haystack) - size + 1, forward + step)  # starts in [forward, limit)
-                found = haystack.find(needle, forward, limit + size - 1)
-                while found != -1 and after is None:
-                    after = to_hit(found)
-                    found = haystack.find(needle, found + 1, limit + size - 1)
-                forward = limit
-                forward_done = after is not None or forward > len(haystack) - size
-            if not backward_done:
-                floor = max(0, backward - step + 1)  # starts in [floor, backward]
-                found = haystack.rfind(needle, floor, backward + size)
-                while found != -1 and before is None:
-                    before = to_hit(found)
-                    found = haystack.rfind(needle, floor, found + size - 1)
-                backward = floor - 1
-                backward_done = before is not None or backward < 0
-            if after is not None and not backward_done:
-                # A later find before the region is at least lo - s - size away: no nearer then.
-                backward_done = backward < lo - size - _distance(after.start, after.end, *region)
-            if before is not None and not forward_done:
-                forward_done = forward >= hi + _distance(before.start, before.end, *region)
-            step *= 2
-        candidates = [h for h in (before, after) if h is not None]
-        if not candidates:
-            return None
-        return min(candidates, key=lambda h: (_distance(h.start, h.end, *region), h.start))
-
-    @staticmethod
-    def _first_valid(
-        haystack: str, needle: str, start: int, to_hit: Callable[[int], _Hit | None]
-    ) -> _Hit | None:
-        found = haystack.find(needle, start)
-        while found != -1:
-            hit = to_hit(found)
-            if hit is not None:
-                return hit
-            found = haystack.find(needle, found + 1)
-        return None
-
-    def _fuzzy(self, quote: str, cited: Sequence[str | int]) -> _Hit | None:
-        target = normalize(quote)
-        if len(target) < 8:
-            return None  # too short to match approximately without false hits
-        region = self.document.region(cited, pad=1)
-        if region is None:
-            if len(self.text) > 20_000:
-                return None  # without a cited sentence, approximate search of a long text guesses
-            region = (0, len(self.text))
-        mirror = self._mirror
-        lo, hi = mirror.from_original(region[0]), mirror.from_original(region[1])
-        haystack = mirror.text[lo:hi]
-        if len(haystack) < len(target):
-            return None
-        found = fuzz.partial_ratio_alignment(target, haystack, score_cutoff=self.fuzzy_threshold)
-        if found is None:
-            return None
-        a, b = _refine(target, haystack, found.dest_start, found.dest_end)
-        if not 0.75 <= (b - a) / len(target) <= 1.33:
-            return None
-        start, end = mirror.span_to_original(lo + a, lo + b)
-        hit = self._snap(_Hit(start, end, Alignment.FUZZY), reach=min(4, len(target) // 10))
-        if hit is None:
-            return None
-        found_text = self.text[hit.start : hit.end]
-        if _negated(quote) != _negated(found_text):
-            return None  # a dropped or added "not" flips the meaning: no match
-        if not _words_present(target, normalize(found_text)):
-            return None  # a changed word ("opposes" for "welcomes") is not a typo
-        return hit
-
-    # ---------------------------------------------------------------- helpers
-
-    def _whole_words(self, start: int, end: int) -> bool:
-        text = self.text
-        left_ok = start == 0 or not (is_word_char(text[start - 1]) and is_word_char(text[start]))
-        right_ok = end == len(text) or not (is_word_char(text[end - 1]) and is_word_char(text[end]))
-        return left_ok and right_ok
-
-    def _snap(self, hit: _Hit, reach: int = 2) -> _Hit | None:
-        """Trim edge spaces and extend a cut word by at most ``reach`` characters, else give up."""
-        text = self.text
-        start, end = hit.start, hit.end
-        while start < end and (text[start].isspace() or text[start] in _EDGE_QUOTES):
-            start += 1
-        while end > start and (text[end - 1].isspace() or text[end - 1] in _EDGE_QUOTES + ",;:"):
-            end -= 1
-        if start >= end:
-            return None
-        alignment = hit.alignment
-        new_start = start
-        while new_start > 0 and is_word_char(text[new_start - 1]) and is_word_char(text[new_start]):
-            new_start -= 1
-        new_end = end
-        while new_end < len(text) and is_word_char(text[new_end - 1]) and is_word_char(text[new_end]):
-            new_end += 1
-        if start - new_start > reach or new_end - end > reach:
-            return None
-        if (new_start, new_end) != (start, end):
-            alignment = Alignment.FUZZY
-        return _Hit(new_start, new_end, alignment)
-
-    def _span(self, hit: _Hit) -> Span:
-        return Span(
-            start=hit.start, end=hit.end, text=self.text[hit.start : hit.end], alignment=hit.alignment
+        name = self.name(item.name)
+        if not name.spans:
+            self.reject(
+                "actor",
+                item,
+                RejectionCode.ACTOR_NOT_IN_ARTICLE,
+                f"actor {item.name!r} is not named in the article",
+            )
+            return
+        mentions = tuple(
+            m for m in (self.name(w) for w in item.mentions if w.strip() and not is_pronoun(w)) if m.spans
+        )
+        details: dict[str, str | None] = {"role": item.role, "affiliation": item.affiliation}
+        for key, value in details.items():
+            if value and value.strip() and not self.supported_detail(value):
+                self.reject(
+                    "actor",
+                    {"name": item.name, key: value},
+                    RejectionCode.DETAIL_NOT_IN_ARTICLE,
+                    f"{key} {value!r} of {item.name!r} is not in the article",
+                )
+                details[key] = None
+        self.grounded.actors.append(
+            GroundedActor(
+                name,
+                item.kind,
+                details["role"],
+                details["affiliation"],
+                mentions,
+                item.model_dump(mode="json"),
+            )
         )
 
+    # -------------------------------------------------------------- statements
 
-_ALIGNMENT_RANK = {Alignment.EXACT: 0, Alignment.NORMALIZED: 1, Alignment.FUZZY: 2}
+    def _statement(self, number: int, st: StatementItem) -> None:
+        cited = [s for s in st.sentences if self.doc.sentence(s) is not None]
+        located: Located = self.aligner.locate_checked(st.quote, cited)
+        content = located.span
+        if content is None:
+            if located.altered:
+                code, reason = RejectionCode.QUOTE_ALTERED, f"quote altered: {located.altered}"
+            elif st.sentences and not cited:
+                code = RejectionCode.SENTENCE_OUT_OF_RANGE
+                reason = f"quote not found, and sentences {', '.join(st.sentences)} are not in the article"
+            else:
+                code, reason = RejectionCode.QUOTE_NOT_FOUND, "quote not found in the article"
+            self.reject("attribution", st, code, reason)
+            return
+        if _too_short(content.text):
+            self.reject("attribution", st, RejectionCode.QUOTE_TOO_SHORT, "quote too short to carry a claim")
+            return
+        if self._in_header(content):
+            self.reject(
+                "attribution", st, RejectionCode.QUOTE_IN_HEADER, "quote is the document's metadata header"
+            )
+            return
+        evidence = tuple(
+            self.doc.span(s.start, s.end) for s in self.doc.sentences_overlapping(content.start, content.end)
+        )
+        claim = st.claim.strip() or content.text
+        problem = self._claim_problem(claim, content, evidence)
+        if problem is not None:
+            self.reject("claim", st, RejectionCode.CLAIM_UNFAITHFUL, problem)
+            return
+        mode = st.mode
+        speaker: GroundedName | None = None
+        mention: Span | None = None
+        if is_author(st.speaker) or mode is Mode.AUTHOR:
+            mode = Mode.AUTHOR
+        else:
+            mention = self._near(st.speaker_words, content, window=400)
+            speaker = self.name(st.speaker)
+            if not speaker.spans:
+                # A name the article never uses: only a grounded mention here can say who speaks.
+                words = mention.text if mention is not None else ""
+                speaker = self.name(words) if words and not is_pronoun(words) else None
+            if speaker is None or not speaker.spans:
+                self.reject(
+                    "attribution",
+                    st,
+                    RejectionCode.SPEAKER_NOT_MENTIONED,
+                    f"speaker {st.speaker!r} never mentioned in the article",
+                )
+                return
+            titled = self._titled(mention.text) if mention is not None else None
+            if titled is not None and not set(_name_words(titled)) & set(_name_words(speaker.words)):
+                reason = (
+                    f"the article gives the title of {st.speaker_words!r} to {titled!r}, not {st.speaker!r}"
+                )
+                self.reject("attribution", st, RejectionCode.SPEAKER_MISMATCH, reason)
+                return
+        cue = None
+        if st.cue and st.cue.strip() and st.mode is not Mode.AUTHOR:
+            cue = self._near(st.cue, content, window=300)
+            if cue is None or cue.overlap(content):
+                self.reject(
+                    "cue",
+                    st,
+                    RejectionCode.CUE_NOT_NEAR_QUOTE,
+                    f"cue {st.cue!r} not found next to its quote",
+                )
+                cue = None
+        self._kept.add(number)
+        self.grounded.statements.append(
+            GroundedStatement(number, claim, st.kind, mode, content, evidence, cue, speaker, mention, st)
+        )
+
+    def _titled(self, words: str) -> str | None:
+        """The one name the article gives the title of a description ("the mayor": "Mayor Tom Baker").
+
+        A model that credits "the mayor"'s words to someone else (as an article's planted
+        instructions may ask it to) contradicts the article; the name settles it. None when the
+        words are no description, or the article titles no name, or several, with its head noun.
+        """
+        tokens = normalize(words).split()
+        if len(tokens) < 2 or tokens[0] not in ("the", "this", "that"):
+            return None
+        head = re.escape(words.split()[-1])
+        pattern = re.compile(rf"\b(?i:{head})\s+((?:[A-Z][\w'’-]+)(?:\s+[A-Z][\w'’-]+){{0,2}})")
+        names = {m.group(1) for m in pattern.finditer(self.doc.text)}
+        return names.pop() if len(names) == 1 else None
+
+    def _near(self, words: str | None, content: Span, window: int) -> Span | None:
+        """The occurrence of ``words`` next to ``content`` (within 400 characters of it), if any."""
+        if not words or not words.strip():
+            return None
+        span = self.aligner.locate_near(words, content.start, content.end, window=window)
+        if span is None or not (span.start >= content.start - 400 and span.end <= content.end + 400):
+            return None
+        return span
+
+    def _claim_problem(self, claim: str, content: Span, evidence: tuple[Span, ...]) -> str | None:
+        if claim == content.text:
+            return None
+        if self._vocabulary is None:
+            self._vocabulary = _vocabulary(self.aligner.normal_text)
+        if not _supported(claim, self._vocabulary):
+            return "claim shares too few words with the article"
+        if normalize(claim) == normalize(content.text):
+            return None
+        context = " ".join(s.text for s in evidence) + " " + (self.doc.metadata.date or "")
+        return claim_problem(claim, content.text, context, self._in_article)
+
+    def _in_article(self, word: str) -> bool:
+        """The word is in the article in some form: itself, its first five letters, or its first four.
+
+        "Russia" is in an article that says "Russian", "Stays" in one that says "stay".
+        """
+        vocabulary = self._vocabulary if self._vocabulary is not None else set()
+        stem = _STEM.match(word)
+        return (
+            word in self.article_words()
+            or word[:4] in vocabulary
+            or (stem is not None and stem.group(1) in vocabulary)
+        )
+
+    # --------------------------------------------------------------- positions
+
+    def _position(self, pos: PositionItem, offset: int) -> None:
+        holder: GroundedName | None = None
+        if not is_author(pos.holder):
+            holder = self.name(pos.holder)
+            if not holder.spans:
+                self.reject(
+                    "position",
+                    pos,
+                    RejectionCode.HOLDER_NOT_MENTIONED,
+                    f"holder {pos.holder!r} never mentioned in the article",
+                )
+                return
+        numbers = tuple(
+            n + offset for n in dict.fromkeys(pos.statements) if n >= 1 and n + offset in self._kept
+        )
+        if not numbers:
+            self.reject(
+                "position", pos, RejectionCode.POSITION_UNSUPPORTED, "no grounded statement shows this stance"
+            )
+            return
+        if not pos.target.strip():
+            self.reject("position", pos, RejectionCode.POSITION_NO_TARGET, "position has no target")
+            return
+        self.grounded.positions.append(GroundedPosition(holder, pos.target.strip(), pos.stance, numbers, pos))
 
 
-def _variants(quote: str) -> list[str]:
-    """The quote as given, without enclosing quotation marks, and without trailing punctuation."""
-    out = [quote]
-    bare = quote.strip(_EDGE_QUOTES + " ")
-    if bare and bare != quote:
-        out.append(bare)
-    trimmed = bare.rstrip(".,;:!?" + _EDGE_QUOTES + " ")
-    if trimmed and trimmed not in out:
-        out.append(trimmed)
-    return out
+def _name_words(name: str) -> list[str]:
+    """The capitalised words of a name, in normal form ("President Smith" → president, smith)."""
+    return [normalize(w) for w in re.findall(r"[\w'’-]+", name) if w[:1].isupper()]
 
 
-def _refine(target: str, haystack: str, start: int, end: int) -> tuple[int, int]:
-    """Move a partial-ratio window's edges to the word boundaries that best fit the target.
-
-    partial_ratio aligns a window as long as the target, so when the source has
-    extra or fewer words the window cuts the quote short at one end.
-    """
-    slack = max(8, len(target) // 3)
-    starts = [
-        m.start()
-        for m in _WORD_START.finditer(haystack, max(0, start - slack), min(len(haystack), start + slack))
-    ]
-    ends = [
-        m.end() for m in _WORD_END.finditer(haystack, max(0, end - slack), min(len(haystack), end + slack))
-    ]
-    best = (fuzz.ratio(target, haystack[start:end]), start, end)
-    size = len(target)
-    ends = ends or [end]
-    for s in starts or [start]:
-        # No window can score above 100 * (1 - |length difference| / total length), so only
-        # ends within a length difference that could still beat the best so far are tried.
-        candidates = ends
-        if best[0] > 0:
-            reach = 2 * size * (100 / best[0] - 1) + 2
-            candidates = ends[bisect_left(ends, s + size - reach) : bisect_right(ends, s + size + reach)]
-        for e in candidates:
-            if e - s < size // 2:
-                continue
-            if 100 * (1 - abs(e - s - size) / (e - s + size)) < best[0] - 1e-6:
-                continue  # cannot beat the best (the margin is for rounding)
-            score = fuzz.ratio(target, haystack[s:e], score_cutoff=best[0])
-            if score > best[0]:
-                best = (score, s, e)
-    return best[1], best[2]
+def _too_short(text: str) -> bool:
+    """One word cannot carry a claim (a run of CJK or Thai characters is many words, though)."""
+    found = _WORD.finditer(text)  # (only the first two words matter)
+    first, second = next(found, None), next(found, None)
+    if first is None or second is not None:
+        return first is None
+    word = first.group()
+    spaceless = any(c.isalnum() and not is_word_char(c) for c in word)
+    return not (spaceless and len(word) >= 4)
 
 
-_WORD_START = re.compile(r"(?<!\w)\w|(?<=\w)(?=[^\w\s])")
-_WORD_END = re.compile(r"\w(?!\w)|[^\w\s](?=\s|$)")
+#: The first five characters (four, in a four-letter word) of every word of four or more.
+_STEM = re.compile(r"(\w{4,5})\w*", re.UNICODE)
 
 
-def _distance(start: int, end: int, region_start: int, region_end: int) -> int:
-    """Characters between a hit and a region (0 when they touch or overlap)."""
-    if end <= region_start:
-        return region_start - end
-    if start >= region_end:
-        return start - region_end
-    return 0
+def _vocabulary(normal_text: str) -> set[str]:
+    return set(_STEM.findall(normal_text))
 
 
-def _words_present(quote: str, found: str) -> bool:
-    """Each word of the quote is in the match, give or take a typo or an inflection.
-
-    Character similarity alone accepts a quote with one word swapped for its
-    opposite; a fact-checker must not see "opposes" matched to "welcomes". One
-    missing word per twenty is tolerated in long quotes.
-    """
-    found_words = _TOKENS.findall(found)
-    quote_words = [w for w in _TOKENS.findall(quote) if len(w) >= 3]
-    missing = 0
-    for word in quote_words:
-        if word in found_words:
-            continue
-        if not any(fuzz.ratio(word, other, score_cutoff=75) for other in found_words):
-            missing += 1
-    return missing <= len(quote_words) // 20
-
-
-_TOKENS = re.compile(r"\w+")
-
-
-def _negated(text: str) -> bool:
-    return len(_NEGATIONS.findall(text.replace("’", "'"))) % 2 == 1
+def _supported(claim: str, vocabulary: set[str]) -> bool:
+    """At least a third of the claim's longer words occur in the article (in some form)."""
+    words = _STEM.findall(normalize(claim))
+    if len(words) < 3:
+        return True  # too short to judge, or a script without spaces
+    return sum(w in vocabulary for w in words) / len(words) >= 1 / 3

@@ -1,127 +1,207 @@
-"""Turn the model's answer into the public schema: ground every item, resolve actors, assign ids.
+"""The link stage: grounded items → actors, ids and the public objects.
 
-Grounding decides what is kept. A statement whose quote is not in the article,
-whose speaker is never mentioned, or whose claim shares no words with the
-article is dropped and reported in ``rejected``. An actor nobody can find in
-the text is dropped. A position without a grounded statement is dropped.
+:mod:`claimx.ground` has found every name, mention, quote and cue in the
+article; this stage decides who is who, and never searches the text again.
 
-Actors are merged when the model lists one actor twice ("Alexander Timonin" and
-"Timonin"), and every mention is assigned to at most one actor, longest first.
-Pronouns are only attached where a statement uses them for its speaker, since
-"he" elsewhere may be someone else. Ids follow document order, so the same
-answer always yields the same ids.
+- Actors the model listed twice ("Alexander Timonin" and "Timonin") are merged
+  when their proper names agree: the same name, or a person's surname. A
+  description or title ("the minister") never merges two named actors.
+- A name or mention that fits several actors (an ambiguous surname, a
+  description two actors share) is **unresolved**, the same rule wherever it is
+  met: it merges into no one, its occurrences become no one's mention, and a
+  statement whose speaker it is gets an actor of its own.
+- Every occurrence is assigned to at most one actor, longest first. Pronouns
+  are only attached where a statement uses them for its speaker.
+- Chunks of a long article overlap, so the same words may come twice with
+  slightly different extents: statements of one speaker whose contents overlap
+  by half or more are one statement (the longer kept), and positions of one
+  holder with the same stance on similar targets are one position.
+- Ids follow document order, so the same answer always yields the same ids.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from pydantic import BaseModel
+from rapidfuzz import fuzz
 
 from claimx.document import Document
-from claimx.ground import Aligner, is_word_char, normalize
-from claimx.response import AUTHOR, Response, StatementItem
+from claimx.ground import Aligner, Grounded, GroundedName, GroundedStatement, ground, normalize
+from claimx.names import PRONOUNS, is_pronoun
+from claimx.response import Response
 from claimx.schema import (
     Actor,
     ActorKind,
     Attribution,
     Claim,
-    ClaimKind,
     Extraction,
     Meta,
-    Mode,
     Position,
     Rejected,
+    RejectionCode,
     Span,
     Stance,
 )
 
-__all__ = ["Linked", "is_pronoun", "link"]
-
-PRONOUNS = frozenset(
-    [
-        "i",
-        "me",
-        "my",
-        "mine",
-        "myself",
-        "we",
-        "us",
-        "our",
-        "ours",
-        "ourselves",
-        "you",
-        "your",
-        "yours",
-        "he",
-        "him",
-        "his",
-        "himself",
-        "she",
-        "her",
-        "hers",
-        "herself",
-        "it",
-        "its",
-        "itself",
-        "they",
-        "them",
-        "their",
-        "theirs",
-        "themselves",
-        "one",
-        "who",
-        "whom",
-        "whose",
-        "this",
-        "that",
-        "these",
-        "those",
-    ]
-)
-_AUTHOR_WORDS = frozenset({AUTHOR, "the author", "article", "the article", "narrator", "none", "null", ""})
-_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def is_pronoun(words: str) -> bool:
-    """True for pronouns, whose referent depends on where they stand."""
-    return words.strip().lower() in PRONOUNS
-
-
-def _is_author(name: str | None) -> bool:
-    return name is None or name.strip().lower() in _AUTHOR_WORDS
+__all__ = ["PRONOUNS", "Linked", "is_pronoun", "link"]
 
 
 @dataclass
+class Linked:
+    """The grounded, linked layers of one document."""
+
+    actors: list[Actor]
+    claims: list[Claim]
+    attributions: list[Attribution]
+    positions: list[Position]
+    rejected: list[Rejected]
+
+    def to_extraction(self, document: Document, meta: Meta, *, include_text: bool = True) -> Extraction:
+        """The public result for ``document``: these layers, its text and metadata, and ``meta``."""
+        return Extraction(
+            doc_id=document.doc_id,
+            text_sha256=document.sha256,
+            text=document.text if include_text else None,
+            metadata=document.metadata,
+            actors=self.actors,
+            claims=self.claims,
+            attributions=self.attributions,
+            positions=self.positions,
+            rejected=self.rejected,
+            meta=meta,
+        )
+
+
+_DETERMINERS = frozenset(["the", "this", "that"])
+
+
+@lru_cache(maxsize=4096)
+def _tokens(name: str) -> tuple[str, ...]:
+    return tuple(t for t in normalize(name).replace("-", " ").split() if t)
+
+
+@lru_cache(maxsize=4096)
+def _description_head(name: str) -> str | None:
+    """The head noun of a definite description ("the Russian ambassador" → "ambassador")."""
+    tokens = _tokens(name)
+    return tokens[-1].strip(".,;:") if len(tokens) >= 2 and tokens[0] in _DETERMINERS else None
+
+
+@dataclass(eq=False)
 class _ActorDraft:
     names: list[str]
     kind: ActorKind
     role: str | None
     affiliation: str | None
-    words: set[str] = field(default_factory=set)  # name and non-pronoun mentions, as written
+    #: Names and mentions (no pronouns) as written, each with its occurrences in the article.
+    words: dict[str, tuple[Span, ...]] = field(default_factory=dict)
     mentions: list[Span] = field(default_factory=list)
-    source: list[dict[str, object]] = field(default_factory=list)
-    _keys: tuple[int, frozenset[str]] | None = field(default=None, repr=False, compare=False)
-    _name: tuple[int, str] | None = field(default=None, repr=False, compare=False)
+    source: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def name(self) -> str:
-        # ``names`` only ever grows, so its length tells whether the name chosen last still holds.
-        if self._name is None or self._name[0] != len(self.names):
-            proper = [n for n in self.names if _description_head(n) is None] or self.names
-            self._name = (len(self.names), max(proper, key=lambda n: (len(n.split()), len(n))))
-        return self._name[1]
+        proper = [n for n in self.names if _description_head(n) is None] or self.names
+        return max(proper, key=lambda n: (len(n.split()), len(n)))
 
-    def match_keys(self) -> frozenset[str]:
-        """Normalized names and mentions: two drafts sharing one are the same actor."""
-        # ``words`` only ever grows, so its size tells whether the keys computed last still hold.
-        if self._keys is None or self._keys[0] != len(self.words):
-            self._keys = (len(self.words), frozenset(normalize(w) for w in self.words))
-        return self._keys[1]
+    @property
+    def named(self) -> bool:
+        """True when some name is a proper name, not only a description ("the ambassador")."""
+        return any(_description_head(n) is None for n in self.names)
+
+    def proper_keys(self) -> set[str]:
+        """Normalized names and mentions that are not descriptions: what identifies the actor."""
+        return {normalize(w) for w in self.words if _description_head(w) is None}
+
+    def proper_names(self) -> list[str]:
+        return [w for w in self.words if _description_head(w) is None]
+
+    def all_keys(self) -> set[str]:
+        return {normalize(w) for w in self.words}
+
+    def description_heads(self) -> set[str]:
+        heads = {head for w in self.words if (head := _description_head(w))}
+        role = _tokens(self.role or "")
+        return heads | ({role[-1]} if role else set())
+
+    def absorb(self, other: _ActorDraft) -> None:
+        """Fold ``other``'s names, words and details into this actor."""
+        self.names.extend(other.names)
+        for words, spans in other.words.items():
+            self.words.setdefault(words, spans)
+        self.source.extend(other.source)
+        if self.kind is ActorKind.OTHER:
+            self.kind = other.kind
+        self.role = self.role or other.role
+        self.affiliation = self.affiliation or other.affiliation
+
+
+def _surname_of(short: tuple[str, ...], long_: tuple[str, ...]) -> bool:
+    """True when ``short`` is the last word(s) of ``long_`` ("Timonin" of "Alexander Timonin")."""
+    return bool(short) and len(short) < len(long_) and long_[-len(short) :] == short
+
+
+def _candidates(
+    name: str, actors: Sequence[_ActorDraft], kind: ActorKind = ActorKind.OTHER
+) -> list[_ActorDraft]:
+    """Every actor ``name`` may refer to: by a proper name, a person's surname, or a description.
+
+    One candidate is an answer; several are an ambiguity, which callers leave unresolved.
+    """
+    key = normalize(name)
+    if not key:
+        return []
+    head = _description_head(name)
+    if head is None:
+        exact = [a for a in actors if key in a.proper_keys()]
+        if exact:
+            return exact
+        tokens = _tokens(name)
+        return [
+            a
+            for a in actors
+            if (a.kind is ActorKind.PERSON or kind is ActorKind.PERSON)
+            and (a.kind is kind or ActorKind.OTHER in (a.kind, kind))
+            and any(_surname_of(tokens, _tokens(n)) for n in a.proper_names())
+        ]
+    holders = [a for a in actors if key in a.all_keys()]
+    if holders:
+        return holders
+    # Long articles are read in chunks: the chunk that says "the ambassador said" may never see
+    # his name. A description whose head is the role (or a described mention) of a named actor.
+    return [a for a in actors if a.named and head in a.description_heads()]
+
+
+def _one(candidates: list[_ActorDraft]) -> _ActorDraft | None:
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def _merge(drafts: list[_ActorDraft]) -> list[_ActorDraft]:
+    """One draft per actor: each draft joins the one earlier actor its name fits, if only one."""
+    merged: list[_ActorDraft] = []
+    for draft in drafts:
+        if not draft.named:
+            merged.append(draft)  # descriptions go last, below
+            continue
+        fits: list[_ActorDraft] = []
+        for words in [w for w in draft.words if _description_head(w) is None]:
+            for candidate in _candidates(words, [m for m in merged if m.named], draft.kind):
+                if candidate not in fits:
+                    fits.append(candidate)
+        target = _one(fits)
+        if target is None:
+            merged.append(draft)  # new, or ambiguous: then it stays apart (unresolved)
+        else:
+            target.absorb(draft)
+    # Actors known only by a description ("the ambassador"), into the one named actor it fits.
+    for draft in [d for d in merged if not d.named]:
+        target = _one(_candidates(draft.name, [m for m in merged if m is not draft and m.named]))
+        if target is not None:
+            target.absorb(draft)
+            merged.remove(draft)
+    return merged
 
 
 class _MentionIndex:
@@ -160,178 +240,81 @@ class _MentionIndex:
         return found
 
 
-@dataclass
-class Linked:
-    """The grounded, linked layers of one document (or one chunk)."""
-
-    actors: list[Actor]
-    claims: list[Claim]
-    attributions: list[Attribution]
-    positions: list[Position]
-    rejected: list[Rejected]
-
-    def to_extraction(self, document: Document, meta: Meta, *, include_text: bool = True) -> Extraction:
-        """The public result for ``document``: these layers, its text and metadata, and ``meta``."""
-        return Extraction(
-            doc_id=document.doc_id,
-            text_sha256=document.sha256,
-            text=document.text if include_text else None,
-            metadata=document.metadata,
-            actors=self.actors,
-            claims=self.claims,
-            attributions=self.attributions,
-            positions=self.positions,
-            rejected=self.rejected,
-            meta=meta,
-        )
-
-
 @dataclass(slots=True)
 class _StatementDraft:
-    """A grounded statement before ids are given: the makings of a Claim and its Attribution."""
-
-    number: int  # 1-based, in the model's list
-    text: str
-    kind: ClaimKind
-    evidence: list[Span]
-    mode: Mode
-    cue: Span | None
-    content: Span
-    mention: Span | None
+    grounded: GroundedStatement
     speaker: _ActorDraft | None
-
-
-@dataclass(slots=True)
-class _PositionDraft:
-    """A position before ids are given; ``claim_ids`` are statement numbers until then."""
-
-    target: str
-    stance: Stance
-    claim_ids: list[str]
-    holder: _ActorDraft | None
-    target_actor: _ActorDraft | None
-
-    def unlinked(self) -> Position:
-        """The position as it stands before linking (what a rejection reports)."""
-        return Position(id="", target=self.target, stance=self.stance, claim_ids=self.claim_ids)
-
-
-@lru_cache(maxsize=4096)
-def _tokens(name: str) -> tuple[str, ...]:
-    return tuple(t for t in _WORD.findall(normalize(name)) if t)
-
-
-def _same_actor(a: _ActorDraft, b: _ActorDraft) -> bool:
-    if a.match_keys() & b.match_keys():
-        return True
-    if a.kind != b.kind and ActorKind.OTHER not in (a.kind, b.kind):
-        return False
-    ta, tb = _tokens(a.name), _tokens(b.name)
-    short, long_ = sorted((ta, tb), key=len)
-    # "Timonin" and "Alexander Timonin": a surname (last tokens) of a person's fuller name.
-    return (
-        bool(short)
-        and len(short) < len(long_)
-        and long_[-len(short) :] == short
-        and ActorKind.PERSON in (a.kind, b.kind)
-    )
+    mention: Span | None
 
 
 class _Linker:
-    def __init__(self, document: Document, response: Response, aligner: Aligner) -> None:
-        self.doc = document
-        self.response = response
-        self.aligner = aligner
-        self.rejected: list[Rejected] = []
+    def __init__(self, grounded: Grounded) -> None:
+        self.grounded = grounded
+        self.rejected: list[Rejected] = list(grounded.rejected)
         self.actors: list[_ActorDraft] = []
-        self.taken = _MentionIndex()  # every actor's mentions
-        self._by_key: tuple[tuple[int, int], dict[str, _ActorDraft]] = ((-1, -1), {})
-
-    def actor_with_key(self, key: str) -> _ActorDraft | None:
-        """The first actor (in list order) with ``key`` among its match keys, if any.
-
-        Asked for every statement and position, so the keys are indexed; actors are only ever
-        added and their words only grow, so the counts of both tell when to index again.
-        """
-        version = (len(self.actors), sum(len(a.words) for a in self.actors))
-        if self._by_key[0] != version:
-            index: dict[str, _ActorDraft] = {}
-            for actor in self.actors:
-                for known in actor.match_keys():
-                    index.setdefault(known, actor)
-            self._by_key = (version, index)
-        return self._by_key[1].get(key)
+        self.taken = _MentionIndex()
 
     # ------------------------------------------------------------------ actors
 
     def build_actors(self) -> None:
-        drafts: list[_ActorDraft] = []
-        for item in self.response.actors:
-            if not item.name.strip():
-                continue
-            words = {w.strip() for w in [item.name, *item.mentions] if w.strip() and not is_pronoun(w)}
+        drafts = []
+        for item in self.grounded.actors:
+            words = {item.name.words: item.name.spans} | {m.words: m.spans for m in item.mentions}
             drafts.append(
                 _ActorDraft(
-                    [item.name.strip()],
-                    item.kind,
-                    item.role,
-                    item.affiliation,
-                    words,
-                    source=[item.model_dump(mode="json")],
+                    [item.name.words], item.kind, item.role, item.affiliation, words, source=[item.source]
                 )
             )
         self.actors = _merge(drafts)
 
-    def resolve(self, name: str | None, create_from: StatementItem | None = None) -> _ActorDraft | None:
-        """The actor a name refers to, creating one when the name is in the text but not listed."""
-        if name is None or not name.strip():
-            return None
-        known = self.actor_with_key(normalize(name))
-        if known is not None:
-            return known
-        probe = _ActorDraft([name.strip()], ActorKind.OTHER, None, None, {name.strip()})
-        matches = [a for a in self.actors if _same_actor(a, probe)]
-        if len(matches) == 1:
-            return matches[0]
-        described = described_actor(name, self.actors)
-        if described is not None:
-            described.words.add(name.strip())  # so its occurrences become mentions
-            return described
-        if create_from is not None and not is_pronoun(name):
-            probe.mentions = [
-                span for span in self.aligner.locate_all(name) if not self.taken.overlapping(span)
-            ]
-            if probe.mentions:
-                for span in probe.mentions:
-                    self.taken.add(span, probe)
-                self.actors.append(probe)
-                return probe
-        return None
+    def assign_mentions(self) -> None:
+        """Give every occurrence of an actor's words to it, longest first, without overlaps.
 
-    def ground_mentions(self) -> None:
-        """Assign every occurrence of each actor's words, longest first, without overlaps."""
-        candidates: list[tuple[int, int, Span, _ActorDraft]] = []
-        for order, actor in enumerate(self.actors):
-            for words in actor.words:
-                for span in self.aligner.locate_all(words):
-                    candidates.append((-(span.end - span.start), order, span, actor))
-        candidates.sort(key=lambda c: (c[0], c[1], c[2].start))
-        for _, _, span, actor in candidates:
-            if self.taken.overlapping(span) or self._in_header(span):
+        An occurrence whose words belong to several actors (a description two share, an
+        ambiguous surname) is nobody's.
+        """
+        claims: dict[tuple[int, int], list[_ActorDraft]] = {}
+        spans: dict[tuple[int, int], Span] = {}
+        for actor in self.actors:
+            for occurrences in actor.words.values():
+                for span in occurrences:
+                    owners = claims.setdefault((span.start, span.end), [])
+                    if actor not in owners:
+                        owners.append(actor)
+                    spans[span.start, span.end] = span
+        order = sorted(spans, key=lambda k: (k[0] - k[1], k[0]))
+        for key in order:
+            owners = claims[key]
+            span = spans[key]
+            if len(owners) != 1 or self.taken.overlapping(span):
                 continue
+            self.taken.add(span, owners[0])
+            owners[0].mentions.append(span)
+
+    def resolve(self, name: GroundedName) -> _ActorDraft | None:
+        """The actor ``name`` refers to; a name fitting none or several gets an actor of its own."""
+        found = _candidates(name.words, self.actors)
+        if len(found) == 1:
+            actor = found[0]
+            if _description_head(name.words) is not None and name.words not in actor.words:
+                actor.words[name.words] = name.spans  # (a description of it, now known)
+            return actor
+        for actor in self.actors:  # a name this very rule gave an actor of its own before
+            if not actor.source and name.words in actor.words:
+                return actor
+        free = [span for span in name.spans if not self.taken.overlapping(span)]
+        if not free:
+            return None
+        actor = _ActorDraft([name.words], ActorKind.OTHER, None, None, {name.words: name.spans})
+        for span in free:
             self.taken.add(span, actor)
             actor.mentions.append(span)
+        self.actors.append(actor)
+        return actor
 
-    def _in_header(self, span: Span) -> bool:
-        header = self.doc.metadata.header
-        return header is not None and span.overlap(header) > 0
-
-    def attach(self, actor: _ActorDraft, words: str | None, near: Span) -> Span | None:
-        """Ground the words naming a speaker at one statement, and record them as a mention."""
-        if not words or not words.strip():
-            return None
-        span = self.aligner.locate_near(words, near.start, near.end, window=400)
-        if span is None or not _near(span, near):
+    def attach(self, actor: _ActorDraft, span: Span | None) -> Span | None:
+        """Record the words naming a speaker at one statement as its mention, unless someone else's."""
+        if span is None:
             return None
         overlapping = self.taken.overlapping(span)
         if any(other is not actor for _, other in overlapping):
@@ -345,268 +328,142 @@ class _Linker:
             self.taken.add(span, actor)
         return span
 
+    def reject(self, layer: str, item: dict[str, Any], code: RejectionCode, reason: str) -> None:
+        self.rejected.append(Rejected(layer=layer, item=item, reason=reason, code=code))
+
     # -------------------------------------------------------------- statements
 
-    def build_statements(self) -> list[_StatementDraft]:
+    def statements(self) -> list[_StatementDraft]:
         out: list[_StatementDraft] = []
-        vocabulary = _vocabulary(self.doc.text)
-        for number, st in enumerate(self.response.statements, 1):
-            item = st  # dumped only if rejected
-            cited = [s for s in st.sentences if self.doc.sentence(s) is not None]
-            content = self.aligner.locate(st.quote, cited)
-            if content is None:
-                self._reject("attribution", item, "quote not found in the article")
+        for st in self.grounded.statements:
+            speaker = self.resolve(st.speaker) if st.speaker is not None else None
+            if st.speaker is not None and speaker is None:
+                self.reject(
+                    "attribution",
+                    st.source.model_dump(mode="json"),
+                    RejectionCode.SPEAKER_NOT_MENTIONED,
+                    f"speaker {st.source.speaker!r} never mentioned in the article",
+                )
                 continue
-            if _too_short(content.text):
-                self._reject("attribution", item, "quote too short to carry a claim")
-                continue
-            if self._in_header(content):
-                self._reject("attribution", item, "quote is the document's metadata header")
-                continue
-            claim_text = st.claim.strip() or content.text
-            if not _supported(claim_text, vocabulary):
-                self._reject("claim", item, "claim shares too few words with the article")
-                continue
-            speaker: _ActorDraft | None = None
-            mode = st.mode
-            if _is_author(st.speaker) or mode is Mode.AUTHOR:
-                mode = Mode.AUTHOR
-            else:
-                speaker = self.resolve(st.speaker, create_from=st)
-                if speaker is None:
-                    self._reject(
-                        "attribution", item, f"speaker {st.speaker!r} never mentioned in the article"
-                    )
-                    continue
-            cue = self._cue(st, content, item)
-            mention = self.attach(speaker, st.speaker_words or None, content) if speaker else None
-            evidence = [
-                self.doc.span(s.start, s.end)
-                for s in self.doc.sentences_overlapping(content.start, content.end)
-            ]
-            out.append(
-                _StatementDraft(number, claim_text, st.kind, evidence, mode, cue, content, mention, speaker)
-            )
-        return out
-
-    def _cue(self, st: StatementItem, content: Span, item: BaseModel) -> Span | None:
-        if not st.cue or not st.cue.strip() or st.mode is Mode.AUTHOR:
-            return None
-        span = self.aligner.locate_near(st.cue, content.start, content.end, window=300)
-        if span is None or span.overlap(content) or not _near(span, content):
-            self._reject("cue", item, f"cue {st.cue!r} not found next to its quote")
-            return None
-        return span
-
-    def _reject(self, layer: str, item: BaseModel | dict[str, object], reason: str) -> None:
-        dumped = item.model_dump(mode="json") if isinstance(item, BaseModel) else item
-        self.rejected.append(Rejected(layer=layer, item=dumped, reason=reason))
-
-    # --------------------------------------------------------------- positions
-
-    def build_positions(self, statement_claims: dict[int, Claim]) -> list[_PositionDraft]:
-        out: list[_PositionDraft] = []
-        seen: dict[tuple[int, str, str], _PositionDraft] = {}
-        for pos in self.response.positions:
-            item = pos  # dumped only if rejected
-            holder = None if _is_author(pos.holder) else self.resolve(pos.holder)
-            if holder is None and not _is_author(pos.holder):
-                self._reject("position", item, f"holder {pos.holder!r} never mentioned in the article")
-                continue
-            numbers = [n for n in dict.fromkeys(pos.statements) if n in statement_claims]
-            if not numbers:
-                self._reject("position", item, "no grounded statement shows this stance")
-                continue
-            if not pos.target.strip():
-                self._reject("position", item, "position has no target")
-                continue
-            key = (id(holder), normalize(pos.target), pos.stance.value)
-            if key in seen:  # the same stance listed twice: one position with both statements
-                seen[key].claim_ids.extend(str(n) for n in numbers if str(n) not in seen[key].claim_ids)
-                continue
-            target_actor = self.actor_with_key(normalize(pos.target))
-            position = _PositionDraft(
-                pos.target.strip(), pos.stance, [str(n) for n in numbers], holder, target_actor
-            )
-            seen[key] = position
-            out.append(position)
+            mention = self.attach(speaker, st.speaker_mention) if speaker is not None else None
+            out.append(_StatementDraft(st, speaker, mention))
         return out
 
 
-_DETERMINERS = frozenset(["the", "this", "that"])
+def _deduplicate(drafts: list[_StatementDraft]) -> tuple[list[_StatementDraft], dict[int, int]]:
+    """One statement per speaker and stretch of text; ``alias`` maps every number to the kept one.
 
-
-@lru_cache(maxsize=4096)
-def _description_head(name: str) -> str | None:
-    """The head noun of a definite description ("the Russian ambassador" → "ambassador")."""
-    tokens = _tokens(name)
-    return tokens[-1] if len(tokens) >= 2 and tokens[0] in _DETERMINERS else None
-
-
-def _description_heads(actor: _ActorDraft) -> set[str]:
-    heads = {head for words in actor.words if (head := _description_head(words))}
-    role = _tokens(actor.role or "")
-    return heads | ({role[-1]} if role else set())
-
-
-def described_actor(name: str, actors: list[_ActorDraft]) -> _ActorDraft | None:
-    """The one named actor a description like "the ambassador" can refer to, if exactly one.
-
-    Long articles are read in chunks: the chunk that says "the ambassador said" may never
-    see his name. A description whose head noun is the role (or a described mention) of
-    exactly one named actor is that actor; with two ambassadors it stays unresolved.
+    Overlapping chunks quote the same sentence twice, with slightly different extents: two
+    statements of one speaker whose contents overlap by half the shorter or more are one
+    (the longer kept). Sorted by start, only the statements still open are compared.
     """
-    head = _description_head(name)
-    if head is None:
-        return None
-    named = [a for a in actors if any(_description_head(n) is None for n in a.names)]
-    matches = [a for a in named if head in _description_heads(a)]
-    return matches[0] if len(matches) == 1 else None
-
-
-def _merge(drafts: list[_ActorDraft]) -> list[_ActorDraft]:
-    merged: list[_ActorDraft] = []
-    for draft in drafts:
-        target = next((m for m in merged if _same_actor(m, draft)), None)
-        if target is None:
-            merged.append(draft)
-            continue
-        _absorb(target, draft)
-    # Then actors known only by a description ("the ambassador"), into the one named actor it fits.
-    for draft in [d for d in merged if all(_description_head(n) for n in d.names)]:
-        target = described_actor(draft.name, [m for m in merged if m is not draft])
-        if target is not None:
-            _absorb(target, draft)
-            merged.remove(draft)
-    return merged
-
-
-def _absorb(target: _ActorDraft, draft: _ActorDraft) -> None:
-    """Fold ``draft``'s names, mentions and details into ``target``."""
-    target.names.extend(draft.names)
-    target.words |= draft.words
-    target.source.extend(draft.source)
-    if target.kind is ActorKind.OTHER:
-        target.kind = draft.kind
-    target.role = target.role or draft.role
-    target.affiliation = target.affiliation or draft.affiliation
-
-
-def _near(span: Span, content: Span) -> bool:
-    """True when ``span`` lies within 400 characters of ``content``: cues and speakers stay local."""
-    return span.start >= content.start - 400 and span.end <= content.end + 400
-
-
-def _too_short(text: str) -> bool:
-    """One word cannot carry a claim (a run of CJK or Thai characters is many words, though)."""
-    found = _WORD.finditer(text)  # (only the first two words matter)
-    first, second = next(found, None), next(found, None)
-    if first is None or second is not None:
-        return first is None
-    word = first.group()
-    spaceless = any(c.isalnum() and not is_word_char(c) for c in word)
-    return not (spaceless and len(word) >= 4)
-
-
-#: The first five characters (four, in a four-letter word) of every word of four or more.
-_STEM = re.compile(r"(\w{4,5})\w*", re.UNICODE)
-
-
-def _vocabulary(text: str) -> set[str]:
-    return set(_STEM.findall(text.lower()))
-
-
-def _supported(claim: str, vocabulary: set[str]) -> bool:
-    """At least a third of the claim's longer words occur in the article (in some form)."""
-    words = _STEM.findall(claim.lower())
-    if len(words) < 3:
-        return True  # too short to judge, or a script without spaces
-    return sum(w in vocabulary for w in words) / len(words) >= 1 / 3
-
-
-def link(document: Document, response: Response, aligner: Aligner | None = None) -> Linked:
-    """Ground and link one answer against its document."""
-    linker = _Linker(document, response, aligner or Aligner(document))
-    linker.build_actors()
-    linker.ground_mentions()
-    statements = linker.build_statements()
-
-    # Deduplicate statements that ground to the same words with the same speaker.
-    unique: list[_StatementDraft] = []
+    ordered = sorted(drafts, key=lambda d: (d.grounded.content.start, -d.grounded.content.end))
+    kept: list[_StatementDraft] = []
+    open_: list[_StatementDraft] = []
     alias: dict[int, int] = {}
-    first_of: dict[tuple[int, int, int], int] = {}
-    for draft in statements:
-        key = (draft.content.start, draft.content.end, id(draft.speaker))
-        if key in first_of:
-            alias[draft.number] = first_of[key]
+    for draft in ordered:
+        content = draft.grounded.content
+        open_ = [k for k in open_ if k.grounded.content.end > content.start]
+        twin = next(
+            (
+                k
+                for k in open_
+                if k.speaker is draft.speaker
+                and 2 * content.overlap(k.grounded.content)
+                >= min(len(content.text), len(k.grounded.content.text))
+            ),
+            None,
+        )
+        if twin is None:
+            kept.append(draft)
+            open_.append(draft)
+            alias[draft.grounded.number] = draft.grounded.number
             continue
-        first_of[key] = draft.number
-        unique.append(draft)
-        alias[draft.number] = draft.number
+        longer, shorter = (
+            (draft, twin) if len(content.text) > len(twin.grounded.content.text) else (twin, draft)
+        )
+        if longer is draft:
+            kept[kept.index(twin)] = draft
+            open_[open_.index(twin)] = draft
+            for number, target in alias.items():
+                if target == twin.grounded.number:
+                    alias[number] = draft.grounded.number
+        alias[shorter.grounded.number] = longer.grounded.number
+        alias[longer.grounded.number] = longer.grounded.number
+    kept.sort(key=lambda d: (d.grounded.content.start, d.grounded.content.end))
+    return kept, alias
+
+
+def _similar_target(a: str, b: str) -> bool:
+    """Two targets of one holder's stance are one when their words agree (one within the other)."""
+    na, nb = normalize(a), normalize(b)
+    return na == nb or fuzz.token_set_ratio(na, nb) >= 90
+
+
+def link(
+    grounded: Grounded | Document,
+    response: Response | Sequence[Response] | None = None,
+    aligner: Aligner | None = None,
+) -> Linked:
+    """Link one document's grounded answer into the public layers.
+
+    ``link(document, response)`` (a model's answer not yet grounded) grounds it first:
+    ``ground`` then ``link``, as :class:`~claimx.extract.Extractor` does.
+    """
+    if isinstance(grounded, Document):
+        grounded = ground(grounded, response if response is not None else Response(), aligner)
+    linker = _Linker(grounded)
+    linker.build_actors()
+    linker.assign_mentions()
+    drafts = linker.statements()
+    unique, alias = _deduplicate(drafts)
 
     # Actors that never appear in the text are dropped; the rest get ids in text order.
-    live: list[_ActorDraft] = []
+    live = [a for a in linker.actors if a.mentions]
     for actor in linker.actors:
-        if actor.mentions:
-            live.append(actor)
-        else:
+        if not actor.mentions:
             for src in actor.source or [{"name": actor.name}]:
-                linker._reject("actor", dict(src), "actor never mentioned in the article")
+                linker.reject(
+                    "actor",
+                    dict(src),
+                    RejectionCode.ACTOR_NOT_IN_ARTICLE,
+                    "actor's every mention is someone else's",
+                )
     live.sort(key=lambda a: min(m.start for m in a.mentions))
     actor_ids = {id(a): f"A{i}" for i, a in enumerate(live, 1)}
-
     for draft in unique:
         if draft.speaker is not None and id(draft.speaker) not in actor_ids:
-            item = linker.response.statements[draft.number - 1].model_dump(mode="json")
-            linker._reject("attribution", item, "speaker never mentioned in the article")
+            linker.reject(
+                "attribution",
+                draft.grounded.source.model_dump(mode="json"),
+                RejectionCode.SPEAKER_NOT_MENTIONED,
+                "speaker never mentioned in the article",
+            )
     unique = [u for u in unique if u.speaker is None or id(u.speaker) in actor_ids]
-    unique.sort(key=lambda u: (u.content.start, u.content.end))
+
     claims: list[Claim] = []
     attributions: list[Attribution] = []
-    by_number_claim: dict[int, Claim] = {}
-    by_number_att: dict[int, Attribution] = {}
+    by_number: dict[int, tuple[Claim, Attribution]] = {}
     for i, draft in enumerate(unique, 1):
-        claim = Claim(id=f"C{i}", text=draft.text, kind=draft.kind, evidence=draft.evidence)
+        st = draft.grounded
+        claim = Claim(id=f"C{i}", text=st.claim, kind=st.kind, evidence=list(st.evidence))
         att = Attribution(
             id=f"Q{i}",
             claim_id=claim.id,
             speaker_id=actor_ids.get(id(draft.speaker)),
-            mode=draft.mode,
-            cue=draft.cue,
-            content=draft.content,
+            mode=st.mode,
+            cue=st.cue,
+            content=st.content,
             speaker_mention=draft.mention,
         )
         claims.append(claim)
         attributions.append(att)
-        by_number_claim[draft.number] = claim
-        by_number_att[draft.number] = att
+        by_number[st.number] = (claim, att)
     for number, target in alias.items():
-        if target in by_number_claim:
-            by_number_claim[number] = by_number_claim[target]
-            by_number_att[number] = by_number_att[target]
+        if target in by_number:
+            by_number[number] = by_number[target]
 
-    linked_positions: list[tuple[tuple[int, str], dict[str, Any]]] = []
-    for pos in linker.build_positions(by_number_claim):
-        holder = pos.holder
-        if holder is not None and id(holder) not in actor_ids:
-            linker._reject(
-                "position", pos.unlinked().model_dump(mode="json"), "holder never mentioned in the article"
-            )
-            continue
-        numbers = [int(n) for n in pos.claim_ids]
-        fields: dict[str, Any] = {
-            "holder_id": actor_ids.get(id(holder)) if holder else None,
-            "target": pos.target,
-            "target_actor_id": actor_ids.get(id(pos.target_actor)) if pos.target_actor else None,
-            "stance": pos.stance,
-            "claim_ids": list(dict.fromkeys(by_number_claim[n].id for n in numbers)),
-            "evidence": _unique_spans(by_number_att[n].content for n in numbers),
-        }
-        order = (fields["evidence"][0].start if fields["evidence"] else 0, fields["holder_id"] or "")
-        linked_positions.append((order, fields))
-    linked_positions.sort(key=lambda p: p[0])
-    positions = [Position(id=f"P{i}", **fields) for i, (_, fields) in enumerate(linked_positions, 1)]
-
+    positions = _positions(linker, by_number, actor_ids)
     actors = [
         Actor(
             id=actor_ids[id(a)],
@@ -619,6 +476,81 @@ def link(document: Document, response: Response, aligner: Aligner | None = None)
         for a in live
     ]
     return Linked(actors, claims, attributions, positions, linker.rejected)
+
+
+@dataclass
+class _PositionDraft:
+    holder_id: str | None
+    target: str
+    target_actor_id: str | None
+    stance: Stance
+    numbers: list[int]
+
+
+def _positions(
+    linker: _Linker, by_number: dict[int, tuple[Claim, Attribution]], actor_ids: dict[int, str]
+) -> list[Position]:
+    drafts: list[_PositionDraft] = []
+    for pos in linker.grounded.positions:
+        item = pos.source.model_dump(mode="json")
+        holder_id: str | None = None
+        if pos.holder is not None:
+            holder = linker.resolve(pos.holder)
+            holder_id = actor_ids.get(id(holder)) if holder is not None else None
+            if holder_id is None:
+                linker.reject(
+                    "position",
+                    item,
+                    RejectionCode.HOLDER_NOT_MENTIONED,
+                    f"holder {pos.source.holder!r} never mentioned in the article",
+                )
+                continue
+        numbers = [n for n in pos.statements if n in by_number]
+        if not numbers:
+            linker.reject(
+                "position",
+                item,
+                RejectionCode.POSITION_UNSUPPORTED,
+                "no grounded statement shows this stance",
+            )
+            continue
+        same = next(
+            (
+                d
+                for d in drafts
+                if d.holder_id == holder_id
+                and d.stance is pos.stance
+                and _similar_target(d.target, pos.target)
+            ),
+            None,
+        )
+        if same is not None:  # the same stance listed twice, or by two chunks: one position
+            same.numbers.extend(n for n in numbers if n not in same.numbers)
+            continue
+        target_actor = _one(_candidates(pos.target, [a for a in linker.actors if id(a) in actor_ids]))
+        drafts.append(
+            _PositionDraft(
+                holder_id,
+                pos.target,
+                actor_ids.get(id(target_actor)) if target_actor else None,
+                pos.stance,
+                numbers,
+            )
+        )
+    placed: list[tuple[tuple[int, str], dict[str, Any]]] = []
+    for d in drafts:
+        evidence = _unique_spans(by_number[n][1].content for n in d.numbers)
+        fields: dict[str, Any] = {
+            "holder_id": d.holder_id,
+            "target": d.target,
+            "target_actor_id": d.target_actor_id,
+            "stance": d.stance,
+            "claim_ids": list(dict.fromkeys(by_number[n][0].id for n in d.numbers)),
+            "evidence": evidence,
+        }
+        placed.append(((min(s.start for s in evidence) if evidence else 0, d.holder_id or ""), fields))
+    placed.sort(key=lambda p: p[0])
+    return [Position(id=f"P{i}", **fields) for i, (_, fields) in enumerate(placed, 1)]
 
 
 def _unique_spans(spans: Iterable[Span]) -> list[Span]:

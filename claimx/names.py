@@ -1,4 +1,4 @@
-"""Proper names in a text, found without a model.
+"""Proper names in a text, found without a model, and which words are pronouns.
 
 Used where a model must choose among names that really occur (the compact
 schema of very small local models constrains speakers to these) and by the
@@ -14,7 +14,55 @@ from collections.abc import Sequence
 
 from claimx.document import Document
 
-__all__ = ["proper_names"]
+__all__ = ["PRONOUNS", "is_pronoun", "proper_names"]
+
+PRONOUNS = frozenset(
+    [
+        "i",
+        "me",
+        "my",
+        "mine",
+        "myself",
+        "we",
+        "us",
+        "our",
+        "ours",
+        "ourselves",
+        "you",
+        "your",
+        "yours",
+        "he",
+        "him",
+        "his",
+        "himself",
+        "she",
+        "her",
+        "hers",
+        "herself",
+        "it",
+        "its",
+        "itself",
+        "they",
+        "them",
+        "their",
+        "theirs",
+        "themselves",
+        "one",
+        "who",
+        "whom",
+        "whose",
+        "this",
+        "that",
+        "these",
+        "those",
+    ]
+)
+
+
+def is_pronoun(words: str) -> bool:
+    """True for pronouns, whose referent depends on where they stand."""
+    return words.strip().lower() in PRONOUNS
+
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’\-\.]*", re.UNICODE)
 _STOP = frozenset(

@@ -11,11 +11,48 @@ underestimated prompt) are charged too, so the next calls wait for them.
 from __future__ import annotations
 
 import asyncio
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 from aiolimiter import AsyncLimiter
 
-__all__ = ["RateLimits"]
+__all__ = ["PerLoop", "RateLimits"]
+
+T = TypeVar("T")
+
+
+class PerLoop(Generic[T]):
+    """One object per running event loop (a semaphore, a limiter), never keeping a closed loop alive.
+
+    asyncio primitives belong to one loop (their waiters are its futures), so an object
+    shared by calls from several ``asyncio.run`` needs one per loop. They are held by a
+    weak reference to their loop, and the primitives' own reference back to a loop they
+    have waited on is dropped as soon as that loop is closed (at the next use on another
+    loop, or :meth:`clear`): a process that runs many loops keeps none of the finished ones.
+    """
+
+    def __init__(self, factory: Callable[[], T]) -> None:
+        self._factory = factory
+        self._items: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, T] = weakref.WeakKeyDictionary()
+
+    def get(self) -> T:
+        """The object for the running loop, made on first use."""
+        loop = asyncio.get_running_loop()
+        item = self._items.get(loop)
+        if item is None:
+            for closed in [other for other in self._items if other.is_closed()]:
+                del self._items[closed]
+            item = self._items[loop] = self._factory()
+        return item
+
+    def clear(self) -> None:
+        """Forget every loop's object."""
+        self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 @dataclass
@@ -24,29 +61,28 @@ class RateLimits:
 
     requests_per_minute: float | None = None
     tokens_per_minute: float | None = None
-    _limiters: dict[int, tuple[AsyncLimiter | None, AsyncLimiter | None]] = field(
-        default_factory=dict, repr=False
-    )
+    _limiters: PerLoop[tuple[AsyncLimiter | None, AsyncLimiter | None]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         for name in ("requests_per_minute", "tokens_per_minute"):
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"{name} must be positive, got {value}")
+        self._limiters = PerLoop(self._new_limiters)
 
     @property
     def active(self) -> bool:
         """True when any limit is set."""
         return self.requests_per_minute is not None or self.tokens_per_minute is not None
 
+    def _new_limiters(self) -> tuple[AsyncLimiter | None, AsyncLimiter | None]:
+        requests = AsyncLimiter(self.requests_per_minute, 60) if self.requests_per_minute else None
+        tokens = AsyncLimiter(self.tokens_per_minute, 60) if self.tokens_per_minute else None
+        return requests, tokens
+
     def _for_loop(self) -> tuple[AsyncLimiter | None, AsyncLimiter | None]:
         # The limiters' waiters are futures of one event loop: keep one pair per loop.
-        loop = id(asyncio.get_running_loop())
-        if loop not in self._limiters:
-            requests = AsyncLimiter(self.requests_per_minute, 60) if self.requests_per_minute else None
-            tokens = AsyncLimiter(self.tokens_per_minute, 60) if self.tokens_per_minute else None
-            self._limiters[loop] = (requests, tokens)
-        return self._limiters[loop]
+        return self._limiters.get()
 
     async def before_call(self, estimated_tokens: int) -> None:
         """Wait until one more request of about ``estimated_tokens`` fits under both limits."""

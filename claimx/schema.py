@@ -31,6 +31,7 @@ __all__ = [
     "Position",
     "Provenance",
     "Rejected",
+    "RejectionCode",
     "Span",
     "Stance",
     "Usage",
@@ -177,12 +178,36 @@ class Position(_Model):
     evidence: list[Span] = Field(default_factory=list)
 
 
+class RejectionCode(StrEnum):
+    """Why something the model returned was dropped: one code per rule, so they can be counted."""
+
+    QUOTE_NOT_FOUND = "quote_not_found"
+    QUOTE_ALTERED = "quote_altered"
+    QUOTE_TOO_SHORT = "quote_too_short"
+    QUOTE_IN_HEADER = "quote_in_header"
+    SENTENCE_OUT_OF_RANGE = "sentence_out_of_range"
+    CUE_NOT_NEAR_QUOTE = "cue_not_near_quote"
+    SPEAKER_NOT_MENTIONED = "speaker_not_mentioned"
+    SPEAKER_MISMATCH = "speaker_mismatch"
+    CLAIM_UNFAITHFUL = "claim_unfaithful"
+    ACTOR_NOT_IN_ARTICLE = "actor_not_in_article"
+    DETAIL_NOT_IN_ARTICLE = "detail_not_in_article"
+    HOLDER_NOT_MENTIONED = "holder_not_mentioned"
+    POSITION_UNSUPPORTED = "position_unsupported"
+    POSITION_NO_TARGET = "position_no_target"
+    OTHER = "other"
+
+
 class Rejected(_Model):
     """Something the model returned that could not be grounded in the article."""
 
     layer: str = Field(description="actor, mention, claim, attribution, cue or position")
     item: dict[str, Any]
-    reason: str
+    reason: str = Field(description="What was wrong, for a person to read.")
+    code: RejectionCode = Field(
+        default=RejectionCode.OTHER,
+        description="What was wrong, as a code to count ('other' in results made before codes).",
+    )
 
 
 class Usage(_Model):

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 
 from claimx.document import Document
@@ -120,3 +122,48 @@ def test_locate_all_whole_words_only(seed_text: str) -> None:
 
 def test_normalize() -> None:
     assert normalize("  “Hello”\u00a0—  World  ") == '"hello" - world'
+
+
+# ------------------------------------------------ text and quote in different Unicode forms
+
+NFC_TEXT = "Le ministre a déclaré que la réforme était prête. José Núñez a répondu aussitôt."
+
+
+@pytest.mark.parametrize(
+    ("text", "quote"),
+    [
+        (unicodedata.normalize("NFD", NFC_TEXT), "la réforme était prête"),  # decomposed text (macOS files)
+        (NFC_TEXT, unicodedata.normalize("NFD", "la réforme était prête")),  # decomposed quote
+        ("The council wants better infra\u00adstructure for cyclists.", "better infrastructure for cyclists"),
+        ("The council wants better infrastructure for cyclists.", "better infra\u00adstructure for cyclists"),
+        ("The council wants better infra\u200bstructure for cyclists.", "better infrastructure for cyclists"),
+        ("The council wants better infrastructure for cyclists.", "better infra\u200bstructure for cyclists"),
+        ("قَالَ الْوَزِيرُ إِنَّ الْخُطَّةَ جَيِّدَةٌ جِدًّا. انتهى.", "إن الخطة جيدة جدا"),  # diacritics dropped
+        ("Intro\u00ad text\u200b here. Then José said “ça va”  bien.", 'said "ça va" bien'),
+    ],
+)
+def test_unicode_forms_and_invisible_characters_ground_into_the_original(text: str, quote: str) -> None:
+    span = aligner_for(text).locate(quote, ["S1", "S2"])
+    assert span is not None
+    assert span.verifies(text)  # offsets index the caller's string, not a normalised copy
+    assert normalize(span.text) == normalize(quote)
+    assert span.alignment is not Alignment.FUZZY
+
+
+def test_locate_all_finds_a_decomposed_name() -> None:
+    text = unicodedata.normalize("NFD", "José Núñez spoke. Later Núñez left.")
+    spans = aligner_for(text).locate_all("Núñez")
+    assert [s.text for s in spans] == [unicodedata.normalize("NFD", "Núñez")] * 2
+    assert all(s.verifies(text) for s in spans)
+
+
+def test_readme_lists_every_rejection_code() -> None:
+    from pathlib import Path
+
+    from claimx.schema import RejectionCode
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    missing = [
+        code.value for code in RejectionCode if code is not RejectionCode.OTHER and f"`{code}`" not in readme
+    ]
+    assert missing == []

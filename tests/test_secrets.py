@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 import claimx
 from claimx.testing import FaultInjector, RecordedRequest, Reply, ScriptedServer, echo_answer
 
@@ -27,12 +29,13 @@ def leaky_server_answer() -> FaultInjector:
         count["n"] += 1
         auth = request.headers.get("authorization", "")
         assert KEY in auth  # the key does reach the server, as it must
+        # (403 and 422, not 401 and 404: those stop a batch at once, and this one must go on)
         if count["n"] % 7 == 0:  # a server that echoes credentials in its error body
             return Reply.json(
-                {"error": {"message": f"bad key {auth}", "type": "invalid_request_error"}}, status=401
+                {"error": {"message": f"bad key {auth}", "type": "invalid_request_error"}}, status=403
             )
         if count["n"] % 13 == 0:  # a final error whose message claimx passes on
-            return Reply.json({"error": {"message": f"model not found for {auth}"}}, status=404)
+            return Reply.json({"error": {"message": f"no such model for {auth}"}}, status=422)
         if count["n"] % 11 == 0:
             return Reply.json({"error": {"message": f"overloaded; you sent {auth}"}}, status=500)
         return faulty(request)
@@ -70,11 +73,11 @@ def test_key_never_written_or_printed(tmp_path: Path) -> None:
         assert len(server.completions) > 40
     for name, proc in (("batch", batch), ("single", single), ("eval", evaluation)):
         outputs += [(f"{name} stdout", proc.stdout), (f"{name} stderr", proc.stderr)]
-    assert batch.returncode == 1, batch.stderr.decode()  # the 401s failed some documents…
+    assert batch.returncode == 1, batch.stderr.decode()  # the 403s failed some documents…
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_bytes().splitlines()]
     messages = [line["error"]["message"] for line in lines if "error" in line]
-    assert any("401" in m for m in messages)
-    assert any("404" in m and "***" in m for m in messages)  # the server's words, key redacted
+    assert any("403" in m for m in messages)
+    assert any("422" in m and "***" in m for m in messages)  # the server's words, key redacted
     assert b"DEBUG" in batch.stderr  # --debug really logged
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert any(p.suffix == ".sqlite3" for p in written) and any(p.parent.name == "a" for p in written)
@@ -88,8 +91,12 @@ def test_key_not_in_reprs_or_errors(tmp_path: Path) -> None:
     with ScriptedServer() as server:
         server.enqueue(Reply.json({"error": {"message": f"bad key Bearer {KEY}"}}, status=401))
         extractor = claimx.Extractor("openai/x", base_url=server.base_url, api_key=KEY, cache=False)
-        results = list(claimx.extract_many(["The minister said the plan would pass."], extractor=extractor))
+        results: list[claimx.BatchResult] = []
+        documents = ["The minister said the plan would pass."]
+        with pytest.raises(claimx.ModelError) as stopped:  # a 401 stops the batch after its line
+            results.extend(claimx.extract_many(documents, extractor=extractor))
         texts = [repr(extractor), repr(extractor.model), str(vars(extractor.model)), repr(results)]
+        texts.append(str(stopped.value))
         extractor.close()
     assert results[0].error is not None
     texts.append(results[0].to_json_line())

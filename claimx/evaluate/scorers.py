@@ -33,7 +33,7 @@ from claimx.evaluate.similarity import (
     text_similarity,
     topic_similarity,
 )
-from claimx.link import is_pronoun
+from claimx.names import is_pronoun
 from claimx.schema import Actor, Attribution, Claim, Extraction, Mode, Position, Stance
 
 __all__ = [

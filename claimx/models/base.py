@@ -8,8 +8,11 @@ backend: the core never learns which SDK or wire format is underneath.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -17,7 +20,7 @@ from pydantic import BaseModel
 from claimx.response import OutputLimits
 from claimx.schema import Usage
 
-__all__ = ["Model", "ModelReply", "ModelRequest", "RetryPolicy"]
+__all__ = ["Model", "ModelReply", "ModelRequest", "RetryPolicy", "request_hash"]
 
 
 @dataclass(frozen=True)
@@ -48,10 +51,11 @@ class ModelRequest:
 
 @dataclass
 class ModelReply:
-    """A validated response and what it cost."""
+    """A validated response, what it cost, and the completion it was read from (JSON), if kept."""
 
     output: BaseModel
     usage: Usage = field(default_factory=Usage)
+    raw_completion: str | None = None
 
 
 class Model(ABC):
@@ -89,7 +93,11 @@ class Model(ABC):
         """
 
     def cache_identity(self) -> dict[str, Any]:
-        """Everything about this model that changes its answers (never secrets)."""
+        """Everything about this model that changes its answers (never secrets).
+
+        Part of :func:`request_hash`: a backend adds what shapes its requests (sampling,
+        the structured-output mode, the model file).
+        """
         return {"provider": self.provider, "model": self.name, "base_url": self.base_url}
 
     async def aclose(self) -> None:  # noqa: B027  (optional hook: most models hold nothing)
@@ -97,3 +105,33 @@ class Model(ABC):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.id} base_url={self.base_url!r}>"
+
+
+#: Bumped when what :func:`request_hash` covers changes, so old hashes never match new requests.
+_REQUEST_FORMAT = 2
+
+
+def request_hash(model: Model, request: ModelRequest) -> str:
+    """The sha256 of the exact request ``model`` sends for ``request``: the one key of an answer.
+
+    It covers the rendered messages (article, delimiter tag, examples), the response
+    schema (sentence ids, speaker names), the model's identity with its structured-output
+    mode and sampling, and the output limit. Two requests with the same hash are the same
+    request, so the hash keys the response cache (and can name a request in a batch file).
+    The document id is left out: the same text under another name is the same request.
+    """
+    payload = {
+        "format": _REQUEST_FORMAT,
+        "model": model.cache_identity(),
+        "messages": request.messages,
+        "schema": _schema_text(request.response_model),
+        "max_output_tokens": request.max_output_tokens or model.max_output_tokens,
+    }
+    text = json.dumps(payload, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@lru_cache(maxsize=256)
+def _schema_text(response_model: type[BaseModel]) -> str:
+    # Response models are built once per stretch of sentences and reused, so is their schema.
+    return json.dumps(response_model.model_json_schema(), sort_keys=True, ensure_ascii=False)

@@ -22,12 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import instructor
 from typing_extensions import override
 
 from claimx.errors import ConfigError, ModelError
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy
-from claimx.models.structured import StructuredCaller, TransportErrors
+from claimx.models.structured import SchemaRoute, StructuredCaller, TransportErrors
 from claimx.response import OutputLimits
 
 __all__ = ["BUNDLED_NOTE", "LocalConfig", "LocalModel", "bundled_model_path", "gemma_chat_handler"]
@@ -148,6 +147,18 @@ class LocalModel(Model):
         self._llama: Any = None
         self._load_lock = threading.Lock()
         self._run_lock = threading.Lock()  # a Llama instance serves one completion at a time
+        self._caller = StructuredCaller(  # instructor's wrapper, built once for this model
+            self._create,
+            route=SchemaRoute.JSON_SCHEMA,
+            model_name=self.name,
+            errors=TransportErrors(
+                is_transient=lambda exc: False,
+                retry_after=lambda exc: None,
+                to_error=lambda exc, n: ModelError(f"the local model failed: {type(exc).__name__}: {exc}"),
+                handles=(RuntimeError,),  # llama.cpp's failures mid-generation
+            ),
+            policy=self.config.retry,
+        )
 
     @property
     @override
@@ -238,18 +249,7 @@ class LocalModel(Model):
     @override
     async def generate(self, request: ModelRequest) -> ModelReply:
         await asyncio.to_thread(self.load)
-        caller = StructuredCaller(
-            self._create,
-            mode=instructor.Mode.JSON_SCHEMA,
-            model_name=self.name,
-            errors=TransportErrors(
-                is_transient=lambda exc: False,
-                retry_after=lambda exc: None,
-                to_error=lambda exc, n: ModelError(f"the local model failed: {type(exc).__name__}: {exc}"),
-            ),
-            policy=self.config.retry,
-        )
-        return await caller.call(request, request.max_output_tokens or self.max_output_tokens)
+        return await self._caller.call(request, request.max_output_tokens or self.max_output_tokens)
 
     @override
     async def aclose(self) -> None:

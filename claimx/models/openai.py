@@ -4,11 +4,13 @@ How the response schema is enforced differs between servers, so it is part of
 the configuration (:class:`StructuredOutput`), not of the core:
 
 * OpenAI, vLLM, Ollama and llama.cpp's own server take
-  ``response_format={"type": "json_schema", ...}`` (instructor ``JSON_SCHEMA``);
+  ``response_format={"type": "json_schema", ...}``;
 * llama-cpp-python's server rejects that but accepts
-  ``{"type": "json_object", "schema": ...}``, which it turns into a grammar
-  (instructor ``JSON`` with the schema added to the request);
+  ``{"type": "json_object", "schema": ...}``, which it turns into a grammar;
 * anything else can fall back to plain JSON mode, tools or markdown JSON.
+
+In every mode the schema reaches the model once (see
+:class:`~claimx.models.structured.SchemaRoute`); the prompt describes the fields.
 
 ``auto`` starts with ``json_schema`` and, when a server refuses it with a 400
 that names the response format, switches to ``json_object`` for good.
@@ -24,13 +26,12 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import instructor
 import openai
 from typing_extensions import override
 
 from claimx.errors import ConfigError, ModelError, register_secret
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy
-from claimx.models.structured import StructuredCaller, TransportErrors, schema_for_grammar
+from claimx.models.structured import SchemaRoute, StructuredCaller, TransportErrors
 from claimx.response import OutputLimits
 
 __all__ = ["OpenAIConfig", "OpenAIModel", "StructuredOutput"]
@@ -50,12 +51,13 @@ class StructuredOutput(StrEnum):
     MD_JSON = "md_json"
 
 
-_MODES = {
-    StructuredOutput.JSON_SCHEMA: instructor.Mode.JSON_SCHEMA,
-    StructuredOutput.JSON_OBJECT: instructor.Mode.JSON,
-    StructuredOutput.JSON: instructor.Mode.JSON,
-    StructuredOutput.TOOLS: instructor.Mode.TOOLS,
-    StructuredOutput.MD_JSON: instructor.Mode.MD_JSON,
+#: Where each mechanism puts the schema (once: see :class:`SchemaRoute`).
+_ROUTES = {
+    StructuredOutput.JSON_SCHEMA: SchemaRoute.JSON_SCHEMA,
+    StructuredOutput.JSON_OBJECT: SchemaRoute.JSON_OBJECT,
+    StructuredOutput.JSON: SchemaRoute.JSON,
+    StructuredOutput.TOOLS: SchemaRoute.TOOLS,
+    StructuredOutput.MD_JSON: SchemaRoute.MD_JSON,
 }
 
 
@@ -159,7 +161,10 @@ class OpenAIModel(Model):
             max_retries=0,  # transport retries are ours (tenacity), so they are bounded and counted
             timeout=config.timeout_s,
         )
-        self._errors = TransportErrors(_is_transient, _retry_after, self._to_error)
+        self._errors = TransportErrors(
+            _is_transient, _retry_after, self._to_error, handles=(openai.APIError, json.JSONDecodeError)
+        )
+        self._callers: dict[StructuredOutput, StructuredCaller] = {}
 
     @property
     def structured_output(self) -> StructuredOutput:
@@ -170,6 +175,8 @@ class OpenAIModel(Model):
     def cache_identity(self) -> dict[str, Any]:
         return {
             **super().cache_identity(),
+            # As configured: ``auto`` resolves the same way on every run against the same server.
+            "structured_output": self.config.structured_output.value,
             "temperature": self.config.temperature,
             "seed": self.config.seed,
         }
@@ -224,41 +231,38 @@ class OpenAIModel(Model):
             f"request to {where} failed: {type(exc).__name__}: {str(exc)[:200]}", attempts=attempts
         )
 
-    def _caller(self, request: ModelRequest) -> StructuredCaller:
-        mechanism = (
-            StructuredOutput.JSON_SCHEMA if self._structured is StructuredOutput.AUTO else self._structured
-        )
-        extra: dict[str, Any] = {"temperature": self.config.temperature}
-        if self.config.seed is not None:
-            extra["seed"] = self.config.seed
-        if mechanism is StructuredOutput.JSON_OBJECT:
-            # llama-cpp-python's server compiles this schema into a grammar.
-            extra["extra_body"] = {
-                "response_format": {
-                    "type": "json_object",
-                    "schema": schema_for_grammar(request.response_model),
-                }
-            }
-        return StructuredCaller(
-            self._client.chat.completions.create,
-            mode=_MODES[mechanism],
-            model_name=self.name,
-            errors=self._errors,
-            policy=self.config.retry,
-            extra=extra,
-        )
+    def _mechanism(self) -> StructuredOutput:
+        # ``auto`` tries json_schema first (and switches for good after a refusal).
+        return StructuredOutput.JSON_SCHEMA if self._structured is StructuredOutput.AUTO else self._structured
+
+    def _caller(self) -> StructuredCaller:
+        """The instructor-wrapped client for the current mechanism, built once."""
+        mechanism = self._mechanism()
+        if mechanism not in self._callers:
+            extra: dict[str, Any] = {"temperature": self.config.temperature}
+            if self.config.seed is not None:
+                extra["seed"] = self.config.seed
+            self._callers[mechanism] = StructuredCaller(
+                self._client.chat.completions.create,
+                route=_ROUTES[mechanism],
+                model_name=self.name,
+                errors=self._errors,
+                policy=self.config.retry,
+                extra=extra,
+            )
+        return self._callers[mechanism]
 
     @override
     async def generate(self, request: ModelRequest) -> ModelReply:
         tokens = request.max_output_tokens or self.max_output_tokens
         try:
-            return await self._caller(request).call(request, tokens)
+            return await self._caller().call(request, tokens)
         except ModelError as exc:
             if not (self._structured is StructuredOutput.AUTO and _refuses_json_schema(exc)):
                 raise
         # The server does not take json_schema response formats: use json_object + schema from now on.
         self._structured = StructuredOutput.JSON_OBJECT
-        return await self._caller(request).call(request, tokens)
+        return await self._caller().call(request, tokens)
 
     @override
     async def aclose(self) -> None:

@@ -1,4 +1,4 @@
-"""Structured calls through instructor, with transport retries under it.
+"""Structured calls through instructor's public API, with transport retries under it.
 
 Shared by every backend that speaks the OpenAI chat-completions shape (the
 OpenAI SDK over HTTP, llama-cpp-python in process). Two loops, counted apart:
@@ -8,23 +8,33 @@ OpenAI SDK over HTTP, llama-cpp-python in process). Two loops, counted apart:
   honouring ``Retry-After``; anything else fails at once with a clear message;
 * **re-ask** (instructor, around the transport): output that fails validation
   is sent back with the validation error, a bounded number of times.
+
+One :class:`StructuredCaller` per model and schema route, built once: it wraps
+the backend's raw ``create`` with :func:`instructor.patch` a single time. What
+one call counts (requests, retries, tokens, the last completion) lives in a
+context variable for the duration of that call, so concurrent calls share the
+wrapper and never each other's counts.
+
+Only the exceptions the SDKs document are turned into claimx errors
+(instructor's retry and incomplete-output exceptions, pydantic's
+``ValidationError``, the backend's own transport errors); anything else is a
+bug, ours or a library's, and surfaces as itself.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import json
 import logging
 import re
-import weakref
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import instructor
-from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
-from instructor.core.hooks import Hooks
+from instructor.core import IncompleteOutputException, InstructorRetryException, ResponseParsingError
 from pydantic import BaseModel, ValidationError
 from tenacity import (
     AsyncRetrying,
@@ -38,7 +48,7 @@ from claimx.errors import ClaimxError, InvalidOutputError, ModelError, RefusalEr
 from claimx.models.base import ModelReply, ModelRequest, RetryPolicy
 from claimx.schema import Usage
 
-__all__ = ["StructuredCaller", "TransportErrors", "instructor_model", "schema_for_grammar"]
+__all__ = ["SchemaRoute", "StructuredCaller", "TransportErrors"]
 
 log = logging.getLogger("claimx.models")
 # instructor logs every exhausted retry at ERROR; without this, Python's last-resort handler
@@ -48,22 +58,55 @@ logging.getLogger("instructor").addHandler(logging.NullHandler())
 RawCreate = Callable[..., Awaitable[Any]]
 
 
+class SchemaRoute(StrEnum):
+    """How the response schema reaches the model: always exactly once.
+
+    Our prompts already describe every field in words; the schema itself goes where the
+    server enforces it, never also as a second copy in the messages (instructor's ``JSON``
+    and ``MD_JSON`` modes add one, about 1,700 tokens for claimx's schema, so they are not
+    used: the requests are built in ``JSON_SCHEMA`` mode and reshaped on the way out).
+    """
+
+    #: ``response_format={"type": "json_schema", ...}`` (OpenAI, vLLM, Ollama, llama.cpp's server).
+    JSON_SCHEMA = "json_schema"
+    #: ``response_format={"type": "json_object", "schema": ...}`` (llama-cpp-python's server grammar).
+    JSON_OBJECT = "json_object"
+    #: ``response_format={"type": "json_object"}``: plain JSON mode, the fields told by the prompt only.
+    JSON = "json"
+    #: A forced function call whose parameters are the schema.
+    TOOLS = "tools"
+    #: No response format at all: the JSON is read from the reply (inside a code fence or not).
+    MD_JSON = "md_json"
+
+
 @dataclass(frozen=True)
 class TransportErrors:
-    """How a backend classifies its exceptions."""
+    """How a backend classifies its exceptions.
+
+    ``handles`` lists the exception types the backend documents for a failed request (for
+    openai: ``openai.APIError`` and its subclasses); only those are classified by
+    ``is_transient`` and turned into a :class:`ModelError` by ``to_error``. Any other
+    exception is a bug and propagates unchanged.
+    """
 
     is_transient: Callable[[BaseException], bool]
     retry_after: Callable[[BaseException], float | None]
     to_error: Callable[[BaseException, int], ModelError]
+    handles: tuple[type[BaseException], ...] = ()
 
 
 @dataclass
-class _Counts:
+class _Call:
+    """What one structured call has done so far."""
+
+    doc_id: str | None
     requests: int = 0
     transport_retries: int = 0
     completions: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    last_completion: Any = None
+    raw: list[str] = field(default_factory=list)
 
     def usage(self) -> Usage:
         return Usage(
@@ -74,6 +117,21 @@ class _Counts:
             transport_retries=self.transport_retries,
             reasks=max(0, self.completions - 1),
         )
+
+    def record(self, completion: Any) -> None:
+        self.completions += 1
+        self.last_completion = completion
+        usage = getattr(completion, "usage", None)
+        if usage is not None:
+            self.prompt_tokens += _count(getattr(usage, "prompt_tokens", 0))
+            self.completion_tokens += _count(getattr(usage, "completion_tokens", 0))
+
+
+def _count(value: Any) -> int:
+    return value if isinstance(value, int) and value >= 0 else 0
+
+
+_CURRENT: contextvars.ContextVar[_Call] = contextvars.ContextVar("claimx_structured_call")
 
 
 def _completion_text(completion: Any) -> str | None:
@@ -89,6 +147,16 @@ def _completion_text(completion: Any) -> str | None:
         return str(calls[0].function.arguments)
     refusal = getattr(message, "refusal", None)
     return f"(refusal) {refusal}" if refusal else None
+
+
+def _completion_json(completion: Any) -> str:
+    """The completion as JSON, as the server sent it (for the cache's record of the answer)."""
+    if isinstance(completion, BaseModel):
+        return completion.model_dump_json(exclude_unset=True)
+    try:
+        return json.dumps(completion, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return json.dumps({"text": _completion_text(completion)})
 
 
 class EmptyReplyError(Exception):
@@ -112,6 +180,16 @@ def _check_shape(completion: Any) -> Any:
 
 
 _CONTROL = re.compile(r"[\x00-\x1f]")
+_FENCE = re.compile(r"^```[a-zA-Z]*\s*\n?(.*?)\n?```\s*$", re.DOTALL)
+
+
+def _content(completion: Any) -> tuple[Any, str] | None:
+    try:
+        message = completion.choices[0].message
+        content = message.content
+    except (AttributeError, IndexError, TypeError):
+        return None
+    return (message, content) if isinstance(content, str) else None
 
 
 def _repair_control_characters(completion: Any) -> Any:
@@ -120,13 +198,10 @@ def _repair_control_characters(completion: Any) -> Any:
     Grammar-constrained decoders (llama.cpp) may emit them; strict JSON parsers
     refuse them though the meaning is unambiguous. Anything else is left as is.
     """
-    try:
-        message = completion.choices[0].message
-        content = message.content
-    except (AttributeError, IndexError, TypeError):
+    found = _content(completion)
+    if found is None or not _CONTROL.search(found[1]):
         return completion
-    if not isinstance(content, str) or not _CONTROL.search(content):
-        return completion
+    message, content = found
     try:
         json.loads(content)
         return completion
@@ -135,6 +210,35 @@ def _repair_control_characters(completion: Any) -> Any:
     with contextlib.suppress(ValueError):
         message.content = json.dumps(json.loads(content, strict=False), ensure_ascii=False)
     return completion
+
+
+def _unfence(completion: Any) -> Any:
+    """Take the JSON out of a Markdown code fence, for servers without any JSON mode."""
+    found = _content(completion)
+    if found is not None:
+        message, content = found
+        fenced = _FENCE.match(content.strip())
+        if fenced:
+            message.content = fenced.group(1)
+    return completion
+
+
+def _reshape(route: SchemaRoute, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The request instructor built in JSON_SCHEMA mode, as ``route`` sends the schema."""
+    if route in (SchemaRoute.JSON_SCHEMA, SchemaRoute.TOOLS):
+        return kwargs
+    shaped = dict(kwargs)
+    response_format = shaped.pop("response_format", None) or {}
+    schema = (response_format.get("json_schema") or {}).get("schema")
+    if route is SchemaRoute.MD_JSON:
+        return shaped
+    body = dict(shaped.pop("extra_body", None) or {})
+    if route is SchemaRoute.JSON_OBJECT and schema is not None:
+        body["response_format"] = {"type": "json_object", "schema": schema}
+    else:
+        body["response_format"] = {"type": "json_object"}
+    shaped["extra_body"] = body
+    return shaped
 
 
 def _claimx_cause(exc: BaseException) -> ClaimxError | None:
@@ -148,28 +252,36 @@ def _claimx_cause(exc: BaseException) -> ClaimxError | None:
     return None
 
 
+#: What instructor reports, through ``InstructorRetryException``, for output that did not parse.
+_PARSE_ERRORS = (ValidationError, json.JSONDecodeError, ResponseParsingError)
+
+
 class StructuredCaller:
-    """Runs one structured request through instructor over a raw async ``create``."""
+    """Runs structured requests through one instructor-patched ``create``, built once."""
 
     def __init__(
         self,
         create: RawCreate,
         *,
-        mode: instructor.Mode,
+        route: SchemaRoute = SchemaRoute.JSON_SCHEMA,
         model_name: str,
         errors: TransportErrors,
         policy: RetryPolicy,
         extra: dict[str, Any] | None = None,
     ) -> None:
         self._create = create
-        self._mode = mode
+        self.route = route
         self._model_name = model_name
         self._errors = errors
         self._policy = policy
         self._extra = extra or {}
+        mode = instructor.Mode.TOOLS if route is SchemaRoute.TOOLS else instructor.Mode.JSON_SCHEMA
+        self._patched: Callable[..., Awaitable[Any]] = instructor.patch(create=self._send, mode=mode)
 
     def _transient(self, exc: BaseException) -> bool:
-        return isinstance(exc, EmptyReplyError) or self._errors.is_transient(exc)
+        if isinstance(exc, EmptyReplyError):
+            return True
+        return isinstance(exc, self._errors.handles) and self._errors.is_transient(exc)
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -184,63 +296,51 @@ class StructuredCaller:
                 return min(max(hinted, 0.0), self._policy.max_wait_s)
         return float(fallback)
 
-    def _with_transport_retries(self, counts: _Counts, doc_id: str | None) -> RawCreate:
-        policy = self._policy
+    async def _send(self, *args: Any, **kwargs: Any) -> Any:
+        """One request as instructor asks for it, with transport retries; what instructor calls."""
+        call = _CURRENT.get()
+        kwargs = _reshape(self.route, kwargs)
 
         def count_retry(state: RetryCallState) -> None:
-            counts.transport_retries += 1
+            call.transport_retries += 1
             exc = state.outcome.exception() if state.outcome else None
-            log.info("%sretrying after %s", f"{doc_id}: " if doc_id else "", type(exc).__name__)
+            log.info("%sretrying after %s", f"{call.doc_id}: " if call.doc_id else "", type(exc).__name__)
 
-        async def create(*args: Any, **kwargs: Any) -> Any:
-            retrying = AsyncRetrying(
-                stop=stop_after_attempt(policy.transport_attempts),
-                wait=self._wait,
-                retry=retry_if_exception(self._transient),
-                before_sleep=count_retry,
-                reraise=True,
-            )
-            try:
-                async for attempt in retrying:
-                    with attempt:
-                        counts.requests += 1
-                        return _check_shape(await self._create(*args, **kwargs))
-            except ClaimxError:
-                raise
-            except EmptyReplyError as exc:
-                raise ModelError(
-                    f"{exc} ({counts.requests} attempt(s))", doc_id=doc_id, attempts=counts.requests
-                ) from exc
-            except Exception as exc:
-                error = self._errors.to_error(exc, counts.requests)
-                error.doc_id = doc_id
-                raise error from exc
-            raise AssertionError("unreachable: tenacity either returns or raises")
-
-        return create
-
-    async def call(self, request: ModelRequest, max_output_tokens: int) -> ModelReply:
-        """Send the request; return the validated output and what it cost."""
-        counts = _Counts()
-        hooks = Hooks()
-
-        def on_response(completion: Any) -> None:
-            counts.completions += 1
-            usage = getattr(completion, "usage", None)
-            if usage is not None:
-                counts.prompt_tokens += int(getattr(usage, "prompt_tokens", 0) or 0)
-                counts.completion_tokens += int(getattr(usage, "completion_tokens", 0) or 0)
-
-        hooks.on("completion:response", on_response)
-        patched: Any = instructor.patch(
-            create=self._with_transport_retries(counts, request.doc_id), mode=self._mode
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._policy.transport_attempts),
+            wait=self._wait,
+            retry=retry_if_exception(self._transient),
+            before_sleep=count_retry,
+            reraise=True,
         )
         try:
-            output = await patched(
-                response_model=instructor_model(request.response_model),
+            async for attempt in retrying:
+                with attempt:
+                    call.requests += 1
+                    completion = _check_shape(await self._create(*args, **kwargs))
+                    if self.route is SchemaRoute.MD_JSON:
+                        completion = _unfence(completion)
+                    call.record(completion)
+                    return completion
+        except EmptyReplyError as exc:
+            raise ModelError(
+                f"{exc} ({call.requests} attempt(s))", doc_id=call.doc_id, attempts=call.requests
+            ) from exc
+        except self._errors.handles as exc:
+            error = self._errors.to_error(exc, call.requests)
+            error.doc_id = call.doc_id
+            raise error from exc
+        raise AssertionError("unreachable: tenacity either returns or raises")
+
+    async def call(self, request: ModelRequest, max_output_tokens: int) -> ModelReply:
+        """Send the request; return the validated output, what it cost and the raw completion."""
+        call = _Call(request.doc_id)
+        token = _CURRENT.set(call)
+        try:
+            output = await self._patched(
+                response_model=request.response_model,
                 messages=request.messages,
                 max_retries=self._policy.reasks,
-                hooks=hooks,
                 model=self._model_name,
                 max_tokens=max_output_tokens,
                 **self._extra,
@@ -249,34 +349,42 @@ class StructuredCaller:
             raise TruncatedOutputError(
                 f"the model stopped at its output limit ({max_output_tokens} tokens) before finishing",
                 doc_id=request.doc_id,
-                attempts=counts.completions,
-                last_output=_completion_text(getattr(exc, "last_completion", None)),
+                attempts=call.completions,
+                last_output=_completion_text(exc.last_completion),
             ) from exc
         except InstructorRetryException as exc:
-            cause = _claimx_cause(exc)
-            if cause is not None:
-                raise cause from exc
-            last = _completion_text(getattr(exc, "last_completion", None))
+            failure = self._retry_failure(exc, call, request)
+            if failure is exc.__cause__:  # a bug: raised as itself, with its own traceback
+                raise failure from None
+            raise failure from exc
+        except ValidationError as exc:  # pragma: no cover  (instructor wraps these; kept for its contract)
             raise InvalidOutputError(
-                f"the model's output did not validate after {counts.completions} attempt(s): "
-                f"{_describe(exc.__cause__ or exc)}",
+                f"the model's output did not validate: {_describe(exc)}",
                 doc_id=request.doc_id,
-                attempts=counts.completions,
-                last_output=last,
+                attempts=call.completions,
+                last_output=_completion_text(call.last_completion),
             ) from exc
-        except ClaimxError:
-            raise
-        except Exception as exc:  # instructor raises a few other types for unparseable replies
-            cause = _claimx_cause(exc)
-            if cause is not None:
-                raise cause from exc
-            raise InvalidOutputError(
-                f"the model's reply could not be read: {type(exc).__name__}: {_first_line(str(exc))}",
+        finally:
+            _CURRENT.reset(token)
+        raw = _completion_json(call.last_completion) if call.last_completion is not None else None
+        return ModelReply(output=output, usage=call.usage(), raw_completion=raw)
+
+    def _retry_failure(self, exc: InstructorRetryException, call: _Call, request: ModelRequest) -> Exception:
+        """The error to raise when instructor gave up: ours, an invalid output, or the bug itself."""
+        cause = _claimx_cause(exc)
+        if cause is not None:
+            return cause
+        reason = exc.__cause__
+        if isinstance(reason, _PARSE_ERRORS) or exc.failed_attempts:
+            return InvalidOutputError(
+                f"the model's output did not validate after {call.completions} attempt(s): "
+                f"{_describe(reason or exc)}",
                 doc_id=request.doc_id,
-                attempts=counts.completions,
-            ) from exc
-        usage = counts.usage()
-        return ModelReply(output=output, usage=usage)
+                attempts=call.completions,
+                last_output=_completion_text(exc.last_completion or call.last_completion),
+            )
+        # Neither a transport failure nor output that did not parse: a bug (ours or a library's).
+        return reason if isinstance(reason, Exception) else exc
 
 
 def _describe(exc: BaseException) -> str:
@@ -293,79 +401,3 @@ def _describe(exc: BaseException) -> str:
 def _first_line(text: str) -> str:
     line = text.strip().splitlines()[0] if text.strip() else ""
     return line[:300]
-
-
-def schema_for_grammar(response_model: type[BaseModel]) -> dict[str, Any]:
-    """The response model's JSON schema, as grammar-constrained decoders take it."""
-    schema: dict[str, Any] = instructor_model(response_model).model_json_schema()
-    return schema
-
-
-@lru_cache(maxsize=256)
-def instructor_model(response_model: type[BaseModel]) -> type[BaseModel]:
-    """The wrapper class instructor uses for ``response_model``, built once, with a cached schema.
-
-    Given a plain model, instructor builds a wrapper class (``openai_schema``) on every call
-    and then generates its JSON schema; for an article of a hundred sentences that is a few
-    milliseconds per request, more than the rest of instructor's work. Given a wrapper it
-    uses it as it is, so the wrapper is built here once per response model, and answers
-    ``model_json_schema()`` with a copy of the schema generated the first time (the same
-    schema: the wrapper has the model's name, docstring and fields).
-    """
-    wrapped: type[BaseModel] = instructor.openai_schema(response_model)
-    generate = wrapped.model_json_schema  # pydantic's, bound to the wrapper
-    frozen = json.dumps(generate())
-
-    def model_json_schema(cls: type[BaseModel], *args: Any, **kwargs: Any) -> dict[str, Any]:
-        if args or kwargs:  # a variant instructor does not ask for: generate it
-            return generate(*args, **kwargs)
-        fresh: dict[str, Any] = json.loads(frozen)  # a copy: callers may change what they get
-        return fresh
-
-    setattr(wrapped, "model_json_schema", classmethod(model_json_schema))  # noqa: B010
-    _reject_async_validators(wrapped)  # instructor's own check, once, before it is skipped
-    _CHECKED.add(wrapped)
-    return wrapped
-
-
-#: Response models instructor has already found free of async validators (see below).
-_CHECKED: weakref.WeakSet[type[BaseModel]] = weakref.WeakSet()
-
-
-def _check_once() -> Callable[[Any], None]:
-    """Install a version of instructor's async-validator check that skips models checked once.
-
-    instructor walks every attribute of every class in a response model's MRO looking for
-    async validators, four times per call (0.2-0.3 ms each, a fifth of a short document's
-    client time). A class claimx built does not change afterwards, so one walk is enough:
-    :func:`instructor_model` runs it, and this wrapper skips the repeats for those classes
-    only; any other model still gets instructor's full check. Installed on the two module
-    attributes instructor calls it through; if instructor moves it, nothing is installed
-    and the only loss is speed. Returns the original check.
-    """
-    try:
-        from instructor.v2.core import patch as patch_module
-        from instructor.v2.validation import async_validators
-    except ImportError:  # pragma: no cover  (another instructor layout)
-        return _no_check
-    found: Callable[[Any], None] | None = getattr(async_validators, "reject_async_validators", None)
-    if found is None:  # pragma: no cover
-        return _no_check
-    original = found
-
-    def reject_async_validators(response_model: Any) -> None:
-        if isinstance(response_model, type) and response_model in _CHECKED:
-            return
-        original(response_model)
-
-    for module in (async_validators, patch_module):
-        if getattr(module, "reject_async_validators", None) is original:
-            setattr(module, "reject_async_validators", reject_async_validators)  # noqa: B010
-    return original
-
-
-def _no_check(response_model: Any) -> None:
-    return None
-
-
-_reject_async_validators = _check_once()

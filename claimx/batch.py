@@ -294,7 +294,8 @@ async def aextract_many(
     active: Extractor = extractor
 
     async def work(source: Source) -> Extraction:
-        return await active.aextract(source.text, source.doc_id)
+        # A page read as HTML (by the CLI) brings its metadata along: the result says so.
+        return await active.aextract(source.document() if source.page else source.text, source.doc_id)
 
     try:
         async for result in run_many(

@@ -1,36 +1,86 @@
-"""Replace a file all at once: readers see the old file or the new one, never half of either."""
+"""Replace a file all at once: readers see the old file or the new one, never half of either.
+
+Only a regular file is ever replaced. A symlink is followed and its target replaced (the
+link stays a link); a character device or a FIFO (``/dev/null``, ``/dev/stdout``, a named
+pipe a reader waits on) is written through, since renaming over it would destroy it; a
+directory, a block device or a socket is refused.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["atomic_replace"]
+from claimx.errors import OutputError
+
+__all__ = ["atomic_replace", "output_kind", "write_error"]
+
+
+def output_kind(path: Path) -> str:
+    """What ``path`` is now, symlinks followed: ``absent``, ``file``, ``stream`` (device/FIFO) or ``other``.
+
+    Raises :class:`OutputError` for what can never be an output (a directory, a block device,
+    a socket).
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "absent"
+    except OSError as exc:
+        raise write_error(path, exc) from exc
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+        return "stream"
+    what = "a directory" if stat.S_ISDIR(mode) else "a block device" if stat.S_ISBLK(mode) else "not a file"
+    raise OutputError(f"cannot write {path}: it is {what}; give a file name")
+
+
+def write_error(path: Path, exc: OSError) -> OutputError:
+    """One line saying why ``path`` cannot be written (full disk, read-only folder, …)."""
+    reason = exc.strerror or type(exc).__name__
+    return OutputError(f"cannot write {path}: {reason}")
 
 
 @contextmanager
 def atomic_replace(path: Path) -> Iterator[BinaryIO]:
     """Yield a binary handle whose contents replace ``path`` when the block ends without error.
 
-    The data goes to a temporary file beside ``path``, is flushed to disk, and is renamed
-    over ``path`` (atomic on POSIX and Windows); on any error, or an interrupt, the
-    temporary file is removed and ``path`` is untouched. The file gets the permissions a
-    plain ``open()`` would give (an existing file's, else the umask's), not the private
-    ones of a temporary file.
+    The data goes to a temporary file beside ``path`` (beside the target of a symlink), is
+    flushed to disk, and is renamed over it (atomic on POSIX and Windows); on any error,
+    or an interrupt, the temporary file is removed and ``path`` is untouched. The file gets
+    the permissions a plain ``open()`` would give (an existing file's, else the umask's),
+    not the private ones of a temporary file. A device or FIFO is written through instead.
+    An ``OSError`` (full disk, read-only folder) becomes an :class:`OutputError`.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    target = Path(os.path.realpath(path))
+    if output_kind(target) == "stream":
+        try:
+            with open(target, "wb") as stream:
+                yield stream
+        except OSError as exc:
+            raise write_error(path, exc) from exc
+        return
     try:
-        os.chmod(tmp, _mode_for(path))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as exc:
+        raise write_error(path, exc) from exc
+    try:
+        os.chmod(tmp, _mode_for(target))
         with os.fdopen(fd, "wb") as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        os.replace(tmp, target)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise write_error(path, exc) from exc
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

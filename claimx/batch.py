@@ -10,12 +10,14 @@ result of its own, so that one bad article never stops the others.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
+import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -23,7 +25,7 @@ from claimx._sync import run_sync
 from claimx.cache import ResponseCache
 from claimx.errors import ClaimxError, InputError, redact
 from claimx.extract import ExtractOptions, Extractor, model_options_of
-from claimx.inputs import Source
+from claimx.inputs import PendingFile, Source
 from claimx.models.base import Model, RetryPolicy
 from claimx.prompts import Prompt
 from claimx.schema import Extraction
@@ -39,8 +41,9 @@ __all__ = [
 ]
 
 #: What a batch accepts per document: a text, an ``(id, text)`` pair, a :class:`Source`,
-#: a ``{"id", "text"}`` mapping, or an :class:`InputError` for a document that could not be read.
-DocumentInput = str | tuple[str, str] | Source | dict[str, Any] | InputError
+#: a ``{"id", "text"}`` mapping, an :class:`InputError` for a document that could not be read, or a
+#: :class:`~claimx.inputs.PendingFile` (a file not read yet, read off the event loop when its turn comes).
+DocumentInput = str | tuple[str, str] | Source | dict[str, Any] | InputError | PendingFile
 
 
 class DocumentError(BaseModel):
@@ -102,9 +105,40 @@ _log = logging.getLogger("claimx")
 Work = Callable[[Source], Awaitable[Extraction]]
 
 
-def _normalise(item: object, index: int) -> Source | InputError:
+T = TypeVar("T")
+
+
+async def _off_loop(work: Callable[[], T]) -> T:
+    """Run blocking ``work`` (reading a file, or the caller's iterator) in a daemon thread.
+
+    Not the loop's default executor: its threads are joined when the interpreter exits, and a
+    read that never returns (a FIFO nobody writes) would then hang an interrupted program.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(outcome: Callable[[], None]) -> None:
+        if not future.done():
+            outcome()
+
+    def run() -> None:
+        try:
+            result = work()
+        except BaseException as exc:  # handed to the awaiting task, whatever it is
+            error = exc
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(settle, lambda: future.set_exception(error))
+        else:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(settle, lambda: future.set_result(result))
+
+    threading.Thread(target=run, name="claimx-read", daemon=True).start()
+    return await future
+
+
+def _normalise(item: object, index: int) -> Source | InputError | PendingFile:
     # ``object``: callers' lists are checked at run time, whatever their annotations say.
-    if isinstance(item, (Source, InputError)):
+    if isinstance(item, (Source, InputError, PendingFile)):
         return item
     if isinstance(item, str):
         return Source(doc_id=f"doc-{index}", text=item, origin=f"item {index}")
@@ -123,10 +157,6 @@ def _normalise(item: object, index: int) -> Source | InputError:
     )
 
 
-def _since(started: float) -> float:
-    return round(time.perf_counter() - started, 4)
-
-
 async def run_many(
     documents: Iterable[DocumentInput], work: Work, *, width: int, skip_ids: Iterable[str] = ()
 ) -> AsyncIterator[BatchResult]:
@@ -135,8 +165,10 @@ async def run_many(
     The one runner for many documents (batches and eval runs): documents are read only when
     a worker is free; every failure of a document's work becomes that document's error
     result (:func:`document_error`), never the batch's; documents whose id is in
-    ``skip_ids`` are not read further and a repeated id is an error result. Stopping early
-    (``break``, cancellation) cancels what is in flight.
+    ``skip_ids`` are not read further and a repeated id is an error result. Documents are
+    taken from ``documents`` and files read in a background thread, so a read that blocks
+    (a FIFO) holds up only its own document. Stopping early (``break``, cancellation)
+    cancels what is in flight.
     """
     width = max(1, width)
     skip = set(skip_ids)
@@ -144,25 +176,29 @@ async def run_many(
     items = enumerate(documents)
     results: asyncio.Queue[BatchResult | None] = asyncio.Queue(maxsize=width)
 
-    def next_source() -> Source | InputError | None:
-        # Called by one worker at a time (the event loop is single-threaded), so the
-        # shared iterator needs no lock; skipped and repeated ids never reach a worker.
+    def next_source() -> Source | InputError | PendingFile | None:
+        # Run in a thread, by one worker at a time (under ``taking``); skipped and repeated
+        # ids never reach a worker. A repeat of a skipped id is still a repeat: a resumed
+        # run must not silently drop the second document that carries a finished one's id.
         for index, item in items:
             source = _normalise(item, index)
             doc_id = source.doc_id or f"doc-{index}"
-            if doc_id in skip:
-                continue
             if doc_id in seen:
                 return InputError(
                     f"{doc_id} appears more than once in the batch; ids must be unique", doc_id=doc_id
                 )
             seen.add(doc_id)
+            if doc_id in skip:
+                continue
             return source
         return None
 
+    taking = asyncio.Lock()
+
     failures: list[Exception] = []
 
-    async def one(source: Source | InputError) -> BatchResult:
+    async def one(item: Source | InputError | PendingFile) -> BatchResult:
+        source = await _off_loop(item.read) if isinstance(item, PendingFile) else item
         if isinstance(source, InputError):
             return BatchResult(source.doc_id or "", error=document_error(source))
         started = time.perf_counter()
@@ -173,15 +209,20 @@ async def run_many(
                 _log.debug("%s: internal error", source.doc_id, exc_info=exc)
             elif exc.fails_every_document:  # the batch stops after this document's line
                 failures.append(exc)
-            error = document_error(exc)
-            return BatchResult(source.doc_id, error=error, origin=source.origin, latency_s=_since(started))
-        return BatchResult(
-            source.doc_id, extraction=extraction, origin=source.origin, latency_s=_since(started)
-        )
+            latency = round(time.perf_counter() - started, 4)
+            return BatchResult(
+                source.doc_id, error=document_error(exc), origin=source.origin, latency_s=latency
+            )
+        latency = round(time.perf_counter() - started, 4)
+        return BatchResult(source.doc_id, extraction=extraction, origin=source.origin, latency_s=latency)
 
     async def worker() -> None:
         try:
-            while not failures and (source := next_source()) is not None:
+            while not failures:
+                async with taking:
+                    source = await _off_loop(next_source)
+                if source is None:
+                    break
                 await results.put(await one(source))
         except Exception as exc:  # iterating ``documents`` failed: the caller's error
             failures.append(exc)

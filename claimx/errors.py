@@ -16,6 +16,7 @@ __all__ = [
     "InputError",
     "InvalidOutputError",
     "ModelError",
+    "OutputError",
     "PromptError",
     "RefusalError",
     "TruncatedOutputError",
@@ -23,6 +24,12 @@ __all__ = [
 ]
 
 _KEY_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9_\-\.]{8,})")
+#: ``user:password@`` in a URL, and the value of a query parameter whose name says it is a secret.
+_URL_USERINFO = re.compile(r"(?<=://)[^/@\s?#]+@")
+_URL_SECRET_PARAM = re.compile(
+    r"(?i)([?&;](?:api[-_]?key|key|token|access[-_]?token|auth|authorization|secret|password|passwd"
+    r"|sig|signature|code)=)[^&#\s'\"]*"
+)
 _known_secrets: set[str] = set()
 
 
@@ -38,6 +45,8 @@ def redact(message: str) -> str:
     for secret in sorted({*_known_secrets, *([env_key] if env_key else [])}, key=len, reverse=True):
         if len(secret) >= 4:
             message = message.replace(secret, "***")
+    message = _URL_USERINFO.sub("***@", message)
+    message = _URL_SECRET_PARAM.sub(r"\1***", message)
     return _KEY_PATTERN.sub("***", message)
 
 
@@ -69,15 +78,29 @@ class ClaimxError(Exception):
 
 
 class ConfigError(ClaimxError):
-    """claimx is not set up to do what was asked (missing key, unknown model, …)."""
+    """claimx is not set up to do what was asked (missing key, unknown model, …).
+
+    The message names what the Python API takes (``api_key=``, ``base_url=``);
+    ``cli_message``, when given, says the same for the command line (``--base-url``).
+    """
 
     cause = "config"
+
+    def __init__(self, message: str, *, doc_id: str | None = None, cli_message: str | None = None) -> None:
+        super().__init__(message, doc_id=doc_id)
+        self.cli_message = redact(cli_message) if cli_message else None
 
 
 class InputError(ClaimxError):
     """The document cannot be read as text (empty, binary, wrong encoding, …)."""
 
     cause = "input"
+
+
+class OutputError(ClaimxError):
+    """The output cannot be written where asked (it exists, is an input, is locked, is no file, …)."""
+
+    cause = "output"
 
 
 class PromptError(ClaimxError):

@@ -8,10 +8,13 @@ that says what was found and what to do. HTML is reduced to its main text
 from __future__ import annotations
 
 import glob
+import io
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -22,14 +25,22 @@ from claimx.htmltext import PageText, looks_like_html, main_text
 
 __all__ = [
     "DOCUMENT_SUFFIXES",
+    "InputFile",
+    "InputPlan",
+    "PendingFile",
     "Source",
     "count_documents",
     "decode",
+    "duplicate_ids",
+    "iter_documents",
     "iter_sources",
     "looks_like_html",
     "names_many",
+    "plan_inputs",
     "read_path",
 ]
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,15 @@ def to_text(raw: object, *, name: str, html: bool | None = None) -> tuple[str, P
             else type(raw).__name__
         )
         raise InputError(f"{name}: expected text (str), got {kind}", doc_id=name)
+    surrogate = _LONE_SURROGATE.search(raw)
+    if surrogate is not None:
+        raise InputError(
+            f"{name} holds a lone surrogate (U+{ord(surrogate.group()):04X}) "
+            f"at character {surrogate.start()}: "
+            "that is not valid Unicode and cannot be sent to a model; the text was probably decoded "
+            "or escaped wrongly upstream",
+            doc_id=name,
+        )
     is_html = looks_like_html(raw) if html is None else html
     if not is_html:
         return raw, None
@@ -119,8 +139,159 @@ DOCUMENT_SUFFIXES = frozenset([".txt", ".text", ".md", ".html", ".htm", ".xhtml"
 _GLOB_CHARS = re.compile(r"[*?\[]")
 
 
+@dataclass(frozen=True)
+class PendingFile:
+    """A document file named but not read yet.
+
+    Reading may block (a FIFO waits for a writer), so a batch reads it off its event loop,
+    when a worker is free, with :meth:`read`.
+    """
+
+    path: Path
+    doc_id: str
+    encoding: str | None = None
+    html: bool | None = None
+
+    def read(self) -> Source | InputError:
+        """The document, or the error saying why it cannot be read."""
+        try:
+            source = read_path(self.path, encoding=self.encoding, html=self.html)
+        except InputError as exc:
+            exc.doc_id = self.doc_id
+            return exc
+        return Source(self.doc_id, source.text, source.origin, source.converted_from_html, page=source.page)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One file the specs name, with its document id (for JSONL: the prefix of fallback ids)."""
+
+    path: Path
+    doc_id: str
+    #: Named on the command line itself, not found in a folder or by a glob.
+    explicit: bool
+
+
+@dataclass
+class InputPlan:
+    """Everything the specs name, listed once: files with unique ids, what was left out, and why."""
+
+    #: Per spec, in order: ``"-"`` for stdin, else its files (errors for what cannot be listed).
+    items: list[str | InputFile | InputError]
+    #: Files left out of a folder or glob, each with the reason (the output, a results file).
+    skipped: list[str]
+
+
+def plan_inputs(specs: Iterable[str], *, output: Path | None = None) -> InputPlan:
+    """List the files ``specs`` name, give each a unique id, and leave out what is not input.
+
+    Left out (and listed in ``skipped``): the output file itself and any claimx results
+    file found in a folder or by a glob, so a batch never reads what it writes. Named
+    explicitly, the output is refused (:class:`~claimx.errors.OutputError`) and a results
+    file is an input error.
+
+    Ids are unique by construction: a file's id is its path inside the folder given (or
+    its name) without the extension; where two would share one (``a.txt`` and ``a.html``),
+    each keeps its extension (``a.txt``, ``a.html``).
+    """
+    from claimx.errors import OutputError
+
+    out_path = Path(os.path.realpath(output)) if output is not None else None
+    items: list[str | InputFile | InputError] = []
+    skipped: list[str] = []
+    found: list[tuple[InputFile, str]] = []  # with the id each would take if it collides
+    for spec in specs:
+        if spec == "-":
+            items.append("-")
+            continue
+        listed = _files_of(spec)
+        if listed is None:
+            items.append(InputError(f"no file matches {spec}", doc_id=spec))
+            continue
+        for entry in listed:
+            if isinstance(entry, InputError):
+                items.append(entry)
+                continue
+            file, doc_id, long_id, explicit = entry
+            if out_path is not None and _same_file(file, out_path):
+                if explicit:
+                    raise OutputError(
+                        f"{spec} is both an input and the output: writing the results there would "
+                        "destroy it; choose another --out"
+                    )
+                skipped.append(f"{file} (the output file)")
+                continue
+            if _is_jsonl(file) and _holds_results(file):
+                if explicit:
+                    items.append(
+                        InputError(
+                            f"{file} is a claimx results file (the output of claimx extract), not input; "
+                            "give the articles it was made from",
+                            doc_id=doc_id,
+                        )
+                    )
+                else:
+                    skipped.append(f"{file} (a claimx results file)")
+                continue
+            item = InputFile(file, doc_id, explicit)
+            found.append((item, long_id))
+            items.append(item)
+    # Two files that would share an id each keep their extension instead.
+    counts: dict[str, int] = {}
+    for item, _ in found:
+        if not _is_jsonl(item.path):
+            counts[item.doc_id] = counts.get(item.doc_id, 0) + 1
+    renamed = {id(item): InputFile(item.path, long_id, item.explicit) for item, long_id in found}
+    items = [
+        renamed[id(item)] if isinstance(item, InputFile) and counts.get(item.doc_id, 0) > 1 else item
+        for item in items
+    ]
+    return InputPlan(items, skipped)
+
+
+def _same_file(file: Path, output: Path) -> bool:
+    try:
+        return os.path.realpath(file) == str(output) or os.path.samefile(file, output)
+    except OSError:
+        return False
+
+
+def _holds_results(path: Path) -> bool:
+    """True when the first line of a JSONL file is a claimx result (an extraction or error line)."""
+    from claimx.jsonl import is_results_line
+
+    try:
+        with path.open("rb") as handle:
+            for line in handle:
+                if line.strip():
+                    return is_results_line(line)
+    except OSError:
+        return False
+    return False
+
+
+def iter_documents(
+    plan: InputPlan, *, encoding: str | None = None, html: bool | None = None
+) -> Iterator[Source | InputError | PendingFile]:
+    """The documents of ``plan`` in order; files other than JSONL are left for the reader to read."""
+    for item in plan.items:
+        if isinstance(item, InputError):
+            yield item
+        elif item == "-":
+            yield from _stdin_sources(sys.stdin.buffer, encoding=encoding, html=html)
+        elif isinstance(item, InputFile):
+            if _is_jsonl(item.path):
+                yield from _jsonl_file_sources(item.path, item.doc_id, encoding=encoding, html=html)
+            else:
+                yield PendingFile(item.path, item.doc_id, encoding, html)
+
+
 def iter_sources(
-    specs: Iterable[str], *, encoding: str | None = None, html: bool | None = None
+    specs: Iterable[str],
+    *,
+    encoding: str | None = None,
+    html: bool | None = None,
+    output: Path | None = None,
 ) -> Iterator[Source | InputError]:
     """Every document named by ``specs``, one at a time, in order.
 
@@ -129,31 +300,35 @@ def iter_sources(
     document, or JSONL when its first line is a JSON object with ``text``). A document
     that cannot be read is yielded as its :class:`InputError`, so a batch records it and
     goes on. Documents are read only when reached: memory does not grow with the batch.
+    ``output`` (and any claimx results file) is never read as input (see :func:`plan_inputs`).
     """
-    for spec in specs:
-        if spec == "-":
-            yield from _stdin_sources(sys.stdin.buffer, encoding=encoding, html=html)
-            continue
-        files = _files_of(spec)
-        if files is None:
-            yield InputError(f"no file matches {spec}", doc_id=spec)
-        for file, doc_id in files or ():
-            yield from _file_sources(file, doc_id, encoding=encoding, html=html)
+    for item in iter_documents(plan_inputs(specs, output=output), encoding=encoding, html=html):
+        yield item.read() if isinstance(item, PendingFile) else item
 
 
-def _files_of(spec: str) -> list[tuple[Path, str]] | None:
-    """The files a spec names, each with its document id (None: a glob that matches nothing).
+_FileEntry = tuple[Path, str, str, bool]  # path, id, id with extension, named explicitly
+
+
+def _files_of(spec: str) -> list[_FileEntry | InputError] | None:
+    """The files a spec names, each with its ids (None: a glob that matches nothing).
 
     A directory's files are named by their path inside it (``sub/a``), so two ``a.txt`` in
     different folders stay apart; a file given or matched by a glob, by its stem.
     """
     path = Path(spec)
     if path.is_dir():
-        return [(file, file.relative_to(path).with_suffix("").as_posix()) for file in _directory_files(path)]
+        entries: list[_FileEntry | InputError] = []
+        for entry in _directory_files(path):
+            if isinstance(entry, InputError):
+                entries.append(entry)
+                continue
+            relative = entry.relative_to(path)
+            entries.append((entry, relative.with_suffix("").as_posix(), relative.as_posix(), False))
+        return entries
     if path.exists() or not _GLOB_CHARS.search(spec):
-        return [(path, path.stem)]
-    matches = [(Path(m), Path(m).stem) for m in sorted(glob.glob(spec, recursive=True)) if Path(m).is_file()]
-    return matches or None
+        return [(path, path.stem, path.as_posix(), True)]
+    matches = [Path(m) for m in sorted(glob.glob(spec, recursive=True)) if Path(m).is_file()]
+    return [(m, m.stem, m.as_posix(), False) for m in matches] or None
 
 
 def names_many(spec: str) -> bool:
@@ -162,26 +337,74 @@ def names_many(spec: str) -> bool:
     return path.is_dir() or _is_jsonl(path) or (not path.exists() and bool(_GLOB_CHARS.search(spec)))
 
 
-def count_documents(specs: Iterable[str]) -> int | None:
+def count_documents(specs: Iterable[str] | InputPlan) -> int | None:
     """How many documents ``specs`` hold, cheaply (None when stdin makes it unknowable)."""
+    plan = specs if isinstance(specs, InputPlan) else plan_inputs(specs)
     total = 0
-    for spec in specs:
-        if spec == "-":
+    for item in plan.items:
+        if item == "-":
             return None
-        files = _files_of(spec)
-        if files is None:
-            total += 1  # the error line for the glob
-        else:
-            total += sum(_count_lines(file) if _is_jsonl(file) else 1 for file, _ in files)
+        total += _count_lines(item.path) if isinstance(item, InputFile) and _is_jsonl(item.path) else 1
     return total
 
 
-def _directory_files(folder: Path) -> Iterator[Path]:
-    for file in sorted(folder.rglob("*")):
-        relative = file.relative_to(folder).parts
-        hidden = any(p.startswith(".") for p in relative)
-        if file.is_file() and not hidden and file.suffix.lower() in DOCUMENT_SUFFIXES:
-            yield file
+def duplicate_ids(plan: InputPlan, *, limit: int = 5) -> list[str]:
+    """Ids that more than one document of ``plan`` would carry, each with where (stdin unchecked).
+
+    Read before a batch starts, so a repeated id in a JSONL file is refused up front
+    instead of surfacing as one document's error, or being skipped by a resumed run.
+    """
+    where: dict[str, list[str]] = {}
+    for item in plan.items:
+        if not isinstance(item, InputFile):
+            continue
+        if not _is_jsonl(item.path):
+            where.setdefault(item.doc_id, []).append(str(item.path))
+            continue
+        for number, record in _jsonl_records(item.path):
+            if isinstance(record, dict):
+                doc_id = _record_id(record, f"{item.doc_id}:{number}")
+                where.setdefault(doc_id, []).append(f"{item.path} line {number}")
+    repeated = [f"{key!r} ({', '.join(places[:3])})" for key, places in where.items() if len(places) > 1]
+    return repeated[:limit] + ([f"and {len(repeated) - limit} more"] if len(repeated) > limit else [])
+
+
+def _jsonl_records(path: Path) -> Iterator[tuple[int, object]]:
+    try:
+        with _open_jsonl(path) as lines:
+            for number, raw in enumerate(lines, 1):
+                if raw.strip():
+                    try:
+                        yield number, json.loads(raw)
+                    except ValueError:
+                        yield number, None
+    except (OSError, UnicodeDecodeError):
+        return
+
+
+def _record_id(record: dict[str, object], fallback: str) -> str:
+    raw_id = record.get("id", record.get("doc_id"))
+    return str(raw_id) if isinstance(raw_id, (str, int)) and str(raw_id) else fallback
+
+
+def _directory_files(folder: Path) -> Iterator[Path | InputError]:
+    """Document files under ``folder``, sorted; a subfolder that cannot be listed is an error."""
+    problems: list[OSError] = []
+    files: list[Path] = []
+    for root, dirs, names in os.walk(folder, onerror=problems.append):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in names:
+            file = Path(root) / name
+            if not name.startswith(".") and file.suffix.lower() in DOCUMENT_SUFFIXES and file.is_file():
+                files.append(file)
+    yield from sorted(files)
+    for problem in problems:
+        where = Path(problem.filename) if problem.filename else folder
+        relative = where.relative_to(folder).as_posix() if where != folder else str(folder)
+        yield InputError(
+            f"cannot read the folder {where}: {problem.strerror or problem}; its documents were not read",
+            doc_id=relative,
+        )
 
 
 def _is_jsonl(path: Path) -> bool:
@@ -190,31 +413,33 @@ def _is_jsonl(path: Path) -> bool:
 
 def _count_lines(path: Path) -> int:
     try:
-        with path.open("rb") as handle:
-            return sum(1 for line in handle if line.strip())
-    except OSError:
+        with _open_jsonl(path) as lines:
+            return sum(1 for line in lines if line.strip())
+    except (OSError, UnicodeDecodeError):
         return 1
 
 
-def _file_sources(
-    path: Path, doc_id: str, *, encoding: str | None, html: bool | None
-) -> Iterator[Source | InputError]:
-    if not _is_jsonl(path):
-        try:
-            source = read_path(path, encoding=encoding, html=html)
-        except InputError as exc:
-            exc.doc_id = doc_id
-            yield exc
+@contextmanager
+def _open_jsonl(path: Path) -> Iterator[Iterator[bytes]]:
+    """The lines of a JSONL file as UTF-8 bytes; a UTF-16 file (with its BOM) is decoded first."""
+    with path.open("rb") as handle:
+        if handle.peek(2)[:2] in (b"\xff\xfe", b"\xfe\xff"):
+            text = io.TextIOWrapper(handle, encoding="utf-16", newline="")
+            yield (line.encode("utf-8", "surrogatepass") for line in text)
         else:
-            yield Source(doc_id, source.text, source.origin, source.converted_from_html, page=source.page)
-        return
+            yield iter(handle)
+
+
+def _jsonl_file_sources(
+    path: Path, stem: str, *, encoding: str | None, html: bool | None
+) -> Iterator[Source | InputError]:
     try:
-        handle = path.open("rb")
+        with _open_jsonl(path) as lines:
+            yield from _jsonl_sources(lines, str(path), stem, encoding=encoding, html=html)
     except OSError as exc:
-        yield InputError(f"cannot read {path}: {exc.strerror}", doc_id=doc_id)
-        return
-    with handle:
-        yield from _jsonl_sources(handle, str(path), path.stem, encoding=encoding, html=html)
+        yield InputError(f"cannot read {path}: {exc.strerror}", doc_id=stem)
+    except UnicodeDecodeError as exc:
+        yield InputError(f"{path} starts like UTF-16 but is not valid UTF-16: {exc.reason}", doc_id=stem)
 
 
 def _jsonl_sources(
@@ -227,14 +452,20 @@ def _jsonl_sources(
         fallback_id = f"{stem}:{number}"
         try:
             record = json.loads(raw.decode(encoding or "utf-8-sig"))
-        except (UnicodeDecodeError, ValueError) as exc:
+        except UnicodeDecodeError as exc:
+            yield InputError(
+                f"{where} is not valid {exc.encoding} (byte {exc.start}); JSONL is read as UTF-8 "
+                "(or UTF-16 with a byte-order mark); say which encoding with --encoding",
+                doc_id=fallback_id,
+            )
+            continue
+        except ValueError as exc:
             yield InputError(f"{where} is not a JSON object: {exc}", doc_id=fallback_id)
             continue
         if not isinstance(record, dict):
             yield InputError(f"{where} is not a JSON object", doc_id=fallback_id)
             continue
-        raw_id = record.get("id", record.get("doc_id"))
-        doc_id = str(raw_id) if isinstance(raw_id, (str, int)) and str(raw_id) else fallback_id
+        doc_id = _record_id(record, fallback_id)
         text = record.get("text")
         if not isinstance(text, str) or not text.strip():
             yield InputError(f'{where} has no text (expected a non-empty "text" string)', doc_id=doc_id)

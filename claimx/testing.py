@@ -67,6 +67,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
     drop: bool = False  # send headers and half the body, then close the connection
+    trickle_s: float = 0.0  # send the body one byte at a time, this many seconds apart
+    endless: bool = False  # a chunked body that never ends (until the client hangs up)
 
     @classmethod
     def completion(cls, content: str | dict[str, Any], *, delay_s: float = 0.0, **kwargs: Any) -> Reply:
@@ -124,6 +126,22 @@ class Reply:
         return cls.json(chat_completion(None, refusal=text))
 
     @classmethod
+    def trickle(cls, every_s: float = 0.5, content: str | dict[str, Any] = "{}") -> Reply:
+        """A completion whose body arrives one byte every ``every_s`` seconds: never idle, never done."""
+        return replace(cls.completion(content), trickle_s=every_s)
+
+    @classmethod
+    def endless_body(cls) -> Reply:
+        """Headers, then a body that never ends (chunked, 64 KiB at a time)."""
+        return cls(status=200, endless=True)
+
+    @classmethod
+    def html_page(cls, status: int = 200) -> Reply:
+        """A web page where an API reply was expected (a wrong base URL, a proxy's login page)."""
+        page = b"<!DOCTYPE html><html><head><title>Welcome</title></head><body><p>Hello</p></body></html>"
+        return cls(status=status, body=page, headers={"Content-Type": "text/html; charset=utf-8"})
+
+    @classmethod
     def empty_choices(cls) -> Reply:
         """A well-formed completion with no choices."""
         body = chat_completion("{}")
@@ -179,11 +197,20 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(reply.delay_s)
         body = reply.body or b""
         self.send_response(reply.status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
+        if not any(key.lower() == "content-type" for key in reply.headers):
+            self.send_header("Content-Type", "application/json")
+        if reply.endless:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(len(body)))
         for key, value in reply.headers.items():
             self.send_header(key, value)
         self.end_headers()
+        if reply.endless or reply.trickle_s:
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self._stream_slowly(reply, body)
+            return
         if reply.drop:
             self.wfile.write(body[: len(body) // 2])
             self.wfile.flush()
@@ -192,6 +219,17 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
         self.wfile.write(body)
+
+    def _stream_slowly(self, reply: Reply, body: bytes) -> None:
+        if reply.trickle_s:
+            for i in range(len(body)):
+                self.wfile.write(body[i : i + 1])
+                self.wfile.flush()
+                time.sleep(reply.trickle_s)
+            return
+        chunk = b"[" * 65536
+        for _ in range(16384):  # at most 1 GiB, then give up
+            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
 
 
 class _Server(ThreadingHTTPServer):

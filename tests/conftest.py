@@ -23,8 +23,11 @@ SHARED = Path(os.environ.get("CLAIMX_SHARED", ROOT.parent / "shared"))
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test sees the user's key, model choice or cache."""
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("CLAIMX_API_KEY", raising=False)
+    monkeypatch.delenv("CLAIMX_SEND_OPENAI_KEY", raising=False)
     monkeypatch.delenv("CLAIMX_MODEL", raising=False)
     monkeypatch.delenv("CLAIMX_BASE_URL", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.setenv("CLAIMX_CACHE_DIR", str(tmp_path / "cache"))
 
 

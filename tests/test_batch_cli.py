@@ -152,20 +152,37 @@ def test_resume_retries_failures_and_never_writes_twice(tmp_path: Path) -> None:
         second = claimx_cli(*args, "--base-url", server.base_url, "--resume")
         assert len(server.completions) == 2  # only the two that failed
     assert second.returncode == 0, second.stderr.decode()
-    assert "10 document(s) already done; retrying 2" in second.stderr.decode()
+    assert (
+        "10 documents already done and kept; retrying 2 that failed; 0 new to run" in second.stderr.decode()
+    )
     lines = read_lines(out)
     assert sorted(str(line["doc_id"]) for line in lines) == ids
     assert not any("error" in line for line in lines)
 
 
+RESULT_META = {"model": "openai/x", "prompt_id": "extract@v1", "prompt_sha256": "p" * 64}
+
+
+def result_line(doc_id: str, **meta: str) -> bytes:
+    """A results line as claimx writes it (the fields resume checks), with ``meta`` overrides."""
+    fields = {**RESULT_META, "response_schema_sha256": "s" * 64, **meta}
+    return (
+        json.dumps({"doc_id": doc_id, "text_sha256": "t" * 64, "claims": [], "meta": fields}).encode() + b"\n"
+    )
+
+
+def error_line(doc_id: str) -> bytes:
+    return (
+        json.dumps({"doc_id": doc_id, "error": {"type": "X", "cause": "c", "message": "m"}}).encode() + b"\n"
+    )
+
+
 def test_resume_drops_a_half_written_line(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
-    out.write_bytes(
-        b'{"doc_id": "a", "claims": []}\n{"doc_id": "b", "error": {"type": "X"}}\n{"doc_id": "c", "cla'
-    )
+    out.write_bytes(result_line("a") + error_line("b") + b'{"doc_id": "c", "cla')
     state = prepare_resume(out)
     assert state.done == {"a"} and state.failed == 1 and state.broken == 1
-    assert out.read_bytes() == b'{"doc_id": "a", "claims": []}\n'
+    assert out.read_bytes() == result_line("a")
 
 
 def test_batch_option_errors(tmp_path: Path) -> None:
@@ -226,7 +243,7 @@ def test_rerun_over_the_same_inputs_makes_no_model_calls(tmp_path: Path) -> None
         )  # fmt: skip
         assert len(server.completions) == calls == 10  # the rerun asked the server nothing
     assert cold.returncode == warm.returncode == 0
-    assert "0 model request(s), 10 document(s) from cache" in warm.stderr.decode()
+    assert "0 model requests, 10 documents from cache" in warm.stderr.decode()
     strip = [{k: v for k, v in json.loads(line).items() if k != "meta"} for line in sorted(
         (tmp_path / "a.jsonl").read_text().splitlines())]  # fmt: skip
     again = [{k: v for k, v in json.loads(line).items() if k != "meta"} for line in sorted(

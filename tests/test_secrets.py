@@ -55,7 +55,7 @@ def test_key_never_written_or_printed(tmp_path: Path) -> None:
         (docs / f"d{i:02d}.txt").write_text(
             f"The minister said plan {i} would pass. Critics said it would fail."
         )
-    env = {"OPENAI_API_KEY": KEY, "CLAIMX_CACHE_DIR": str(tmp_path / "cache")}
+    env = {"CLAIMX_API_KEY": KEY, "CLAIMX_CACHE_DIR": str(tmp_path / "cache")}
     outputs: list[tuple[str, bytes]] = []
     with ScriptedServer(leaky_server_answer()) as server:
         batch = claimx_cli(

@@ -8,6 +8,7 @@ whether any did.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -23,12 +24,13 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from claimx.atomic import write_error
 from claimx.batch import BatchResult, extract_many
-from claimx.cli.common import EXIT_FAILED_DOCS, EXIT_INTERRUPTED, EXIT_OK, stderr
-from claimx.errors import InputError
+from claimx.cli.common import EXIT_FAILED_DOCS, EXIT_INTERRUPTED, EXIT_OK, count, stderr
+from claimx.errors import InputError, OutputError
 from claimx.extract import Extractor
-from claimx.inputs import Source
-from claimx.jsonl import JsonlWriter, deferred_interrupts, prepare_resume
+from claimx.inputs import PendingFile, Source
+from claimx.jsonl import JsonlWriter, ResumeState, RunIdentity, deferred_interrupts, open_results
 
 __all__ = ["BatchTally", "run_batch"]
 
@@ -43,6 +45,8 @@ class BatchTally:
     requests: int = 0
     cached: int = 0
     interrupted: bool = False
+    #: Writing the results file failed (full disk, …): the batch stopped there.
+    write_failure: OutputError | None = None
     retryable: int = 0  # failures a rerun may fix (not unreadable input)
     failures: list[str] = field(default_factory=list)
 
@@ -85,26 +89,52 @@ def _progress() -> Progress:
 
 
 def run_batch(
-    sources: Iterable[Source | InputError],
+    sources: Iterable[Source | InputError | PendingFile],
     *,
     extractor: Extractor,
     out: Path | None,
     resume: bool,
     concurrency: int,
     total: int | None,
+    overwrite: bool = False,
+    rerun_mismatched: bool = False,
 ) -> BatchTally:
-    """Extract every source into JSONL at ``out`` (stdout when None) and report on stderr."""
+    """Extract every source into JSONL at ``out`` (stdout when None) and report on stderr.
+
+    ``out`` is locked for the run (see :func:`claimx.jsonl.open_results`); raises
+    :class:`OutputError` when it cannot be opened, or when writing it fails midway (the
+    lines already written are kept).
+    """
     tally = BatchTally()
-    skip: set[str] = set()
-    if resume and out is not None:
-        state = prepare_resume(out)
-        skip = state.done
-        tally.skipped = len(skip)
-        if skip or state.failed or state.broken:
-            retried = f"; retrying {state.failed} that failed" if state.failed else ""
-            broken = f"; dropped {state.broken} incomplete line(s)" if state.broken else ""
-            stderr.print(f"claimx: resuming {out}: {len(skip)} document(s) already done{retried}{broken}")
-    writer = JsonlWriter(out, append=resume)
+    state = ResumeState()
+    if out is None:
+        writer = JsonlWriter()
+    else:
+        identity = RunIdentity(
+            model=extractor.model.id,
+            prompt_id=extractor.prompt.id,
+            prompt_sha256=extractor.prompt.sha256,
+            response_schema_sha256=extractor.schema_sha256,
+        )
+        writer, state = open_results(
+            out, resume=resume, overwrite=overwrite, identity=identity, rerun_mismatched=rerun_mismatched
+        )
+    skip = state.done
+    tally.skipped = len(skip)
+    if resume and (skip or state.failed or state.broken or state.mismatched):
+        retried = f"; retrying {state.failed} that failed" if state.failed else ""
+        redo = f"; running {state.mismatched} again with this run's settings" if state.mismatched else ""
+        broken = f"; dropped {count(state.broken, 'incomplete line')}" if state.broken else ""
+        new = (
+            f"; {max(0, total - len(skip) - state.failed - state.broken - state.mismatched)} new to run"
+            if total is not None
+            else "; then any new ones from stdin"
+        )
+        stderr.print(
+            f"claimx: resuming {out}: {count(len(skip), 'document')} already done and kept"
+            f"{retried}{redo}{broken}{new}",
+            markup=False,
+        )
     remaining = None if total is None else max(0, total - len(skip))
     with deferred_interrupts(), _progress() as progress:
         task = progress.add_task("extracting", total=remaining, failed=0, rate="")
@@ -112,7 +142,11 @@ def run_batch(
         results = extract_many(sources, extractor=extractor, concurrency=concurrency, skip_ids=skip)
         try:
             for result in results:
-                writer.write(result.to_json_line())
+                try:
+                    writer.write(result.to_json_line())
+                except OSError as exc:
+                    tally.write_failure = write_error(out or Path("<stdout>"), exc)
+                    break
                 tally.count(result)
                 done = tally.extracted + tally.failed
                 elapsed = max(1e-9, progress.get_time() - started)
@@ -121,8 +155,16 @@ def run_batch(
             tally.interrupted = True
         finally:
             results.close()
-            writer.close()
+            try:
+                writer.close()
+            except OSError as exc:
+                tally.write_failure = tally.write_failure or write_error(out or Path("<stdout>"), exc)
+            if tally.write_failure is not None:
+                with contextlib.suppress(OSError):
+                    writer.close()
     _report(tally, out)
+    if tally.write_failure is not None:
+        raise tally.write_failure
     return tally
 
 
@@ -131,13 +173,16 @@ def _report(tally: BatchTally, out: Path | None) -> None:
     parts = [f"{tally.extracted} extracted", f"{tally.failed} failed"]
     if tally.skipped:
         parts.append(f"{tally.skipped} already done")
-    parts.append(f"{tally.requests} model request(s), {tally.cached} document(s) from cache")
+    parts.append(f"{count(tally.requests, 'model request')}, {count(tally.cached, 'document')} from cache")
     stderr.print(f"claimx: {', '.join(parts)}", markup=False)
     for line in tally.failures:
         stderr.print(f"claimx: failed: {line}", markup=False)
     if tally.failed > len(tally.failures):
         stderr.print(f"claimx: … and {tally.failed - len(tally.failures)} more; see the error lines{where}")
-    if tally.interrupted:
+    if tally.write_failure is not None:
+        kept = f"the {tally.extracted + tally.failed} line(s) finished before are kept{where}"
+        stderr.print(f"claimx: stopped: {tally.write_failure.message}; {kept}", markup=False)
+    elif tally.interrupted:
         hint = f"rerun with --resume --out {out} to continue" if out else "use --out FILE --resume to resume"
         stderr.print(f"claimx: interrupted; every finished document is saved{where}; {hint}", markup=False)
     elif tally.retryable and out:

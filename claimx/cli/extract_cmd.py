@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, NoReturn
@@ -12,19 +13,31 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 
+from claimx.atomic import output_kind
 from claimx.cache import ResponseCache
-from claimx.cli import app
+from claimx.caveats import caveat
+from claimx.cli import app, helptext
 from claimx.cli.batch_run import run_batch
 from claimx.cli.common import EXIT_USAGE, atomic_write, fail, setup_logging, stderr
+from claimx.cli.spinner import spinner
 from claimx.errors import ClaimxError, InputError
 from claimx.extract import ExtractOptions, Extractor
-from claimx.inputs import Source, count_documents, iter_sources, names_many
+from claimx.inputs import (
+    InputPlan,
+    PendingFile,
+    Source,
+    count_documents,
+    duplicate_ids,
+    iter_documents,
+    names_many,
+    plan_inputs,
+)
 from claimx.models.registry import default_model_spec
 from claimx.render.html import extraction_html
 from claimx.render.table import print_extraction
 from claimx.schema import Extraction
 
-__all__ = ["OutputFormat", "build_extractor", "extract_command"]
+__all__ = ["OutputFormat", "build_extractor", "extract_command", "format_for"]
 
 
 class OutputFormat(StrEnum):
@@ -37,12 +50,33 @@ class OutputFormat(StrEnum):
     HTML = "html"
 
 
+#: The format an output file's extension asks for, when --format does not say.
+_FORMAT_BY_SUFFIX = {
+    ".json": OutputFormat.JSON,
+    ".jsonl": OutputFormat.JSONL,
+    ".ndjson": OutputFormat.JSONL,
+    ".html": OutputFormat.HTML,
+    ".htm": OutputFormat.HTML,
+    ".txt": OutputFormat.TABLE,
+}
+
+
+def format_for(fmt: OutputFormat, out: Path | None, *, terminal: bool) -> OutputFormat:
+    """The format to write: --format when given, else the output's extension, else table or JSON."""
+    if fmt is not OutputFormat.AUTO:
+        return fmt
+    if out is not None:
+        return _FORMAT_BY_SUFFIX.get(out.suffix.lower(), OutputFormat.JSON)
+    return OutputFormat.TABLE if terminal else OutputFormat.JSON
+
+
 def build_extractor(
     *,
     model: str | None,
     base_url: str | None,
     prompt: str | None,
     no_cache: bool,
+    api_key: str | None = None,
     cache_dir: Path | None,
     include_text: bool,
     model_options: dict[str, Any],
@@ -59,6 +93,7 @@ def build_extractor(
         prompt=prompt,
         cache=cache,
         base_url=base_url,
+        api_key=api_key,
         options=ExtractOptions(
             include_text=include_text,
             concurrency=concurrency,
@@ -70,12 +105,17 @@ def build_extractor(
     )
     where = f" at {extractor.model.base_url}" if extractor.model.base_url else ""
     stderr.print(
-        f"claimx: model {extractor.model.id}{where} ({reason}); prompt {extractor.prompt.id}", markup=False
+        f"claimx: model {extractor.model.id}{where} ({reason}); prompt {extractor.provenance.prompt_id}",
+        markup=False,
     )
     if getattr(extractor.model, "bundled", False):
         from claimx.models.local import BUNDLED_NOTE
 
         stderr.print(f"claimx: note: {BUNDLED_NOTE}", markup=False)
+    else:
+        warning = caveat(extractor.model.id)
+        if warning is not None:
+            stderr.print(f"claimx: note: {warning.kind}: {warning.text}", markup=False)
     return extractor
 
 
@@ -99,7 +139,7 @@ def _emit(result: Extraction, fmt: OutputFormat, out: Path | None) -> None:
         atomic_write(out, data)
 
 
-@app.command("extract")
+@app.command("extract", cls=helptext.Command)
 def extract_command(
     paths: list[str] = typer.Argument(
         ...,
@@ -111,7 +151,7 @@ def extract_command(
         None,
         "--model",
         "-m",
-        help="openai/<name>, ollama/<name>, local or local:/path.gguf "
+        help="openai/<name>, ollama/<name>, local, local:/path.gguf, or baseline (no language model) "
         "(default: $CLAIMX_MODEL, else OpenAI if OPENAI_API_KEY is set, else local).",
     ),
     base_url: str | None = typer.Option(
@@ -120,6 +160,13 @@ def extract_command(
         envvar="CLAIMX_BASE_URL",
         help="OpenAI-compatible server, e.g. http://localhost:8000/v1.",
     ),
+    api_key: str | None = typer.Option(
+        None,
+        "--api-key",
+        help="Key for the server (default $CLAIMX_API_KEY; $OPENAI_API_KEY is sent only to "
+        "api.openai.com, or to --base-url too when CLAIMX_SEND_OPENAI_KEY=1).",
+        show_default=False,
+    ),
     prompt: str | None = typer.Option(
         None, "--prompt", "-p", help="Prompt as NAME@VERSION (default extract@v1)."
     ),
@@ -127,9 +174,17 @@ def extract_command(
         OutputFormat.AUTO,
         "--format",
         "-f",
-        help="json, jsonl, table or html (a self-contained page; auto: table on a terminal, else json).",
+        help="json, jsonl, table or html (a self-contained page). Default: from --out's extension "
+        "(.json, .jsonl, .html, .txt for the table), else table on a terminal and json when piped; "
+        "--format wins over the extension.",
     ),
-    out: Path | None = typer.Option(None, "--out", "-o", help="Write here (atomically) instead of stdout."),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="Write here (atomically) instead of stdout; never an input, never replaced without "
+        "--overwrite (or --resume).",
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the response cache."),
     cache_dir: Path | None = typer.Option(
         None, "--cache-dir", help="Cache folder (default ~/.cache/claimx)."
@@ -139,7 +194,12 @@ def extract_command(
     ),
     html: bool | None = typer.Option(None, "--html/--no-html", help="Treat input as HTML (default: detect)."),
     no_text: bool = typer.Option(False, "--no-text", help="Leave the article text out of the JSON result."),
-    timeout: float | None = typer.Option(None, "--timeout", help="Seconds to wait for one model answer."),
+    timeout: float | None = typer.Option(
+        None, "--timeout", help="Seconds one model request may take in all (default 120)."
+    ),
+    max_reply_mb: float | None = typer.Option(
+        None, "--max-reply-mb", min=0.001, help="Largest reply accepted from the server (default 32 MB)."
+    ),
     temperature: float | None = typer.Option(None, "--temperature", help="Sampling temperature (default 0)."),
     max_output_tokens: int | None = typer.Option(None, "--max-output-tokens", help="Output budget per call."),
     structured_output: str | None = typer.Option(
@@ -157,7 +217,13 @@ def extract_command(
     resume: bool = typer.Option(
         False, "--resume", help="Continue the JSONL at --out: skip documents done, retry failures."
     ),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out file of a batch."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out file."),
+    rerun_mismatched: bool = typer.Option(
+        False,
+        "--rerun-mismatched",
+        help="With --resume: extract again the documents whose results came from another model, "
+        "prompt or schema (by default such a file is refused).",
+    ),
     debug: bool = typer.Option(False, "--debug", help="Verbose logs and tracebacks (keys are still hidden)."),
 ) -> None:
     """Extract claims, attributions and positions from articles.
@@ -174,6 +240,7 @@ def extract_command(
     setup_logging(debug)
     model_options = {
         "timeout_s": timeout,
+        "max_reply_bytes": None if max_reply_mb is None else int(max_reply_mb * 1024 * 1024),
         "temperature": temperature,
         "max_output_tokens": max_output_tokens,
         "structured_output": structured_output,
@@ -183,6 +250,7 @@ def extract_command(
     extractor_options: dict[str, Any] = {
         "model": model,
         "base_url": base_url,
+        "api_key": api_key,
         "prompt": prompt,
         "no_cache": no_cache,
         "cache_dir": cache_dir,
@@ -193,18 +261,39 @@ def extract_command(
         "tokens_per_minute": tpm,
         "html": False,  # inputs are reduced to text as they are read
     }
-    single = len(paths) == 1 and not names_many(paths[0]) and fmt is not OutputFormat.JSONL and not resume
-    documents: Iterator[Source | InputError] = iter_sources(paths, encoding=encoding, html=html)
-    first: Source | InputError | None = None
+    try:
+        if out is not None:
+            output_kind(out)  # a folder, a block device or a socket is never an output
+        plan = plan_inputs(paths, output=out)
+    except ClaimxError as exc:
+        fail(exc, debug)
+    for skipped in plan.skipped:
+        stderr.print(f"claimx: not reading {skipped}", markup=False)
+    chosen = format_for(fmt, out, terminal=sys.stdout.isatty())
+    single = len(paths) == 1 and not names_many(paths[0]) and chosen is not OutputFormat.JSONL and not resume
+    documents: Iterator[Source | InputError | PendingFile] = iter_documents(
+        plan, encoding=encoding, html=html
+    )
+    first: Source | InputError | PendingFile | None = None
     if single:
         # One document, unless stdin turns out to carry JSONL (then it is a batch after all).
         first = next(documents, None)
+        if isinstance(first, PendingFile):
+            first = first.read()
         single = first is not None and not (isinstance(first, Source) and first.line is not None)
     if not single:
         head = [first] if first is not None else []
-        total = None if "-" in paths else count_documents(paths)
-        _batch(itertools.chain(head, documents), total, fmt, out, resume, overwrite, debug, extractor_options)
+        _batch(
+            itertools.chain(head, documents),
+            plan,
+            fmt,
+            out,
+            _BatchFlags(resume, overwrite, rerun_mismatched, debug),
+            extractor_options,
+        )
         return
+    if out is not None:
+        _refuse_to_overwrite(out, overwrite)
     try:
         if isinstance(first, InputError):
             raise first
@@ -216,9 +305,10 @@ def extract_command(
             )
         extractor = build_extractor(**extractor_options)
         try:
-            result = extractor.extract(
-                source.document() if source.page else source.text, doc_id=source.doc_id
-            )
+            with spinner(extractor.model.id, stderr):
+                result = extractor.extract(
+                    source.document() if source.page else source.text, doc_id=source.doc_id
+                )
         finally:
             extractor.close()
     except ClaimxError as exc:
@@ -228,43 +318,87 @@ def extract_command(
         raise typer.Exit(130) from None
     except Exception as exc:  # a bug of ours: still one line unless --debug
         fail(exc, debug)
-    chosen = fmt
-    if chosen is OutputFormat.AUTO:
-        chosen = OutputFormat.TABLE if out is None and sys.stdout.isatty() else OutputFormat.JSON
-    _emit(result, chosen, out)
+    try:
+        _emit(result, chosen, out)
+    except ClaimxError as exc:
+        fail(exc, debug)
+
+
+def _refuse_to_overwrite(out: Path, overwrite: bool) -> None:
+    """One rule for every output: an existing file is replaced only when asked to."""
+    try:
+        kind = output_kind(out)
+    except ClaimxError as exc:
+        fail(exc)
+    if kind == "file" and out.stat().st_size and not overwrite:
+        _usage(f"{out} already exists: add --overwrite to replace it")
+
+
+@dataclass(frozen=True)
+class _BatchFlags:
+    resume: bool
+    overwrite: bool
+    rerun_mismatched: bool
+    debug: bool
 
 
 def _batch(
-    sources: Iterable[Source | InputError],
-    total: int | None,
+    sources: Iterable[Source | InputError | PendingFile],
+    plan: InputPlan,
     fmt: OutputFormat,
     out: Path | None,
-    resume: bool,
-    overwrite: bool,
-    debug: bool,
+    flags: _BatchFlags,
     options: dict[str, Any],
 ) -> None:
     if fmt not in (OutputFormat.AUTO, OutputFormat.JSONL):
         _usage(f"--format {fmt.value} shows one document; several documents are written as JSONL")
-    if resume and out is None:
+    if (
+        fmt is OutputFormat.AUTO
+        and out is not None
+        and format_for(fmt, out, terminal=False) is not OutputFormat.JSONL
+    ):
+        _usage(
+            f"several documents are written as JSONL, one line each: name the output {out.stem}.jsonl "
+            "(or say --format jsonl)"
+        )
+    if flags.resume and out is None:
         _usage("--resume continues a results file: give it with --out FILE")
-    if out is not None and not resume and not overwrite and out.exists() and out.stat().st_size:
-        _usage(f"{out} already holds results: add --resume to continue it, or --overwrite to start again")
+    if flags.rerun_mismatched and not flags.resume:
+        _usage("--rerun-mismatched goes with --resume")
+    repeated = duplicate_ids(plan)
+    if repeated:
+        fail(
+            InputError(
+                "several documents carry the same id: "
+                + "; ".join(repeated)
+                + '; ids must be unique (give each JSONL record its own "id"); nothing was run'
+            )
+        )
+    if out is not None and not flags.resume:
+        try:
+            kind = output_kind(out)
+        except ClaimxError as exc:
+            fail(exc)
+        if kind == "file" and out.stat().st_size and not flags.overwrite:
+            _usage(f"{out} already holds results: add --resume to continue it, or --overwrite to start again")
+    total = count_documents(plan)
     try:
         extractor = build_extractor(**options)
     except ClaimxError as exc:
-        fail(exc, debug)
+        fail(exc, flags.debug)
     try:
         tally = run_batch(
             sources,
             extractor=extractor,
             out=out,
-            resume=resume,
+            resume=flags.resume,
+            overwrite=flags.overwrite,
+            rerun_mismatched=flags.rerun_mismatched,
             concurrency=options["concurrency"],
             total=total,
         )
     except ClaimxError as exc:
-        fail(exc, debug)
+        fail(exc, flags.debug)
     finally:
         extractor.close()
     raise typer.Exit(tally.exit_code)

@@ -18,8 +18,10 @@ that names the response format, switches to ``json_object`` for good.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -29,15 +31,23 @@ from typing import Any
 import openai
 from typing_extensions import override
 
-from claimx.errors import ConfigError, ModelError, register_secret
+from claimx.errors import ConfigError, ModelError, RefusalError, register_secret
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy
 from claimx.models.structured import SchemaRoute, StructuredCaller, TransportErrors
+from claimx.models.transport import DEFAULT_MAX_REPLY_BYTES, GuardedTransport, guard_error
 from claimx.response import OutputLimits
+from claimx.urls import display_url, is_openai_api, url_secrets
 
 __all__ = ["OpenAIConfig", "OpenAIModel", "StructuredOutput"]
 
 OPENAI_URL = "https://api.openai.com/v1"
 KEY_VARIABLE = "OPENAI_API_KEY"
+#: A key for whatever server claimx talks to (OPENAI_API_KEY only ever goes to OpenAI's own API).
+CLAIMX_KEY_VARIABLE = "CLAIMX_API_KEY"
+#: Set to 1 to send OPENAI_API_KEY to a --base-url server too (a proxy in front of OpenAI).
+SEND_OPENAI_KEY_VARIABLE = "CLAIMX_SEND_OPENAI_KEY"
+
+log = logging.getLogger("claimx.models")
 
 
 class StructuredOutput(StrEnum):
@@ -77,17 +87,53 @@ class OpenAIConfig:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     #: Answer-size caps (and the compact schema) for small models served over HTTP.
     limits: OutputLimits | None = None
+    #: Largest HTTP reply accepted; a longer one is an error, not retried.
+    max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES
+
+
+def api_key_for(base_url: str | None, api_key: str | None = None) -> str | None:
+    """The key to send to ``base_url``: the one given, else $CLAIMX_API_KEY, else $OPENAI_API_KEY.
+
+    $OPENAI_API_KEY goes only to OpenAI's own API, unless $CLAIMX_SEND_OPENAI_KEY=1 says the
+    server may have it (a proxy in front of OpenAI): a key in the environment is never handed
+    to whatever server a --base-url names.
+    """
+    if api_key:
+        return api_key
+    if os.environ.get(CLAIMX_KEY_VARIABLE):
+        return os.environ[CLAIMX_KEY_VARIABLE]
+    if is_openai_api(base_url) or os.environ.get(SEND_OPENAI_KEY_VARIABLE) == "1":
+        return os.environ.get(KEY_VARIABLE)
+    return None
+
+
+class DeadlineExceededError(Exception):
+    """A request ran past its timeout, however steadily the server kept sending."""
 
 
 def _is_official(base_url: str | None) -> bool:
-    return base_url is None or "api.openai.com" in base_url
+    return is_openai_api(base_url)
 
 
 def _status(exc: BaseException) -> int | None:
     return exc.status_code if isinstance(exc, openai.APIStatusError) else None
 
 
+def _refused(exc: BaseException) -> bool:
+    """True when nothing listens at the address (connection refused): no retry will change that."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return "connection refused" in str(exc.__cause__ or "").lower()
+
+
 def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, openai.APIConnectionError) and _refused(exc):
+        return False
     if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError, json.JSONDecodeError)):
         return True  # JSONDecodeError: the HTTP body itself was cut or garbled on the way
     status = _status(exc)
@@ -138,18 +184,24 @@ class OpenAIModel(Model):
     provider = "openai"
 
     def __init__(self, config: OpenAIConfig, api_key: str | None = None) -> None:
-        key = api_key or os.environ.get(KEY_VARIABLE)
+        key = api_key_for(config.base_url, api_key)
         if not key:
             if _is_official(config.base_url):
                 raise ConfigError(
-                    f"no API key for OpenAI: set {KEY_VARIABLE} (or pass api_key=...), "
-                    "or point --base-url at an OpenAI-compatible server"
+                    f"no API key for OpenAI: set {KEY_VARIABLE} or pass api_key=...; or pass "
+                    'base_url=... for another OpenAI-compatible server, or model="baseline" for no '
+                    "language model",
+                    cli_message=f"no API key for OpenAI: set {KEY_VARIABLE}; or give --base-url for "
+                    "another OpenAI-compatible server, or --model baseline for no language model",
                 )
             key = "not-needed"  # local servers ignore it, the SDK insists on one
         register_secret(key)
+        for secret in url_secrets(config.base_url):
+            register_secret(secret)
         self.config = config
         self.name = config.model
-        self.base_url = config.base_url
+        # Shown and stored (results, run files, messages): the URL without its credentials.
+        self.base_url = display_url(config.base_url)
         self.max_output_tokens = config.max_output_tokens
         self.max_output_tokens_ceiling = config.max_output_tokens_ceiling
         self.context_tokens = config.context_tokens
@@ -160,9 +212,13 @@ class OpenAIModel(Model):
             base_url=config.base_url or OPENAI_URL,
             max_retries=0,  # transport retries are ours (tenacity), so they are bounded and counted
             timeout=config.timeout_s,
+            http_client=openai.DefaultAsyncHttpxClient(transport=GuardedTransport(config.max_reply_bytes)),
         )
         self._errors = TransportErrors(
-            _is_transient, _retry_after, self._to_error, handles=(openai.APIError, json.JSONDecodeError)
+            _retryable,
+            _retry_after,
+            self._to_error,
+            handles=(openai.APIError, json.JSONDecodeError, DeadlineExceededError),
         )
         self._callers: dict[StructuredOutput, StructuredCaller] = {}
 
@@ -181,13 +237,37 @@ class OpenAIModel(Model):
             "seed": self.config.seed,
         }
 
+    async def _create(self, *args: Any, **kwargs: Any) -> Any:
+        """One chat-completion request, bounded in time and checked before instructor reads it.
+
+        The SDK's timeout bounds each wait for bytes, so a server trickling one byte at a
+        time never trips it; the deadline here bounds the whole request.
+        """
+        try:
+            async with asyncio.timeout(self.config.timeout_s):
+                completion = await self._client.chat.completions.create(*args, **kwargs)
+        except TimeoutError as exc:
+            raise DeadlineExceededError(f"no complete answer within {self.config.timeout_s:g}s") from exc
+        except openai.APIConnectionError as exc:
+            guarded = guard_error(exc)
+            if guarded is not None:
+                raise guarded from exc
+            raise
+        return _checked(completion, self.base_url or OPENAI_URL)
+
     def _to_error(self, exc: BaseException, attempts: int) -> ModelError:
         where = self.base_url or OPENAI_URL
         status = _status(exc)
-        if isinstance(exc, openai.APITimeoutError):
+        if isinstance(exc, (openai.APITimeoutError, DeadlineExceededError)):
             return ModelError(
                 f"no answer from {where} within {self.config.timeout_s:g}s "
                 f"({attempts} attempt(s)); raise the timeout or try a smaller input",
+                attempts=attempts,
+            )
+        if isinstance(exc, openai.APIConnectionError) and _refused(exc):
+            return ModelError(
+                f"nothing listens at {where} (connection refused): start the server, or check the "
+                "host and port of the base URL",
                 attempts=attempts,
             )
         if isinstance(exc, openai.APIConnectionError):
@@ -243,7 +323,7 @@ class OpenAIModel(Model):
             if self.config.seed is not None:
                 extra["seed"] = self.config.seed
             self._callers[mechanism] = StructuredCaller(
-                self._client.chat.completions.create,
+                self._create,
                 route=_ROUTES[mechanism],
                 model_name=self.name,
                 errors=self._errors,
@@ -267,6 +347,36 @@ class OpenAIModel(Model):
     @override
     async def aclose(self) -> None:
         await self._client.close()
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, DeadlineExceededError) or _is_transient(exc)
+
+
+_USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
+
+
+def _checked(completion: Any, where: str) -> Any:
+    """Refuse an answer the provider's content filter stopped; drop usage figures that are not counts."""
+    choices = getattr(completion, "choices", None) or []
+    if choices and getattr(choices[0], "finish_reason", None) == "content_filter":
+        raise RefusalError(
+            f"the provider's content filter stopped the answer at {where} (finish_reason "
+            "content_filter): the article was not extracted; asking again gives the same answer"
+        )
+    usage = getattr(completion, "usage", None)
+    if usage is not None:
+        values = {name: getattr(usage, name, None) for name in _USAGE_FIELDS}
+        if not all(
+            v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0) for v in values.values()
+        ):
+            log.warning(
+                "the server at %s reported token usage that is not counts (%s); counted as 0",
+                where,
+                ", ".join(f"{k}={v!r}"[:60] for k, v in values.items()),
+            )
+            completion.usage = None
+    return completion
 
 
 def _refuses_json_schema(exc: ModelError) -> bool:

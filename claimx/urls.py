@@ -1,0 +1,71 @@
+"""Server URLs as claimx shows and stores them: without the credentials some users put in them.
+
+``http://user:PASS@host/v1`` and ``https://host/v1?api-key=PASS`` both work as base URLs, but
+the URL is also written into every result (``meta.base_url``), eval run files, the HTML view
+and messages. The full URL goes only to the HTTP client; everywhere else gets
+:func:`display_url`, and the secrets themselves are registered for redaction so that an
+error message quoting the raw URL is cleaned too.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+__all__ = ["OPENAI_HOST", "display_url", "is_openai_api", "url_secrets"]
+
+OPENAI_HOST = "api.openai.com"
+
+#: Query parameters whose value is a credential (Azure's ``api-key``, ``key=``, ``token=``, …).
+_SECRET_PARAM = re.compile(
+    r"(?i)^(?:api[-_]?key|key|token|access[-_]?token|auth|authorization|secret|password|passwd"
+    r"|sig|signature|code)$"
+)
+
+
+def _split(url: str) -> tuple[str, str, str, str, str] | None:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (raises ValueError on a malformed port)
+    except ValueError:
+        return None
+    return parts.scheme, parts.netloc, parts.path, parts.query, parts.fragment
+
+
+def display_url(url: str | None) -> str | None:
+    """``url`` without user, password or secret-looking query values (``***`` in their place)."""
+    if url is None:
+        return None
+    split = _split(url)
+    if split is None:
+        return re.sub(r"(?<=://)[^/@\s?#]+@", "***@", url)
+    scheme, netloc, path, query, fragment = split
+    if "@" in netloc:
+        netloc = "***@" + netloc.rpartition("@")[2]
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = urlencode([(k, "***" if _SECRET_PARAM.match(k) else v) for k, v in pairs], safe="*")
+    return urlunsplit((scheme, netloc, path, query, fragment))
+
+
+def url_secrets(url: str | None) -> list[str]:
+    """The credentials inside ``url`` (password, user, secret query values), to redact anywhere."""
+    split = _split(url or "")
+    if split is None:
+        return []
+    found: list[str] = []
+    parts = urlsplit(url or "")
+    found += [s for s in (parts.password, parts.username) if s]
+    found += [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if _SECRET_PARAM.match(k) and v]
+    return found
+
+
+def is_openai_api(url: str | None) -> bool:
+    """True for OpenAI's own API (no URL, or ``https://api.openai.com/…``): where OPENAI_API_KEY may go."""
+    if url is None:
+        return True
+    split = _split(url)
+    if split is None:
+        return False
+    parts = urlsplit(url)
+    return parts.scheme == "https" and (parts.hostname or "").lower() == OPENAI_HOST

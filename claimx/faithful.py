@@ -32,6 +32,7 @@ __all__ = ["claim_problem", "negations", "numbers", "quote_alteration", "words"]
 
 _WORD = re.compile(r"\w+(?:'\w+)*")
 _NUMBER = re.compile(r"([$€£¥₹])?\s?(\d+(?:[.,]\d+)*)(\s?%|\s?per\s?cent\b|\s?percent\b)?")
+_DIGIT = re.compile(r"\d")
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 
 _NEGATIONS = frozenset(
@@ -146,10 +147,7 @@ def _content(tokens: Iterable[str]) -> list[str]:
     return [
         t
         for t in tokens
-        if t not in _FUNCTION_WORDS
-        and t not in _NEGATIONS
-        and not t.endswith("n't")
-        and not any(c.isdigit() for c in t)
+        if t not in _FUNCTION_WORDS and t not in _NEGATIONS and not t.endswith("n't") and not _DIGIT.search(t)
     ]
 
 
@@ -253,7 +251,8 @@ def claim_problem(claim: str, quote: str, evidence: str, in_article: Callable[[s
     it may not bring in a number its evidence lacks, flip its quote's negation, or name what
     the article never names.
     """
-    invented = sorted(_values(claim) - _values(evidence))
+    claimed = _values(claim)
+    invented = sorted(claimed - _values(evidence)) if claimed else []
     if invented:
         return f"claim has numbers its evidence lacks: {' '.join(invented)}"
     if negations(words(claim)) % 2 != negations(words(quote)) % 2:

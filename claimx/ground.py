@@ -98,6 +98,7 @@ class GroundedStatement:
     speaker: GroundedName | None
     speaker_mention: Span | None  # the words naming the speaker at this statement
     source: StatementItem
+    chunk: int = 0  # which answer (chunk) it came from, in order
 
 
 @dataclass(slots=True)
@@ -138,13 +139,16 @@ class _Grounder:
         self.aligner = aligner
         self.grounded = Grounded(document)
         self._numbers = 0  # statements seen in earlier chunks
+        self._chunk = -1
         self._kept: set[int] = set()
         self._names: dict[str, tuple[Span, ...]] = {}
         self._vocabulary: set[str] | None = None
         self._article_words: frozenset[str] | None = None
+        self._titles: dict[str, str | None] = {}
 
     def add(self, response: Response) -> None:
         offset = self._numbers
+        self._chunk += 1
         for actor in response.actors:
             self._actor(actor)
         for n, statement in enumerate(response.statements, offset + 1):
@@ -165,6 +169,13 @@ class _Grounder:
         spans = self._names.get(words)
         if spans is None:
             found = () if is_pronoun(words) or not words else tuple(self.aligner.locate_all(words))
+            if not found and _ABBREVIATED.search(words):
+                # "Mr Trump" and "D Ryan" are the article's "Mr. Trump" and "D. Ryan".
+                found = tuple(self.aligner.locate_all(_ABBREVIATED.sub(r"\1.", words)))
+            if not found and len(words) >= 8 and not is_pronoun(words):
+                # Grounded like a quote, every word kept.
+                near = self.aligner.locate(words)
+                found = tuple(self.aligner.locate_all(near.text)) if near is not None else ()
             spans = self._names[words] = tuple(s for s in found if not self._in_header(s))
         return GroundedName(words, spans)
 
@@ -257,10 +268,12 @@ class _Grounder:
         mode = st.mode
         speaker: GroundedName | None = None
         mention: Span | None = None
-        if is_author(st.speaker) or mode is Mode.AUTHOR:
+        if st.speaker is None and mode is not Mode.AUTHOR:
+            pass  # attributed to no one named ("it was reported that"): no speaker, the mode stays
+        elif st.speaker is None or is_author(st.speaker) or mode is Mode.AUTHOR:
             mode = Mode.AUTHOR
         else:
-            mention = self._near(st.speaker_words, content, window=400)
+            mention = self._near(st.speaker_words, content, window=400, quote=st.quote)
             speaker = self.name(st.speaker)
             if not speaker.spans:
                 # A name the article never uses: only a grounded mention here can say who speaks.
@@ -274,8 +287,14 @@ class _Grounder:
                     f"speaker {st.speaker!r} never mentioned in the article",
                 )
                 return
+            # "the mayor" credited to someone the article titles otherwise, and names only later
+            # (a description points back to a name already given): the article contradicts it.
             titled = self._titled(mention.text) if mention is not None else None
-            if titled is not None and not set(_name_words(titled)) & set(_name_words(speaker.words)):
+            if (
+                titled is not None
+                and not set(_name_words(titled)) & set(_name_words(speaker.words))
+                and not any(s.start < content.start for s in speaker.spans)
+            ):
                 reason = (
                     f"the article gives the title of {st.speaker_words!r} to {titled!r}, not {st.speaker!r}"
                 )
@@ -283,8 +302,8 @@ class _Grounder:
                 return
         cue = None
         if st.cue and st.cue.strip() and st.mode is not Mode.AUTHOR:
-            cue = self._near(st.cue, content, window=300)
-            if cue is None or cue.overlap(content):
+            cue = self._near(st.cue, content, window=300, quote=st.quote)
+            if cue is None or (cue.overlap(content) and not _in_ellipsis_gap(st.quote, st.cue)):
                 self.reject(
                     "cue",
                     st,
@@ -294,7 +313,9 @@ class _Grounder:
                 cue = None
         self._kept.add(number)
         self.grounded.statements.append(
-            GroundedStatement(number, claim, st.kind, mode, content, evidence, cue, speaker, mention, st)
+            GroundedStatement(
+                number, claim, st.kind, mode, content, evidence, cue, speaker, mention, st, self._chunk
+            )
         )
 
     def _titled(self, words: str) -> str | None:
@@ -304,32 +325,50 @@ class _Grounder:
         instructions may ask it to) contradicts the article; the name settles it. None when the
         words are no description, or the article titles no name, or several, with its head noun.
         """
-        tokens = normalize(words).split()
-        if len(tokens) < 2 or tokens[0] not in ("the", "this", "that"):
+        tokens = words.split()
+        if len(tokens) < 2 or tokens[0].lower() not in ("the", "this", "that"):
             return None
-        head = re.escape(words.split()[-1])
-        pattern = re.compile(rf"\b(?i:{head})\s+((?:[A-Z][\w'’-]+)(?:\s+[A-Z][\w'’-]+){{0,2}})")
-        names = {m.group(1) for m in pattern.finditer(self.doc.text)}
-        return names.pop() if len(names) == 1 else None
+        if not all(t.islower() for t in tokens[1:]) or tokens[-1] not in _TITLES:
+            return None  # "The New York Times" is a name; "the website" no title
+        head = tokens[-1]
+        if head not in self._titles:  # (one search of the text per head noun, not per statement)
+            # A title is capitalised before the name it belongs to: "Mayor Tom Baker".
+            title = re.escape(head[:1].upper() + head[1:])
+            pattern = rf"\b{title}\s+([A-Z][\w'’-]+(?:\s+(?:(?:{_PARTICLES})\s+)?[A-Z][\w'’-]+){{0,2}})"
+            names = {m.group(1) for m in re.finditer(pattern, self.doc.text)}
+            self._titles[head] = names.pop() if len(names) == 1 else None
+        return self._titles[head]
 
-    def _near(self, words: str | None, content: Span, window: int) -> Span | None:
-        """The occurrence of ``words`` next to ``content`` (within 400 characters of it), if any."""
+    def _near(self, words: str | None, content: Span, window: int, quote: str = "") -> Span | None:
+        """The occurrence of ``words`` next to ``content`` (within 400 characters of it), if any.
+
+        Outside the content when there is one: a speaker or a cue is no part of its own quote,
+        yet the nearest "he" or ":" is often inside it. Inside stays possible for a quote with
+        an ellipsis, whose gap holds them.
+        """
         if not words or not words.strip():
             return None
         span = self.aligner.locate_near(words, content.start, content.end, window=window)
+        if span is not None and span.overlap(content) and not _ELLIPSIS.search(quote):
+            outside = [
+                s
+                for s in self.aligner.locate_all(words)
+                if not s.overlap(content)
+                and s.start >= content.start - window
+                and s.end <= content.end + window
+            ]
+            span = min(outside, key=lambda s: _gap(s, content)) if outside else span
         if span is None or not (span.start >= content.start - 400 and span.end <= content.end + 400):
             return None
         return span
 
     def _claim_problem(self, claim: str, content: Span, evidence: tuple[Span, ...]) -> str | None:
-        if claim == content.text:
-            return None
+        if normalize(claim).rstrip(".") == normalize(content.text).rstrip("."):
+            return None  # the quote itself, as a sentence
         if self._vocabulary is None:
             self._vocabulary = _vocabulary(self.aligner.normal_text)
         if not _supported(claim, self._vocabulary):
             return "claim shares too few words with the article"
-        if normalize(claim) == normalize(content.text):
-            return None
         context = " ".join(s.text for s in evidence) + " " + (self.doc.metadata.date or "")
         return claim_problem(claim, content.text, context, self._in_article)
 
@@ -372,6 +411,82 @@ class _Grounder:
             self.reject("position", pos, RejectionCode.POSITION_NO_TARGET, "position has no target")
             return
         self.grounded.positions.append(GroundedPosition(holder, pos.target.strip(), pos.stance, numbers, pos))
+
+
+_ABBREVIATED = re.compile(r"\b(Mr|Mrs|Ms|Dr|St|Jr|Sr|Gen|Sen|Rep|Gov|Lt|Col|Capt|Prof|[A-Z])(?=\s)")
+#: Titles written before a name ("Mayor Tom Baker"), which tell whom "the mayor" is.
+_TITLES = frozenset(
+    [
+        "mayor",
+        "president",
+        "minister",
+        "senator",
+        "governor",
+        "ambassador",
+        "secretary",
+        "chancellor",
+        "judge",
+        "general",
+        "chief",
+        "director",
+        "chairman",
+        "chairwoman",
+        "chair",
+        "spokesman",
+        "spokeswoman",
+        "spokesperson",
+        "representative",
+        "congressman",
+        "congresswoman",
+        "premier",
+        "king",
+        "queen",
+        "prince",
+        "princess",
+        "pope",
+        "sheriff",
+        "commissioner",
+        "prosecutor",
+        "attorney",
+        "detective",
+        "coach",
+        "professor",
+        "doctor",
+        "reverend",
+        "councillor",
+        "councilman",
+        "councilwoman",
+        "lawmaker",
+        "treasurer",
+        "superintendent",
+        "commander",
+        "admiral",
+        "captain",
+        "colonel",
+        "lieutenant",
+        "sergeant",
+        "inspector",
+    ]
+)
+#: Lower-case words inside names ("Bill de Blasio", "Osama bin Laden").
+_PARTICLES = "de|del|della|der|di|da|du|le|la|van|von|bin|ibn|al|el|ben|dos|das"
+
+
+def _gap(span: Span, content: Span) -> int:
+    """Characters between a span and a content that does not contain it."""
+    return content.start - span.end if span.end <= content.start else span.start - content.end
+
+
+_ELLIPSIS = re.compile(r"\.{3}|…|\[\s*(?:\.\s*){3}\]")
+
+
+def _in_ellipsis_gap(quote: str, cue: str) -> bool:
+    """True when the cue can only lie in a gap the quote skips with an ellipsis.
+
+    ``"We will win," he said, "and soon."`` is quoted as ``We will win ... and soon``: its
+    content runs across the cue, which is no part of the quote's own words.
+    """
+    return _ELLIPSIS.search(quote) is not None and normalize(cue) not in normalize(quote)
 
 
 def _name_words(name: str) -> list[str]:

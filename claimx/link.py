@@ -13,8 +13,8 @@ article; this stage decides who is who, and never searches the text again.
 - Every occurrence is assigned to at most one actor, longest first. Pronouns
   are only attached where a statement uses them for its speaker.
 - Chunks of a long article overlap, so the same words may come twice with
-  slightly different extents: statements of one speaker whose contents overlap
-  by half or more are one statement (the longer kept), and positions of one
+  slightly different extents: statements of one speaker from different chunks
+  whose contents overlap by half or more are one statement (the longer kept), and positions of one
   holder with the same stance on similar targets are one position.
 - Ids follow document order, so the same answer always yields the same ids.
 """
@@ -100,6 +100,7 @@ class _ActorDraft:
     words: dict[str, tuple[Span, ...]] = field(default_factory=dict)
     mentions: list[Span] = field(default_factory=list)
     source: list[dict[str, Any]] = field(default_factory=list)
+    _cached_keys: tuple[int, set[str], set[str]] | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -113,13 +114,21 @@ class _ActorDraft:
 
     def proper_keys(self) -> set[str]:
         """Normalized names and mentions that are not descriptions: what identifies the actor."""
-        return {normalize(w) for w in self.words if _description_head(w) is None}
+        return self._keys()[0]
 
     def proper_names(self) -> list[str]:
         return [w for w in self.words if _description_head(w) is None]
 
     def all_keys(self) -> set[str]:
-        return {normalize(w) for w in self.words}
+        return self._keys()[1]
+
+    def _keys(self) -> tuple[set[str], set[str]]:
+        # ``words`` only ever grows, so its size tells whether the keys computed last still hold.
+        if self._cached_keys is None or self._cached_keys[0] != len(self.words):
+            every = {normalize(w) for w in self.words}
+            proper = {normalize(w) for w in self.words if _description_head(w) is None}
+            self._cached_keys = (len(self.words), proper, every)
+        return self._cached_keys[1], self._cached_keys[2]
 
     def description_heads(self) -> set[str]:
         heads = {head for w in self.words if (head := _description_head(w))}
@@ -253,6 +262,8 @@ class _Linker:
         self.rejected: list[Rejected] = list(grounded.rejected)
         self.actors: list[_ActorDraft] = []
         self.taken = _MentionIndex()
+        self._version: tuple[int, int] = (-1, -1)
+        self._found: dict[str, list[_ActorDraft]] = {}
 
     # ------------------------------------------------------------------ actors
 
@@ -293,7 +304,7 @@ class _Linker:
 
     def resolve(self, name: GroundedName) -> _ActorDraft | None:
         """The actor ``name`` refers to; a name fitting none or several gets an actor of its own."""
-        found = _candidates(name.words, self.actors)
+        found = self.candidates(name.words)
         if len(found) == 1:
             actor = found[0]
             if _description_head(name.words) is not None and name.words not in actor.words:
@@ -328,6 +339,20 @@ class _Linker:
             self.taken.add(span, actor)
         return span
 
+    def candidates(self, name: str) -> list[_ActorDraft]:
+        """:func:`_candidates` among the linker's actors, remembered while the actors stay the same.
+
+        Asked for every statement and position, mostly with the same few names; actors are only
+        ever added and their words only grow, so the counts of both tell when to ask again.
+        """
+        version = (len(self.actors), sum(len(a.words) for a in self.actors))
+        if version != self._version:
+            self._version, self._found = version, {}
+        found = self._found.get(name)
+        if found is None:
+            found = self._found[name] = _candidates(name, self.actors)
+        return found
+
     def reject(self, layer: str, item: dict[str, Any], code: RejectionCode, reason: str) -> None:
         self.rejected.append(Rejected(layer=layer, item=item, reason=reason, code=code))
 
@@ -350,12 +375,23 @@ class _Linker:
         return out
 
 
+def _twins(a: _StatementDraft, b: _StatementDraft) -> bool:
+    """One statement twice: one speaker, and the same words, or half of them from another chunk."""
+    if a.speaker is not b.speaker:
+        return False
+    x, y = a.grounded.content, b.grounded.content
+    if (x.start, x.end) == (y.start, y.end):
+        return True
+    return a.grounded.chunk != b.grounded.chunk and 2 * x.overlap(y) >= min(len(x.text), len(y.text))
+
+
 def _deduplicate(drafts: list[_StatementDraft]) -> tuple[list[_StatementDraft], dict[int, int]]:
     """One statement per speaker and stretch of text; ``alias`` maps every number to the kept one.
 
     Overlapping chunks quote the same sentence twice, with slightly different extents: two
-    statements of one speaker whose contents overlap by half the shorter or more are one
-    (the longer kept). Sorted by start, only the statements still open are compared.
+    statements of one speaker from different chunks whose contents overlap by half the shorter
+    or more are one (the longer kept); within one answer, only the very same words are. Sorted
+    by start, only the statements still open are compared.
     """
     ordered = sorted(drafts, key=lambda d: (d.grounded.content.start, -d.grounded.content.end))
     kept: list[_StatementDraft] = []
@@ -364,16 +400,7 @@ def _deduplicate(drafts: list[_StatementDraft]) -> tuple[list[_StatementDraft], 
     for draft in ordered:
         content = draft.grounded.content
         open_ = [k for k in open_ if k.grounded.content.end > content.start]
-        twin = next(
-            (
-                k
-                for k in open_
-                if k.speaker is draft.speaker
-                and 2 * content.overlap(k.grounded.content)
-                >= min(len(content.text), len(k.grounded.content.text))
-            ),
-            None,
-        )
+        twin = next((k for k in open_ if _twins(k, draft)), None)
         if twin is None:
             kept.append(draft)
             open_.append(draft)
@@ -527,7 +554,7 @@ def _positions(
         if same is not None:  # the same stance listed twice, or by two chunks: one position
             same.numbers.extend(n for n in numbers if n not in same.numbers)
             continue
-        target_actor = _one(_candidates(pos.target, [a for a in linker.actors if id(a) in actor_ids]))
+        target_actor = _one([a for a in linker.candidates(pos.target) if id(a) in actor_ids])
         drafts.append(
             _PositionDraft(
                 holder_id,

@@ -342,3 +342,30 @@ def test_article_instructions_obeyed_by_the_model_do_not_reach_the_result() -> N
     assert not any(a.speaker_id for a in result.attributions)
     assert result.positions == []
     assert RejectionCode.SPEAKER_MISMATCH in {r.code for r in result.rejected}
+
+
+def test_a_title_the_article_gives_another_is_no_mismatch_when_the_speaker_was_named_before() -> None:
+    text = (
+        "President Tom Baker left office in May. Ana Ruiz took over the next day. "
+        "“The budget will be balanced,” the president told reporters."
+    )
+    answer = {
+        "actors": [{"name": "Ana Ruiz", "kind": "person", "mentions": []}],
+        "statements": [
+            {
+                "sentences": ["S3"],
+                "quote": "The budget will be balanced",
+                "speaker": "Ana Ruiz",
+                "speaker_words": "the president",
+                "cue": "told",
+                "mode": "direct",
+                "claim": "Ana Ruiz says the budget will be balanced.",
+                "kind": "prediction",
+            }
+        ],
+        "positions": [],
+    }
+    result = _extract(answer, text)
+    (attribution,) = result.attributions
+    speaker = result.actor(attribution.speaker_id)
+    assert speaker is not None and speaker.name == "Ana Ruiz"

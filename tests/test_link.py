@@ -269,3 +269,24 @@ def test_link_of_a_response_grounds_it_first() -> None:
         {"actors": case.actors, "statements": case.statements, "positions": []}
     )
     assert link(document, response) == link(ground(document, response))
+
+
+def test_one_answer_may_quote_a_clause_and_its_sentence_apart() -> None:
+    """Within one chunk's answer, only the very same words are one statement."""
+    document = Document.from_text(CHUNKED)
+    response = Response.model_validate(
+        {
+            "actors": [actor("Tom Baker", "Baker")],
+            "statements": [
+                said("the bridge would cost less than planned", "Tom Baker", sentence=3),
+                said("the bridge would cost less", "Tom Baker", sentence=3),
+                said("the bridge would cost less", "Tom Baker", sentence=3),
+            ],
+            "positions": [],
+        }
+    )
+    linked = link(ground(document, response))
+    assert [a.content.text for a in linked.attributions] == [  # (in text order: start, then end)
+        "the bridge would cost less",
+        "the bridge would cost less than planned",
+    ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -28,8 +30,8 @@ def test_openai_provider_against_real_llama_server(llama_server: str, seed_text:
         base_url=llama_server,
         prompt="extract-small@v1",
         cache=False,
-        limits=SMALL,
         max_output_tokens=700,
+        model_options={"limits": SMALL},
     )
     # The server took the schema as a grammar (json_object + schema): the reply validated.
     assert result.meta.usage.requests >= 1
@@ -57,11 +59,20 @@ def test_auto_mode_falls_back_to_json_object(llama_server: str, seed_text: str) 
         extractor.close()
 
 
-def test_embedded_model_in_process_grounds_the_seed(seed_text: str) -> None:
-    result = claimx.extract(seed_text, model="local", cache=False)
+def test_cli_extract_with_the_embedded_model_verifies(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_API_KEY", "CLAIMX_MODEL")}
+    env["CLAIMX_CACHE_DIR"] = str(tmp_path / "cache")
+    proc = subprocess.run(
+        [sys.executable, "-m", "claimx", "extract", str(SEED), "--model", "local"],
+        capture_output=True,
+        env=env,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr.decode()
+    result = claimx.Extraction.model_validate_json(proc.stdout)  # not a terminal: JSON
     assert result.meta.model == "local" and result.meta.provider == "local"
     assert result.meta.prompt_id == "extract-small@v1"
-    assert result.verify(seed_text) == []
+    assert result.verify(SEED.read_text(encoding="utf-8")) == []
     assert len(result.claims) >= 1 and len(result.attributions) >= 1
 
 
@@ -74,6 +85,7 @@ def test_bundled_model_uses_gemma_turns_with_the_system_text() -> None:
     assert isinstance(model, LocalModel) and model.bundled
     model.load()  # the bundled GGUF has no template in its metadata: the family default applies
     assert model.chat_template == "gemma (default for the family)"
+    asyncio.run(model.aclose())
     formatter = Jinja2ChatFormatter(template=GEMMA_TEMPLATE, eos_token="<end_of_turn>", bos_token="<bos>")
     prompt = formatter(
         messages=[

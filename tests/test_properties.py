@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import unicodedata
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
@@ -117,3 +118,44 @@ def test_chunks_cover_and_merges_have_no_duplicates(
     assert len(contents) == len(set(contents))
     spans = sorted(contents)
     assert all(a[1] <= b[0] for a, b in itertools.pairwise(spans))  # no overlapping duplicates
+
+
+MARKED = st.sampled_from(
+    [
+        *"abcde éñ .,'\n",
+        "\u0301",
+        "\u0303",
+        "\u00ad",
+        "\u200b",
+        "\u200d",
+        "\ufeff",
+        "ب",
+        "ت",
+        "\u064e",
+        "\u0650",
+        "\u0651",
+    ]
+)
+
+
+@PROFILE
+@given(st.text(alphabet=MARKED, min_size=1, max_size=200), st.data())
+def test_any_unicode_form_of_a_stretch_grounds_into_the_original(text: str, data: st.DataObject) -> None:
+    """Composed or decomposed, with or without invisible marks: a found span indexes ``text``."""
+    assume(text.strip())
+    start = data.draw(st.integers(0, len(text) - 1))
+    end = data.draw(st.integers(start + 1, len(text)))
+    form = data.draw(st.sampled_from(["NFC", "NFD"]))
+    quote = unicodedata.normalize(form, text[start:end])
+    if data.draw(st.booleans()):
+        quote = "".join(c for c in quote if c not in "\u00ad\u200b\u200d\ufeff\u064e\u0650\u0651")
+    aligner = Aligner(Document.from_text(text))
+    span = aligner.locate(quote)
+    if span is not None:
+        assert text[span.start : span.end] == span.text
+        if span.alignment is not Alignment.FUZZY:
+            assert normalize(quote).strip("\"' ") in normalize(span.text) or normalize(
+                span.text
+            ) in normalize(quote)
+    for found in aligner.locate_all(quote):
+        assert text[found.start : found.end] == found.text

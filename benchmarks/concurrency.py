@@ -1,15 +1,14 @@
-"""Concurrency efficiency: 200 short documents, 200 ms per request, 32 at a time.
+"""Concurrency efficiency: 256 short documents, 200 ms per request, 32 at a time.
 
 The scripted OpenAI-compatible server runs in a process of its own and answers every request
 with ``echo_answer`` (an answer built from the article, so every document grounds) after
 200 ms. ``claimx.aextract_many`` runs the documents with ``concurrency=32`` on an Extractor
 whose own limit on model calls is 32 too (no cache, so every document is a model call).
 
-* ``ideal_s`` = 200 × 0.2 s / 32 = 1.25 s: the time if the 32 slots were never idle;
-* ``bound_s`` = ⌈200 / 32⌉ × 0.2 s = 1.4 s: the best any scheduler can do when every request
-  takes the same 200 ms (7 rounds; the last has 8 documents), pool or not;
-* ``efficiency`` = ideal / measured (at most 1.25 / 1.4 = 0.893 here) and
-  ``efficiency_vs_bound`` = bound / measured.
+The document count is a multiple of the concurrency (8 full rounds), so the ideal is
+reachable: ``ideal_s`` = 256 × 0.2 s / 32 = 1.6 s, the time if the 32 slots were never idle,
+and ``efficiency`` = ideal / measured (aim ≥ 0.95). What is lost is claimx's and the HTTP
+client's time per request, when a round's 32 replies land together on one event loop.
 
 The batch is run once to warm up (connections, first-call work) and then measured
 ``REPEATS`` times; the median is reported, with the first (cold) run's figure beside it.
@@ -25,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import math
+import os
 import statistics
 import sys
 import time
@@ -37,9 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _corpus import short_articles
 from _server import ServerProcess
 
-DOCUMENTS = 200
-LATENCY_S = 0.2
 CONCURRENCY = 32
+#: A multiple of the concurrency: every round full, so the ideal time is a reachable aim.
+DOCUMENTS = 8 * CONCURRENCY
+LATENCY_S = 0.2
 REPEATS = 5
 
 
@@ -126,15 +126,14 @@ def main() -> None:
     with ServerProcess() as server:
         ours_ms, bare_ms = asyncio.run(sequential_overhead(server.base_url, docs[:100]))
 
+    assert DOCUMENTS % CONCURRENCY == 0
     ideal = DOCUMENTS * LATENCY_S / CONCURRENCY
-    bound = math.ceil(DOCUMENTS / CONCURRENCY) * LATENCY_S
     elapsed = figures["elapsed_s"]
     print(
         f"{DOCUMENTS} documents, {LATENCY_S * 1000:.0f} ms per request, concurrency {CONCURRENCY}: "
         f"{elapsed:.3f} s (median of {REPEATS}; best {figures['best_s']:.3f} s, "
-        f"cold {figures['cold_s']:.3f} s)"
+        f"cold {figures['cold_s']:.3f} s); ideal {ideal:.3f} s ({DOCUMENTS // CONCURRENCY} full rounds)"
     )
-    print(f"ideal {ideal:.3f} s, bound for equal latencies {bound:.3f} s")
     print(
         f"per short document with no delay: claimx {ours_ms:.2f} ms, bare openai {bare_ms:.2f} ms; "
         f"client CPU during the batch {figures['cpu_ms_per_doc']:.2f} ms per document"
@@ -143,13 +142,12 @@ def main() -> None:
         json.dumps(
             {
                 "efficiency": round(ideal / elapsed, 4),
-                "efficiency_vs_bound": round(bound / elapsed, 4),
-                "max_efficiency": round(ideal / bound, 4),
+                "aim": 0.95,
                 "elapsed_s": round(elapsed, 4),
                 "best_s": round(figures["best_s"], 4),
+                "best_efficiency": round(ideal / figures["best_s"], 4),
                 "cold_efficiency": round(ideal / figures["cold_s"], 4),
                 "ideal_s": ideal,
-                "bound_s": bound,
                 "overhead_ms_per_doc": round(ours_ms - bare_ms, 3),
                 "claimx_ms_per_doc": round(ours_ms, 3),
                 "bare_ms_per_doc": round(bare_ms, 3),
@@ -158,6 +156,7 @@ def main() -> None:
                 "documents": DOCUMENTS,
                 "latency_s": LATENCY_S,
                 "concurrency": CONCURRENCY,
+                "load_avg_1m": round(os.getloadavg()[0], 2),
             }
         )
     )

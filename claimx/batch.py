@@ -157,10 +157,6 @@ def _normalise(item: object, index: int) -> Source | InputError | PendingFile:
     )
 
 
-def _since(started: float) -> float:
-    return round(time.perf_counter() - started, 4)
-
-
 async def run_many(
     documents: Iterable[DocumentInput], work: Work, *, width: int, skip_ids: Iterable[str] = ()
 ) -> AsyncIterator[BatchResult]:
@@ -339,7 +335,8 @@ async def aextract_many(
     active: Extractor = extractor
 
     async def work(source: Source) -> Extraction:
-        return await active.aextract(source.text, source.doc_id)
+        # A page read as HTML (by the CLI) brings its metadata along: the result says so.
+        return await active.aextract(source.document() if source.page else source.text, source.doc_id)
 
     try:
         async for result in run_many(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from claimx.errors import InputError
-from claimx.htmltext import main_text
+from claimx.htmltext import PageText, main_text
 from claimx.schema import DocumentMetadata, Span
 
 __all__ = ["Document", "Sentence", "segment"]
@@ -317,7 +317,11 @@ class Document:
         """
         if not isinstance(html, str):
             raise InputError(f"expected HTML text (str), got {type(html).__name__}", doc_id=doc_id)
-        page = main_text(html)
+        return cls.from_page(main_text(html), doc_id)
+
+    @classmethod
+    def from_page(cls, page: PageText, doc_id: str | None = None) -> Document:
+        """A document of a page's extracted text (:func:`claimx.htmltext.main_text`), with its metadata."""
         if not page.text.strip():
             raise InputError("the page is HTML without any visible text", doc_id=doc_id)
         document = cls.from_text(page.text, doc_id)

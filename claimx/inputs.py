@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from claimx.document import Document
 from claimx.errors import InputError
-from claimx.htmltext import looks_like_html, main_text
+from claimx.htmltext import PageText, looks_like_html, main_text
 
 __all__ = [
     "DOCUMENT_SUFFIXES",
@@ -52,6 +53,14 @@ class Source:
     converted_from_html: bool = False
     #: The line of a JSONL file (or stream) it came from; None for a document of its own.
     line: int | None = None
+    #: For an HTML page: what was read from it (``text`` is its main text), title, author, date.
+    page: PageText | None = None
+
+    def document(self) -> Document:
+        """The document to extract from: the page's (text and metadata) when read as HTML."""
+        if self.page is not None:
+            return Document.from_page(self.page, self.doc_id)
+        return Document.from_text(self.text, self.doc_id)
 
 
 def decode(data: bytes, *, name: str, encoding: str | None = None) -> str:
@@ -78,7 +87,7 @@ def _is_utf16(sample: bytes) -> bool:
     return sample.startswith((b"\xff\xfe", b"\xfe\xff"))
 
 
-def to_text(raw: object, *, name: str, html: bool | None = None) -> tuple[str, bool]:
+def to_text(raw: object, *, name: str, html: bool | None = None) -> tuple[str, PageText | None]:
     """Plain text for a document, converting HTML when asked or when it looks like HTML."""
     if not isinstance(raw, str):
         kind = (
@@ -98,11 +107,12 @@ def to_text(raw: object, *, name: str, html: bool | None = None) -> tuple[str, b
         )
     is_html = looks_like_html(raw) if html is None else html
     if not is_html:
-        return raw, False
-    text = main_text(raw).text
+        return raw, None
+    page = main_text(raw)
+    text = page.text
     if not text.strip():
         raise InputError(f"{name} is HTML without any visible text", doc_id=name)
-    return text, True
+    return text, page
 
 
 def read_path(path: Path, *, encoding: str | None = None, html: bool | None = None) -> Source:
@@ -118,8 +128,10 @@ def read_path(path: Path, *, encoding: str | None = None, html: bool | None = No
     raw = decode(data, name=str(path), encoding=encoding)
     if html is None and path.suffix.lower() in (".html", ".htm", ".xhtml"):
         html = True
-    text, converted = to_text(raw, name=str(path), html=html)
-    return Source(doc_id=path.stem, text=text, origin=str(path), converted_from_html=converted)
+    text, page = to_text(raw, name=str(path), html=html)
+    return Source(
+        doc_id=path.stem, text=text, origin=str(path), converted_from_html=page is not None, page=page
+    )
 
 
 #: Files taken from a directory: text, Markdown, HTML and JSONL (one document per line).
@@ -147,7 +159,7 @@ class PendingFile:
         except InputError as exc:
             exc.doc_id = self.doc_id
             return exc
-        return Source(self.doc_id, source.text, source.origin, source.converted_from_html)
+        return Source(self.doc_id, source.text, source.origin, source.converted_from_html, page=source.page)
 
 
 @dataclass(frozen=True)
@@ -459,12 +471,12 @@ def _jsonl_sources(
             yield InputError(f'{where} has no text (expected a non-empty "text" string)', doc_id=doc_id)
             continue
         try:
-            plain, converted = to_text(text, name=where, html=html)
+            plain, page = to_text(text, name=where, html=html)
         except InputError as exc:
             exc.doc_id = doc_id
             yield exc
             continue
-        yield Source(doc_id, plain, where, converted, line=number)
+        yield Source(doc_id, plain, where, page is not None, line=number, page=page)
 
 
 def _stdin_sources(
@@ -478,11 +490,11 @@ def _stdin_sources(
         return
     try:
         raw = decode(first + stream.read(), name="stdin", encoding=encoding)
-        text, converted = to_text(raw, name="stdin", html=html)
+        text, page = to_text(raw, name="stdin", html=html)
     except InputError as exc:
         yield exc
         return
-    yield Source("stdin", text, "stdin", converted)
+    yield Source("stdin", text, "stdin", page is not None, page=page)
 
 
 def _is_jsonl_line(line: bytes) -> bool:

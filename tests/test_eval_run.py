@@ -104,3 +104,14 @@ def test_one_provenance_record_in_meta_description_and_header(server: ScriptedSe
     fields = claimx.Provenance.model_fields
     assert {k: getattr(header, k) for k in fields} == {k: getattr(prediction.meta, k) for k in fields}
     assert header.model == "openai/m" and header.parameters["cache"] is False
+
+
+def test_a_rejected_key_stops_the_run_and_is_every_sample_error(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    server.responder = lambda request: Reply.error(401, "bad key")
+    predictor = make_predictor("openai/m", base_url=server.base_url, cache=False, concurrency=1)
+    records, summary = asyncio.run(run_eval(_dataset(5), predictor, tmp_path / "run", concurrency=1))
+    assert len(server.completions) == 1  # not one request per sample
+    assert [r.error.status if r.error else None for r in records] == [401] * 5
+    assert summary["samples"]["failed"] == 5 and len(read_run(tmp_path / "run").records) == 5

@@ -190,6 +190,7 @@ def test_cli_html_file_and_non_utf8(server: ScriptedServer, tmp_path: Path) -> N
     result = json.loads(proc.stdout)
     content = result["attributions"][0]["content"]
     assert result["text"][content["start"] : content["end"]] == "the bridge opens in May"
+    assert result["metadata"]["text_from"] == "html" and result["metadata"]["html_extractor"]
 
     legacy = tmp_path / "legacy.txt"
     legacy.write_bytes("Der Minister sagte, die Brücke öffne im Mai.".encode("cp1252"))

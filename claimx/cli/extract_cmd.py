@@ -306,7 +306,9 @@ def extract_command(
         extractor = build_extractor(**extractor_options)
         try:
             with spinner(extractor.model.id, stderr):
-                result = extractor.extract(source.text, doc_id=source.doc_id)
+                result = extractor.extract(
+                    source.document() if source.page else source.text, doc_id=source.doc_id
+                )
         finally:
             extractor.close()
     except ClaimxError as exc:

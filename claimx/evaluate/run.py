@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from claimx.batch import BatchResult, run_many
+from claimx.batch import BatchResult, document_error, run_many
+from claimx.errors import ClaimxError
 from claimx.evaluate.datasets import Dataset
 from claimx.evaluate.predictors import Predictor
 from claimx.evaluate.report import summary_markdown
@@ -98,13 +99,27 @@ async def run_eval(
     writer = RunWriter(folder, header)
     done: dict[str, SampleRecord] = {}
     sources = (Source(doc_id=s.id, text=s.text, origin=dataset.spec) for s in dataset.samples)
+
+    def keep(result: BatchResult) -> None:
+        record = _record(samples[result.doc_id], result, options, semantic)
+        writer.write(record)
+        done[record.id] = record
+        if on_record is not None:
+            on_record(record)
+
     try:
-        async for result in run_many(sources, predict, width=concurrency):
-            record = _record(samples[result.doc_id], result, options, semantic)
-            writer.write(record)
-            done[record.id] = record
-            if on_record is not None:
-                on_record(record)
+        try:
+            async for result in run_many(sources, predict, width=concurrency):
+                keep(result)
+        except ClaimxError as stop:
+            if not stop.fails_every_document:
+                raise
+            # The runner stopped: every sample left would meet this error (a rejected key, an
+            # unknown model). It is theirs too, recorded without asking the model again.
+            error = document_error(stop)
+            for sample in dataset.samples:
+                if sample.id not in done:
+                    keep(BatchResult(sample.id, error=error))
     finally:
         writer.close()
         await predictor.aclose()

@@ -55,7 +55,7 @@ def local_ray() -> Iterator[None]:
         include_dashboard=False,
         log_to_driver=False,
         configure_logging=False,
-        runtime_env={"env_vars": {"CLAIMX_TEST_KEY": _KEY}},
+        runtime_env={"env_vars": {"CLAIMX_TEST_KEY": _KEY, "VLLM_API_KEY": _KEY}},
     )
     try:
         yield
@@ -76,6 +76,7 @@ def _run(server: ScriptedServer, rows: list[dict[str, str]], cache_dir: Path) ->
             "model_options": {"timeout_s": 10},
         },
         concurrency=2,
+        num_cpus=0.5,
         batch_size=25,
     )
     return out.take_all()
@@ -111,3 +112,20 @@ def test_two_hundred_documents_each_exactly_once(local_ray: None, tmp_path: Path
         assert len(server.completions) - first_calls == refused
         assert _KEY not in json.dumps(results)
         assert all(r.headers.get("authorization") == f"Bearer {_KEY}" for r in server.completions)
+
+
+def test_the_readme_ray_block_runs(local_ray: None, tmp_path: Path) -> None:
+    from .test_readme import blocks
+
+    [code] = [block for block in blocks("python") if "import ray" in block]
+    articles = tmp_path / "articles.jsonl"
+    rows = _documents(12)
+    articles.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    out = tmp_path / "claimx-results"
+    code = code.replace('"articles.jsonl"', repr(str(articles))).replace('"claimx-results/"', repr(str(out)))
+    with ScriptedServer(_answer_or_refuse) as server:
+        exec(compile(code, "README.md Ray block", "exec"), {"vllm_url": server.base_url})
+        assert server.completions
+    written = ray.data.read_parquet(str(out)).take_all()
+    assert sorted(r["id"] for r in written) == sorted(row["id"] for row in rows)
+    assert {r["id"] for r in written if not r["ok"]} == {"doc-007"}

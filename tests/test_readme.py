@@ -78,6 +78,8 @@ def test_python_blocks_run(
         printed = io.StringIO()
         with contextlib.redirect_stdout(printed):
             for number, code in enumerate(blocks("python"), 1):
+                if "import ray" in code:
+                    continue  # the Ray block runs on a local Ray instance in tests/test_ray.py
                 exec(compile(code, f"README.md python block {number}", "exec"), namespace)
         assert server.completions, "the blocks reached the scripted server"
     result = namespace["result"]

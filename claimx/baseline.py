@@ -30,9 +30,10 @@ from claimx.ground import ground
 from claimx.link import link
 from claimx.names import is_pronoun, proper_names
 from claimx.response import AUTHOR, ActorItem, PositionItem, Response, StatementItem, response_schema_sha256
+from claimx.rules import RuleExtractor
 from claimx.schema import ActorKind, ClaimKind, Extraction, Meta, Mode, Stance, Usage
 
-__all__ = ["BASELINE_ID", "baseline_response", "extract_baseline"]
+__all__ = ["BASELINE", "BASELINE_ID", "baseline_response", "extract_baseline"]
 
 BASELINE_ID = "baseline@v1"
 
@@ -431,3 +432,18 @@ def extract_baseline(text: str, doc_id: str | None = None) -> Extraction:
             usage=Usage(),
         ),
     )
+
+
+#: The baseline as a no-LLM extractor any command or the Python API can name as its model.
+BASELINE = RuleExtractor(
+    name="baseline",
+    version=BASELINE_ID,
+    sha256=_LEXICON_SHA256,
+    read=baseline_response,
+    note=(
+        "it finds quoted words with a cue verb and the nearest named speaker, "
+        "'according to X', 'X said (that) ...', and stances from verbs such as 'welcomed' or "
+        "'criticized'. It misses unquoted statements without a cue verb, speakers named only "
+        "far away, and most stances; claims are the quoted words, not rewritten sentences"
+    ),
+)

@@ -78,9 +78,17 @@ class ClaimxError(Exception):
 
 
 class ConfigError(ClaimxError):
-    """claimx is not set up to do what was asked (missing key, unknown model, …)."""
+    """claimx is not set up to do what was asked (missing key, unknown model, …).
+
+    The message names what the Python API takes (``api_key=``, ``base_url=``);
+    ``cli_message``, when given, says the same for the command line (``--base-url``).
+    """
 
     cause = "config"
+
+    def __init__(self, message: str, *, doc_id: str | None = None, cli_message: str | None = None) -> None:
+        super().__init__(message, doc_id=doc_id)
+        self.cli_message = redact(cli_message) if cli_message else None
 
 
 class InputError(ClaimxError):

@@ -30,6 +30,7 @@ from claimx.ground import Aligner, ground
 from claimx.link import link
 from claimx.models.base import Model, ModelRequest, request_hash
 from claimx.models.registry import resolve_model
+from claimx.models.rules import RulesModel
 from claimx.names import proper_names
 from claimx.prompts import Prompt, load_prompt
 from claimx.ratelimit import PerLoop, RateLimits
@@ -95,6 +96,8 @@ class Extractor:
         model_options: dict[str, Any] | None = None,
     ) -> None:
         self.model = resolve_model(model, base_url=base_url, api_key=api_key, options=model_options)
+        if isinstance(self.model, RulesModel):
+            cache = None  # rules answer in milliseconds: nothing worth caching
         self.prompt = (
             prompt if isinstance(prompt, Prompt) else load_prompt(prompt or self.model.default_prompt)
         )
@@ -105,12 +108,14 @@ class Extractor:
         )
         self.options = options or ExtractOptions()
         self.schema_sha256 = response_schema_sha256(self.model.output_limits)
+        # What made the answer: the prompt, or the rules of an extractor without a language model.
+        rules = self.model.rules if isinstance(self.model, RulesModel) else None
         self.provenance = Provenance(
             model=self.model.id,
             provider=self.model.provider,
             base_url=self.model.base_url,
-            prompt_id=self.prompt.id,
-            prompt_sha256=self.prompt.sha256,
+            prompt_id=rules.version if rules else self.prompt.id,
+            prompt_sha256=rules.sha256 if rules else self.prompt.sha256,
             response_schema_sha256=self.schema_sha256,
         )
         self._semaphores = PerLoop(lambda: asyncio.Semaphore(self.options.concurrency))
@@ -127,8 +132,11 @@ class Extractor:
             document = Document.from_html(text, doc_id)
         else:
             document = Document.from_text(text, doc_id)
-        ranges = plan_chunks(document, self._chunk_budget(), self.options.chunk_overlap)
-        answers = await _all_or_first_error([self._answer(document, first, last) for first, last in ranges])
+        if isinstance(self.model, RulesModel):  # no model to ask: the rules read the whole document
+            answers = [_Answer([self.model.read(document)], Usage(), 1)]
+        else:
+            ranges = plan_chunks(document, self._chunk_budget(), self.options.chunk_overlap)
+            answers = await _all_or_first_error([self._answer(document, a, b) for a, b in ranges])
         usage = Usage(cached=True)
         for answer in answers:
             usage = usage.add(answer.usage)

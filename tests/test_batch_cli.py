@@ -152,7 +152,9 @@ def test_resume_retries_failures_and_never_writes_twice(tmp_path: Path) -> None:
         second = claimx_cli(*args, "--base-url", server.base_url, "--resume")
         assert len(server.completions) == 2  # only the two that failed
     assert second.returncode == 0, second.stderr.decode()
-    assert "10 document(s) already done; retrying 2" in second.stderr.decode()
+    assert (
+        "10 documents already done and kept; retrying 2 that failed; 0 new to run" in second.stderr.decode()
+    )
     lines = read_lines(out)
     assert sorted(str(line["doc_id"]) for line in lines) == ids
     assert not any("error" in line for line in lines)
@@ -241,7 +243,7 @@ def test_rerun_over_the_same_inputs_makes_no_model_calls(tmp_path: Path) -> None
         )  # fmt: skip
         assert len(server.completions) == calls == 10  # the rerun asked the server nothing
     assert cold.returncode == warm.returncode == 0
-    assert "0 model request(s), 10 document(s) from cache" in warm.stderr.decode()
+    assert "0 model requests, 10 documents from cache" in warm.stderr.decode()
     strip = [{k: v for k, v in json.loads(line).items() if k != "meta"} for line in sorted(
         (tmp_path / "a.jsonl").read_text().splitlines())]  # fmt: skip
     again = [{k: v for k, v in json.loads(line).items() if k != "meta"} for line in sorted(

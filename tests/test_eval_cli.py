@@ -165,7 +165,7 @@ def test_model_run_is_cached_then_compared(tmp_path: Path, seed_response: dict[s
 
 
 def test_a_failing_model_is_recorded_per_sample(tmp_path: Path, server: ScriptedServer) -> None:
-    server.enqueue(*[Reply.error(401, "bad key") for _ in range(3)])
+    server.enqueue(*[Reply.error(400, "bad request") for _ in range(3)])
     out = tmp_path / "failed"
     proc = claimx_cli(
         "eval",

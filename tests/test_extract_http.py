@@ -208,7 +208,8 @@ def test_unreachable_server_is_a_model_error(seed_text: str) -> None:
             cache=False,
             retry={"transport_attempts": 2, "initial_wait_s": 0.01},
         )
-    assert "could not reach http://127.0.0.1:9/v1" in str(info.value)
+    # Connection refused: nothing listens there, and no retry changes that.
+    assert "nothing listens at http://127.0.0.1:9/v1" in str(info.value) and info.value.attempts == 1
 
 
 def test_server_refusing_json_schema_falls_back(seed_text: str, seed_response: dict[str, Any]) -> None:

@@ -110,7 +110,7 @@ def test_truncation_gets_a_larger_budget(
 def test_truncation_then_split_then_clear_error(server: ScriptedServer, seed_text: str) -> None:
     server.responder = lambda request: Reply.truncated()
     with pytest.raises(TruncatedOutputError, match="output limit"):
-        run(server, seed_text, max_output_tokens=1000, max_output_tokens_ceiling=2000)
+        run(server, seed_text, max_output_tokens=1000, model_options={"max_output_tokens_ceiling": 2000})
     budgets = [r.json["max_tokens"] for r in server.completions]
     # 1000 → 2000 on the whole article, then halves and quarters at the ceiling; never blind repeats.
     assert budgets[:2] == [1000, 2000] and set(budgets[2:]) == {2000}
@@ -124,7 +124,7 @@ def test_truncated_whole_but_fine_in_halves(server: ScriptedServer, seed_text: s
         return Reply.truncated() if "[S1]" in user and "[S12]" in user else echo_answer(request)
 
     server.responder = responder
-    result = run(server, seed_text, max_output_tokens=1000, max_output_tokens_ceiling=1000)
+    result = run(server, seed_text, max_output_tokens=1000, model_options={"max_output_tokens_ceiling": 1000})
     assert result.meta.chunks == 2 and result.claims
     assert result.verify(seed_text) == []
 

@@ -238,3 +238,112 @@ def test_report_building_blocks(tmp_path: Path, browser: Chromium) -> None:
     assert browser.evaluate("document.querySelectorAll('#chart .whisker').length") == 2
     screenshot(browser, tmp_path / "blocks.png")
     assert report.errors == []
+
+
+def _rejecting_response(seed_response: dict[str, Any]) -> dict[str, Any]:
+    """The seed's answer (which already has an invented quote and a holder never mentioned) with
+    three more slips: a cue not next to its quote, an invented quote, a speaker never mentioned."""
+    answer = json.loads(json.dumps(seed_response))
+    answer["statements"][1]["cue"] = "whispered"
+    invented = dict(answer["statements"][0], quote="Russia will send peacekeepers to the peninsula next week")
+    stranger = dict(answer["statements"][0], speaker="Vladimir Putin", speaker_words="Putin")
+    answer["statements"] += [invented, stranger]
+    return answer
+
+
+def test_rejections_say_what_was_dropped(
+    server: ScriptedServer, seed_response: dict[str, Any], seed_text: str, tmp_path: Path, browser: Chromium
+) -> None:
+    server.enqueue(Reply.completion(_rejecting_response(seed_response)))
+    result = claimx.extract(seed_text, model="openai/any", base_url=server.base_url, doc_id=SEED.stem)
+    kept = next(a for a in result.attributions if a.content.text.startswith("expects the two countries"))
+    assert kept.cue is None  # its cue was dropped, the statement kept
+    page = tmp_path / "rejected.html"
+    page.write_text(extraction_html(result), encoding="utf-8")
+    report = browser.open(page)
+    check_page(browser, page, result, report)
+
+    # The header counts what was dropped, by kind, not "N rejected" beside "N statements".
+    header = browser.evaluate("document.querySelector('header.top').innerText")
+    assert "not grounded: 3 statements, 1 cue, 1 stance" in header
+    assert "rejected" not in header.lower()
+    box = browser.evaluate("document.getElementById('rejected').innerText")
+    assert "are not part of the result" not in box
+    # Grouped by reason code, each group with its count.
+    codes = browser.evaluate("Array.from(document.querySelectorAll('#rejected .group'), g => g.dataset.code)")
+    assert len(codes) == len(set(codes)) == 4
+    sizes = browser.evaluate(
+        "Array.from(document.querySelectorAll('#rejected .group'), g => g.querySelectorAll('li').length)"
+    )
+    assert sorted(sizes) == [1, 1, 1, 2]
+    items = browser.evaluate("Array.from(document.querySelectorAll('#rejected li.item'), li => li.innerText)")
+    assert len(items) == 5
+    cue = next(i for i in items if "whispered" in i)
+    assert "cue dropped; statement kept" in cue and kept.id in cue
+    invented = next(i for i in items if "peacekeepers" in i)
+    assert invented.startswith("statement dropped") and "Alexander Timonin" in invented
+    stranger = next(i for i in items if "Vladimir Putin" in i)
+    assert stranger.startswith("statement dropped")
+    # One line each; the raw item is behind a toggle that opens.
+    raw = "document.querySelector('#rejected details.raw pre')"
+    assert browser.evaluate(f"{raw}.checkVisibility()") is False
+    browser.click("#rejected details.raw summary")
+    assert browser.evaluate(f"{raw}.checkVisibility()") is True
+    assert '"quote"' in browser.evaluate(f"{raw}.innerText")
+    # The statement kept without its cue is one click away.
+    browser.click(f'#rejected a[href="#card-{kept.id}"]')
+    assert browser.evaluate(f"getComputedStyle(document.getElementById('card-{kept.id}')).display") == "block"
+    screenshot(browser, tmp_path / "rejected.png")
+    assert report.errors == []
+
+
+@pytest.mark.parametrize(
+    ("model", "warning"),
+    [("local", "demonstration model"), ("baseline", "no language model"), ("openai/gpt-4.1-mini", None)],
+)
+def test_page_says_which_model_made_it(
+    model: str, warning: str | None, seed_text: str, tmp_path: Path, browser: Chromium
+) -> None:
+    base = claimx.extract(seed_text, model="baseline", doc_id=SEED.stem)
+    result = base.model_copy(update={"meta": base.meta.model_copy(update={"model": model})})
+    page = tmp_path / "made-by.html"
+    page.write_text(extraction_html(result), encoding="utf-8")
+    report = browser.open(page)
+    assert f"made by {model}" in browser.evaluate("document.querySelector('header.top .sub').innerText")
+    caveat = browser.evaluate("(e => e ? e.innerText : null)(document.getElementById('caveat'))")
+    hint = browser.evaluate("document.getElementById('actors').innerText")
+    if warning is None:
+        assert caveat is None and "check each" not in hint
+    else:
+        assert caveat is not None and warning in caveat
+        assert browser.evaluate("document.getElementById('caveat').getBoundingClientRect().height") > 0
+        assert "check each against the article" in hint
+    if model == "baseline":
+        assert "misses" in caveat  # what it cannot find, not only what it can
+    assert report.errors == []
+
+
+def test_page_title_is_the_headline_or_the_dateline(
+    seed_text: str, tmp_path: Path, browser: Chromium
+) -> None:
+    seed = claimx.extract(seed_text, model="baseline", doc_id=SEED.stem)
+    page = tmp_path / "seed.html"
+    page.write_text(extraction_html(seed), encoding="utf-8")
+    browser.open(page)
+    title = browser.evaluate("document.title")
+    assert (
+        title.startswith("SEOUL, February 6. /TASS/. Russia welcomes the resumption")
+        and SEED.stem not in title
+    )
+    assert browser.evaluate("document.querySelector('h1').innerText") == title.removesuffix(" · claimx")
+
+    text = "Ministers back a new tax on sugar\n\nThe finance minister said on Monday that the tax would pass."
+    headed = claimx.extract(text, model="baseline", doc_id="tax")
+    page.write_text(extraction_html(headed), encoding="utf-8")
+    browser.open(page)
+    assert browser.evaluate("document.title") == "Ministers back a new tax on sugar · claimx"
+
+    plain = claimx.extract("The minister said the tax would pass on Monday.", model="baseline", doc_id="x1")
+    page.write_text(extraction_html(plain), encoding="utf-8")
+    browser.open(page)
+    assert browser.evaluate("document.title") == "x1 · claimx"

@@ -84,12 +84,19 @@ def test_view_chooses_among_several(tmp_path: Path) -> None:
     lines.write_text(
         "\n".join([*(d.model_dump_json() for d in docs), json.dumps(error_line)]) + "\n", encoding="utf-8"
     )
+    # Without --doc: a usage error (exit 2) that lists the documents, failed ones with their error.
     ambiguous = claimx_cli("view", str(lines))
-    assert ambiguous.returncode == 3 and "holds 2 results; choose one with --doc" in ambiguous.stderr.decode()
+    err = ambiguous.stderr.decode()
+    assert ambiguous.returncode == 2 and "holds 3 documents; choose one with --doc" in err
+    assert all(doc in err for doc in ("rtl", "cjk", "broken (failed: empty)"))
     chosen = claimx_cli("view", str(lines), "--doc", "cjk")
     assert chosen.returncode == 0 and "王明" in chosen.stdout.decode()
     missing = claimx_cli("view", str(lines), "--doc", "nope")
-    assert missing.returncode == 3 and "has no document 'nope'" in missing.stderr.decode()
+    assert missing.returncode == 2 and "has no document 'nope'" in missing.stderr.decode()
+    assert "cjk" in missing.stderr.decode()
+    # --doc naming a document whose extraction failed shows its error.
+    failed = claimx_cli("view", str(lines), "--doc", "broken")
+    assert failed.returncode == 3 and "its extraction failed (InputError): empty" in failed.stderr.decode()
 
 
 @pytest.mark.parametrize(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import typer
 
 from claimx._version import __version__
+from claimx.cli import helptext
 
 app = typer.Typer(
+    cls=helptext.Group,
     name="claimx",
     help="Who said what, and where they stand: claims, attributions and positions from news articles.",
     no_args_is_help=True,

@@ -26,7 +26,7 @@ from rich.progress import (
 
 from claimx.atomic import write_error
 from claimx.batch import BatchResult, extract_many
-from claimx.cli.common import EXIT_FAILED_DOCS, EXIT_INTERRUPTED, EXIT_OK, stderr
+from claimx.cli.common import EXIT_FAILED_DOCS, EXIT_INTERRUPTED, EXIT_OK, count, stderr
 from claimx.errors import InputError, OutputError
 from claimx.extract import Extractor
 from claimx.inputs import PendingFile, Source
@@ -124,9 +124,15 @@ def run_batch(
     if resume and (skip or state.failed or state.broken or state.mismatched):
         retried = f"; retrying {state.failed} that failed" if state.failed else ""
         redo = f"; running {state.mismatched} again with this run's settings" if state.mismatched else ""
-        broken = f"; dropped {state.broken} incomplete line(s)" if state.broken else ""
+        broken = f"; dropped {count(state.broken, 'incomplete line')}" if state.broken else ""
+        new = (
+            f"; {max(0, total - len(skip) - state.failed - state.broken - state.mismatched)} new to run"
+            if total is not None
+            else "; then any new ones from stdin"
+        )
         stderr.print(
-            f"claimx: resuming {out}: {len(skip)} document(s) already done{retried}{redo}{broken}",
+            f"claimx: resuming {out}: {count(len(skip), 'document')} already done and kept"
+            f"{retried}{redo}{broken}{new}",
             markup=False,
         )
     remaining = None if total is None else max(0, total - len(skip))
@@ -167,7 +173,7 @@ def _report(tally: BatchTally, out: Path | None) -> None:
     parts = [f"{tally.extracted} extracted", f"{tally.failed} failed"]
     if tally.skipped:
         parts.append(f"{tally.skipped} already done")
-    parts.append(f"{tally.requests} model request(s), {tally.cached} document(s) from cache")
+    parts.append(f"{count(tally.requests, 'model request')}, {count(tally.cached, 'document')} from cache")
     stderr.print(f"claimx: {', '.join(parts)}", markup=False)
     for line in tally.failures:
         stderr.print(f"claimx: failed: {line}", markup=False)

@@ -16,12 +16,13 @@ from pathlib import Path
 import typer
 
 from claimx.cache import CacheEntry, ResponseCache
-from claimx.cli import app
+from claimx.cli import app, helptext
 from claimx.cli.common import EXIT_USAGE, stderr
 
 __all__ = ["cache_app"]
 
 cache_app = typer.Typer(
+    cls=helptext.Group,
     help="Inspect or empty the response cache (answers keyed by request hash).",
     no_args_is_help=True,
     epilog="Example: [bold]claimx cache list && claimx cache show 3fa1c2[/bold]",
@@ -39,7 +40,7 @@ def _open(cache_dir: Path | None) -> ResponseCache:
     return cache
 
 
-@cache_app.command("list")
+@cache_app.command("list", cls=helptext.Command, epilog="Example: [bold]claimx cache list -n 10[/bold]")
 def list_entries(
     cache_dir: Path | None = _DIR,
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="Show at most this many (newest first)."),
@@ -70,7 +71,7 @@ def list_entries(
         sys.stdout.write("\t".join(f.replace("\t", " ").replace("\n", " ") for f in fields) + "\n")
 
 
-@cache_app.command("show")
+@cache_app.command("show", cls=helptext.Command, epilog="Example: [bold]claimx cache show 3fa1c2[/bold]")
 def show(
     key: str = typer.Argument(..., help="The request hash, or a unique prefix of it (6 characters or more)."),
     cache_dir: Path | None = _DIR,
@@ -97,7 +98,11 @@ def show(
     sys.stdout.write(json.dumps(_as_json(entry), ensure_ascii=False, indent=2) + "\n")
 
 
-@cache_app.command("clear")
+@cache_app.command(
+    "clear",
+    cls=helptext.Command,
+    epilog="Example: [bold]claimx cache clear --cache-dir ~/.cache/claimx[/bold]",
+)
 def clear(cache_dir: Path | None = _DIR) -> None:
     """Forget every stored answer (the next runs ask the model again)."""
     cache = _open(cache_dir)

@@ -32,6 +32,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "atomic_write",
+    "count",
     "fail",
     "setup_logging",
     "stderr",
@@ -45,6 +46,11 @@ EXIT_MODEL = 4  # the model could not be reached or never gave valid output
 EXIT_INTERRUPTED = 130  # stopped by SIGINT/SIGTERM; completed work is saved
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def count(n: int, noun: str, plural: str | None = None) -> str:
+    """``1 document``, ``2 documents``: a number with its noun in the right number."""
+    return f"{n} {noun}" if n == 1 else f"{n} {plural or noun + 's'}"
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -63,6 +69,8 @@ def fail(exc: BaseException, debug: bool = False) -> NoReturn:
     if debug:
         stderr.print(redact("".join(traceback.format_exception(exc))), markup=False)
     message = str(exc) if isinstance(exc, ClaimxError) else f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, ConfigError) and exc.cli_message:  # the flags, not the Python arguments
+        message = (f"{exc.doc_id}: " if exc.doc_id else "") + exc.cli_message
     stderr.print(f"claimx: error: {redact(message)}", markup=False)
     raise typer.Exit(exit_code_for(exc))
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -11,8 +13,8 @@ import typer
 from rich.console import Console
 
 from claimx.cache import ResponseCache
-from claimx.cli import app
-from claimx.cli.common import EXIT_FAILED_DOCS, atomic_write, fail, setup_logging, stderr
+from claimx.cli import app, helptext
+from claimx.cli.common import EXIT_FAILED_DOCS, atomic_write, count, fail, setup_logging, stderr
 from claimx.errors import ClaimxError, ConfigError
 from claimx.evaluate.compare import compare_runs
 from claimx.evaluate.datasets import load_dataset
@@ -40,9 +42,10 @@ def _console() -> Console:
 
 
 eval_app = typer.Typer(
+    cls=helptext.Group,
     help="Score extractions against gold labels, rescore runs, compare prompt versions.",
     no_args_is_help=True,
-    epilog="Example: [bold]claimx eval run --dataset seed --model baseline --out runs/base[/bold]",
+    epilog="Example: [bold]claimx eval run --dataset seed --model baseline[/bold]",
 )
 app.add_typer(eval_app, name="eval")
 
@@ -58,14 +61,24 @@ def _options(
 _SIMILARITY = typer.Option(
     ClaimSimilarity.AUTO,
     "--claim-similarity",
-    help="auto (evidence overlap and fuzzy text), span, text, or semantic (needs claimx[semantic]).",
+    help="auto (evidence overlap and fuzzy text), span, text, or semantic (needs claimx\\[semantic]).",
 )
 _CLAIM_THRESHOLD = typer.Option(0.5, "--claim-threshold", help="Least similarity for two claims to match.")
 _BOOTSTRAP = typer.Option(1000, "--bootstrap", help="Bootstrap resamples for 95% intervals (0: none).")
 _SEED = typer.Option(0, "--seed", help="Seed of the bootstrap.")
 
 
-@eval_app.command("run")
+def default_run_dir(dataset: str, model: str, root: Path = Path("evals/runs")) -> Path:
+    """``evals/runs/<dataset>-<model>-<date>``, numbered on when that folder already exists."""
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{dataset}-{model}").strip("-.") or "run"
+    base = root / f"{slug}-{datetime.date.today().isoformat()}"
+    candidate, number = base, 2
+    while candidate.exists():
+        candidate, number = base.with_name(f"{base.name}-{number}"), number + 1
+    return candidate
+
+
+@eval_app.command("run", cls=helptext.Command)
 def run_command(
     dataset: str = typer.Option(
         ..., "--dataset", "-d", help="seed, jsonl:PATH, brat:DIR or seesaw:DIR[?split=valid]."
@@ -76,8 +89,12 @@ def run_command(
         "-m",
         help="gold, baseline, or a model: openai/<name>, ollama/<name>, local, local:PATH.",
     ),
-    out: Path = typer.Option(
-        ..., "--out", "-o", help="Run folder to write (run.json, samples.jsonl, summary)."
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="Run folder to write (run.json, samples.jsonl, summary); "
+        "default evals/runs/DATASET-MODEL-DATE (a new one each time).",
     ),
     prompt: str | None = typer.Option(
         None, "--prompt", "-p", help="Prompt as NAME@VERSION (default extract@v1)."
@@ -110,17 +127,19 @@ def run_command(
     """Extract every document of a dataset, score it against the gold, and write a run folder.
 
     Example:
-    [bold]claimx eval run -d brat:../shared/datasets/polnear/data/dev -m baseline -o evals/runs/x[/bold]
+    [bold]claimx eval run -d seed -m baseline[/bold]   (or -d brat:DIR for a folder of brat annotations)
     """
     setup_logging(debug)
     try:
+        data = load_dataset(dataset, limit)
+        if out is None:
+            out = default_run_dir(data.name, model)
         if (out / HEADER_FILE).exists():
             if not force:
                 raise ConfigError(f"{out} already holds a run; choose another --out or pass --force")
             for name in (HEADER_FILE, SAMPLES_FILE, SUMMARY_FILE, REPORT_FILE):  # only what a run wrote
                 (out / name).unlink(missing_ok=True)
         options = _options(claim_similarity, claim_threshold, bootstrap, seed)
-        data = load_dataset(dataset, limit)
         cache: ResponseCache | bool = False if no_cache else ResponseCache(cache_dir) if cache_dir else True
         predictor = make_predictor(
             model,
@@ -138,8 +157,8 @@ def run_command(
         described = predictor.description
         where = f" at {described.base_url}" if described.base_url else ""
         stderr.print(
-            f"claimx: {len(data.samples)} documents from {data.spec}; model {described.model}{where}; "
-            f"prompt {described.prompt_id or '—'}",
+            f"claimx: {count(len(data.samples), 'document')} from {data.spec}; "
+            f"model {described.model}{where}; prompt {described.prompt_id or '—'}",
             markup=False,
         )
         done = 0
@@ -150,7 +169,7 @@ def run_command(
             if record.error:
                 stderr.print(f"claimx: {record.id}: failed: {record.error.message}", markup=False)
             elif done % 10 == 0 or done == len(data.samples):
-                stderr.print(f"claimx: {done}/{len(data.samples)} documents", markup=False)
+                stderr.print(f"claimx: {done}/{count(len(data.samples), 'document')}", markup=False)
 
         records, summary = asyncio.run(
             run_eval(
@@ -166,7 +185,8 @@ def run_command(
     except ClaimxError as exc:
         fail(exc, debug)
     except KeyboardInterrupt:
-        stderr.print(f"claimx: interrupted; finished documents are in {out}/samples.jsonl", markup=False)
+        where = f" are in {out}/samples.jsonl" if out is not None else " were not saved"
+        stderr.print(f"claimx: interrupted; finished documents{where}", markup=False)
         raise typer.Exit(130) from None
     print_summary(summary, _console(), f"{described.model} on {data.name}")
     stderr.print(f"claimx: run written to {out} (summary.md for a pull-request comment)", markup=False)
@@ -174,7 +194,7 @@ def run_command(
         raise typer.Exit(EXIT_FAILED_DOCS)
 
 
-@eval_app.command("score")
+@eval_app.command("score", cls=helptext.Command)
 def score_command(
     run_dir: Path = typer.Argument(..., help="A run folder written by 'claimx eval run'."),
     claim_similarity: ClaimSimilarity | None = typer.Option(
@@ -210,7 +230,7 @@ def score_command(
     print_summary(summary, _console(), f"{run.header.model} on {run.header.dataset.name} (rescored)")
 
 
-@eval_app.command("compare")
+@eval_app.command("compare", cls=helptext.Command)
 def compare_command(
     run_a: Path = typer.Argument(..., help="The reference run (A)."),
     run_b: Path = typer.Argument(..., help="The candidate run (B); deltas are B − A."),
@@ -249,7 +269,7 @@ def compare_command(
         print_comparison(comparison, _console())
 
 
-@eval_app.command("report")
+@eval_app.command("report", cls=helptext.Command)
 def report_command(
     run_dir: Path = typer.Argument(..., help="A run folder written by 'claimx eval run' (A, the reference)."),
     compare: Path | None = typer.Option(
@@ -294,4 +314,4 @@ def report_command(
         fail(ConfigError(f"cannot write {target}: {exc.strerror or exc}"), debug)
     documents = len({r.id for r in a.records} | ({r.id for r in b.records} if b is not None else set()))
     size = len(html.encode("utf-8")) / 1024
-    stderr.print(f"claimx: wrote {target} ({documents} documents, {size:,.0f} KiB)", markup=False)
+    stderr.print(f"claimx: wrote {target} ({count(documents, 'document')}, {size:,.0f} KiB)", markup=False)

@@ -15,9 +15,11 @@ from rich.console import Console
 
 from claimx.atomic import output_kind
 from claimx.cache import ResponseCache
-from claimx.cli import app
+from claimx.caveats import caveat
+from claimx.cli import app, helptext
 from claimx.cli.batch_run import run_batch
 from claimx.cli.common import EXIT_USAGE, atomic_write, fail, setup_logging, stderr
+from claimx.cli.spinner import spinner
 from claimx.errors import ClaimxError, InputError
 from claimx.extract import ExtractOptions, Extractor
 from claimx.inputs import (
@@ -103,12 +105,17 @@ def build_extractor(
     )
     where = f" at {extractor.model.base_url}" if extractor.model.base_url else ""
     stderr.print(
-        f"claimx: model {extractor.model.id}{where} ({reason}); prompt {extractor.prompt.id}", markup=False
+        f"claimx: model {extractor.model.id}{where} ({reason}); prompt {extractor.provenance.prompt_id}",
+        markup=False,
     )
     if getattr(extractor.model, "bundled", False):
         from claimx.models.local import BUNDLED_NOTE
 
         stderr.print(f"claimx: note: {BUNDLED_NOTE}", markup=False)
+    else:
+        warning = caveat(extractor.model.id)
+        if warning is not None:
+            stderr.print(f"claimx: note: {warning.kind}: {warning.text}", markup=False)
     return extractor
 
 
@@ -132,7 +139,7 @@ def _emit(result: Extraction, fmt: OutputFormat, out: Path | None) -> None:
         atomic_write(out, data)
 
 
-@app.command("extract")
+@app.command("extract", cls=helptext.Command)
 def extract_command(
     paths: list[str] = typer.Argument(
         ...,
@@ -144,7 +151,7 @@ def extract_command(
         None,
         "--model",
         "-m",
-        help="openai/<name>, ollama/<name>, local or local:/path.gguf "
+        help="openai/<name>, ollama/<name>, local, local:/path.gguf, or baseline (no language model) "
         "(default: $CLAIMX_MODEL, else OpenAI if OPENAI_API_KEY is set, else local).",
     ),
     base_url: str | None = typer.Option(
@@ -298,7 +305,8 @@ def extract_command(
             )
         extractor = build_extractor(**extractor_options)
         try:
-            result = extractor.extract(source.text, doc_id=source.doc_id)
+            with spinner(extractor.model.id, stderr):
+                result = extractor.extract(source.text, doc_id=source.doc_id)
         finally:
             extractor.close()
     except ClaimxError as exc:

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from claimx.cli import app
+from claimx.cli import app, helptext
 from claimx.cli.common import fail, stderr
 from claimx.document import Document
 from claimx.errors import ClaimxError, InputError
@@ -21,6 +21,7 @@ from claimx.prompts import list_prompts, load_prompt, render_json
 __all__ = ["prompts_app"]
 
 prompts_app = typer.Typer(
+    cls=helptext.Group,
     help="List prompt versions and show the exact messages a model receives.",
     no_args_is_help=True,
     epilog="Example: [bold]claimx prompts show extract@v1 --article seeds/000_a52612c81e7ad0d0.txt[/bold]",
@@ -52,7 +53,7 @@ def _name(folder: Path, root: Path) -> str:
     return str(folder.relative_to(root)) if folder != root else str(folder)
 
 
-@prompts_app.command("list")
+@prompts_app.command("list", cls=helptext.Command)
 def list_command(
     runs: Path = typer.Option(
         Path("evals/runs"), "--runs", help="Folder holding eval runs, searched for run.json."
@@ -90,7 +91,7 @@ def list_command(
     (Console() if sys.stdout.isatty() else Console(width=200)).print(table)
 
 
-@prompts_app.command("show")
+@prompts_app.command("show", cls=helptext.Command)
 def show_command(
     prompt_id: str = typer.Argument(
         ..., help="NAME@VERSION, e.g. extract@v1 (NAME alone: its latest version)."

@@ -5,20 +5,21 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import typer
 from pydantic import ValidationError
 
-from claimx.cli import app
-from claimx.cli.common import atomic_write, fail, stderr
-from claimx.errors import ClaimxError, InputError
+from claimx.cli import app, helptext
+from claimx.cli.common import atomic_write, count, fail, stderr
+from claimx.errors import ClaimxError, ConfigError, InputError
 from claimx.inputs import decode, read_path
 from claimx.render.html import extraction_html
 from claimx.schema import Extraction
 
-__all__ = ["load_results", "pick_result", "view_command"]
+__all__ = ["Saved", "load_results", "pick_result", "view_command"]
 
 
 def _objects(raw: str, name: str) -> list[Any]:
@@ -38,39 +39,68 @@ def _objects(raw: str, name: str) -> list[Any]:
         return out
 
 
-def load_results(raw: str, name: str) -> list[Extraction]:
-    """Every claimx result in a JSON or JSONL text; lines that are not results (batch errors) are skipped."""
-    results: list[Extraction] = []
+@dataclass
+class Saved:
+    """What a results file holds: the results, and the documents whose extraction failed."""
+
+    results: list[Extraction]
+    #: doc_id → the error line's ``error`` ({"type", "cause", "message"}).
+    failures: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def load_results(raw: str, name: str) -> Saved:
+    """Every claimx result in a JSON or JSONL text, and the batch's error lines by document."""
+    saved = Saved([])
     first_problem: str | None = None
     for value in _objects(raw, name):
-        if not isinstance(value, dict) or "meta" not in value:
+        if not isinstance(value, dict):
+            continue
+        if "meta" not in value:
+            if isinstance(value.get("error"), dict) and value.get("doc_id") is not None:
+                saved.failures[str(value["doc_id"])] = value["error"]
             continue
         try:
-            results.append(Extraction.model_validate(value))
+            saved.results.append(Extraction.model_validate(value))
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"]) or "(top)"
             first_problem = first_problem or f"{where}: {err['msg']}"
-    if not results:
+    if not saved.results and not saved.failures:
         detail = f" ({first_problem})" if first_problem else ""
         raise InputError(f"{name} holds no claimx result{detail}; make one with `claimx extract ... -f json`")
-    return results
+    return saved
 
 
-def pick_result(results: list[Extraction], doc: str | None, name: str) -> Extraction:
-    """The one result to show: the only one, or the one ``--doc`` names."""
+def _listing(saved: Saved, limit: int = 20) -> str:
+    lines = [f"  {r.doc_id} ({count(len(r.attributions), 'statement')})" for r in saved.results]
+    lines += [f"  {doc} (failed: {error.get('message', '')})" for doc, error in saved.failures.items()]
+    more = f"\n  … and {len(lines) - limit} more" if len(lines) > limit else ""
+    return "\n".join(lines[:limit]) + more
+
+
+def pick_result(saved: Saved, doc: str | None, name: str) -> Extraction:
+    """The one result to show: the only one, or the one ``--doc`` names.
+
+    Several results and no ``--doc`` is a usage error that lists them; a ``--doc`` whose
+    extraction failed shows that document's error.
+    """
     if doc is not None:
-        for result in results:
+        for result in saved.results:
             if result.doc_id == doc:
                 return result
-        known = ", ".join(r.doc_id for r in results[:10])
-        raise InputError(
-            f"{name} has no document {doc!r} (it has: {known}{', …' if len(results) > 10 else ''})"
-        )
-    if len(results) > 1:
-        known = ", ".join(r.doc_id for r in results[:5])
-        raise InputError(f"{name} holds {len(results)} results; choose one with --doc (e.g. {known})")
-    return results[0]
+        if doc in saved.failures:
+            error = saved.failures[doc]
+            raise InputError(
+                f"{name}: document {doc!r} has no result: its extraction failed "
+                f"({error.get('type', 'error')}): {error.get('message', '')}"
+            )
+        raise ConfigError(f"{name} has no document {doc!r}; it holds:\n{_listing(saved)}")
+    if len(saved.results) == 1 and not saved.failures:
+        return saved.results[0]
+    if not saved.results:
+        raise InputError(f"{name} holds no claimx result, only failed documents:\n{_listing(saved)}")
+    total = len(saved.results) + len(saved.failures)
+    raise ConfigError(f"{name} holds {count(total, 'document')}; choose one with --doc:\n{_listing(saved)}")
 
 
 def _article(path: Path, result: Extraction, encoding: str | None) -> str:
@@ -84,7 +114,7 @@ def _article(path: Path, result: Extraction, encoding: str | None) -> str:
     return text
 
 
-@app.command("view")
+@app.command("view", cls=helptext.Command)
 def view_command(
     result_path: str = typer.Argument(
         ..., metavar="RESULT", help="A result saved by claimx extract (JSON or JSONL), or -."
@@ -129,7 +159,7 @@ def view_command(
         problems = result.verify(source) if source is not None else []
         if problems:
             stderr.print(
-                f"claimx: warning: {len(problems)} span(s) do not match the text, e.g. {problems[0]}",
+                f"claimx: warning: {count(len(problems), 'span')} do not match the text, e.g. {problems[0]}",
                 markup=False,
             )
         page = extraction_html(result, text)
@@ -140,4 +170,4 @@ def view_command(
         sys.stdout.flush()
     else:
         atomic_write(out, page)
-        stderr.print(f"claimx: wrote {out} ({len(result.attributions)} statements)", markup=False)
+        stderr.print(f"claimx: wrote {out} ({count(len(result.attributions), 'statement')})", markup=False)

@@ -14,7 +14,7 @@ from typing import Any
 
 from claimx.evaluate.metrics import Accuracy, Counts, micro, paired_bootstrap
 from claimx.evaluate.runlog import Run, SampleRecord
-from claimx.evaluate.summary import LAYERS, headline_counts
+from claimx.evaluate.summary import LAYERS, MIN_INTERVAL_DOCUMENTS, headline_counts
 
 __all__ = ["DocumentDelta", "compare_runs", "document_deltas"]
 
@@ -138,8 +138,12 @@ def compare_runs(a: Run, b: Run, *, top: int = 5, resamples: int = 1000, seed: i
         for name in ("precision", "recall", "f1"):
             va, vb = getattr(side_a, name), getattr(side_b, name)
             entry[name] = {"a": round(va, 4), "b": round(vb, 4), "delta": round(vb - va, 4)}
-        result = paired_bootstrap(
-            [p[0] for p in pairs], [p[1] for p in pairs], resamples=resamples, seed=seed + offset
+        result = (
+            paired_bootstrap(
+                [p[0] for p in pairs], [p[1] for p in pairs], resamples=resamples, seed=seed + offset
+            )
+            if len(pairs) >= MIN_INTERVAL_DOCUMENTS
+            else None
         )
         if result is not None:
             interval, not_better = result

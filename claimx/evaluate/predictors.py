@@ -2,34 +2,31 @@
 
 - ``gold``: the gold labels themselves; every metric must come out exactly 1.0
   (the harness's own sanity check);
-- ``baseline``: :mod:`claimx.baseline`, no model at all (the floor to beat);
 - anything else: a model spec for :class:`claimx.extract.Extractor`, with the
-  response cache on, so a rerun with the same prompt and model costs nothing.
+  response cache on, so a rerun with the same prompt and model costs nothing;
+  that includes the extractors without a language model of :mod:`claimx.rules`
+  (``baseline``, the floor to beat), which the extractor runs like any model.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Protocol
 
 from pydantic import Field
 
-from claimx.baseline import _LEXICON_SHA256, BASELINE_ID, extract_baseline
 from claimx.cache import ResponseCache
 from claimx.evaluate.sample import Sample, gold_extraction
 from claimx.extract import ExtractOptions, Extractor
+from claimx.models.rules import RulesModel
 from claimx.schema import Extraction, Provenance
 
 __all__ = [
-    "BaselinePredictor",
     "Description",
     "GoldPredictor",
     "ModelPredictor",
     "Predictor",
     "make_predictor",
 ]
-
-REFERENCE_MODELS = ("gold", "baseline")
 
 
 class Description(Provenance):
@@ -66,23 +63,6 @@ class GoldPredictor:
         """Nothing to release."""
 
 
-class BaselinePredictor:
-    """The rule-based extractor of :mod:`claimx.baseline`."""
-
-    def __init__(self) -> None:
-        self.description = Description(
-            model="baseline", provider="claimx", prompt_id=BASELINE_ID, prompt_sha256=_LEXICON_SHA256
-        )
-
-    async def predict(self, sample: Sample) -> Extraction:
-        """The baseline's extraction (CPU-bound and quick, so it runs inline)."""
-        await asyncio.sleep(0)
-        return extract_baseline(sample.text, sample.id)
-
-    async def aclose(self) -> None:
-        """Nothing to release."""
-
-
 class ModelPredictor:
     """A language model through :class:`claimx.extract.Extractor`."""
 
@@ -108,11 +88,9 @@ def make_predictor(
     model_options: dict[str, Any] | None = None,
     concurrency: int = 4,
 ) -> Predictor:
-    """The predictor for a ``--model`` value: ``gold``, ``baseline`` or a model spec."""
+    """The predictor for a ``--model`` value: ``gold``, or anything the extractor runs."""
     if model == "gold":
         return GoldPredictor()
-    if model == "baseline":
-        return BaselinePredictor()
     options = {k: v for k, v in (model_options or {}).items() if v is not None}
     extractor = Extractor(
         model,
@@ -122,6 +100,8 @@ def make_predictor(
         options=ExtractOptions(include_text=False, concurrency=concurrency),
         model_options=options,
     )
+    if isinstance(extractor.model, RulesModel):  # rules: no parameters, no cache, no prompt
+        return ModelPredictor(extractor, {})
     identity = {k: v for k, v in extractor.model.cache_identity().items() if k not in ("provider", "model")}
     parameters: dict[str, Any] = {
         **identity,

@@ -151,7 +151,11 @@ def compare_markdown(comparison: dict[str, Any]) -> str:
     ]
     for layer, entry in comparison["layers"].items():
         f1 = entry["f1"]
-        ci = f" [{f1['ci'][0]:+.3f}, {f1['ci'][1]:+.3f}]" if "ci" in f1 else ""
+        ci = (
+            f" [{f1['ci'][0]:+.3f}, {f1['ci'][1]:+.3f}]"
+            if "ci" in f1
+            else f" (no interval: n={entry['documents']})"
+        )
         lines.append(
             f"| {layer} | {f1['a']:.3f} | {f1['b']:.3f} | **{f1['delta']:+.3f}**{ci} | "
             f"{entry['precision']['delta']:+.3f} | {entry['recall']['delta']:+.3f} | {entry['documents']} |"
@@ -164,7 +168,8 @@ def compare_markdown(comparison: dict[str, Any]) -> str:
     counts = comparison["counts"]
     lines += [
         "",
-        f"{counts['worse']} documents worse, {counts['better']} better, {counts['unchanged']} unchanged.",
+        f"{counts['worse']} document(s) worse, {counts['better']} better, {counts['unchanged']} unchanged, "
+        "by Δ F1: a document's F1 in B minus its F1 in A, averaged over the layers it has.",
         "",
     ]
     for title, key in (("Most worse", "worse"), ("Most better", "better")):
@@ -172,6 +177,6 @@ def compare_markdown(comparison: dict[str, Any]) -> str:
             lines += [f"{title}:", ""]
             for doc in comparison[key]:
                 why = "; ".join(doc["why"]) or "no count changed"
-                lines.append(f"- `{doc['id']}` ({doc['delta_f1']:+.2f}): {why}")
+                lines.append(f"- `{doc['id']}` (Δ F1 {doc['delta_f1']:+.2f}): {why}")
             lines.append("")
     return "\n".join(lines)

@@ -16,9 +16,12 @@ from claimx.evaluate.metrics import Accuracy, Counts, accuracy_interval, bootstr
 from claimx.evaluate.runlog import SampleRecord
 from claimx.evaluate.scorers import ScoringOptions
 
-__all__ = ["LAYERS", "headline_counts", "summarize"]
+__all__ = ["LAYERS", "MIN_INTERVAL_DOCUMENTS", "headline_counts", "summarize"]
 
 LAYERS = ("attributions", "claims", "positions")
+#: Below this many documents a bootstrap interval is degenerate ([0.842, 0.842] from one
+#: document): none is computed, and the tables say n and why.
+MIN_INTERVAL_DOCUMENTS = 5
 
 
 def headline_counts(record: SampleRecord, layer: str) -> Counts | None:
@@ -44,7 +47,10 @@ def _prf_block(per_doc: Sequence[Counts], options: ScoringOptions, seed_offset: 
     block: dict[str, Any] = {k: _round(v) if isinstance(v, float) else v for k, v in prf(pooled).items()}
     block["documents"] = len(per_doc)
     block["macro"] = {k: _round(v) for k, v in macro(per_doc).items()}
-    intervals = bootstrap(per_doc, resamples=options.bootstrap, seed=options.seed + seed_offset)
+    enough = len(per_doc) >= MIN_INTERVAL_DOCUMENTS
+    intervals = (
+        bootstrap(per_doc, resamples=options.bootstrap, seed=options.seed + seed_offset) if enough else None
+    )
     if intervals:
         block["ci"] = {k: v.as_list() for k, v in intervals.items()}
     return block
@@ -55,7 +61,12 @@ def _accuracy_block(per_doc: Sequence[Accuracy], options: ScoringOptions, seed_o
     for item in per_doc:
         pooled = pooled + item
     block: dict[str, Any] = {"value": _round(pooled.value), "correct": pooled.correct, "total": pooled.total}
-    interval = accuracy_interval(per_doc, resamples=options.bootstrap, seed=options.seed + seed_offset)
+    enough = len(per_doc) >= MIN_INTERVAL_DOCUMENTS
+    interval = (
+        accuracy_interval(per_doc, resamples=options.bootstrap, seed=options.seed + seed_offset)
+        if enough
+        else None
+    )
     if interval:
         block["ci"] = interval.as_list()
     return block

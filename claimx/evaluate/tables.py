@@ -8,13 +8,33 @@ from rich.console import Console
 from rich.table import Table
 
 from claimx.evaluate.report import fmt
+from claimx.evaluate.summary import MIN_INTERVAL_DOCUMENTS
 
 __all__ = ["print_comparison", "print_summary"]
 
 
 def _ci(block: dict[str, Any]) -> str:
     ci = block.get("ci", {}).get("f1")
-    return f"[{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
+    if ci:
+        return f"[{ci[0]:.3f}, {ci[1]:.3f}]"
+    return _too_few(block.get("documents", 0))
+
+
+def _too_few(documents: int) -> str:
+    return f"none (n={documents})" if documents < MIN_INTERVAL_DOCUMENTS else ""
+
+
+def _small_n_note(console: Console, documents: int) -> None:
+    if 0 < documents < MIN_INTERVAL_DOCUMENTS:
+        console.print(
+            f"n={documents}: {_count(documents, 'document')} is too few for a 95% interval "
+            f"(it takes at least {MIN_INTERVAL_DOCUMENTS}); the figures describe these documents only.",
+            style="yellow",
+        )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 def print_summary(summary: dict[str, Any], console: Console, title: str) -> None:
@@ -42,6 +62,7 @@ def print_summary(summary: dict[str, Any], console: Console, title: str) -> None
             str(block["documents"]),
         )
     console.print(table)
+    _small_n_note(console, max((block["documents"] for _, block in rows), default=0))
     accuracies = []
     for name in ("speaker", "cue", "mode"):
         block = att.get(name)
@@ -54,8 +75,9 @@ def print_summary(summary: dict[str, Any], console: Console, title: str) -> None
         console.print("accuracy on matched items: " + ", ".join(accuracies))
     samples, usage = summary["samples"], summary["usage"]
     console.print(
-        f"{samples['total']} documents, {samples['failed']} failed; {usage['total_tokens']:,} tokens, "
-        f"{usage['requests']} requests, {usage['cached_samples']} from cache"
+        f"{_count(samples['total'], 'document')}, {samples['failed']} failed; "
+        f"{usage['total_tokens']:,} tokens, {_count(usage['requests'], 'request')}, "
+        f"{usage['cached_samples']} from cache"
     )
 
 
@@ -70,7 +92,7 @@ def print_comparison(comparison: dict[str, Any], console: Console) -> None:
         table.add_column(column, justify="left" if column == "layer" else "right")
     for layer, entry in comparison["layers"].items():
         f1 = entry["f1"]
-        ci = f"[{f1['ci'][0]:+.3f}, {f1['ci'][1]:+.3f}]" if "ci" in f1 else ""
+        ci = f"[{f1['ci'][0]:+.3f}, {f1['ci'][1]:+.3f}]" if "ci" in f1 else _too_few(entry["documents"])
         table.add_row(
             layer,
             f"{f1['a']:.3f}",
@@ -82,17 +104,20 @@ def print_comparison(comparison: dict[str, Any], console: Console) -> None:
             str(entry["documents"]),
         )
     console.print(table)
+    _small_n_note(console, max((e["documents"] for e in comparison["layers"].values()), default=0))
     for name, entry in comparison["accuracies"].items():
         delta = "—" if entry["delta"] is None else f"{entry['delta']:+.3f}"
         console.print(f"{name} accuracy: {fmt(entry['a'])} → {fmt(entry['b'])} ({delta})")
     counts = comparison["counts"]
     console.print(
-        f"{counts['worse']} documents worse, {counts['better']} better, {counts['unchanged']} unchanged"
+        f"{_count(counts['worse'], 'document')} worse, {counts['better']} better, "
+        f"{counts['unchanged']} unchanged, by Δ F1: a document's F1 in B minus its F1 in A, "
+        "averaged over the layers it has"
     )
     for title, key in (("most worse", "worse"), ("most better", "better")):
         if comparison[key]:
             console.print(f"[bold]{title}[/bold]")
             for doc in comparison[key]:
-                console.print(f"  {doc['id']} ({doc['delta_f1']:+.2f})", markup=False, highlight=False)
+                console.print(f"  {doc['id']} (Δ F1 {doc['delta_f1']:+.2f})", markup=False, highlight=False)
                 for why in doc["why"]:
                     console.print(f"      {why}", markup=False, highlight=False)

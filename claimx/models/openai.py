@@ -119,7 +119,21 @@ def _status(exc: BaseException) -> int | None:
     return exc.status_code if isinstance(exc, openai.APIStatusError) else None
 
 
+def _refused(exc: BaseException) -> bool:
+    """True when nothing listens at the address (connection refused): no retry will change that."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ConnectionRefusedError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return "connection refused" in str(exc.__cause__ or "").lower()
+
+
 def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, openai.APIConnectionError) and _refused(exc):
+        return False
     if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError, json.JSONDecodeError)):
         return True  # JSONDecodeError: the HTTP body itself was cut or garbled on the way
     status = _status(exc)
@@ -174,8 +188,11 @@ class OpenAIModel(Model):
         if not key:
             if _is_official(config.base_url):
                 raise ConfigError(
-                    f"no API key for OpenAI: set {KEY_VARIABLE} (or pass api_key=...), "
-                    "or point --base-url at an OpenAI-compatible server"
+                    f"no API key for OpenAI: set {KEY_VARIABLE} or pass api_key=...; or pass "
+                    'base_url=... for another OpenAI-compatible server, or model="baseline" for no '
+                    "language model",
+                    cli_message=f"no API key for OpenAI: set {KEY_VARIABLE}; or give --base-url for "
+                    "another OpenAI-compatible server, or --model baseline for no language model",
                 )
             key = "not-needed"  # local servers ignore it, the SDK insists on one
         register_secret(key)
@@ -245,6 +262,12 @@ class OpenAIModel(Model):
             return ModelError(
                 f"no answer from {where} within {self.config.timeout_s:g}s "
                 f"({attempts} attempt(s)); raise the timeout or try a smaller input",
+                attempts=attempts,
+            )
+        if isinstance(exc, openai.APIConnectionError) and _refused(exc):
+            return ModelError(
+                f"nothing listens at {where} (connection refused): start the server, or check the "
+                "host and port of the base URL",
                 attempts=attempts,
             )
         if isinstance(exc, openai.APIConnectionError):

@@ -1,13 +1,15 @@
 """Model names as users write them → :class:`~claimx.models.base.Model` instances.
 
 ``openai/<name>``
-    OpenAI, or any OpenAI-compatible server with ``base_url``.
+    OpenAI, or any OpenAI-compatible server with ``base_url`` (or ``$OPENAI_BASE_URL``).
 ``ollama/<name>``
     Ollama's OpenAI-compatible endpoint (``http://localhost:11434/v1`` unless given).
 ``local``
     The bundled demonstration GGUF, in process.
 ``local:/path/model.gguf``
     Any GGUF file, in process.
+``baseline`` (and every name in :mod:`claimx.rules`)
+    A no-LLM extractor: rules, no model at all.
 A bare ``<name>`` is accepted when a ``base_url`` says where it lives.
 
 With no name: ``$CLAIMX_MODEL``, else ``openai/gpt-4.1-mini`` when
@@ -20,6 +22,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from claimx import rules
 from claimx.errors import ConfigError
 from claimx.models.base import Model, RetryPolicy
 from claimx.response import OutputLimits
@@ -56,6 +59,11 @@ def resolve_model(
         return spec
     opts = dict(options or {})
     spec = (spec or default_model_spec()[0]).strip()
+    no_llm = rules.get(spec)
+    if no_llm is not None:
+        from claimx.models.rules import RulesModel
+
+        return RulesModel(no_llm, opts)
     if spec == "local" or spec.startswith("local:"):
         from claimx.models.local import LocalConfig, LocalModel
 
@@ -78,13 +86,21 @@ def resolve_model(
     provider, sep, name = spec.partition("/")
     if not sep:
         if base_url is None:
+            choices = (
+                f"ollama/<name>, local, local:/path/to/model.gguf or an extractor without a language "
+                f"model ({', '.join(rules.names())})"
+            )
             raise ConfigError(
-                f"unknown model {spec!r}: write openai/<name> (with --base-url for other servers), "
-                "ollama/<name>, local or local:/path/to/model.gguf"
+                f"unknown model {spec!r}: write openai/<name> (with base_url=... for servers other "
+                f"than OpenAI), {choices}",
+                cli_message=f"unknown model {spec!r}: write openai/<name> (with --base-url for servers "
+                f"other than OpenAI), {choices}",
             )
         provider, name = "openai", spec
     if provider == "ollama":
         base_url = base_url or OLLAMA_URL
+    elif provider == "openai" and base_url is None:
+        base_url = os.environ.get("OPENAI_BASE_URL") or None  # as the OpenAI SDK itself honours it
     elif provider != "openai":
         raise ConfigError(
             f"unknown provider {provider!r} in {spec!r}: claimx speaks openai/<name> (any "

@@ -44,6 +44,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from claimx import progress
 from claimx.errors import ClaimxError, InvalidOutputError, ModelError, RefusalError, TruncatedOutputError
 from claimx.models.base import ModelReply, ModelRequest, RetryPolicy
 from claimx.schema import Usage
@@ -301,10 +302,19 @@ class StructuredCaller:
         call = _CURRENT.get()
         kwargs = _reshape(self.route, kwargs)
 
+        attempts = self._policy.transport_attempts
+        if call.completions:  # instructor asks again: the last answer did not validate
+            progress.report(f"re-asking: the output did not validate (answer {call.completions + 1})")
+
         def count_retry(state: RetryCallState) -> None:
             call.transport_retries += 1
             exc = state.outcome.exception() if state.outcome else None
             log.info("%sretrying after %s", f"{call.doc_id}: " if call.doc_id else "", type(exc).__name__)
+            why = getattr(exc, "status_code", None) or type(exc).__name__
+            wait = state.next_action.sleep if state.next_action else 0.0
+            progress.report(
+                f"retrying after {why} in {wait:.0f} s (try {state.attempt_number + 1} of {attempts})"
+            )
 
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._policy.transport_attempts),
@@ -317,6 +327,9 @@ class StructuredCaller:
             async for attempt in retrying:
                 with attempt:
                     call.requests += 1
+                    if attempt.retry_state.attempt_number > 1:
+                        tries = f"try {attempt.retry_state.attempt_number} of {attempts}"
+                        progress.report(f"waiting for the model ({tries})")
                     completion = _check_shape(await self._create(*args, **kwargs))
                     if self.route is SchemaRoute.MD_JSON:
                         completion = _unfence(completion)

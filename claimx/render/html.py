@@ -10,10 +10,13 @@ extraction was made. Without JavaScript the page still shows everything but the 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 
+from claimx.caveats import caveat
 from claimx.render.htmlkit import Mark, assign_swatches, attrs, esc, marked_text, page
+from claimx.render.rejections import RejectionGroup, dropped_counts, group_rejections
 from claimx.schema import Actor, Attribution, Extraction, Mode, Position, Span
 
 __all__ = ["extraction_html"]
@@ -87,6 +90,17 @@ table.grid td.who{white-space:nowrap}
 details>summary{cursor:pointer;font-weight:600}
 details>summary h2{display:inline}
 .rej .kv{font-size:.85rem}
+.rej h3{font-size:.95rem;margin:.9rem 0 .35rem;display:flex;gap:.5rem;align-items:baseline;flex-wrap:wrap}
+.rej h3 code{font-weight:500;color:var(--muted)}
+.rej ul.items{list-style:none;margin:0;padding:0;display:grid;gap:.35rem}
+.rej li.item{border-inline-start:3px solid var(--line);padding:.15rem .6rem;overflow-wrap:anywhere}
+.rej li.item.kept{border-inline-start-color:hsl(40 80% 60%)}
+.rej .dropped{font-size:.8rem;font-weight:600;color:var(--muted);white-space:nowrap}
+.rej details.raw>summary{font-weight:400;font-size:.8rem;color:var(--muted);display:inline}
+.rej details.raw pre{font-size:.78rem;white-space:pre-wrap;overflow-wrap:anywhere;max-height:16em;
+  overflow:auto;background:var(--wash);padding:.4rem .6rem;border-radius:6px;margin:.3rem 0 0}
+.top a.rejected{color:inherit}
+.caveat strong{font-weight:650}
 .warn{background:hsl(40 100% 93%);border:1px solid hsl(40 80% 60%);border-radius:8px;padding:.5rem .8rem}
 .meta-grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:1rem}
 """
@@ -325,25 +339,81 @@ def _header(view: _View, text: str | None) -> str:
             (len(result.positions), "position"),
         )
     )
-    facts.append(f"<span>{len(result.rejected)} rejected</span>")
-    facts.append(f"<span>{esc(result.meta.model)}</span>")
-    warning = ""
+    dropped = dropped_counts(result)
+    if dropped:
+        listed = ", ".join(_count(n, noun) for noun, n in dropped.items())
+        facts.append(f'<span><a class="rejected" href="#rejected">not grounded: {esc(listed)}</a></span>')
+    facts.append(f'<span class="made-by">made by <strong>{esc(result.meta.model)}</strong></span>')
+    warning = _caveat(result)
     if text is None:
-        warning = (
+        warning += (
             '<p class="warn">This result was saved without its text (<code>--no-text</code>): '
             "pass the article with <code>--text</code> to see it highlighted.</p>"
         )
     else:
         problems = result.verify(text)
         if problems:
-            warning = (
+            warning += (
                 f'<p class="warn">{len(problems)} span(s) do not match the text; highlights may be '
                 f"misplaced. First: {esc(problems[0])}</p>"
             )
+    heading = _heading(result, text)
+    if heading != result.doc_id:
+        facts.insert(0, f'<span class="mono">{esc(result.doc_id)}</span>')
     return (
-        f'<header class="top"><h1 dir="auto">{esc(result.doc_id)}</h1>'
+        f'<header class="top"><h1 dir="auto">{esc(heading)}</h1>'
         f'<p class="sub">{"".join(facts)}</p>{warning}</header>'
     )
+
+
+def _caveat(result: Extraction) -> str:
+    """A visible warning when a demonstration model or a no-LLM extractor made the result."""
+    found = caveat(result.meta.model)
+    if found is None:
+        return ""
+    return (
+        f'<p class="warn caveat" id="caveat"><strong>Made by {esc(found.kind)}:</strong> '
+        f"{esc(found.text)}</p>"
+    )
+
+
+_SENTENCE_END = re.compile(r"[.!?:;]\W*$")
+
+
+def _clip_words(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"
+
+
+def _headline(result: Extraction, text: str) -> str | None:
+    """The article's headline: a short first line without closing punctuation, before the body."""
+    start = result.metadata.header.end if result.metadata.header is not None else 0
+    lines = [line.strip() for line in text[start:].splitlines()]
+    lines = [line for line in lines if line]
+    if len(lines) < 2:
+        return None
+    first = lines[0]
+    if len(first) > 160 or len(first.split()) < 2 or _SENTENCE_END.search(first):
+        return None
+    return first
+
+
+def _heading(result: Extraction, text: str | None) -> str:
+    """What the page is called: its title or headline, else dateline and lead, else the id."""
+    if result.metadata.title:
+        return _clip_words(result.metadata.title, 160)
+    if text is not None:
+        headline = _headline(result, text)
+        if headline is not None:
+            return _clip_words(headline, 160)
+    dateline = result.metadata.dateline
+    if dateline is not None:
+        lead = _clip_words(text[dateline.end :].split("\n", 1)[0], 70) if text is not None else ""
+        return _clip_words(f"{dateline.text} {lead}", 120)
+    return result.doc_id
 
 
 def _statement_card(view: _View, att: Attribution) -> str:
@@ -435,7 +505,15 @@ def _actors_panel(view: _View) -> str:
     if view.statements[None] or by_holder.get(None):
         cards.append(_actor_card(view, None, by_holder.get(None, [])))
     body = "".join(cards) if cards else '<p class="hint">No actors.</p>'
-    return f'<section class="panel" id="actors"><h2>Actors</h2><div class="actors">{body}</div></section>'
+    found = caveat(result.meta.model)
+    hint = (
+        f'<p class="hint caveat-hint">Found by {esc(found.kind)}: check each against the article.</p>'
+        if found
+        else ""
+    )
+    return (
+        f'<section class="panel" id="actors"><h2>Actors</h2>{hint}<div class="actors">{body}</div></section>'
+    )
 
 
 def _statements_table(view: _View) -> str:
@@ -470,33 +548,45 @@ def _statements_table(view: _View) -> str:
     )
 
 
-def _value(value: object) -> str:
-    shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return shown if len(shown) <= 400 else shown[:399] + "…"
+def _raw(item: dict[str, object]) -> str:
+    shown = json.dumps(item, ensure_ascii=False, indent=1)
+    return shown if len(shown) <= 4000 else shown[:3999] + "…"
+
+
+def _rejection_group(group: RejectionGroup) -> str:
+    items = []
+    for entry in group.entries:
+        kept = f' <a href="#card-{esc(entry.kept_as)}">{esc(entry.kept_as)}</a>' if entry.kept_as else ""
+        items.append(
+            f'<li class="item{" kept" if entry.partial else ""}">'
+            f'<span class="dropped">{esc(entry.dropped)}</span>{kept} '
+            f'<span dir="auto">{esc(entry.line)}</span> '
+            f'<details class="raw"><summary>what the model said</summary><pre dir="auto">'
+            f"{esc(_raw(entry.rejected.item))}</pre></details></li>"
+        )
+    return (
+        f'<div class="group"{attrs({"data-code": group.code})}>'
+        f'<h3><span dir="auto">{esc(group.title)}</span> <code>{esc(group.code)}</code>'
+        f'<span class="count">{len(group.entries)}</span></h3>'
+        f'<ul class="items">{"".join(items)}</ul></div>'
+    )
 
 
 def _rejected(view: _View) -> str:
-    items = view.result.rejected
-    if not items:
+    result = view.result
+    if not result.rejected:
         return (
             '<section class="panel rej" id="rejected"><h2>Rejected</h2>'
             '<p class="hint">Nothing: everything the model returned was found in the article.</p></section>'
         )
-    rows = []
-    for item in items:
-        fields = "".join(
-            f'<dt>{esc(key)}</dt><dd dir="auto">{esc(_value(value))}</dd>' for key, value in item.item.items()
-        )
-        rows.append(
-            f"<tr><td>{esc(item.layer)}</td><td>{esc(item.reason)}</td>"
-            f'<td><dl class="kv">{fields}</dl></td></tr>'
-        )
+    groups = group_rejections(result)
+    dropped = ", ".join(_count(n, noun) for noun, n in dropped_counts(result).items())
     return (
         '<section class="panel rej" id="rejected"><h2>Rejected</h2>'
-        f'<p class="hint">{len(items)} item(s) the model returned that are not in the article; '
-        "they are not part of the result.</p>"
-        '<table class="grid"><thead><tr><th>Layer</th><th>Why</th><th>What the model said</th></tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></section>"
+        f'<p class="hint">What the model returned that the article does not bear out ({esc(dropped)}), '
+        "grouped by reason. A rejected statement is not in the result; a rejected cue, speaker or "
+        "mention leaves its statement in the result without it.</p>"
+        f"{''.join(_rejection_group(g) for g in groups)}</section>"
     )
 
 
@@ -580,7 +670,7 @@ def extraction_html(result: Extraction, text: str | None = None, *, title: str |
         f'<div class="wide">{_statements_table(view)}{_rejected(view)}{_meta(view)}</div>'
     )
     return page(
-        title=title or f"{result.doc_id} · claimx",
+        title=title or f"{_heading(result, source)} · claimx",
         body=body,
         css=_CSS,
         script=_SCRIPT,

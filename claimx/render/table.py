@@ -6,6 +6,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from claimx.caveats import caveat
+from claimx.render.rejections import dropped_counts, group_rejections
 from claimx.schema import Extraction
 
 __all__ = ["extraction_table", "print_extraction"]
@@ -18,16 +20,27 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def extraction_table(result: Extraction) -> Group:
     """Tables of statements, positions and actors, plus a line about what was rejected."""
     names = {a.id: a.name for a in result.actors}
     claims = {c.id: c for c in result.claims}
+    dropped = ", ".join(_count(n, noun) for noun, n in dropped_counts(result).items())
     header = Text.assemble(
         ("Document ", "bold"),
         (result.doc_id, "bold cyan"),
-        f"  ·  {len(result.actors)} actors, {len(result.claims)} claims, "
-        f"{len(result.positions)} positions, {len(result.rejected)} rejected  ·  {result.meta.model}",
+        f"  ·  {_count(len(result.attributions), 'statement')}, {_count(len(result.actors), 'actor')}, "
+        f"{_count(len(result.claims), 'claim')}, {_count(len(result.positions), 'position')}"
+        + (f"; not grounded: {dropped}" if dropped else ""),
+        "  ·  made by ",
+        (result.meta.model, "bold"),
     )
+    warning = caveat(result.meta.model)
+    if warning is not None:
+        header.append(f"\nMade by {warning.kind}: {warning.text}", style="bold yellow")
     if result.metadata.date or result.metadata.dateline:
         header.append(
             f"\n{result.metadata.date or ''} "
@@ -88,15 +101,19 @@ def extraction_table(result: Extraction) -> Group:
     if result.actors:
         parts.append(people)
     if result.rejected:
-        reasons: dict[str, int] = {}
-        for item in result.rejected:
-            reasons[item.reason] = reasons.get(item.reason, 0) + 1
-        summary = "; ".join(f"{n}× {reason}" for reason, n in sorted(reasons.items(), key=lambda x: -x[1]))
-        parts.append(Text(f"Rejected (not grounded in the article): {summary}", style="yellow"))
+        lines = Text("Rejected (not in the article; a dropped cue or speaker leaves its statement in):")
+        for group in group_rejections(result):
+            lines.append(f"\n  {group.title} [{group.code}] ×{len(group.entries)}", style="bold")
+            for entry in group.entries[:5]:
+                kept = f" as {entry.kept_as}" if entry.kept_as else ""
+                lines.append(f"\n    {entry.dropped}{kept}: {_clip(entry.line, 150)}")
+            if len(group.entries) > 5:
+                lines.append(f"\n    … and {len(group.entries) - 5} more")
+        parts.append(Text.assemble(lines, style="yellow"))
     usage = result.meta.usage
     parts.append(
         Text(
-            f"{usage.total_tokens} tokens, {usage.requests} request(s)"
+            f"{usage.total_tokens} tokens, {_count(usage.requests, 'request')}"
             f"{', from cache' if usage.cached else ''}, {result.meta.latency_s:.2f}s, "
             f"prompt {result.meta.prompt_id}",
             style="dim",

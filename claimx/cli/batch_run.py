@@ -110,11 +110,12 @@ def run_batch(
     if out is None:
         writer = JsonlWriter()
     else:
+        made = extractor.provenance  # what this run's results will record in their meta
         identity = RunIdentity(
-            model=extractor.model.id,
-            prompt_id=extractor.prompt.id,
-            prompt_sha256=extractor.prompt.sha256,
-            response_schema_sha256=extractor.schema_sha256,
+            model=made.model,
+            prompt_id=made.prompt_id,
+            prompt_sha256=made.prompt_sha256,
+            response_schema_sha256=made.response_schema_sha256,
         )
         writer, state = open_results(
             out, resume=resume, overwrite=overwrite, identity=identity, rerun_mismatched=rerun_mismatched

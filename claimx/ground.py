@@ -257,10 +257,12 @@ class _Grounder:
         mode = st.mode
         speaker: GroundedName | None = None
         mention: Span | None = None
-        if is_author(st.speaker) or mode is Mode.AUTHOR:
+        if st.speaker is None and mode is not Mode.AUTHOR:
+            pass  # attributed to no one named ("it was reported that"): no speaker, the mode stays
+        elif st.speaker is None or is_author(st.speaker) or mode is Mode.AUTHOR:
             mode = Mode.AUTHOR
         else:
-            mention = self._near(st.speaker_words, content, window=400)
+            mention = self._near(st.speaker_words, content, window=400, quote=st.quote)
             speaker = self.name(st.speaker)
             if not speaker.spans:
                 # A name the article never uses: only a grounded mention here can say who speaks.
@@ -283,8 +285,8 @@ class _Grounder:
                 return
         cue = None
         if st.cue and st.cue.strip() and st.mode is not Mode.AUTHOR:
-            cue = self._near(st.cue, content, window=300)
-            if cue is None or cue.overlap(content):
+            cue = self._near(st.cue, content, window=300, quote=st.quote)
+            if cue is None or (cue.overlap(content) and not _in_ellipsis_gap(st.quote, st.cue)):
                 self.reject(
                     "cue",
                     st,
@@ -307,16 +309,32 @@ class _Grounder:
         tokens = normalize(words).split()
         if len(tokens) < 2 or tokens[0] not in ("the", "this", "that"):
             return None
+        if words.split()[-1][:1].isupper():
+            return None  # "The New York Times", "the White House": a name, not a description
         head = re.escape(words.split()[-1])
         pattern = re.compile(rf"\b(?i:{head})\s+((?:[A-Z][\w'’-]+)(?:\s+[A-Z][\w'’-]+){{0,2}})")
         names = {m.group(1) for m in pattern.finditer(self.doc.text)}
         return names.pop() if len(names) == 1 else None
 
-    def _near(self, words: str | None, content: Span, window: int) -> Span | None:
-        """The occurrence of ``words`` next to ``content`` (within 400 characters of it), if any."""
+    def _near(self, words: str | None, content: Span, window: int, quote: str = "") -> Span | None:
+        """The occurrence of ``words`` next to ``content`` (within 400 characters of it), if any.
+
+        Outside the content when there is one: a speaker or a cue is no part of its own quote,
+        yet the nearest "he" or ":" is often inside it. Inside stays possible for a quote with
+        an ellipsis, whose gap holds them.
+        """
         if not words or not words.strip():
             return None
         span = self.aligner.locate_near(words, content.start, content.end, window=window)
+        if span is not None and span.overlap(content) and not _ELLIPSIS.search(quote):
+            outside = [
+                s
+                for s in self.aligner.locate_all(words)
+                if not s.overlap(content)
+                and s.start >= content.start - window
+                and s.end <= content.end + window
+            ]
+            span = min(outside, key=lambda s: _gap(s, content)) if outside else span
         if span is None or not (span.start >= content.start - 400 and span.end <= content.end + 400):
             return None
         return span
@@ -372,6 +390,23 @@ class _Grounder:
             self.reject("position", pos, RejectionCode.POSITION_NO_TARGET, "position has no target")
             return
         self.grounded.positions.append(GroundedPosition(holder, pos.target.strip(), pos.stance, numbers, pos))
+
+
+def _gap(span: Span, content: Span) -> int:
+    """Characters between a span and a content that does not contain it."""
+    return content.start - span.end if span.end <= content.start else span.start - content.end
+
+
+_ELLIPSIS = re.compile(r"\.{3}|…|\[\s*(?:\.\s*){3}\]")
+
+
+def _in_ellipsis_gap(quote: str, cue: str) -> bool:
+    """True when the cue can only lie in a gap the quote skips with an ellipsis.
+
+    ``"We will win," he said, "and soon."`` is quoted as ``We will win ... and soon``: its
+    content runs across the cue, which is no part of the quote's own words.
+    """
+    return _ELLIPSIS.search(quote) is not None and normalize(cue) not in normalize(quote)
 
 
 def _name_words(name: str) -> list[str]:

@@ -72,7 +72,10 @@ class StatementItem(_Item):
 
     sentences: list[str] = Field(description="Ids of the sentence(s) the statement comes from.")
     quote: str = Field(description="The content, copied exactly from those sentences.")
-    speaker: str = Field(description="Name of the speaking actor, or 'author' for the article's own voice.")
+    speaker: str | None = Field(
+        description="Name of the speaking actor, 'author' for the article's own voice, or null when the "
+        "words are attributed to no one named ('it was reported that', 'according to reports')."
+    )
     speaker_words: str | None = Field(
         default=None, description="Words in the sentence that designate the speaker ('he', 'Timonin')."
     )

@@ -28,7 +28,15 @@ from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["FaultInjector", "RecordedRequest", "Reply", "ScriptedServer", "chat_completion", "echo_answer"]
+__all__ = [
+    "FaultInjector",
+    "RecordedRequest",
+    "Reply",
+    "ScriptedServer",
+    "article_sentences",
+    "chat_completion",
+    "echo_answer",
+]
 
 
 def chat_completion(
@@ -366,16 +374,30 @@ class ScriptedServer:
 _SENTENCE_LINE = re.compile(r"^\[S(\d+)\] (.+)$", re.MULTILINE)
 
 
+def _user_message(request: RecordedRequest) -> str:
+    messages = request.json["messages"]
+    return next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
+
+
+def article_sentences(request: RecordedRequest) -> list[tuple[int, str]]:
+    """The numbered sentences the request shows the model: ``[(3, "text of S3"), ...]``.
+
+    Read from the last user message, where the prompt lays the article out one
+    ``[S<n>] text`` line per sentence (whitespace collapsed), so a server can tell
+    which document, and which stretch of it, it is asked about.
+    """
+    return [(int(number), text) for number, text in _SENTENCE_LINE.findall(_user_message(request))]
+
+
 def echo_answer(request: RecordedRequest) -> Reply:
     """A plausible answer built from the article in the request, for batch and chunk tests.
 
     Each sentence shown to the model becomes an author-voice statement quoting its first
     words, so every answer grounds. Deterministic: the same request gets the same answer.
     """
-    messages = request.json["messages"]
-    user = next((m["content"] for m in reversed(messages) if m.get("role") == "user"), "")
+    user = _user_message(request)
     statements = []
-    for number, text in _SENTENCE_LINE.findall(user):
+    for number, text in article_sentences(request):
         words = text.split()
         if len(words) < 3:
             continue

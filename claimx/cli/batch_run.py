@@ -110,12 +110,12 @@ def run_batch(
     if out is None:
         writer = JsonlWriter()
     else:
-        made = extractor.provenance  # what this run's results will record in their meta
+        made_by = extractor.provenance  # what the results record (a no-LLM extractor's rules, not a prompt)
         identity = RunIdentity(
-            model=made.model,
-            prompt_id=made.prompt_id,
-            prompt_sha256=made.prompt_sha256,
-            response_schema_sha256=made.response_schema_sha256,
+            model=made_by.model,
+            prompt_id=made_by.prompt_id or "",
+            prompt_sha256=made_by.prompt_sha256 or "",
+            response_schema_sha256=made_by.response_schema_sha256 or "",
         )
         writer, state = open_results(
             out, resume=resume, overwrite=overwrite, identity=identity, rerun_mismatched=rerun_mismatched

@@ -87,7 +87,8 @@ def run_command(
         ...,
         "--model",
         "-m",
-        help="gold, baseline, or a model: openai/<name>, ollama/<name>, local, local:PATH.",
+        help="gold, baseline, oracle, oracle:noisy[?seed=N&rate=R], or a model: openai/<name>, "
+        "ollama/<name>, local, local:PATH.",
     ),
     out: Path | None = typer.Option(
         None,
@@ -189,6 +190,8 @@ def run_command(
         stderr.print(f"claimx: interrupted; finished documents{where}", markup=False)
         raise typer.Exit(130) from None
     print_summary(summary, _console(), f"{described.model} on {data.name}")
+    for note in getattr(predictor, "notes", list)():  # the oracle says what it could not say
+        stderr.print(f"claimx: {note}", markup=False)
     stderr.print(f"claimx: run written to {out} (summary.md for a pull-request comment)", markup=False)
     if any(r.error for r in records):
         raise typer.Exit(EXIT_FAILED_DOCS)

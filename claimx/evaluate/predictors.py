@@ -2,6 +2,9 @@
 
 - ``gold``: the gold labels themselves; every metric must come out exactly 1.0
   (the harness's own sanity check);
+- ``oracle`` and ``oracle:noisy[?seed=N&rate=R]``: the gold written as a model's
+  answer and served over HTTP, through the whole pipeline (:mod:`claimx.evaluate.oracle`):
+  the pipeline's ceiling, and what it makes of a model's slips;
 - anything else: a model spec for :class:`claimx.extract.Extractor`, with the
   response cache on, so a rerun with the same prompt and model costs nothing;
   that includes the extractors without a language model of :mod:`claimx.rules`
@@ -88,9 +91,13 @@ def make_predictor(
     model_options: dict[str, Any] | None = None,
     concurrency: int = 4,
 ) -> Predictor:
-    """The predictor for a ``--model`` value: ``gold``, or anything the extractor runs."""
+    """The predictor for a ``--model`` value: ``gold``, ``oracle…``, or anything the extractor runs."""
     if model == "gold":
         return GoldPredictor()
+    from claimx.evaluate.oracle import OraclePredictor, is_oracle  # (it builds on this module)
+
+    if is_oracle(model):
+        return OraclePredictor(model, prompt=prompt, concurrency=concurrency)
     options = {k: v for k, v in (model_options or {}).items() if v is not None}
     extractor = Extractor(
         model,

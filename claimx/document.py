@@ -20,6 +20,10 @@ from claimx.schema import DocumentMetadata, Span
 __all__ = ["Document", "Sentence", "segment"]
 
 
+#: A UTF-16 surrogate on its own (a str can hold one; no encoding can carry it).
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 @dataclass(frozen=True, slots=True)
 class Sentence:
     """One sentence: its 1-based number as shown to the model, and where it lies."""
@@ -290,6 +294,14 @@ class Document:
         if "\x00" in text:
             raise InputError(
                 "the document contains NUL characters: it looks like a binary file, not text",
+                doc_id=doc_id,
+            )
+        surrogate = _LONE_SURROGATE.search(text)
+        if surrogate is not None:  # it cannot be encoded to send: not a reason to retry
+            raise InputError(
+                f"the document holds a lone surrogate (U+{ord(surrogate.group()):04X}) at character "
+                f"{surrogate.start()}: that is not valid Unicode and cannot be sent to a model; the "
+                "text was probably decoded or escaped wrongly upstream",
                 doc_id=doc_id,
             )
         digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

@@ -40,8 +40,6 @@ __all__ = [
     "read_path",
 ]
 
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
 
 @dataclass(frozen=True)
 class Source:
@@ -96,15 +94,6 @@ def to_text(raw: object, *, name: str, html: bool | None = None) -> tuple[str, P
             else type(raw).__name__
         )
         raise InputError(f"{name}: expected text (str), got {kind}", doc_id=name)
-    surrogate = _LONE_SURROGATE.search(raw)
-    if surrogate is not None:
-        raise InputError(
-            f"{name} holds a lone surrogate (U+{ord(surrogate.group()):04X}) "
-            f"at character {surrogate.start()}: "
-            "that is not valid Unicode and cannot be sent to a model; the text was probably decoded "
-            "or escaped wrongly upstream",
-            doc_id=name,
-        )
     is_html = looks_like_html(raw) if html is None else html
     if not is_html:
         return raw, None

@@ -51,9 +51,9 @@ class RunIdentity:
     """What makes two runs' results comparable: the model, the prompt and the response schema."""
 
     model: str
-    prompt_id: str
-    prompt_sha256: str
-    response_schema_sha256: str
+    prompt_id: str | None
+    prompt_sha256: str | None
+    response_schema_sha256: str | None
 
     def difference(self, meta: dict[str, Any]) -> str | None:
         """How a result's ``meta`` differs from this run (None when it does not)."""
@@ -64,8 +64,8 @@ class RunIdentity:
         }
         ours = {
             "model": self.model,
-            "prompt": f"{self.prompt_id} (sha256 {self.prompt_sha256[:12]})",
-            "response schema": f"sha256 {self.response_schema_sha256[:12]}",
+            "prompt": f"{self.prompt_id} (sha256 {str(self.prompt_sha256)[:12]})",
+            "response schema": f"sha256 {str(self.response_schema_sha256)[:12]}",
         }
         changed = [f"{k} {theirs[k]} (this run: {ours[k]})" for k in ours if theirs[k] != ours[k]]
         return ", ".join(changed) or None

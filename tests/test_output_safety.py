@@ -358,11 +358,14 @@ def test_read_only_folder_and_full_disk_are_one_line_errors(tmp_path: Path) -> N
         full = run(
             str(tmp_path / "in"), "-o", str(tmp_path / "full.jsonl"), "-j", "1", preexec_fn=small_files
         )
-        device_full = run(str(tmp_path / "in" / "doc000.txt"), "-o", "/dev/full", "-f", "json")
+        # A full device of our own: never the system's /dev/full, which a bug could replace.
+        os.mknod(tmp_path / "full", 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+        device_full = run(str(tmp_path / "in" / "doc000.txt"), "-o", str(tmp_path / "full"), "-f", "json")
     one_line_error(single_ro, 2, "Permission denied")
     one_line_error(batch_ro, 2, "Permission denied")
     one_line_error(full, 2, "File too large")
     one_line_error(device_full, 2, "No space left on device")
+    assert stat.S_ISCHR((tmp_path / "full").lstat().st_mode)
     assert "finished before are kept" in full.stderr.decode()
     data = (tmp_path / "full.jsonl").read_bytes()
     whole = [json.loads(line) for line in data.splitlines(keepends=True) if line.endswith(b"\n")]

@@ -1,12 +1,19 @@
 """Soak: 500 documents against a server that faults on 20% of requests (seeded), then --resume.
 
 Every document must end up on exactly one line, extracted or with the reason it failed; the
-resumed runs finish the failures; every line is valid JSON; every extraction verifies.
+resumed runs finish the failures; every line is valid JSON; every extraction verifies. The
+results file lives inside the input folder (it must never be read back as input); a run is
+killed with SIGKILL midway and resumed; a corrupted line is refused, never deleted.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -33,17 +40,46 @@ def lines_of(path: Path) -> list[dict[str, object]]:
     return [json.loads(line) for line in data.splitlines()]  # every line is valid JSON
 
 
+def kill_midway(args: list[str], out: Path, after_lines: int) -> None:
+    """Run claimx and SIGKILL it once ``after_lines`` lines are written: no chance to clean up."""
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    proc = subprocess.Popen([sys.executable, "-m", "claimx", *args], env=env, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while (not out.exists() or out.read_bytes().count(b"\n") < after_lines) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
 def test_soak_with_faults_then_resume(tmp_path: Path) -> None:
-    source = tmp_path / "wire.jsonl"
+    folder = tmp_path / "wire"
+    folder.mkdir()
+    source = folder / "wire.jsonl"
     with source.open("w", encoding="utf-8") as handle:
         for i in range(DOCUMENTS):
             handle.write(json.dumps({"id": f"w{i:04d}", "text": article(i)}) + "\n")
-    out = tmp_path / "out.jsonl"
+    out = folder / "out.jsonl"  # inside the input folder: never read back as input
     injector = FaultInjector(echo_answer, rate=0.2, seed=20261129)
-    base = ["extract", str(source), "-m", "openai/soak", "-o", str(out), "-j", "32", "--timeout", "20"]
+    base = ["extract", str(folder), "-m", "openai/soak", "-o", str(out), "-j", "32", "--timeout", "20"]
 
     with ScriptedServer(injector) as server:
-        first = claimx_cli(*base, "--base-url", server.base_url)
+        kill_midway([*base, "--base-url", server.base_url, "--no-cache"], out, DOCUMENTS // 5)
+        killed = out.read_bytes()
+        assert killed.count(b"\n") >= DOCUMENTS // 5
+        for line in killed.splitlines(keepends=True):
+            if line.endswith(b"\n"):
+                json.loads(line)  # at most the last line is incomplete
+
+        # A line damaged later (by hand, by a disk) is refused, and nothing is deleted.
+        whole = killed[: killed.rfind(b"\n") + 1].splitlines(keepends=True)
+        damaged = b"".join(whole[:3]) + whole[3][: len(whole[3]) // 2] + b"\n" + b"".join(whole[4:])
+        out.write_bytes(damaged)
+        refused = claimx_cli(*base, "--base-url", server.base_url, "--resume")
+        assert refused.returncode == 2 and "line 4 of" in refused.stderr.decode(), refused.stderr.decode()
+        assert out.read_bytes() == damaged
+        out.write_bytes(b"".join(whole[:3] + whole[4:]))  # the user removes it: that document reruns
+
+        first = claimx_cli(*base, "--base-url", server.base_url, "--resume")
         lines = lines_of(out)
         ids = [str(line["doc_id"]) for line in lines]
         assert len(ids) == len(set(ids)) == DOCUMENTS  # nothing lost, nothing twice
@@ -52,7 +88,7 @@ def test_soak_with_faults_then_resume(tmp_path: Path) -> None:
             error = line["error"]
             assert isinstance(error, dict) and error["message"] and error["type"] and error["cause"]
         assert first.returncode == (1 if failed else 0), first.stderr.decode()
-        assert f"{DOCUMENTS - len(failed)} extracted, {len(failed)} failed" in first.stderr.decode()
+        assert "out.jsonl (the output file)" in first.stderr.decode()
         assert sum(injector.injected.values()) > 0.15 * DOCUMENTS  # the faults really happened
 
         rounds = 0

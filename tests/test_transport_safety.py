@@ -13,12 +13,13 @@ import pytest
 
 import claimx
 from claimx.errors import InputError, ModelError, RefusalError
+from claimx.models.base import RetryPolicy
 from claimx.testing import RecordedRequest, Reply, ScriptedServer, chat_completion, echo_answer
 from claimx.urls import display_url, is_openai_api
 
 from .test_cli import claimx_cli
 
-ONE_TRY = {"transport_attempts": 1}
+ONE_TRY = RetryPolicy(transport_attempts=1)
 TEXT = "The minister said the budget would pass this year. Critics disagreed with the plan."
 
 
@@ -39,7 +40,11 @@ def test_timeout_bounds_the_whole_request_not_each_byte(server: ScriptedServer) 
 def test_an_endless_reply_is_cut_at_the_cap_and_named(server: ScriptedServer) -> None:
     server.enqueue(Reply.endless_body())
     with pytest.raises(ModelError) as caught:
-        run(server, max_reply_bytes=2 * 1024 * 1024, retry={"transport_attempts": 3})
+        run(
+            server,
+            model_options={"max_reply_bytes": 2 * 1024 * 1024},
+            retry=RetryPolicy(transport_attempts=3),
+        )
     message = str(caught.value)
     assert "larger than 2 MB" in message and "could not reach" not in message
     assert len(server.completions) == 1  # not retried: the same server sends the same reply
@@ -49,7 +54,7 @@ def test_declared_oversize_reply_is_refused_before_reading(server: ScriptedServe
     body = json.dumps(chat_completion("x" * 5000)).encode()
     server.enqueue(Reply(status=200, body=body))
     with pytest.raises(ModelError, match="larger than 1000 bytes"):
-        run(server, max_reply_bytes=1000)
+        run(server, model_options={"max_reply_bytes": 1000})
 
 
 def test_reply_cap_from_the_command_line(tmp_path: Path) -> None:
@@ -67,7 +72,7 @@ def test_reply_cap_from_the_command_line(tmp_path: Path) -> None:
 def test_html_page_with_200_says_check_the_base_url(server: ScriptedServer) -> None:
     server.enqueue(Reply.html_page(), Reply.html_page())
     with pytest.raises(ModelError, match=r"web page \(HTML\).*--base-url"):
-        run(server, retry={"transport_attempts": 2})
+        run(server, retry=RetryPolicy(transport_attempts=2))
     assert len(server.completions) == 1
 
 

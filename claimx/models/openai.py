@@ -91,15 +91,17 @@ class OpenAIConfig:
 def api_key_for(base_url: str | None, api_key: str | None = None) -> str | None:
     """The key to send to ``base_url``: the one given, else $CLAIMX_API_KEY, else $OPENAI_API_KEY.
 
-    $OPENAI_API_KEY goes only to OpenAI's own API, unless $CLAIMX_SEND_OPENAI_KEY=1 says the
-    server may have it (a proxy in front of OpenAI): a key in the environment is never handed
-    to whatever server a --base-url names.
+    $OPENAI_API_KEY goes only to OpenAI's own API, or to $OPENAI_BASE_URL (the pair the
+    OpenAI SDK itself reads together), unless $CLAIMX_SEND_OPENAI_KEY=1 says the server may
+    have it (a proxy in front of OpenAI): a key in the environment is never handed to
+    whatever server a --base-url names.
     """
     if api_key:
         return api_key
     if os.environ.get(CLAIMX_KEY_VARIABLE):
         return os.environ[CLAIMX_KEY_VARIABLE]
-    if is_openai_api(base_url) or os.environ.get(SEND_OPENAI_KEY_VARIABLE) == "1":
+    paired = base_url is not None and base_url == os.environ.get("OPENAI_BASE_URL")
+    if is_openai_api(base_url) or paired or os.environ.get(SEND_OPENAI_KEY_VARIABLE) == "1":
         return os.environ.get(KEY_VARIABLE)
     return None
 

@@ -22,10 +22,12 @@ from pydantic import BaseModel
 
 import claimx
 from claimx.errors import ConfigError, ModelError
+from claimx.extract import ExtractOptions
 from claimx.models import llama_probe
 from claimx.models.base import ModelRequest
 from claimx.models.llama_worker import NativeCrashError
 from claimx.models.local import LocalConfig, LocalModel
+from claimx.profiles import Profile
 from claimx.response import OutputLimits, response_model_for
 
 from .conftest import SEED
@@ -36,7 +38,7 @@ pytestmark = [pytest.mark.llama]
 
 CRASH = "CLAIMX_TEST_LLAMA_CRASH"
 SHORT = "The minister said the budget would pass this year. Critics disagreed with the plan."
-TINY = OutputLimits(max_statements=1, compact=True)
+TINY = Profile(prompt="extract-small@v1", limits=OutputLimits(max_statements=1, compact=True))
 
 
 def cli(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[bytes]:
@@ -80,8 +82,9 @@ def records() -> dict[str, dict[str, object]]:
 def test_a_native_crash_is_a_model_error_and_the_caller_carries_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(CRASH, "always")
     monkeypatch.setenv(llama_probe.OVERRIDE_ENV, "off")
-    options = {"limits": TINY, "max_output_tokens": 64}
-    extractor = claimx.Extractor("local", cache=False, model_options=options)
+    extractor = claimx.Extractor(
+        "local", cache=False, options=ExtractOptions(profile=TINY), model_options={"max_output_tokens": 64}
+    )
     try:
         with pytest.raises(NativeCrashError) as caught:
             extractor.extract(SHORT)
@@ -133,7 +136,7 @@ def test_probe_crash_is_recorded_once_and_later_loads_run_without_extra_buffer_t
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(CRASH, "extra-buffer-types")  # as on a Xeon whose AMX kernel segfaults
-    first = LocalModel(LocalConfig(limits=TINY, max_output_tokens=64))
+    first = LocalModel(LocalConfig(max_output_tokens=64))
     try:
         first.load()
         assert first.extra_buffer_types is False  # read back from the loaded model's parameters
@@ -146,7 +149,7 @@ def test_probe_crash_is_recorded_once_and_later_loads_run_without_extra_buffer_t
         assert say_hi(first) > 0
     finally:
         asyncio.run(first.aclose())
-    second = LocalModel(LocalConfig(limits=TINY))
+    second = LocalModel(LocalConfig())
     try:
         second.load()  # follows the record: no second probe, no second crash
         assert second.extra_buffer_types is False
@@ -156,7 +159,7 @@ def test_probe_crash_is_recorded_once_and_later_loads_run_without_extra_buffer_t
 
 
 def test_probe_that_passes_keeps_the_fast_path() -> None:
-    model = LocalModel(LocalConfig(limits=TINY))
+    model = LocalModel(LocalConfig())
     try:
         model.load()
         assert model.extra_buffer_types is True
@@ -171,7 +174,7 @@ def test_crash_in_generation_with_extra_buffer_types_is_recorded_and_retried_wit
     key = llama_probe.machine_key()
     llama_probe.record(key, True, "a test generation ran with them on")  # the probe passed here...
     monkeypatch.setenv(CRASH, "extra-buffer-types")  # ...but a real request crashes the kernel
-    model = LocalModel(LocalConfig(limits=TINY, max_output_tokens=64))
+    model = LocalModel(LocalConfig(max_output_tokens=64))
     try:
         assert say_hi(model) > 0  # answered, by a worker without them
         assert model.extra_buffer_types is False
@@ -199,7 +202,7 @@ def test_override_decides_without_probing(monkeypatch: pytest.MonkeyPatch) -> No
 
 def test_aclose_during_a_generation_ends_the_worker_not_the_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(llama_probe.OVERRIDE_ENV, "off")
-    model = LocalModel(LocalConfig(limits=OutputLimits(max_statements=4, compact=True)))
+    model = LocalModel(LocalConfig())
     worker = model.load()
     request = ModelRequest(
         messages=[{"role": "user", "content": "Write a long story about a lighthouse keeper. " * 20}],

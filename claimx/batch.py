@@ -245,7 +245,13 @@ async def run_many(
     finally:
         for task in workers:
             task.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
+        # A worker whose cancellation was swallowed below it (a library catching it) may still
+        # put into the full queue: keep it drained until every worker is done, never wait on it.
+        pending: set[asyncio.Task[None]] = set(workers)
+        while pending:
+            _, pending = await asyncio.wait(pending, timeout=0.05)
+            while not results.empty():
+                results.get_nowait()
 
 
 async def aextract_many(

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from claimx._sync import run_sync
-from claimx.budget import CostBudget, check_estimate, unknown_price_error
+from claimx.budget import CostBudget, NotStarted, check_estimate, spend, unknown_price_error
 from claimx.cache import ResponseCache
 from claimx.errors import ClaimxError, InputError, redact
 from claimx.extract import ExtractOptions, Extractor, model_options_of
@@ -36,7 +36,6 @@ __all__ = [
     "BatchResult",
     "DocumentError",
     "DocumentInput",
-    "NotStarted",
     "aestimate_many",
     "aextract_many",
     "document_error",
@@ -104,13 +103,6 @@ def document_error(exc: BaseException) -> DocumentError:
 
 
 _log = logging.getLogger("claimx")
-
-
-class NotStarted(Exception):
-    """Raised by a batch's work for a document it declines to start (a cost limit reached).
-
-    The document gets no line (a resumed run does it), and the worker takes no more.
-    """
 
 
 #: One document's work in a batch: its source → its extraction (raising when there is none).
@@ -377,15 +369,7 @@ async def aextract_many(
         if budget is None:
             return await active.aextract(text, source.doc_id)
         estimate = await active.aestimate(text, source.doc_id)
-        if not budget.admit(source.doc_id, estimate.cost_usd or 0.0):
-            raise NotStarted(source.doc_id)
-        cost: float | None = None
-        try:
-            extraction = await active.aextract(text, source.doc_id)
-            cost = extraction.meta.usage.cost_usd
-            return extraction
-        finally:  # a failed document may have paid for calls: it keeps its reservation
-            budget.settle(source.doc_id, cost)
+        return await spend(budget, source.doc_id, estimate, lambda: active.aextract(text, source.doc_id))
 
     try:
         if max_cost is not None:

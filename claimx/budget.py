@@ -12,12 +12,30 @@ ignored.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from claimx.errors import ClaimxError, ConfigError
 from claimx.pricing import CostEstimate, format_usd
+from claimx.schema import Extraction
 
-__all__ = ["CostBudget", "CostLimitError", "CostLimitReached", "check_estimate", "unknown_price_error"]
+__all__ = [
+    "CostBudget",
+    "CostLimitError",
+    "CostLimitReached",
+    "NotStarted",
+    "check_estimate",
+    "spend",
+    "unknown_price_error",
+]
+
+
+class NotStarted(Exception):
+    """Raised by a batch's work for a document it declines to start (a cost limit reached).
+
+    The batch runner (:func:`claimx.batch.run_many`) gives the document no line (a resumed
+    run does it) and starts no other document.
+    """
 
 
 class CostLimitError(ConfigError):
@@ -105,3 +123,25 @@ class CostBudget:
             spent_usd=self.spent_usd,
             not_started=self.not_started,
         )
+
+
+async def spend(
+    budget: CostBudget,
+    doc_id: str,
+    estimate: CostEstimate,
+    run: Callable[[], Awaitable[Extraction]],
+) -> Extraction:
+    """Run one document's work within ``budget``: admitted on its estimate, settled on its cost.
+
+    Raises :class:`NotStarted` when the document does not fit. A failed document may have
+    paid for calls: it keeps its reservation as spent.
+    """
+    if not budget.admit(doc_id, estimate.cost_usd or 0.0):
+        raise NotStarted(doc_id)
+    cost: float | None = None
+    try:
+        extraction = await run()
+        cost = extraction.meta.usage.cost_usd
+        return extraction
+    finally:
+        budget.settle(doc_id, cost)

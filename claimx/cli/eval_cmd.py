@@ -31,6 +31,7 @@ from claimx.evaluate.runlog import (
 )
 from claimx.evaluate.scorers import ClaimSimilarity, ScoringOptions
 from claimx.evaluate.tables import print_comparison, print_summary
+from claimx.pricing import default_prices
 from claimx.render.eval_report import eval_report_html
 
 __all__ = ["eval_app"]
@@ -119,6 +120,21 @@ def run_command(
         None, "--structured-output", help="auto, json_schema, json_object, json, tools or md_json."
     ),
     timeout: float | None = typer.Option(None, "--timeout", help="Seconds to wait for one model answer."),
+    max_cost: float | None = typer.Option(
+        None,
+        "--max-cost",
+        min=0,
+        metavar="USD",
+        help="Refuse to start when the estimated cost exceeds USD dollars, and stop a run that would "
+        "spend more (finished documents are kept and scored).",
+    ),
+    prices: Path | None = typer.Option(
+        None,
+        "--prices",
+        metavar="FILE",
+        help="Model prices (JSON or TOML, USD per million tokens) extending the built-in table "
+        "(default $CLAIMX_PRICES).",
+    ),
     claim_similarity: ClaimSimilarity = _SIMILARITY,
     claim_threshold: float = _CLAIM_THRESHOLD,
     bootstrap: int = _BOOTSTRAP,
@@ -148,6 +164,7 @@ def run_command(
             base_url=base_url,
             cache=cache,
             concurrency=concurrency,
+            prices=default_prices(prices),
             model_options={
                 "timeout_s": timeout,
                 "temperature": temperature,
@@ -181,6 +198,7 @@ def run_command(
                 concurrency=concurrency,
                 limit=limit,
                 on_record=progress,
+                max_cost=max_cost,
             )
         )
     except ClaimxError as exc:
@@ -193,7 +211,11 @@ def run_command(
     for note in getattr(predictor, "notes", list)():  # the oracle says what it could not say
         stderr.print(f"claimx: {note}", markup=False)
     stderr.print(f"claimx: run written to {out} (summary.md for a pull-request comment)", markup=False)
-    if any(r.error for r in records):
+    if summary.get("stopped"):
+        stderr.print(
+            f"claimx: {summary['stopped']} ({summary['samples'].get('not_run', 0)} not run)", markup=False
+        )
+    if any(r.error for r in records) or summary.get("stopped"):
         raise typer.Exit(EXIT_FAILED_DOCS)
 
 

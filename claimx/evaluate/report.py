@@ -6,8 +6,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from claimx.evaluate.runlog import RunHeader, SampleRecord
+from claimx.pricing import format_usd
 
-__all__ = ["compare_markdown", "fmt", "summary_markdown"]
+__all__ = ["compare_markdown", "cost_phrase", "fmt", "summary_markdown"]
+
+
+def cost_phrase(cost_usd: float | None) -> str:
+    """The run's cost in words: ``$0.0123 (answers from the cache cost nothing)``, or why it is unknown."""
+    if cost_usd is None:
+        return "unknown (no price for this model: see claimx.pricing, --prices)"
+    return f"{format_usd(cost_usd)} (answers from the cache cost nothing)"
 
 
 def fmt(value: float | None, digits: int = 3) -> str:
@@ -112,7 +120,12 @@ def summary_markdown(header: RunHeader, summary: dict[str, Any], records: Sequen
         f"{usage['reasks']} re-asks; latency {usage['latency_s_mean']:.2f}s mean, "
         f"{usage['latency_s_max']:.2f}s max.",
         "",
+        f"Cost: {cost_phrase(usage.get('cost_usd'))}.",
+        "",
     ]
+    if summary.get("stopped"):
+        not_run = summary["samples"].get("not_run", 0)
+        lines += [f"Stopped: {summary['stopped']} ({not_run} document(s) not run).", ""]
     weakest = _weakest(summary)
     if weakest:
         lines += ["Weakest documents (mean F1 over labelled layers):", ""]

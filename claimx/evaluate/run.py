@@ -14,10 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from claimx.batch import BatchResult, document_error, run_many
-from claimx.errors import ClaimxError
+from claimx.batch import BatchResult, aestimate_many, document_error, run_many
+from claimx.budget import CostBudget, check_estimate, spend, unknown_price_error
+from claimx.errors import ClaimxError, ConfigError
 from claimx.evaluate.datasets import Dataset
-from claimx.evaluate.predictors import Predictor
+from claimx.evaluate.predictors import GoldPredictor, ModelPredictor, Predictor
 from claimx.evaluate.report import summary_markdown
 from claimx.evaluate.runlog import (
     HEADER_FILE,
@@ -70,12 +71,20 @@ async def run_eval(
     concurrency: int = 4,
     limit: int | None = None,
     on_record: Callable[[SampleRecord], None] | None = None,
+    max_cost: float | None = None,
 ) -> tuple[list[SampleRecord], dict[str, Any]]:
     """Predict, score and log every sample of ``dataset`` into ``folder``; return records and summary.
 
     The samples run through the batch runner (:func:`claimx.batch.run_many`), as any batch of
     documents does: ``concurrency`` at a time, each failure that sample's error, the run going on.
+
+    ``max_cost`` (US dollars) limits what the model's calls may cost, as ``extract_many``'s
+    does: a run whose estimate exceeds it is refused before anything is written
+    (:class:`~claimx.budget.CostLimitError`); a run that reaches it stops starting samples,
+    and the summary covers those that finished (``samples.not_run`` counts the others,
+    ``stopped`` says why).
     """
+    budget = await _budget(dataset, predictor, max_cost)
     options = options or ScoringOptions()
     semantic = _semantic(options)  # load before the first model call: a missing extra fails fast
     header = RunHeader(
@@ -94,7 +103,11 @@ async def run_eval(
     samples = {sample.id: sample for sample in dataset.samples}
 
     async def predict(source: Source) -> Extraction:
-        return await predictor.predict(samples[source.doc_id])
+        sample = samples[source.doc_id]
+        if budget is None or not isinstance(predictor, ModelPredictor):
+            return await predictor.predict(sample)
+        estimate = await predictor.extractor.aestimate(sample.text, sample.id)
+        return await spend(budget, sample.id, estimate, lambda: predictor.predict(sample))
 
     writer = RunWriter(folder, header)
     done: dict[str, SampleRecord] = {}
@@ -123,15 +136,45 @@ async def run_eval(
     finally:
         writer.close()
         await predictor.aclose()
-    records = [done[s.id] for s in dataset.samples]
+    # A run stopped at its cost limit has no record for the samples it did not start.
+    records = [done[s.id] for s in dataset.samples if s.id in done]
     write_records(folder, records)
-    summary = write_summary(folder, header, records)
+    stopped = budget.stopped_error().message if budget is not None and budget.closed else None
+    summary = write_summary(folder, header, records, stopped=stopped)
     return records, summary
 
 
-def write_summary(folder: Path, header: RunHeader, records: list[SampleRecord]) -> dict[str, Any]:
-    """Write ``summary.json`` and ``summary.md`` for these records; return the summary."""
+async def _budget(dataset: Dataset, predictor: Predictor, max_cost: float | None) -> CostBudget | None:
+    """The running budget for ``max_cost``, once the run's estimate is found to fit (else raise)."""
+    if max_cost is None or isinstance(predictor, GoldPredictor):  # the gold costs nothing
+        return None
+    if not isinstance(predictor, ModelPredictor):
+        raise ConfigError(
+            "a cost limit needs a model whose calls claimx can price; "
+            f"{predictor.description.model} is not one"
+        )
+    extractor = predictor.extractor
+    if extractor.price is None:
+        raise unknown_price_error(extractor.model.id)
+    sources = [(sample.id, sample.text) for sample in dataset.samples]
+    check_estimate(await aestimate_many(sources, extractor), max_cost, extractor.model.id)
+    return CostBudget(max_cost)
+
+
+def write_summary(
+    folder: Path, header: RunHeader, records: list[SampleRecord], *, stopped: str | None = None
+) -> dict[str, Any]:
+    """Write ``summary.json`` and ``summary.md`` for these records; return the summary.
+
+    ``samples.not_run``, when there are any, counts the dataset's samples without a record (a
+    run stopped at its cost limit); ``stopped`` says why the run stopped, when it did.
+    """
     summary = summarize(records, header.scoring)
+    not_run = header.dataset.samples - len(records)
+    if not_run > 0:
+        summary["samples"]["not_run"] = not_run
+    if stopped is not None:
+        summary["stopped"] = stopped
     (folder / SUMMARY_FILE).write_text(
         json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )

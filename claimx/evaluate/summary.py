@@ -72,6 +72,17 @@ def _accuracy_block(per_doc: Sequence[Accuracy], options: ScoringOptions, seed_o
     return block
 
 
+def run_cost(records: Sequence[SampleRecord]) -> float | None:
+    """What the run's extracted samples cost in dollars (from the cache: 0); None when any is unknown.
+
+    A failed sample has no usage to price (its calls' tokens are not known), as its tokens count 0.
+    """
+    costs = [r.usage.cost_usd for r in records if r.error is None]
+    if any(cost is None for cost in costs):
+        return None
+    return round(sum(cost for cost in costs if cost is not None), 8)
+
+
 def summarize(records: Sequence[SampleRecord], options: ScoringOptions) -> dict[str, Any]:
     """The run's figures, per layer, plus usage and a per-document table."""
     atts = [r.scores.attributions for r in records if r.scores.attributions is not None]
@@ -118,6 +129,7 @@ def summarize(records: Sequence[SampleRecord], options: ScoringOptions) -> dict[
         "transport_retries": sum(r.usage.transport_retries for r in records),
         "reasks": sum(r.usage.reasks for r in records),
         "cached_samples": sum(1 for r in records if r.usage.cached),
+        "cost_usd": run_cost(records),
         "latency_s": round(sum(latencies), 4),
         "latency_s_mean": round(sum(latencies) / len(latencies), 4) if latencies else 0.0,
         "latency_s_max": round(latencies[-1], 4) if latencies else 0.0,

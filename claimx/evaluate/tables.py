@@ -9,6 +9,7 @@ from rich.table import Table
 
 from claimx.evaluate.report import fmt
 from claimx.evaluate.summary import MIN_INTERVAL_DOCUMENTS
+from claimx.pricing import format_usd
 
 __all__ = ["print_comparison", "print_summary"]
 
@@ -77,8 +78,10 @@ def print_summary(summary: dict[str, Any], console: Console, title: str) -> None
     console.print(
         f"{_count(samples['total'], 'document')}, {samples['failed']} failed; "
         f"{usage['total_tokens']:,} tokens, {_count(usage['requests'], 'request')}, "
-        f"{usage['cached_samples']} from cache"
+        f"{usage['cached_samples']} from cache, cost {format_usd(usage.get('cost_usd'))}"
     )
+    if summary.get("stopped"):
+        console.print(f"stopped: {summary['stopped']} ({samples.get('not_run', 0)} not run)")
 
 
 def print_comparison(comparison: dict[str, Any], console: Console) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -265,3 +266,12 @@ def test_batch_request_bodies_are_estimated_at_half_price() -> None:
     assert realtime.calls == 2 and realtime.output_tokens == 2000 and realtime.input_tokens > 4000
     assert realtime.cost_usd is not None and batch.cost_usd == pytest.approx(realtime.cost_usd / 2)
     assert estimate_request_cost([{**body, "model": "my-own"}]).cost_usd is None
+
+
+def test_the_readme_prices_file_is_a_valid_prices_file(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    [block] = re.findall(r"^```toml\n(.*?)^```", readme, re.S | re.M)
+    path = tmp_path / "prices.toml"
+    path.write_text(block)
+    prices = load_prices(path)
+    assert prices["openai/my-vllm"].output == 0 and prices["gpt-4.1-mini"] == BUILTIN_PRICES["gpt-4.1-mini"]

@@ -216,7 +216,11 @@ def test_eval_run_summary_and_report_show_the_cost(tmp_path: Path) -> None:
         assert refused.returncode == 2 and "exceeds --max-cost" in refused.stderr.decode()
         assert not server.requests and not (tmp_path / "refused" / "run.json").exists()
         proc = claimx_cli(*base, "-o", str(run), "--max-cost", "1", env={"CLAIMX_API_KEY": KEY})
-    assert proc.returncode == 0, proc.stderr.decode()
+        assert proc.returncode == 0, proc.stderr.decode()
+        before = (run / "samples.jsonl").read_text()
+        again = claimx_cli(*base, "-o", str(run), "--force", "--max-cost", "0", "--no-cache")
+        assert again.returncode == 2 and (run / "samples.jsonl").read_text() == before  # nothing lost
+        assert len(server.completions) == 1
     summary = json.loads((run / "summary.json").read_text())
     cost = (20_000 * 0.40 + 1_000 * 1.60) / 1e6  # gpt-4.1-mini
     assert summary["usage"]["cost_usd"] == pytest.approx(cost)

@@ -20,7 +20,7 @@ from claimx.evaluate.compare import compare_runs
 from claimx.evaluate.datasets import load_dataset
 from claimx.evaluate.predictors import make_predictor
 from claimx.evaluate.report import compare_markdown
-from claimx.evaluate.run import rescore, run_eval
+from claimx.evaluate.run import eval_budget, rescore, run_eval
 from claimx.evaluate.runlog import (
     HEADER_FILE,
     REPORT_FILE,
@@ -151,11 +151,8 @@ def run_command(
         data = load_dataset(dataset, limit)
         if out is None:
             out = default_run_dir(data.name, model)
-        if (out / HEADER_FILE).exists():
-            if not force:
-                raise ConfigError(f"{out} already holds a run; choose another --out or pass --force")
-            for name in (HEADER_FILE, SAMPLES_FILE, SUMMARY_FILE, REPORT_FILE):  # only what a run wrote
-                (out / name).unlink(missing_ok=True)
+        if (out / HEADER_FILE).exists() and not force:
+            raise ConfigError(f"{out} already holds a run; choose another --out or pass --force")
         options = _options(claim_similarity, claim_threshold, bootstrap, seed)
         cache: ResponseCache | bool = False if no_cache else ResponseCache(cache_dir) if cache_dir else True
         predictor = make_predictor(
@@ -172,6 +169,11 @@ def run_command(
                 "structured_output": structured_output,
             },
         )
+        # A run refused for its cost leaves the folder as it was, even with --force.
+        budget = asyncio.run(eval_budget(data, predictor, max_cost))
+        if (out / HEADER_FILE).exists():
+            for name in (HEADER_FILE, SAMPLES_FILE, SUMMARY_FILE, REPORT_FILE):  # only what a run wrote
+                (out / name).unlink(missing_ok=True)
         described = predictor.description
         where = f" at {described.base_url}" if described.base_url else ""
         stderr.print(
@@ -198,7 +200,7 @@ def run_command(
                 concurrency=concurrency,
                 limit=limit,
                 on_record=progress,
-                max_cost=max_cost,
+                max_cost=budget,
             )
         )
     except ClaimxError as exc:

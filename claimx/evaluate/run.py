@@ -40,7 +40,7 @@ from claimx.evaluate.summary import summarize
 from claimx.inputs import Source
 from claimx.schema import Extraction, Usage
 
-__all__ = ["rescore", "run_eval", "write_summary"]
+__all__ = ["eval_budget", "rescore", "run_eval", "write_summary"]
 
 
 def _semantic(options: ScoringOptions) -> SemanticModel | None:
@@ -71,7 +71,7 @@ async def run_eval(
     concurrency: int = 4,
     limit: int | None = None,
     on_record: Callable[[SampleRecord], None] | None = None,
-    max_cost: float | None = None,
+    max_cost: float | CostBudget | None = None,
 ) -> tuple[list[SampleRecord], dict[str, Any]]:
     """Predict, score and log every sample of ``dataset`` into ``folder``; return records and summary.
 
@@ -82,9 +82,10 @@ async def run_eval(
     does: a run whose estimate exceeds it is refused before anything is written
     (:class:`~claimx.budget.CostLimitError`); a run that reaches it stops starting samples,
     and the summary covers those that finished (``samples.not_run`` counts the others,
-    ``stopped`` says why).
+    ``stopped`` says why). A :class:`~claimx.budget.CostBudget` (from :func:`eval_budget`, checked
+    already) keeps only the running limit.
     """
-    budget = await _budget(dataset, predictor, max_cost)
+    budget = max_cost if isinstance(max_cost, CostBudget) else await eval_budget(dataset, predictor, max_cost)
     options = options or ScoringOptions()
     semantic = _semantic(options)  # load before the first model call: a missing extra fails fast
     header = RunHeader(
@@ -144,8 +145,12 @@ async def run_eval(
     return records, summary
 
 
-async def _budget(dataset: Dataset, predictor: Predictor, max_cost: float | None) -> CostBudget | None:
-    """The running budget for ``max_cost``, once the run's estimate is found to fit (else raise)."""
+async def eval_budget(dataset: Dataset, predictor: Predictor, max_cost: float | None) -> CostBudget | None:
+    """The running budget for ``max_cost``, once the run's estimate is found to fit (else raise).
+
+    None without a limit, or for the gold (it costs nothing); a predictor claimx cannot price
+    (the oracle) or a model without a price is a :class:`~claimx.errors.ConfigError`.
+    """
     if max_cost is None or isinstance(predictor, GoldPredictor):  # the gold costs nothing
         return None
     if not isinstance(predictor, ModelPredictor):

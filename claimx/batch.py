@@ -378,7 +378,7 @@ async def aextract_many(
             if isinstance(max_cost, CostBudget):
                 budget = max_cost
             else:
-                documents = [_read(item, i) for i, item in enumerate(documents)]
+                documents = [await _read(item, i) for i, item in enumerate(documents)]
                 estimate = await aestimate_many(documents, active, skip_ids=skip_ids)
                 check_estimate(estimate, max_cost, active.model.id)
                 budget = CostBudget(max_cost)
@@ -393,10 +393,10 @@ async def aextract_many(
             await active.aclose()
 
 
-def _read(item: object, index: int) -> Source | InputError:
-    """One document, read now (a file, or the caller's item), so it can be estimated and then run."""
+async def _read(item: object, index: int) -> Source | InputError:
+    """One document, read now (a file, in a thread), so it can be estimated and then run."""
     normalised = _normalise(item, index)
-    return normalised.read() if isinstance(normalised, PendingFile) else normalised
+    return await _off_loop(normalised.read) if isinstance(normalised, PendingFile) else normalised
 
 
 async def aestimate_many(

@@ -123,6 +123,22 @@ class PriceTable:
         """A copy of this table with ``overrides`` added (a model in both takes the override)."""
         return PriceTable({**self.prices, **overrides}, source=f"{self.source} + {source}")
 
+    def for_batch(self) -> PriceTable:
+        """The same table at the Batch API's price (every figure times :data:`BATCH_DISCOUNT`).
+
+        For an extractor that grounds a batch's answers (``Extractor(prices=table.for_batch())``):
+        the usage it prices then came from the batch, and costs half.
+        """
+        halved = {
+            name: Price(
+                input=price.input * BATCH_DISCOUNT,
+                output=price.output * BATCH_DISCOUNT,
+                cached_input=None if price.cached_input is None else price.cached_input * BATCH_DISCOUNT,
+            )
+            for name, price in self.prices.items()
+        }
+        return PriceTable(halved, source=f"{self.source}, at the batch discount")
+
     def price_for(self, model_id: str) -> Price | None:
         """The price of ``model_id``, or None when the table does not know it."""
         for name in _candidates(model_id):

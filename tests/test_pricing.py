@@ -270,6 +270,11 @@ def test_batch_request_bodies_are_estimated_at_half_price() -> None:
     assert realtime.calls == 2 and realtime.output_tokens == 2000 and realtime.input_tokens > 4000
     assert realtime.cost_usd is not None and batch.cost_usd == pytest.approx(realtime.cost_usd / 2)
     assert estimate_request_cost([{**body, "model": "my-own"}]).cost_usd is None
+    usage = claimx.Usage(prompt_tokens=1_000_000, completion_tokens=1_000_000, cached_prompt_tokens=500_000)
+    full = PriceTable().cost("openai/gpt-4o-mini", usage)
+    assert full == pytest.approx(0.075 + 0.0375 + 0.60)
+    assert PriceTable().for_batch().cost("openai/gpt-4o-mini", usage) == pytest.approx(full / 2)
+    assert PriceTable().cost("openai/gpt-4o-mini", usage, batch=True) == pytest.approx(full / 2)
 
 
 def test_the_readme_prices_file_is_a_valid_prices_file(tmp_path: Path) -> None:

@@ -288,6 +288,7 @@ class Extractor:
                 raise
         # Into the full Response: a compact response model has fewer fields (their defaults fill in).
         output = Response.model_validate(reply.output.model_dump())
+        usage = self._priced(reply.usage)  # (the cache keeps what the call cost; a hit costs 0)
         if self.cache is not None:
             label = {
                 "model": self.model.id,
@@ -298,11 +299,11 @@ class Extractor:
             await self.cache.aput(
                 key,
                 reply.output.model_dump_json(),
-                reply.usage,
+                usage,
                 raw_completion=reply.raw_completion,
                 label=label,
             )
-        return _Answer([output], self._priced(reply.usage), 1)
+        return _Answer([output], usage, 1)
 
 
 async def _from_cache(cache: ResponseCache, key: str) -> _Answer | None:

@@ -150,6 +150,8 @@ def test_max_cost_refuses_a_job_whose_estimate_exceeds_it(tmp_path: Path, server
     [line] = [line for line in stderr.splitlines() if "error" in line]
     assert "estimated cost" in line and "for 5 document(s)" in line and "exceeds --max-cost $0.0010" in line
     assert not server.requests and not out.exists()
+    one = claimx_cli(*args[:1], str(tmp_path / "in" / "doc0.txt"), *args[2:-2], "--max-cost", "0.00001")
+    assert one.returncode == 2 and "for 1 document(s)" in one.stderr.decode()
     unknown = claimx_cli(*args[:3], "openai/unpriced", *args[4:], "--max-cost", "100")
     assert unknown.returncode == 2 and "price of openai/unpriced is unknown" in unknown.stderr.decode()
     assert not server.requests

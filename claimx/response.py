@@ -105,6 +105,30 @@ class Response(_Item):
     statements: list[StatementItem] = Field(default_factory=list)
     positions: list[PositionItem] = Field(default_factory=list)
 
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Pydantic's JSON schema of the class, generated once per class and arguments.
+
+        instructor asks for the schema on every request (to put it in the request), and
+        generating it takes milliseconds for a response model of a hundred sentences; a
+        response model never changes once built. Each call gets its own copy, as pydantic
+        gives, since callers may change what they are given.
+        """
+        key = (cls, args, tuple(sorted(kwargs.items())))
+        try:
+            hash(key)
+        except TypeError:  # (an argument that cannot key a cache: generated afresh)
+            return super().model_json_schema(*args, **kwargs)
+        copied: dict[str, Any] = json.loads(_schema_json(key))
+        return copied
+
+
+@lru_cache(maxsize=1024)
+def _schema_json(key: tuple[type[Response], tuple[Any, ...], tuple[tuple[str, Any], ...]]) -> str:
+    """The JSON text of a response class's schema (:meth:`Response.model_json_schema`'s cache)."""
+    cls, args, kwargs = key
+    return json.dumps(super(Response, cls).model_json_schema(*args, **dict(kwargs)), ensure_ascii=False)
+
 
 def _text(limits: OutputLimits | None) -> Any:
     if limits and limits.max_text_chars:

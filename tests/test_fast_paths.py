@@ -1,0 +1,75 @@
+"""Every shortcut on the per-document hot path gives what the plain computation gives.
+
+The fast paths (caches keyed per class or per document, searches narrowed before
+the general one runs) exist for speed only: each test here computes a result both
+ways, on the real classes or on random inputs, and asks for equality.
+"""
+
+from __future__ import annotations
+
+import re
+
+import instructor
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic.json_schema import model_json_schema
+
+from claimx.align import Aligner
+from claimx.document import Document
+from claimx.ground import _PARTICLES, _titled_names
+from claimx.response import OutputLimits, response_model_for
+
+PROFILE = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def test_cached_response_schema_is_pydantics_schema() -> None:
+    models = [
+        response_model_for(1, 1),
+        response_model_for(3, 117),
+        response_model_for(1, 40, OutputLimits(max_statements=5, max_text_chars=300)),
+        response_model_for(1, 9, OutputLimits(compact=True), ("Ana Ruiz", "Tom Baker")),
+    ]
+    for model in models:
+        for cls in (model, instructor.response_schema(model)):
+            assert cls.model_json_schema() == model_json_schema(cls)
+            assert cls.model_json_schema(mode="serialization") == model_json_schema(cls, mode="serialization")
+
+
+def test_cached_response_schema_is_a_fresh_copy_each_time() -> None:
+    model = response_model_for(1, 12)
+    first = model.model_json_schema()
+    first["properties"].clear()  # (instructor's tools mode adds keys to what it is given)
+    first["title"] = "changed"
+    assert model.model_json_schema() == model_json_schema(model)
+
+
+# ---------------------------------------------------------------- grounding searches
+
+WORDY = st.text(alphabet=st.sampled_from(list("Mayor Tom Bak de-'’.\nmayorSAb")), max_size=120)
+
+
+@PROFILE
+@given(WORDY, st.sampled_from(["Mayor", "Ma", "Tom"]))
+def test_titled_names_are_finditers_matches(text: str, title: str) -> None:
+    reference = re.compile(
+        rf"\b{re.escape(title)}\s+([A-Z][\w'’-]+(?:\s+(?:(?:{_PARTICLES})\s+)?[A-Z][\w'’-]+){{0,2}})"
+    )
+    assert list(_titled_names(text, title)) == [m.group(1) for m in reference.finditer(text)]
+
+
+@PROFILE
+@given(WORDY, st.text(alphabet=st.sampled_from(list("Mayo Tb.'")), min_size=1, max_size=4), st.data())
+def test_exact_whole_word_search_is_the_plain_scan(text: str, needle: str, data: st.DataObject) -> None:
+    aligner = Aligner(Document.from_text(text + " ."))
+    text = aligner.text
+    lo = data.draw(st.integers(-50, len(text) + 50))
+    hi = data.draw(st.one_of(st.none(), st.integers(lo, len(text) + 100)))
+    last = len(text) if hi is None else hi
+    expected = [
+        (s, s + len(needle))
+        for s in range(max(0, lo - len(needle)), len(text))
+        if text.startswith(needle, s)
+        and s <= last
+        and aligner._whole_words(s, s + len(needle))  # (the plain definition of a whole-word hit)
+    ]
+    assert [(h.start, h.end) for h in aligner._exact_whole(needle, lo, hi)] == expected

@@ -199,7 +199,7 @@ class Aligner:
         last = len(text) if hi is None else hi
         check_left, check_right = is_word_char(needle[0]), is_word_char(needle[-1])
         hits: list[_Hit] = []
-        stop = last + size  # (an occurrence starting at or before ``last`` ends by here)
+        stop = max(0, last + size)  # (an occurrence starting at or before ``last`` ends by here)
         start = text.find(needle, max(0, lo - size), stop)
         while start != -1:
             end = start + size

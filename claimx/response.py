@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, StringConstraints, create_model
 from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import CoreSchema, core_schema
 
 from claimx.schema import ActorKind, ClaimKind, Mode, Stance
 
@@ -130,6 +131,23 @@ def _schema_json(key: tuple[type[Response], tuple[Any, ...], tuple[tuple[str, An
     return json.dumps(super(Response, cls).model_json_schema(*args, **dict(kwargs)), ensure_ascii=False)
 
 
+@dataclass(frozen=True)
+class OneOf:
+    """``Annotated[str, OneOf(values)]``: pydantic's ``Literal[values]``, as one opaque marker.
+
+    The very core schema pydantic builds for a ``Literal`` of strings, so validation, its
+    error messages and the JSON schema are the same. What differs is what a walk over the
+    type's arguments sees: two of them, not one per sentence of the article. instructor
+    walks every response model so on each request (looking for async validators), and a
+    ``Literal`` of a few hundred sentence ids made that walk cost more than the request.
+    """
+
+    values: tuple[str, ...]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.literal_schema(list(self.values))
+
+
 def _text(limits: OutputLimits | None) -> Any:
     if limits and limits.max_text_chars:
         return Annotated[str, StringConstraints(strip_whitespace=True, max_length=limits.max_text_chars)]
@@ -152,7 +170,7 @@ def response_model_for(
     Cached: every stretch with the same numbers and names shares one class.
     """
     labels = tuple(f"S{i}" for i in range(first, max(first, last) + 1))
-    label: Any = Literal[labels]
+    label: Any = Annotated[str, OneOf(labels)]
     text = _text(limits)
     speaker: Any = Literal[(*speakers, AUTHOR)] if speakers else str
     if limits is not None and limits.compact:

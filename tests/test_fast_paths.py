@@ -7,17 +7,20 @@ ways, on the real classes or on random inputs, and asks for equality.
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Annotated, Literal
 
 import instructor
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
 from pydantic.json_schema import model_json_schema
 
 from claimx.align import Aligner
 from claimx.document import Document
 from claimx.ground import _PARTICLES, _titled_names
-from claimx.response import OutputLimits, response_model_for
+from claimx.response import OneOf, OutputLimits, response_model_for
 
 PROFILE = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -73,3 +76,33 @@ def test_exact_whole_word_search_is_the_plain_scan(text: str, needle: str, data:
         and aligner._whole_words(s, s + len(needle))  # (the plain definition of a whole-word hit)
     ]
     assert [(h.start, h.end) for h in aligner._exact_whole(needle, lo, hi)] == expected
+
+
+# ---------------------------------------------------------------- the response model
+
+LABELS = st.lists(st.from_regex(r"S[0-9]{1,3}", fullmatch=True), min_size=1, max_size=30, unique=True)
+
+
+@PROFILE
+@given(LABELS, st.lists(st.one_of(st.from_regex(r"S[0-9]{1,3}", fullmatch=True), st.text(max_size=4))))
+def test_sentence_ids_validate_as_a_literal_does(labels: list[str], given_ids: list[str]) -> None:
+    values = tuple(labels)
+    ours = TypeAdapter(list[Annotated[str, OneOf(values)]])
+    literal = TypeAdapter(list[Literal[values]])  # type: ignore[valid-type]
+    assert ours.json_schema() == literal.json_schema()
+    for validate in ("validate_python", "validate_json"):
+        payload: object = given_ids if validate == "validate_python" else json.dumps(given_ids)
+        outcomes = []
+        for adapter in (ours, literal):
+            try:
+                outcomes.append(("ok", getattr(adapter, validate)(payload)))
+            except ValidationError as exc:
+                outcomes.append(("error", exc.errors(include_url=False)))
+        assert outcomes[0] == outcomes[1]
+
+
+def test_the_response_model_sends_sentence_ids_as_a_literal_would() -> None:
+    labels = tuple(f"S{i}" for i in range(4, 41))
+    schema = response_model_for(4, 40).model_json_schema()
+    sentences = schema["$defs"]["Statement"]["properties"]["sentences"]
+    assert sentences["items"] == TypeAdapter(Literal[labels]).json_schema()  # type: ignore[valid-type]

@@ -7,8 +7,10 @@ ways, on the real classes or on random inputs, and asks for equality.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+from collections.abc import Iterable
 from typing import Annotated, Literal
 
 import instructor
@@ -18,9 +20,13 @@ from pydantic import TypeAdapter, ValidationError
 from pydantic.json_schema import model_json_schema
 
 from claimx.align import Aligner
+from claimx.batch import run_many
 from claimx.document import Document
+from claimx.errors import InputError
 from claimx.ground import _PARTICLES, _titled_names
+from claimx.inputs import Source
 from claimx.response import OneOf, OutputLimits, response_model_for
+from claimx.schema import Extraction
 
 PROFILE = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -106,3 +112,36 @@ def test_the_response_model_sends_sentence_ids_as_a_literal_would() -> None:
     schema = response_model_for(4, 40).model_json_schema()
     sentences = schema["$defs"]["Statement"]["properties"]["sentences"]
     assert sentences["items"] == TypeAdapter(Literal[labels]).json_schema()  # type: ignore[valid-type]
+
+
+# ---------------------------------------------------------------- batches
+
+BATCH_ITEMS = st.lists(
+    st.one_of(
+        st.text(max_size=5),
+        st.tuples(st.sampled_from(["a", "b", "c"]), st.text(max_size=5)),
+        st.fixed_dictionaries({"id": st.sampled_from(["a", "b", "d"]), "text": st.text(max_size=5)}),
+        st.integers(),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(BATCH_ITEMS, st.lists(st.sampled_from(["a", "doc-1", "d"]), max_size=2), st.integers(1, 4))
+def test_a_list_is_taken_as_an_iterator_is(items: list[object], skip: list[str], width: int) -> None:
+    """Items of a list or tuple are taken on the event loop, others in a thread: the same results."""
+
+    async def work(source: Source) -> Extraction:
+        raise InputError(f"read {source.text!r}", doc_id=source.doc_id)
+
+    async def results(documents: Iterable[object]) -> list[tuple[str, str, str | None]]:
+        found = [
+            (r.doc_id, r.error.message if r.error else "", r.origin)
+            async for r in run_many(documents, work, width=width, skip_ids=skip)  # type: ignore[arg-type]
+        ]
+        return sorted(found)
+
+    expected = asyncio.run(results(iter(items)))
+    assert asyncio.run(results(items)) == expected
+    assert asyncio.run(results(tuple(items))) == expected

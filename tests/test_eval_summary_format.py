@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
-from claimx.evaluate.compare import compare_runs
+from claimx.evaluate.compare import Comparison, compare_runs
 from claimx.evaluate.run import write_summary
 from claimx.evaluate.runlog import SUMMARY_FILE, DatasetInfo, Run, RunHeader, SampleRecord
 from claimx.evaluate.sample import Gold
 from claimx.evaluate.scorers import ScoringOptions
+from claimx.evaluate.summary import Summary
 
 from .conftest import DATA
 
@@ -40,8 +41,11 @@ def test_summary_json_is_byte_identical_to_the_format_before(case: dict[str, Any
         dataset=DatasetInfo(spec="s", name="n", samples=len(case["records"])),
         scoring=options,
     )
-    write_summary(tmp_path, header, _records(case["records"]))
+    summary = write_summary(tmp_path, header, _records(case["records"]))
     assert (tmp_path / SUMMARY_FILE).read_text(encoding="utf-8") == case["summary_json"]
+    # Read back, the file is the same model: nothing computed is lost, nothing absent appears.
+    assert Summary.model_validate_json(case["summary_json"]) == summary
+    assert Summary.model_validate_json(case["summary_json"]).to_json() == case["summary_json"]
 
 
 @pytest.mark.parametrize("case", FIXTURE["comparisons"], ids=lambda case: case["name"])
@@ -55,4 +59,5 @@ def test_comparison_json_is_byte_identical_to_the_format_before(case: dict[str, 
         for side in ("a", "b")
     )
     comparison = compare_runs(a, b, **case["kwargs"])
-    assert json.dumps(comparison, indent=2, ensure_ascii=False) == case["comparison_json"]
+    assert comparison.to_json() == case["comparison_json"]
+    assert Comparison.model_validate_json(case["comparison_json"]).to_json() == case["comparison_json"]

@@ -209,6 +209,30 @@ def test_extractor_is_a_context_manager_sync_and_async(server: ScriptedServer) -
     assert closed.cache is not None and closed.cache._db is None
 
 
+def test_an_extractor_used_in_asyncio_run_closes_after_its_loop_is_gone(server: ScriptedServer) -> None:
+    # Its connections were opened on a loop asyncio.run has closed since: closing (sync close, or
+    # leaving a sync ``with``) must not try to shut them down through that loop.
+    server.responder = echo_answer
+    text = "The minister said the plan would pass."
+    extractor = claimx.Extractor("openai/m", base_url=server.base_url, cache=False)
+    for _ in range(2):  # two loops, each gone when asyncio.run returns
+        assert asyncio.run(extractor.aextract(text)).verify(text) == []
+    extractor.close()
+
+    reused = claimx.Extractor("openai/m", base_url=server.base_url, cache=False)
+    assert asyncio.run(reused.aextract(text)).verify(text) == []
+    with reused:  # then synchronous use, on the shared loop, and the sync context manager's close
+        assert reused.extract(text).verify(text) == []
+    assert len(server.completions) == 4
+
+    async def close_from_another_loop() -> None:  # and an async close on a third loop
+        used = claimx.Extractor("openai/m", base_url=server.base_url, cache=False)
+        assert used.extract(text).verify(text) == []  # (blocking: on the shared loop's thread)
+        await used.aclose()
+
+    asyncio.run(close_from_another_loop())
+
+
 def test_model_options_reach_the_request(server: ScriptedServer) -> None:
     server.enqueue(Reply.completion({"actors": [], "statements": [], "positions": []}))
     claimx.extract(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import inspect
 from pathlib import Path
@@ -63,6 +64,21 @@ def test_public_functions_have_written_out_signatures(function: object) -> None:
         "temperature",
         "model_options",
     } <= names
+
+
+@pytest.mark.parametrize(
+    "function", [claimx.extract, claimx.aextract, claimx.extract_many, claimx.aextract_many]
+)
+def test_public_signatures_are_the_extractor_arguments_exactly(function: object) -> None:
+    # Each function hands ``ExtractorArguments.of(locals())`` on: every field must be one of its
+    # parameters, with the same type and default, or an argument would be lost or misread.
+    from claimx.arguments import ExtractorArguments
+
+    parameters = inspect.signature(function).parameters  # type: ignore[arg-type]
+    own = {"text", "doc_id", "documents", "extractor", "concurrency", "skip_ids"}
+    shown = {name: (p.annotation, p.default) for name, p in parameters.items() if name not in own}
+    fields = {f.name: (f.type, f.default) for f in dataclasses.fields(ExtractorArguments)}
+    assert shown == fields
 
 
 def test_dir_shows_the_public_api_and_all_of_it_exists() -> None:

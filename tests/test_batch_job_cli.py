@@ -43,7 +43,7 @@ def test_the_four_commands_each_a_fresh_process(
     server: ScriptedServer, articles: Path, tmp_path: Path
 ) -> None:
     def fault(custom_id: str, request: RecordedRequest) -> Reply | BatchItemError | None:
-        return Reply.error(500, "overloaded") if custom_id.startswith("d2-") else None
+        return Reply.error(500, "overloaded") if custom_id.startswith("a2#") else None
 
     server.batch_item_fault = fault
     job, out, cache = tmp_path / "job", tmp_path / "results.jsonl", tmp_path / "cache"

@@ -7,21 +7,15 @@
     batch_api.cancel("job1")
 
 Half the price of realtime calls, in the provider's own rate-limit pool, within 24 hours.
-The results are those of ``claimx extract``, line for line, and every answer fills the
-same response cache, so a realtime rerun over the same inputs makes no calls.
+The request lines and the reading of the answers are :mod:`claimx.batchfile`'s: the
+results are those of ``claimx extract``, and every answer fills the same response cache,
+so a realtime rerun over the same inputs makes no calls.
 """
 
-from claimx.batch_api.job import (
-    MAX_BYTES_PER_FILE,
-    MAX_REQUESTS_PER_FILE,
-    BatchStatus,
-    CollectReport,
-    cancel,
-    collect,
-    status,
-    submit,
-)
+from claimx.batch_api.collect import CollectReport, collect
+from claimx.batch_api.job import BatchStatus, cancel, status
 from claimx.batch_api.manifest import BatchEntry, JobError, Manifest, load
+from claimx.batch_api.submit import MAX_BYTES_PER_FILE, MAX_REQUESTS_PER_FILE, submit
 
 __all__ = [
     "MAX_BYTES_PER_FILE",

@@ -15,20 +15,12 @@ from typing import NoReturn
 import typer
 
 from claimx import batch_api
-from claimx.cli import app, helptext
+from claimx.cli import helptext
+from claimx.cli.batch_cmd import batch_app
 from claimx.cli.common import EXIT_USAGE, count, fail, setup_logging, stderr
 from claimx.errors import ClaimxError, ModelError, redact
 
-__all__ = ["batch_app"]
-
-batch_app = typer.Typer(
-    cls=helptext.Group,
-    help="Extract through a provider's Batch API (half the price, within 24 hours), or batch files.",
-    no_args_is_help=True,
-    epilog="Example: [bold]claimx batch submit articles/ --model openai/gpt-4.1-mini --job job1 && "
-    "claimx batch collect job1 -o results.jsonl --wait[/bold]",
-)
-app.add_typer(batch_app, name="batch")
+__all__ = ["cancel_command", "collect_command", "status_command", "submit_command"]
 
 _JOB = typer.Argument(..., help="The job folder (written by `claimx batch submit`).", metavar="DIR")
 _BASE_URL = typer.Option(

@@ -198,6 +198,9 @@ def test_expired_items_are_asked_again_in_realtime_or_reported(
     realtime = batch_api.collect(job, tmp_path / "rt.jsonl", wait=True, poll_s=0, cache=tmp_path / "cache")
     assert (realtime.extracted, realtime.failed, realtime.retried) == (5, 0, 2)
     assert len(server.completions) == 2
+    # The items asked again in realtime are the batch's requests, byte for byte.
+    batch_bodies = {raw[raw.index(b'"body": ') + 8 : -2] for raw in (job / "input-000.jsonl").open("rb")}
+    assert {r.body for r in server.completions} <= batch_bodies
 
 
 def test_failed_items_go_to_a_follow_up_batch(server: ScriptedServer, tmp_path: Path) -> None:

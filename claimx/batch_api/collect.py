@@ -87,19 +87,22 @@ def collect(
             if mode is RetryMode.REALTIME:
                 _check_cap(folder, manifest, max_retries)
             follow_ups: list[BatchLine] = []
-            lines, extracted, failed, asked = _replay(
-                folder, manifest, mode, store, base_url, api_key, follow_ups.append
-            )
-            budget = _budget(manifest, max_retries, len(follow_ups))
-            if mode is RetryMode.BATCH and follow_ups and budget:
+            try:
+                # Streamed into the file as each document finishes (memory stays flat); the file
+                # appears only if no follow-up batch is needed.
+                with atomic_replace(out) as handle:
+                    extracted, failed, asked = _replay(
+                        folder, manifest, mode, store, base_url, api_key, follow_ups.append, handle.write
+                    )
+                    budget = _budget(manifest, max_retries, len(follow_ups))
+                    if mode is RetryMode.BATCH and follow_ups and budget:
+                        raise _FollowUpNeeded
+            except _FollowUpNeeded:
                 _follow_up(folder, manifest, client, follow_ups[:budget])
                 if wait:
                     continue
                 pending = sum(1 for e in manifest.batches if not e.final)
                 return CollectReport(None, 0, 0, manifest.retried, pending)
-            with atomic_replace(out) as handle:
-                for line in lines:
-                    handle.write(line)
             manifest.retried += asked
             save(folder, manifest)
             return CollectReport(out, extracted, failed, manifest.retried)
@@ -107,6 +110,10 @@ def collect(
         client.close()
         if not isinstance(cache, ResponseCache):
             store.close()
+
+
+class _FollowUpNeeded(Exception):
+    """Raised inside the output's atomic write to drop it: a follow-up batch comes first."""
 
 
 def _checked_output(out: Path, folder: Path, overwrite: bool) -> Path:
@@ -176,8 +183,9 @@ def _replay(
     base_url: str | None,
     api_key: str | None,
     follow_up: Callable[[BatchLine], None],
-) -> tuple[list[bytes], int, int, int]:
-    """Every document's result line, from the batches' answers; (lines, extracted, failed, asked again)."""
+    write: Callable[[bytes], object],
+) -> tuple[int, int, int]:
+    """Write every document's result line, from the batches' answers; (extracted, failed, asked again)."""
     requests, outputs = _files(folder, manifest)
     documents = folder / DOCUMENTS
     replay = replay_extractor(
@@ -190,17 +198,16 @@ def _replay(
         base_url=base_url,
         follow_up=follow_up,
     )
-    lines: list[bytes] = []
     extracted = failed = 0
     try:
         for result in extract_many(document_sources(documents), extractor=replay.extractor):
-            lines.append(result.to_json_line().encode("utf-8", "surrogatepass") + b"\n")
+            write(result.to_json_line().encode("utf-8", "surrogatepass") + b"\n")
             extracted += result.ok
             failed += not result.ok
         asked = replay.sent_on if mode is RetryMode.REALTIME else 0
     finally:
         replay.close()
-    return lines, extracted, failed, asked
+    return extracted, failed, asked
 
 
 def _follow_up(folder: Path, manifest: Manifest, client: OpenAIBatches, lines: list[BatchLine]) -> None:

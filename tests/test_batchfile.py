@@ -310,3 +310,12 @@ def test_batch_outputs_follow_the_output_rules(tmp_path: Path) -> None:
     (tmp_path / "results.jsonl").write_text("{}\n")
     code, said = run("import", str(requests), str(responses), "-o", str(tmp_path / "results.jsonl"))
     assert code == 2 and "--overwrite" in said and (tmp_path / "results.jsonl").read_text() == "{}\n"
+
+
+def test_the_documents_file_keeps_no_credentials(tmp_path: Path) -> None:
+    requests = tmp_path / "requests.jsonl"
+    settings = BatchSettings(model="openai/test", base_url="http://user:hunter2secret@127.0.0.1:9/v1")
+    export_batch([("a", article(1))], settings, requests, documents_path=tmp_path / "docs.jsonl")
+    assert b"hunter2secret" not in requests.read_bytes() + (tmp_path / "docs.jsonl").read_bytes()
+    header = json.loads((tmp_path / "docs.jsonl").read_text().splitlines()[0])
+    assert header["settings"]["base_url"].startswith("http://") and header["requests"] == "requests.jsonl"

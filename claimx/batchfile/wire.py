@@ -246,16 +246,18 @@ def batch_model(
     *,
     api_key: str | None = None,
     retry: RetryPolicy | None = None,
+    sends: bool = False,
 ) -> KeyedModel:
     """The realtime model of ``settings``, carried by ``transport`` instead of plain HTTP.
 
-    Only OpenAI-compatible models (``openai/…``, ``ollama/…``) have batch files.
+    ``sends``: the transport may send requests to the server (realtime retries), so the
+    model needs the real key (``api_key``, else the environment's, as in realtime); a model
+    that sends nothing needs none. Only OpenAI-compatible models (``openai/…``,
+    ``ollama/…``) have batch files.
     """
+    key = api_key if sends else api_key or _NOT_SENT
     built = resolve_model(
-        settings.model,
-        base_url=settings.base_url,
-        api_key=api_key or _NOT_SENT,
-        options=settings.model_options,
+        settings.model, base_url=settings.base_url, api_key=key, options=settings.model_options
     )
     if not isinstance(built, OpenAIModel):
         raise ConfigError(
@@ -263,4 +265,4 @@ def batch_model(
             f"(openai/NAME, with --base-url for another server), not {settings.model!r}"
         )
     config = built.config if retry is None else replace(built.config, retry=retry)
-    return KeyedModel(OpenAIModel(config, api_key=api_key or _NOT_SENT, transport=transport))
+    return KeyedModel(OpenAIModel(config, api_key=key, transport=transport))

@@ -24,6 +24,7 @@ from claimx.batchfile import (
     documents_path_for,
     export_batch,
     read_batch_lines,
+    split_batch_file,
 )
 from claimx.cli import app
 from claimx.extract import ExtractOptions, Extractor
@@ -158,8 +159,6 @@ def test_round_trip_gives_the_realtime_jsonl_and_fills_the_cache(tmp_path: Path)
     batch = results_by_id(tmp_path / "batch.jsonl")
     assert batch.pop("empty")["error"]["type"] == "InputError"
     fresh_by_id = {r["doc_id"]: without_timings(r) for r in map(json.loads, fresh)}
-    for record in fresh_by_id.values():
-        record["meta"]["base_url"] = batch[record["doc_id"]]["meta"]["base_url"]
     assert batch == fresh_by_id
     cached = {r["doc_id"]: without_timings(r) for r in map(json.loads, rerun)}
     for doc_id, record in cached.items():
@@ -319,3 +318,23 @@ def test_the_documents_file_keeps_no_credentials(tmp_path: Path) -> None:
     assert b"hunter2secret" not in requests.read_bytes() + (tmp_path / "docs.jsonl").read_bytes()
     header = json.loads((tmp_path / "docs.jsonl").read_text().splitlines()[0])
     assert header["settings"]["base_url"].startswith("http://") and header["requests"] == "requests.jsonl"
+
+
+def test_a_batch_split_into_files_within_limits_reads_back_whole(tmp_path: Path) -> None:
+    requests = tmp_path / "requests.jsonl"
+    settings = BatchSettings(model="openai/test", base_url="http://127.0.0.1:9/v1", options=OPTIONS)
+    export_batch(documents(), settings, requests)
+    largest = max(len(line) + 1 for line in requests.read_bytes().splitlines())
+    parts = split_batch_file(
+        requests, lambda n: tmp_path / f"part-{n}.jsonl", max_requests=3, max_bytes=2 * largest
+    )
+    assert len(parts) > 2 and b"".join(p.read_bytes() for p in parts) == requests.read_bytes()
+    assert all(len(p.read_bytes().splitlines()) <= 2 and p.stat().st_size <= 2 * largest for p in parts)
+    outputs = []
+    for part in parts:
+        answer_batch(part, part.with_suffix(".out"))
+        outputs.append(part.with_suffix(".out"))
+    results = list(
+        collect_results(documents_path_for(requests), parts, outputs[::-1], retry="none", cache=False)
+    )
+    assert sorted(r.doc_id for r in results if r.ok) == sorted(doc_id for doc_id, _ in documents())

@@ -28,7 +28,7 @@ from typing import Any
 import httpx2
 from typing_extensions import override
 
-from claimx.batchfile.lines import AnswerIndex, BatchLine, custom_id
+from claimx.batchfile.lines import AnswerIndex, BatchLine, body_digest, custom_id
 from claimx.batchfile.settings import BatchSettings
 from claimx.errors import ConfigError
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy, request_hash
@@ -222,8 +222,6 @@ class ReplayTransport(httpx2.AsyncBaseTransport):
         raise BatchAnswerError(f"{why} ({named}); not asked again (retry: none)", doc_id=doc_id)
 
     def _follow_up_id(self, asking: _Asking | None, body: bytes) -> str:
-        from claimx.batchfile.lines import body_digest
-
         digest = body_digest(body).hex()[:12]
         if asking is None:
             return f"request#{digest}"

@@ -243,6 +243,7 @@ def test_failed_items_without_retry_are_error_lines(tmp_path: Path) -> None:
     assert "the engine crashed" in errors["doc0"]["message"]
     assert "try again later" in errors["doc1"]["message"]
     assert errors["doc3"]["cause"] == "invalid_output" and "not a list" in errors["doc3"]["last_output"]
+    assert "cut off at the output limit" in errors["doc4"]["message"]
     assert "missing or expired" in errors["doc5"]["message"]
     assert all("meta" in results[doc_id] for doc_id in ("long",))
 

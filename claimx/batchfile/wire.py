@@ -186,6 +186,8 @@ class ReplayTransport(httpx2.AsyncBaseTransport):
         self._follow_up = follow_up
         self._max_reply_bytes = max_reply_bytes
         self._network: GuardedTransport | None = None
+        #: Documents whose last answer from the batch was cut off (bounded by the failures).
+        self._cut_off: dict[str, str] = {}
         #: Requests answered from the batch, and sent on (to the server or a follow-up batch).
         self.replayed = 0
         self.sent_on = 0
@@ -194,11 +196,17 @@ class ReplayTransport(httpx2.AsyncBaseTransport):
         """The batch's completion for this body, else the retry mode's way."""
         body = await request.aread()
         cid = self._answers.request_id(body)
-        why = "the request is not in the batch (a re-ask, or a larger output budget, after its answer failed)"
+        why = "the request is not in the batch (a re-ask after its answer failed to validate)"
+        cut = self._cut_off.pop(_doc_of(_ASKING.get(None)), None) if cid is None else None
+        if cut is not None:
+            why = f"the batch's answer ({cut}) was cut off at the output limit; a larger budget is not asked"
         if cid is not None:
             answer = self._answers.answer(cid)
             if answer.completion is not None:
                 self.replayed += 1
+                if b'"finish_reason":"length"' in answer.completion.replace(b" ", b""):
+                    # What the next request of this document (with a larger budget) is about.
+                    self._cut_off[_doc_of(_ASKING.get(None))] = cid
                 return httpx2.Response(
                     200,
                     content=answer.completion,
@@ -232,6 +240,10 @@ class ReplayTransport(httpx2.AsyncBaseTransport):
         """Close the connections to the server, if any were opened."""
         if self._network is not None:
             await self._network.aclose()
+
+
+def _doc_of(asking: _Asking | None) -> str:
+    return asking.doc_id if asking is not None else ""
 
 
 #: The key given to a model that only records requests (nothing is sent anywhere).

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from typer.testing import CliRunner
 
 from claimx import extract_many
@@ -339,3 +340,23 @@ def test_a_batch_split_into_files_within_limits_reads_back_whole(tmp_path: Path)
         collect_results(documents_path_for(requests), parts, outputs[::-1], retry="none", cache=False)
     )
     assert sorted(r.doc_id for r in results if r.ok) == sorted(doc_id for doc_id, _ in documents())
+
+
+@pytest.mark.slow
+def test_a_larger_batch_with_failing_items_ends_whole_and_in_the_cache(tmp_path: Path) -> None:
+    count = 200
+    docs = [(f"d{i:03d}", article(i)) for i in range(count)]
+    kinds = list(FAILURES.values())
+    failing_ids = {f"d{i:03d}": kinds[n % len(kinds)] for n, i in enumerate(range(0, count, 20))}  # 5 %
+    requests = tmp_path / "requests.jsonl"
+    with ScriptedServer(echo_answer) as server:
+        export_batch(docs, BatchSettings(model="openai/test", base_url=server.base_url), requests)
+        answer_batch(requests, tmp_path / "out.jsonl", lambda cid, _: failing_ids.get(cid.split("#")[0]))
+        results = list(collect_results(documents_path_for(requests), [requests], [tmp_path / "out.jsonl"]))
+        assert len(server.completions) == len(failing_ids)  # one realtime request per failed item
+        rerun = list(extract_many(docs, model="openai/test", base_url=server.base_url))
+        assert len(server.completions) == len(failing_ids), "the realtime rerun asked nothing"
+    assert sorted(r.doc_id for r in results) == [doc_id for doc_id, _ in docs]
+    assert all(r.ok for r in results) and all(r.ok and r.extraction.meta.usage.cached for r in rerun)
+    reasked = [r for r in results if r.extraction and r.extraction.meta.usage.reasks]
+    assert len(reasked) == sum(1 for i in range(0, count, 20) if (i // 20) % len(kinds) in (1, 2))

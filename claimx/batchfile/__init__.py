@@ -28,6 +28,7 @@ from claimx.batchfile.lines import (
     body_digest,
     custom_id,
     read_batch_lines,
+    split_batch_file,
 )
 from claimx.batchfile.settings import BatchSettings, DocumentRecord, documents_path_for, read_documents
 from claimx.batchfile.wire import BatchAnswerError, RetryMode
@@ -55,4 +56,5 @@ __all__ = [
     "read_batch_lines",
     "read_documents",
     "replay_extractor",
+    "split_batch_file",
 ]

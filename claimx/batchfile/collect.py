@@ -140,7 +140,7 @@ def replay_extractor(
         if include_text is not None:
             options = dataclasses.replace(options, include_text=include_text)
         extractor = Extractor(
-            batch_model(settings, transport, api_key=api_key, retry=policy),
+            batch_model(settings, transport, api_key=api_key, retry=policy, sends=mode is RetryMode.REALTIME),
             prompt=settings.prompt,
             cache=cache,
             options=options,

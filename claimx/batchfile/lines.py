@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -31,7 +31,12 @@ __all__ = [
     "body_digest",
     "custom_id",
     "read_batch_lines",
+    "split_batch_file",
 ]
+
+#: The OpenAI Batch API's limits per input file.
+MAX_REQUESTS_PER_FILE = 50_000
+MAX_BYTES_PER_FILE = 200 * 1024 * 1024
 
 CHAT_COMPLETIONS = "/v1/chat/completions"
 
@@ -86,6 +91,48 @@ def read_batch_lines(path: Path) -> Iterator[BatchLine]:
                 json.dumps(body, ensure_ascii=False).encode("utf-8", "surrogatepass"),
                 str(record.get("url") or CHAT_COMPLETIONS),
             )
+
+
+def split_batch_file(
+    path: Path,
+    parts: Callable[[int], Path],
+    *,
+    max_requests: int = MAX_REQUESTS_PER_FILE,
+    max_bytes: int = MAX_BYTES_PER_FILE,
+) -> list[Path]:
+    """Copy the lines of ``path`` into as many files as the limits need; the files written.
+
+    ``parts(n)`` names the n-th file (1-based); the caller chooses where, and whether an
+    existing file may be replaced (nothing here checks). Lines are copied as they stand, one
+    at a time: memory does not grow with the file. A single line over ``max_bytes`` is an
+    error (no provider would take it).
+    """
+    written: list[Path] = []
+    out: IO[bytes] | None = None
+    count = size = 0
+    try:
+        with _open(path) as handle:
+            for raw in handle:
+                if not raw.strip():
+                    continue
+                line = raw if raw.endswith(b"\n") else raw + b"\n"
+                if len(line) > max_bytes:
+                    raise InputError(
+                        f"{path}: a request of {len(line)} bytes is over the {max_bytes}-byte limit"
+                    )
+                if out is None or count >= max_requests or size + len(line) > max_bytes:
+                    if out is not None:
+                        out.close()
+                    written.append(parts(len(written) + 1))
+                    out = written[-1].open("wb")
+                    count = size = 0
+                out.write(line)
+                count += 1
+                size += len(line)
+    finally:
+        if out is not None:
+            out.close()
+    return written
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from typing import Any
 import httpx2
 from typing_extensions import override
 
-from claimx.batchfile.lines import AnswerIndex, BatchLine, custom_id
+from claimx.batchfile.lines import AnswerIndex, BatchLine, body_digest, custom_id
 from claimx.batchfile.settings import BatchSettings
 from claimx.errors import ConfigError
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy, request_hash
@@ -186,6 +186,8 @@ class ReplayTransport(httpx2.AsyncBaseTransport):
         self._follow_up = follow_up
         self._max_reply_bytes = max_reply_bytes
         self._network: GuardedTransport | None = None
+        #: Documents whose last answer from the batch was cut off (bounded by the failures).
+        self._cut_off: dict[str, str] = {}
         #: Requests answered from the batch, and sent on (to the server or a follow-up batch).
         self.replayed = 0
         self.sent_on = 0
@@ -194,11 +196,17 @@ class ReplayTransport(httpx2.AsyncBaseTransport):
         """The batch's completion for this body, else the retry mode's way."""
         body = await request.aread()
         cid = self._answers.request_id(body)
-        why = "the request is not in the batch (a re-ask, or a larger output budget, after its answer failed)"
+        why = "the request is not in the batch (a re-ask after its answer failed to validate)"
+        cut = self._cut_off.pop(_doc_of(_ASKING.get(None)), None) if cid is None else None
+        if cut is not None:
+            why = f"the batch's answer ({cut}) was cut off at the output limit; a larger budget is not asked"
         if cid is not None:
             answer = self._answers.answer(cid)
             if answer.completion is not None:
                 self.replayed += 1
+                if b'"finish_reason":"length"' in answer.completion.replace(b" ", b""):
+                    # What the next request of this document (with a larger budget) is about.
+                    self._cut_off[_doc_of(_ASKING.get(None))] = cid
                 return httpx2.Response(
                     200,
                     content=answer.completion,
@@ -222,8 +230,6 @@ class ReplayTransport(httpx2.AsyncBaseTransport):
         raise BatchAnswerError(f"{why} ({named}); not asked again (retry: none)", doc_id=doc_id)
 
     def _follow_up_id(self, asking: _Asking | None, body: bytes) -> str:
-        from claimx.batchfile.lines import body_digest
-
         digest = body_digest(body).hex()[:12]
         if asking is None:
             return f"request#{digest}"
@@ -236,6 +242,10 @@ class ReplayTransport(httpx2.AsyncBaseTransport):
             await self._network.aclose()
 
 
+def _doc_of(asking: _Asking | None) -> str:
+    return asking.doc_id if asking is not None else ""
+
+
 #: The key given to a model that only records requests (nothing is sent anywhere).
 _NOT_SENT = "claimx-batch-export-sends-nothing"
 
@@ -246,16 +256,18 @@ def batch_model(
     *,
     api_key: str | None = None,
     retry: RetryPolicy | None = None,
+    sends: bool = False,
 ) -> KeyedModel:
     """The realtime model of ``settings``, carried by ``transport`` instead of plain HTTP.
 
-    Only OpenAI-compatible models (``openai/…``, ``ollama/…``) have batch files.
+    ``sends``: the transport may send requests to the server (realtime retries), so the
+    model needs the real key (``api_key``, else the environment's, as in realtime); a model
+    that sends nothing needs none. Only OpenAI-compatible models (``openai/…``,
+    ``ollama/…``) have batch files.
     """
+    key = api_key if sends else api_key or _NOT_SENT
     built = resolve_model(
-        settings.model,
-        base_url=settings.base_url,
-        api_key=api_key or _NOT_SENT,
-        options=settings.model_options,
+        settings.model, base_url=settings.base_url, api_key=key, options=settings.model_options
     )
     if not isinstance(built, OpenAIModel):
         raise ConfigError(
@@ -263,4 +275,4 @@ def batch_model(
             f"(openai/NAME, with --base-url for another server), not {settings.model!r}"
         )
     config = built.config if retry is None else replace(built.config, retry=retry)
-    return KeyedModel(OpenAIModel(config, api_key=api_key or _NOT_SENT, transport=transport))
+    return KeyedModel(OpenAIModel(config, api_key=key, transport=transport))

@@ -3,7 +3,7 @@
 ``export`` writes OpenAI batch request lines (``vllm run-batch`` and the OpenAI Batch API
 read them) and a documents file beside them; ``import`` turns the engine's output into the
 JSONL ``claimx extract`` writes. Commands that drive a provider's Batch API register on
-:data:`batch_app` from their own module (imported at the end of this one).
+:data:`batch_app` from a module of their own, imported by :mod:`claimx.cli` like this one.
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from claimx.batch_api.job import start_batches, write_file
+from claimx.batch_api.job import start_batches
 from claimx.batch_api.manifest import MANIFEST, BatchEntry, JobError, Manifest, load, save
 from claimx.batchfile import BatchSettings, batch_requests
 from claimx.batchfile.export import export_extractor
@@ -56,17 +56,19 @@ def submit(
     """
     folder = Path(job)
     batch = BatchSettings(model=model, base_url=base_url, prompt=prompt)
-    sources = list(_sources(inputs, folder))
-    settings = {
+    settings: dict[str, Any] = {
         "batch": batch.to_json(),
         "endpoint": "/v1/chat/completions",
         "completion_window": "24h",
         "max_requests_per_file": max_requests_per_file,
         "max_bytes_per_file": max_bytes_per_file,
-        "inputs_sha256": _digest(sources),
     }
+    digest = hashlib.sha256()
     if (folder / MANIFEST).exists():
         manifest = load(folder)
+        for _ in _digested(_sources(inputs, folder), digest):
+            pass
+        settings["inputs_sha256"] = digest.hexdigest()
         if manifest.settings != settings:
             changed = sorted(k for k in settings if manifest.settings.get(k) != settings[k])
             raise JobError(
@@ -79,7 +81,12 @@ def submit(
         if folder.exists() and any(folder.iterdir()):
             raise JobError(f"{folder} is not empty and holds no batch job: give a new or empty --job folder")
         folder.mkdir(parents=True, exist_ok=True)
-        manifest = _plan(folder, batch, sources, settings)
+        try:
+            manifest = _plan(folder, batch, _digested(_sources(inputs, folder), digest), settings, digest)
+        except BaseException:
+            for written in folder.iterdir():  # the folder was empty: leave it so, to start again
+                written.unlink()
+            raise
     client = OpenAIBatches(base_url, api_key)
     try:
         start_batches(folder, manifest, client)
@@ -106,46 +113,71 @@ def _sources(inputs: Iterable[JobInput], folder: Path) -> Iterator[Source | Inpu
             yield read.read() if isinstance(read, PendingFile) else read
 
 
-def _digest(sources: list[Source | InputError]) -> str:
-    digest = hashlib.sha256()
+def _digested(sources: Iterator[Source | InputError], digest: Any) -> Iterator[Source | InputError]:
+    """``sources`` as they pass, their ids and texts added to ``digest`` (what makes the inputs the same)."""
     for source in sources:
         pair = [source.doc_id, source.text] if isinstance(source, Source) else [source.doc_id, str(source)]
         digest.update(json.dumps(pair, ensure_ascii=False).encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
+        yield source
 
 
 def _plan(
-    folder: Path, batch: BatchSettings, sources: list[Source | InputError], settings: dict[str, Any]
+    folder: Path,
+    batch: BatchSettings,
+    sources: Iterator[Source | InputError],
+    settings: dict[str, Any],
+    digest: Any,
 ) -> Manifest:
-    """Write the documents file, the request files and the manifest; nothing uploaded yet."""
+    """Write the documents file, the request files and the manifest; nothing uploaded yet.
+
+    Lines go to disk as each document is exported, a new request file begun whenever the
+    next line would break a limit: memory does not grow with the job.
+    """
     probe = export_extractor(batch, CaptureTransport(lambda _: None))
     prompt_sha256 = probe.provenance.prompt_sha256 or ""  # collect checks the prompt is still this one
     probe.close()
-    documents = [(header_line(batch, prompt_sha256, "input-000.jsonl") + "\n").encode()]
-    requests: list[bytes] = []
-    files: list[list[bytes]] = [[]]
-    sizes = [0]
-    for exported in batch_requests(sources, batch):
-        documents.append((exported.record.to_json_line() + "\n").encode("utf-8", "surrogatepass"))
-        for line in exported.lines:
-            raw = (line.to_json_line() + "\n").encode("utf-8", "surrogatepass")
-            full = len(files[-1]) >= settings["max_requests_per_file"]
-            if files[-1] and (full or sizes[-1] + len(raw) > settings["max_bytes_per_file"]):
-                files.append([])
-                sizes.append(0)
-            files[-1].append(raw)
-            sizes[-1] += len(raw)
-            record = {"custom_id": line.custom_id, "doc_id": exported.record.doc_id, "file": len(files) - 1}
-            requests.append((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "surrogatepass"))
-    write_file(folder / DOCUMENTS, documents)
-    write_file(folder / "requests.jsonl", requests)
+    entries: list[BatchEntry] = []
+    documents = requests = 0
+    part: IO[bytes] | None = None
+    try:
+        with (folder / DOCUMENTS).open("wb") as docs_out, (folder / "requests.jsonl").open("wb") as index:
+            docs_out.write((header_line(batch, prompt_sha256, "input-000.jsonl") + "\n").encode())
+            for exported in batch_requests(sources, batch):
+                docs_out.write((exported.record.to_json_line() + "\n").encode("utf-8", "surrogatepass"))
+                documents += 1
+                for line in exported.lines:
+                    raw = (line.to_json_line() + "\n").encode("utf-8", "surrogatepass")
+                    last = entries[-1] if entries else None
+                    if (
+                        part is None
+                        or last is None
+                        or last.requests >= settings["max_requests_per_file"]
+                        or last.bytes + len(raw) > settings["max_bytes_per_file"]
+                    ):
+                        if part is not None:
+                            part.close()
+                        entries.append(
+                            BatchEntry(input=f"input-{len(entries):03d}.jsonl", requests=0, bytes=0)
+                        )
+                        part = (folder / entries[-1].input).open("wb")
+                    part.write(raw)
+                    entries[-1].requests += 1
+                    entries[-1].bytes += len(raw)
+                    requests += 1
+                    record = {
+                        "custom_id": line.custom_id,
+                        "doc_id": exported.record.doc_id,
+                        "file": entries[-1].input,
+                    }
+                    index.write(
+                        (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "surrogatepass")
+                    )
+    finally:
+        if part is not None:
+            part.close()
+    settings["inputs_sha256"] = digest.hexdigest()
     manifest = Manifest(
-        job_id=uuid.uuid4().hex, settings=settings, documents=len(documents) - 1, requests=len(requests)
+        job_id=uuid.uuid4().hex, settings=settings, documents=documents, requests=requests, batches=entries
     )
-    for number, lines in enumerate(files):
-        if lines:
-            name = f"input-{number:03d}.jsonl"
-            write_file(folder / name, lines)
-            manifest.batches.append(BatchEntry(input=name, requests=len(lines), bytes=sum(map(len, lines))))
     save(folder, manifest)
     return manifest

@@ -244,6 +244,3 @@ def import_command(
     finally:
         replay.close()
     raise typer.Exit(tally.exit_code)
-
-
-from claimx.cli import batch_job_cmd  # noqa: E402,F401  (submit, status, collect, cancel: the Batch API)

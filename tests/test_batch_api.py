@@ -192,6 +192,7 @@ def test_expired_items_are_asked_again_in_realtime_or_reported(
         job, tmp_path / "none.jsonl", wait=True, poll_s=0, retry_failed="none", cache=tmp_path / "cache"
     )
     assert (none.extracted, none.failed, none.exit_code) == (3, 2, 1)
+    assert [b.split()[1] for b in none.ended_early] == ["expired"]
     errors = [r for r in lines(tmp_path / "none.jsonl") if "error" in r]
     assert len(errors) == 2 and all("expired" in e["error"]["message"] for e in errors)
     assert len(server.completions) == 0

@@ -122,7 +122,9 @@ def test_cancel_then_collect_reports_failures(server: ScriptedServer, articles: 
         "--cache-dir",
         str(tmp_path / "cache"),
     )
-    assert code == 1 and "0 extracted, 8 failed" in output
+    assert (
+        code == 1 and "0 extracted, 8 failed" in output and "cancelled before answering everything" in output
+    )
 
 
 def test_one_line_errors(server: ScriptedServer, articles: Path, tmp_path: Path) -> None:

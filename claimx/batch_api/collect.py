@@ -41,6 +41,8 @@ class CollectReport:
     retried: int
     #: Follow-up batches submitted and not finished: collect again later.
     pending: int = 0
+    #: Batches that ended before answering everything: ``"<batch id> expired"`` / ``"… cancelled"``.
+    ended_early: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -105,7 +107,10 @@ def collect(
                 return CollectReport(None, 0, 0, manifest.retried, pending)
             manifest.retried += asked
             save(folder, manifest)
-            return CollectReport(out, extracted, failed, manifest.retried)
+            early = tuple(
+                f"{e.batch_id} {e.state}" for e in manifest.batches if e.state in ("expired", "cancelled")
+            )
+            return CollectReport(out, extracted, failed, manifest.retried, ended_early=early)
     finally:
         client.close()
         if not isinstance(cache, ResponseCache):

@@ -174,6 +174,8 @@ def collect_command(
             markup=False,
         )
         return
+    for batch in report.ended_early:
+        stderr.print(f"claimx: warning: batch {batch} before answering everything", markup=False)
     stderr.print(
         f"claimx: {report.extracted} extracted, {report.failed} failed in {out}; "
         f"{count(report.retried, 'item')} asked again",

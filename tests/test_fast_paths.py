@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 from pydantic.json_schema import model_json_schema
 
+from claimx import faithful
 from claimx.align import Aligner
 from claimx.batch import run_many
 from claimx.document import Document
@@ -27,6 +28,7 @@ from claimx.ground import _PARTICLES, _titled_names
 from claimx.inputs import Source
 from claimx.response import OneOf, OutputLimits, response_model_for
 from claimx.schema import Extraction
+from claimx.textnorm import normalize
 
 PROFILE = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -145,3 +147,22 @@ def test_a_list_is_taken_as_an_iterator_is(items: list[object], skip: list[str],
     expected = asyncio.run(results(iter(items)))
     assert asyncio.run(results(items)) == expected
     assert asyncio.run(results(tuple(items))) == expected
+
+
+# ---------------------------------------------------------------- faithfulness checks
+
+NUMBERISH = st.text(alphabet=st.sampled_from(list("ab 12.,%$€٣۴\u00a0-percnt")), max_size=40)
+
+
+@PROFILE
+@given(NUMBERISH)
+def test_numbers_skip_only_texts_without_a_digit(text: str) -> None:
+    expected = []
+    for match in faithful._NUMBER.finditer(normalize(text)):  # (the plain scan, as before)
+        currency, digits, percent = match.groups()
+        if faithful._THOUSANDS.fullmatch(digits):
+            digits = digits.replace(",", "")
+        elif "," in digits and "." not in digits:
+            digits = digits.replace(",", ".")
+        expected.append(f"{currency or ''}{digits}{'%' if percent else ''}")
+    assert faithful.numbers(text) == expected

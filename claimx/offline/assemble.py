@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from claimx.document import Document
+from claimx.offline.features import words
 from claimx.offline.speakers import Resolver, Speaker
 from claimx.offline.tagger import TaggedSpan
 from claimx.response import AUTHOR, ActorItem, StatementItem
@@ -114,7 +115,7 @@ def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attri
             default=None,
         )
         if source is None and cue is not None:
-            source = _source_by_rule(text, cue, content)
+            source = _source_by_rule(text, cue, content) or _sentence_subject(document, cue, content)
         out.append(Attribution(content, cue, source))
     return out
 
@@ -134,6 +135,35 @@ def _source_by_rule(text: str, cue: TaggedSpan, content: TaggedSpan) -> TaggedSp
     if after is not None and not (content.start <= cue.end + after.start(1) < content.end):
         return TaggedSpan("SRC", cue.end + after.start(1), cue.end + after.end(1), cue.paragraph)
     return None
+
+
+_OPENER = r"(?:(?:But|And|Yet|So|Still|Meanwhile|However|Instead|Now|Later|Then|Earlier),?\s+)?"
+#: The subject opening a sentence, an appositive after it ("X, who …,"), then at most three
+#: lower-case words (auxiliaries, adverbs) before the cue.
+_SENTENCE_SUBJECT = re.compile(
+    rf"\s*[“\"‘']?{_OPENER}({_SUBJECT})(?:\s*,\s*(?:who|a|an|the|which)\b[^.;:!?]*?,)?(?:\s+[a-z]+){{0,3}}\s*$"
+)
+#: Capitalised words that open sentences without naming anyone.
+_NOT_SUBJECTS = words(
+    """
+    if in on at after before when while as it it's its here here's there there's this that these those
+    nor yes no not what why how who where keeps for from with by of to during since until although though
+    because once one some many most all both each every another other such despite under over
+    """
+)
+
+
+def _sentence_subject(document: Document, cue: TaggedSpan, content: TaggedSpan) -> TaggedSpan | None:
+    """The subject opening the cue's sentence: "Christie, who …, blasted", "All agreed"."""
+    sentence = document.sentence_at(cue.start)
+    if sentence is None or sentence.start >= cue.start:
+        return None
+    found = _SENTENCE_SUBJECT.match(document.text, sentence.start, cue.start)
+    if found is None or content.start <= found.start(1) < content.end:
+        return None
+    if found.group(1).split()[0].lower() in _NOT_SUBJECTS:
+        return None
+    return TaggedSpan("SRC", found.start(1), found.end(1), cue.paragraph)
 
 
 def _split(content: TaggedSpan, cues: list[TaggedSpan], document: Document) -> list[TaggedSpan]:

@@ -99,6 +99,19 @@ def test_extract_many_runs_offline() -> None:
                 ("the state had not asked for higher fees", "Maria Lopez", "said"),
             },
         ),
+        (  # the cue and source in the layout: the paragraph before, a dash after
+            'The governor spoke on the radio on Tuesday.\n\nGovernor Tom Baker continued:\n\n"The budget '
+            'will be balanced by June, and nobody will lose a job over it."\n\n“I am so ashamed of this '
+            "campaign.” ― Jorge Falcon\n",
+            {
+                (
+                    "The budget will be balanced by June, and nobody will lose a job over it.",
+                    "Tom Baker",
+                    "continued:",
+                ),
+                ("I am so ashamed of this campaign.", "Jorge Falcon", "―"),
+            },
+        ),
     ],
 )
 def test_quotes_indirect_speech_and_pronouns(text: str, expected: set[tuple[str, str, str]]) -> None:

@@ -116,6 +116,8 @@ def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attri
         )
         if source is None and cue is not None:
             source = _source_by_rule(text, cue, content) or _sentence_subject(document, cue, content)
+        if source is None and cue is None:
+            cue, source = _frame_by_rule(document, content)
         out.append(Attribution(content, cue, source))
     return out
 
@@ -164,6 +166,51 @@ def _sentence_subject(document: Document, cue: TaggedSpan, content: TaggedSpan) 
     if found.group(1).split()[0].lower() in _NOT_SUBJECTS:
         return None
     return TaggedSpan("SRC", found.start(1), found.end(1), cue.paragraph)
+
+
+#: "“…” ― Jorge Falcon": a dash after a quotation, then the name.
+_DASH_NAME = re.compile(r"[\s,.”\"’]*([―—])\s*([A-Z][\w'’\-]*\.?(?:\s+[A-Z][\w'’\-]*\.?){0,3})")
+#: "WALLACE: …": a transcript's speaker in capitals before a colon, opening the paragraph.
+_TRANSCRIPT = re.compile(r"[\s\"“]*([A-Z][A-Z.'’\-]+(?:\s+[A-Z][A-Z.'’\-]+){0,2})(:)")
+#: "Caddell continued:": a paragraph announcing the quotation of the next one.
+_ANNOUNCING = re.compile(
+    rf"\s*[“\"‘']?{_OPENER}({_SUBJECT})(?:\s*,[^.;:!?“”\"]*?,)?\s+((?:[a-z]+\s+){{0,2}}[a-z]+:)\s*$"
+)
+
+
+def _frame_by_rule(document: Document, content: TaggedSpan) -> tuple[TaggedSpan | None, TaggedSpan | None]:
+    """A cue and source the tagger left out, from the layout around a content.
+
+    A dash after the quotation, a transcript's "NAME:", or the paragraph before ending
+    "X continued:".
+    """
+    text = document.text
+    dash = _DASH_NAME.match(text, content.end, content.end + 80)
+    if dash is not None and "\n" not in text[content.end : dash.start(1)]:
+        return (
+            TaggedSpan("CUE", dash.start(1), dash.end(1), content.paragraph),
+            TaggedSpan("SRC", dash.start(2), dash.end(2), content.paragraph),
+        )
+    line_start = text.rfind("\n", 0, content.start) + 1
+    said = _TRANSCRIPT.match(text, line_start, content.start)
+    if said is not None:
+        return (
+            TaggedSpan("CUE", said.start(2), said.end(2), content.paragraph),
+            TaggedSpan("SRC", said.start(1), said.end(1), content.paragraph),
+        )
+    if text[line_start : content.start].strip(" \"“‘'"):
+        return None, None
+    previous_end = len(text[:line_start].rstrip())
+    previous_start = text.rfind("\n", 0, previous_end) + 1
+    sentence = document.sentence_at(max(previous_start, previous_end - 1))
+    start = max(previous_start, sentence.start) if sentence is not None else previous_start
+    announced = _ANNOUNCING.match(text, start, previous_end)
+    if announced is not None:
+        return (
+            TaggedSpan("CUE", announced.start(2), announced.end(2), content.paragraph - 1),
+            TaggedSpan("SRC", announced.start(1), announced.end(1), content.paragraph - 1),
+        )
+    return None, None
 
 
 def _split(content: TaggedSpan, cues: list[TaggedSpan], document: Document) -> list[TaggedSpan]:

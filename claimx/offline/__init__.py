@@ -23,7 +23,7 @@ from claimx.link import link
 from claimx.offline.assemble import assemble, find_attributions
 from claimx.offline.stances import find_positions
 from claimx.offline.tagger import MODEL_PATH, tag_text
-from claimx.response import ActorItem, Response, response_schema_sha256
+from claimx.response import AUTHOR, ActorItem, Response, response_schema_sha256
 from claimx.rules import RuleExtractor
 from claimx.schema import ActorKind, Extraction, Meta, Usage
 
@@ -59,7 +59,7 @@ def offline_response(document: Document) -> Response:
     positions = find_positions(document, statements, speakers)
     named = {a.name for a in actors}
     for holder in dict.fromkeys(p.holder for p in positions):
-        if holder not in named:  # (the linker resolves holders among the listed actors only)
+        if holder not in named and holder != AUTHOR:  # (the linker resolves holders among listed actors)
             actors.append(ActorItem(name=holder, kind=ActorKind.OTHER))
     return Response(actors=actors, statements=statements, positions=positions)
 

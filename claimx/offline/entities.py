@@ -24,6 +24,10 @@ _TITLES = frozenset(
     Chairman Chairwoman Attorney General Judge Justice Leader Majority Minority Prime Minister
     Mayor Gen Lt Col Adm Sgt Candidate Democratic Republican Pope King Queen Prince Rev House Senate
     Chief Director Commissioner Ambassador First Lady Presidential Acting Deputy Then Pres Said Says
+    Special Counsel Lieutenant Colonel Army Navy Officer Spokesman Spokeswoman Press Adviser Advisor
+    Aide Congressman Congresswoman Commander Lt Sergeant Captain Capt Major Admiral Agent Officer
+    Assistant Associate Executive CEO Founder Chair Councilman Councilwoman Trustee Professor Prof
+    Detective Sheriff Chancellor Minister Premier Senior Rapper Singer Actor Actress Coach
     """.split()  # noqa: SIM905  (a word list reads better as text)
 )
 #: Capitalised words that are not names of actors when they stand alone.
@@ -102,7 +106,7 @@ _FUNCTION = frozenset(
 
 def _untitled(name: str) -> str:
     words = name.split()
-    while len(words) > 1 and words[0].rstrip(".") in _TITLES:
+    while len(words) > 1 and (words[0].rstrip(".") in _TITLES or words[0] in _NOT_ALONE):
         words = words[1:]
     return " ".join(words)
 

@@ -94,6 +94,10 @@ def _rank(n: int) -> str:
     return str(n) if n < 4 else ("4-6" if n < 7 else ("7-10" if n < 11 else ("11-20" if n < 21 else "21+")))
 
 
+def _coarse(n: int) -> str:
+    return "a" if n <= 3 else ("b" if n <= 10 else "c")
+
+
 def _quotes(
     document: Document, statements: list[StatementItem], speakers: list[Speaker | None]
 ) -> list[tuple[int, int, Speaker]]:
@@ -217,6 +221,11 @@ def candidates(
                 home = document.sentence_at(hits[0])
                 if home is not None and home.number not in c.sentences:
                     c.sentences.append(home.number)
+    speaking: dict[int, int] = {}
+    for _, _, speaker in quotes:
+        who = entity_of(speaker, entities)
+        if who is not None:
+            speaking[id(who)] = speaking.get(id(who), 0) + 1
     out: list[Candidate] = []
     for c in pairs.values():
         squashed = {k: math.log1p(v) for k, v in c.features.items()}
@@ -226,6 +235,7 @@ def candidates(
         squashed["t_person"] = float(c.target.person)
         squashed["t_topic"] = float(c.target.topic)
         squashed["t_party"] = float(c.target.party)
+        squashed["t_speaks"] = math.log1p(speaking.get(id(c.target), 0))
         if c.holder is None:
             squashed = {"a:" + k: v for k, v in squashed.items()}
             squashed["author"] = 1.0
@@ -236,6 +246,8 @@ def candidates(
             squashed["h_topic"] = float(c.holder.topic)
             squashed["h_party"] = float(c.holder.party)
             squashed["parties"] = float(c.holder.party and c.target.party)
+            squashed["h_speaks"] = math.log1p(speaking.get(id(c.holder), 0))
+            squashed[f"ranks_{_coarse(rank[id(c.holder)])}_{_coarse(t_rank)}"] = 1.0
         c.features = squashed
         c.sentences.sort()
         out.append(c)

@@ -140,8 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     oppose = fit(stance_rows)
     threshold = _best_threshold([(probability(pair, f), y) for f, y in pair_rows], gold_total)
     data = {"pair": pair, "oppose": oppose, "threshold": round(threshold, 4)}
-    with gzip.GzipFile(args.out, "wb", mtime=0) as f:  # (no time stamp: the same data, the same file)
-        f.write(json.dumps(data, sort_keys=True).encode("utf-8"))
+    # No time stamp nor file name in the header: the same data gives the same bytes.
+    args.out.write_bytes(gzip.compress(json.dumps(data, sort_keys=True).encode("utf-8"), mtime=0))
     print(
         json.dumps(
             {

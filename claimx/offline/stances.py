@@ -1,10 +1,12 @@
-"""Positions from stance verbs: "X welcomed / opposed / criticised Y".
+"""Positions: who takes a side on whom.
 
-The holder is the name (or resolved pronoun) right before the verb, the target
-the name or noun phrase right after it. What this finds: explicit evaluative
-verbs with named arguments in one sentence. What it cannot: stances carried by
-adjectives, irony or a whole quotation ("this is a disaster"), or a holder named
-only in another sentence.
+With the packaged weights (the default), every pair of the article's entities is scored by
+the two small models of :mod:`claimx.offline.stance_pairs` (trained on SEESAW train): is it
+a position, and is it opposition or support. Without them, the earlier rules run: stance
+verbs with the name before and after them ("X welcomed / opposed / criticised Y"), the tone
+of what a speaker says about the names in it, and the tone of a sentence naming two actors.
+What neither finds: stances carried by irony or a whole quotation with no name in it, a side
+named only by a description, a holder and target that never meet within two sentences.
 
 A position must point at a statement: the one already covering the sentence
 when there is one, else a statement in the article's own voice (the sentence
@@ -137,7 +139,8 @@ def find_positions(
 ) -> list[PositionItem]:
     """Positions in the document; statements (and their speakers) are appended as positions need them.
 
-    Three readings, each cheap and none complete: stance verbs with their subject and object;
+    The trained pair models when their weights are there; otherwise three readings, each cheap
+    and none complete: stance verbs with their subject and object;
     the tone of what a speaker says about the names in it; and the tone of a sentence naming
     two actors or more, read as the first one's stance toward the others.
     """

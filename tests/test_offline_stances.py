@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+import claimx
 from claimx.document import Document
-from claimx.offline import extract_offline
 from claimx.offline.entities import find_entities
 from claimx.offline.stance_pairs import MODEL_PATH, load_stance_weights, probability
 from claimx.offline.train_stances import main as train_main
@@ -36,7 +36,7 @@ def test_entities_fold_a_persons_names_and_a_partys_members() -> None:
 
 
 def test_a_stance_verb_between_two_named_actors_is_a_grounded_position() -> None:
-    result = extract_offline(ARTICLE)
+    result = claimx.extract(ARTICLE, model="offline", cache=False)
     assert result.verify(ARTICLE) == []
     actors = {a.id: a for a in result.actors}
     found = {

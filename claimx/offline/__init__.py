@@ -8,7 +8,8 @@ named before them, :mod:`claimx.offline.speakers`), and stance verbs give
 positions (:mod:`claimx.offline.stances`). The result is the model-facing
 :class:`~claimx.response.Response`, which goes through the same grounding and
 linking as a model's answer: claims are the content spans as written, never
-rewrites.
+rewrites. Run it as any model: ``claimx.extract(text, model="offline")`` (the
+extractor reads the document through :class:`~claimx.models.rules.RulesModel`).
 """
 
 from __future__ import annotations
@@ -16,18 +17,15 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 
-from claimx._version import __version__
 from claimx.document import Document
-from claimx.ground import ground
-from claimx.link import link
 from claimx.offline.assemble import assemble, find_attributions
 from claimx.offline.stances import find_positions
 from claimx.offline.tagger import MODEL_PATH, tag_text
-from claimx.response import ActorItem, Response, response_schema_sha256
+from claimx.response import ActorItem, Response
 from claimx.rules import RuleExtractor
-from claimx.schema import ActorKind, Extraction, Meta, Usage
+from claimx.schema import ActorKind
 
-__all__ = ["OFFLINE", "OFFLINE_ID", "OFFLINE_NOTE", "extract_offline", "offline_response", "offline_sha256"]
+__all__ = ["OFFLINE", "OFFLINE_ID", "OFFLINE_NOTE", "offline_response", "offline_sha256"]
 
 OFFLINE_ID = "offline@v1"
 OFFLINE_NOTE = (
@@ -47,11 +45,6 @@ def offline_sha256() -> str:
     return digest.hexdigest()
 
 
-@lru_cache(maxsize=1)
-def _schema_sha256() -> str:
-    return response_schema_sha256()
-
-
 def offline_response(document: Document) -> Response:
     """What the offline extractor finds in a document, in the model-facing response schema."""
     attributions = find_attributions(tag_text(document.text), document)
@@ -62,24 +55,6 @@ def offline_response(document: Document) -> Response:
         if holder not in named:  # (the linker resolves holders among the listed actors only)
             actors.append(ActorItem(name=holder, kind=ActorKind.OTHER))
     return Response(actors=actors, statements=statements, positions=positions)
-
-
-def extract_offline(text: str, doc_id: str | None = None) -> Extraction:
-    """The offline extraction of ``text``: grounded and linked like a model's answer."""
-    document = Document.from_text(text, doc_id)
-    linked = link(ground(document, offline_response(document)))
-    return linked.to_extraction(
-        document,
-        Meta(
-            model="offline",
-            provider="claimx",
-            prompt_id=OFFLINE_ID,
-            prompt_sha256=offline_sha256(),
-            response_schema_sha256=_schema_sha256(),
-            claimx_version=__version__,
-            usage=Usage(),
-        ),
-    )
 
 
 OFFLINE = RuleExtractor(

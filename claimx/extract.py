@@ -23,7 +23,7 @@ from typing import Any, Self
 from pydantic import ValidationError
 
 from claimx._sync import run_sync
-from claimx.cache import ResponseCache
+from claimx.cache import ResponseCache, StoredAnswer
 from claimx.chunking import estimate_tokens, plan_chunks
 from claimx.document import Document
 from claimx.errors import ClaimxError, TruncatedOutputError
@@ -296,13 +296,8 @@ class Extractor:
                 "doc_id": document.doc_id,
                 "sentences": [first, last],
             }
-            await self.cache.aput(
-                key,
-                reply.output.model_dump_json(),
-                usage,
-                raw_completion=reply.raw_completion,
-                label=label,
-            )
+            answer = StoredAnswer(reply.output.model_dump_json(), usage, reply.raw_completion, label)
+            await self.cache.aput(key, answer)
         return _Answer([output], usage, 1)
 
 

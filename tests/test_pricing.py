@@ -251,9 +251,11 @@ def test_eval_run_stopped_at_its_limit_scores_what_finished(tmp_path: Path) -> N
                 _dataset(5), ModelPredictor(extractor, {}), tmp_path / "run", concurrency=1, max_cost=0.04
             )
         )
-    assert len(records) == 3 and summary["samples"] == {"total": 3, "failed": 0, "scored": 3, "not_run": 2}
-    assert summary["usage"]["cost_usd"] == pytest.approx(0.045)
-    assert "stopped at the cost limit of $0.0400" in summary["stopped"]
+    written = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert len(records) == 3 and written["samples"] == {"total": 3, "failed": 0, "scored": 3, "not_run": 2}
+    assert summary.samples.not_run == 2 and summary.usage.cost_usd == pytest.approx(0.045)
+    assert summary.stopped is not None and "stopped at the cost limit of $0.0400" in summary.stopped
+    assert written["stopped"] == summary.stopped
     assert "Stopped: stopped at the cost limit" in (tmp_path / "run" / "summary.md").read_text()
 
 

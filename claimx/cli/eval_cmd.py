@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import json
 import re
 import sys
 from pathlib import Path
@@ -213,11 +212,9 @@ def run_command(
     for note in getattr(predictor, "notes", list)():  # the oracle says what it could not say
         stderr.print(f"claimx: {note}", markup=False)
     stderr.print(f"claimx: run written to {out} (summary.md for a pull-request comment)", markup=False)
-    if summary.get("stopped"):
-        stderr.print(
-            f"claimx: {summary['stopped']} ({summary['samples'].get('not_run', 0)} not run)", markup=False
-        )
-    if any(r.error for r in records) or summary.get("stopped"):
+    if summary.stopped:
+        stderr.print(f"claimx: {summary.stopped} ({summary.samples.not_run or 0} not run)", markup=False)
+    if any(r.error for r in records) or summary.stopped:
         raise typer.Exit(EXIT_FAILED_DOCS)
 
 
@@ -284,14 +281,14 @@ def compare_command(
                 markup=False,
             )
         comparison = compare_runs(a, b, top=top, resamples=bootstrap, seed=seed)
-        if not comparison["documents"]["common"]:
+        if not comparison.documents.common:
             raise ConfigError("the two runs have no document in common")
     except ClaimxError as exc:
         fail(exc, debug)
     if markdown is not None:
         markdown.write_text(compare_markdown(comparison), encoding="utf-8")
     if as_json:
-        typer.echo(json.dumps(comparison, indent=2, ensure_ascii=False))
+        typer.echo(comparison.to_json())
     else:
         print_comparison(comparison, _console())
 

@@ -8,11 +8,9 @@ score of a finished run from its own folder, without any model.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from claimx.batch import BatchResult, aestimate_many, document_error, run_many
 from claimx.budget import CostBudget, check_estimate, spend, unknown_price_error
@@ -36,7 +34,7 @@ from claimx.evaluate.runlog import (
 from claimx.evaluate.sample import Sample
 from claimx.evaluate.scorers import ClaimSimilarity, ScoringOptions, score_sample
 from claimx.evaluate.similarity import SemanticModel, semantic_model
-from claimx.evaluate.summary import summarize
+from claimx.evaluate.summary import Summary, summarize
 from claimx.inputs import Source
 from claimx.schema import Extraction, Usage
 
@@ -72,7 +70,7 @@ async def run_eval(
     limit: int | None = None,
     on_record: Callable[[SampleRecord], None] | None = None,
     max_cost: float | CostBudget | None = None,
-) -> tuple[list[SampleRecord], dict[str, Any]]:
+) -> tuple[list[SampleRecord], Summary]:
     """Predict, score and log every sample of ``dataset`` into ``folder``; return records and summary.
 
     The samples run through the batch runner (:func:`claimx.batch.run_many`), as any batch of
@@ -168,7 +166,7 @@ async def eval_budget(dataset: Dataset, predictor: Predictor, max_cost: float | 
 
 def write_summary(
     folder: Path, header: RunHeader, records: list[SampleRecord], *, stopped: str | None = None
-) -> dict[str, Any]:
+) -> Summary:
     """Write ``summary.json`` and ``summary.md`` for these records; return the summary.
 
     ``samples.not_run``, when there are any, counts the dataset's samples without a record (a
@@ -177,17 +175,17 @@ def write_summary(
     summary = summarize(records, header.scoring)
     not_run = header.dataset.samples - len(records)
     if not_run > 0:
-        summary["samples"]["not_run"] = not_run
+        summary = summary.model_copy(
+            update={"samples": summary.samples.model_copy(update={"not_run": not_run})}
+        )
     if stopped is not None:
-        summary["stopped"] = stopped
-    (folder / SUMMARY_FILE).write_text(
-        json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+        summary = summary.model_copy(update={"stopped": stopped})
+    (folder / SUMMARY_FILE).write_text(summary.to_json(), encoding="utf-8")
     (folder / REPORT_FILE).write_text(summary_markdown(header, summary, records), encoding="utf-8")
     return summary
 
 
-def rescore(folder: Path, options: ScoringOptions | None = None) -> tuple[Run, dict[str, Any]]:
+def rescore(folder: Path, options: ScoringOptions | None = None) -> tuple[Run, Summary]:
     """Score a run again from its own folder (no model, no dataset); rewrite its lines and summary.
 
     ``options`` None keeps the run's own scoring options.

@@ -288,3 +288,29 @@ def test_the_readme_prices_file_is_a_valid_prices_file(tmp_path: Path) -> None:
     path.write_text(block)
     prices = load_prices(path)
     assert prices["openai/my-vllm"].output == 0 and prices["gpt-4.1-mini"] == BUILTIN_PRICES["gpt-4.1-mini"]
+
+
+def test_batch_submit_max_cost_and_batch_answers_at_half_price(tmp_path: Path) -> None:
+    from claimx import batch_api
+
+    docs = [(f"d{i}", article(i)) for i in range(4)]
+    job = tmp_path / "job"
+    with ScriptedServer(echo_answer) as server:
+        with pytest.raises(CostLimitError, match="exceeds the limit"):
+            batch_api.submit(
+                docs, model="openai/gpt-4o-mini", base_url=server.base_url, job=job, max_cost=0.001
+            )
+        assert not server.uploads  # nothing sent; the planned job stays for a rerun
+        planned = batch_api.pending_cost(job, batch_api.load(job))
+        bodies = [json.loads(line)["body"] for line in (job / "input-000.jsonl").read_text().splitlines()]
+        realtime = estimate_request_cost(bodies, batch=False)
+        assert planned.calls == 4 and realtime.cost_usd is not None
+        assert planned.cost_usd == pytest.approx(realtime.cost_usd / 2, rel=1e-4)
+        batch_api.submit(docs, model="openai/gpt-4o-mini", base_url=server.base_url, job=job, max_cost=1)
+        assert len(server.uploads) == 1
+        out = tmp_path / "out.jsonl"
+        batch_api.collect(job, out, wait=True, poll_s=0, cache=tmp_path / "cache")
+    for line in lines(out):
+        usage = line["meta"]["usage"]
+        full = (usage["prompt_tokens"] * MINI.input + usage["completion_tokens"] * MINI.output) / 1e6
+        assert usage["requests"] == 1 and usage["cost_usd"] == pytest.approx(full / 2)

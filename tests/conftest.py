@@ -28,6 +28,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("CLAIMX_MODEL", raising=False)
     monkeypatch.delenv("CLAIMX_BASE_URL", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("CLAIMX_PRICES", raising=False)
     monkeypatch.setenv("CLAIMX_CACHE_DIR", str(tmp_path / "cache"))
 
 

@@ -25,6 +25,7 @@ from claimx.batchfile import AnswerIndex, BatchLine, RetryMode, document_sources
 from claimx.cache import ResponseCache
 from claimx.errors import OutputError
 from claimx.models.openai_batches import OpenAIBatches
+from claimx.pricing import default_prices
 
 __all__ = ["CollectReport", "collect"]
 
@@ -203,6 +204,9 @@ def _replay(
         api_key=api_key,
         base_url=base_url,
         follow_up=follow_up,
+        # The answers came from the Batch API, billed at half price (a realtime re-ask is
+        # priced so too: its share is small, and the job's usage says how many there were).
+        prices=default_prices().for_batch(),
     )
     extracted = failed = 0
     try:

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("overhead", "grounding", "concurrency", "cache", "memory", "tokens", "offline")
+BENCHMARKS = ("overhead", "grounding", "concurrency", "cache", "memory", "tokens", "offline", "batch_collect")
 
 
 def main() -> None:

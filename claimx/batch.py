@@ -166,14 +166,17 @@ async def run_many(
     a worker is free; every failure of a document's work becomes that document's error
     result (:func:`document_error`), never the batch's; documents whose id is in
     ``skip_ids`` are not read further and a repeated id is an error result. Documents are
-    taken from ``documents`` and files read in a background thread, so a read that blocks
-    (a FIFO) holds up only its own document. Stopping early (``break``, cancellation)
+    taken from ``documents`` (unless a list or tuple) and files read in a background thread, so
+    a read that blocks (a FIFO) holds up only its own document. Stopping early (``break``, cancellation)
     cancels what is in flight.
     """
     width = max(1, width)
     skip = set(skip_ids)
     seen: set[str] = set()
     items = enumerate(documents)
+    # A list or tuple is already in memory: taking its next item cannot block, so it needs no
+    # thread (starting one per document cost more CPU than the rest of a short document's work).
+    in_memory = type(documents) in (list, tuple)
     results: asyncio.Queue[BatchResult | None] = asyncio.Queue(maxsize=width)
 
     def next_source() -> Source | InputError | PendingFile | None:
@@ -220,7 +223,7 @@ async def run_many(
         try:
             while not failures:
                 async with taking:
-                    source = await _off_loop(next_source)
+                    source = next_source() if in_memory else await _off_loop(next_source)
                 if source is None:
                     break
                 await results.put(await one(source))

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import httpx2
 import openai
 from typing_extensions import override
 
@@ -182,7 +183,13 @@ class OpenAIModel(Model):
 
     provider = "openai"
 
-    def __init__(self, config: OpenAIConfig, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        config: OpenAIConfig,
+        api_key: str | None = None,
+        *,
+        transport: httpx2.AsyncBaseTransport | None = None,
+    ) -> None:
         key = api_key_for(config.base_url, api_key)
         if not key:
             if _is_official(config.base_url):
@@ -210,7 +217,11 @@ class OpenAIModel(Model):
             base_url=config.base_url or OPENAI_URL,
             max_retries=0,  # transport retries are ours (tenacity), so they are bounded and counted
             timeout=config.timeout_s,
-            http_client=openai.DefaultAsyncHttpxClient(transport=GuardedTransport(config.max_reply_bytes)),
+            # ``transport``: another way to carry the requests (claimx.batchfile records them
+            # into a batch file, or replays a batch's answers); by default, HTTP with guards.
+            http_client=openai.DefaultAsyncHttpxClient(
+                transport=transport or GuardedTransport(config.max_reply_bytes)
+            ),
         )
         self._errors = TransportErrors(
             _retryable,

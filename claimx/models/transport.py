@@ -28,6 +28,7 @@ from claimx.ratelimit import PerLoop
 
 __all__ = [
     "DEFAULT_MAX_REPLY_BYTES",
+    "FinalTransportError",
     "GuardedTransport",
     "NotAnApiReplyError",
     "ReplyTooLargeError",
@@ -38,11 +39,20 @@ __all__ = [
 DEFAULT_MAX_REPLY_BYTES = 32 * 1024 * 1024
 
 
-class ReplyTooLargeError(ModelError):
+class FinalTransportError(ModelError):
+    """A transport's own refusal of a request: final, reported as itself, never retried.
+
+    Raised under the SDK (which wraps it in a connection error); :func:`guard_error`
+    finds it again. Transports other than :class:`GuardedTransport` (those that replay
+    a batch's answers) raise their own subclasses.
+    """
+
+
+class ReplyTooLargeError(FinalTransportError):
     """The server's reply went past the size cap; not retried."""
 
 
-class NotAnApiReplyError(ModelError):
+class NotAnApiReplyError(FinalTransportError):
     """The server answered with a web page instead of an API reply; not retried."""
 
 
@@ -51,7 +61,7 @@ def guard_error(exc: BaseException) -> ModelError | None:
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
-        if isinstance(current, (ReplyTooLargeError, NotAnApiReplyError)):
+        if isinstance(current, FinalTransportError):
             return current
         seen.add(id(current))
         current = current.__cause__ or current.__context__

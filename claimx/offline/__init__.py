@@ -19,9 +19,10 @@ from functools import lru_cache
 
 from claimx.document import Document
 from claimx.offline.assemble import assemble, find_attributions
+from claimx.offline.stance_pairs import MODEL_PATH as STANCE_MODEL_PATH
 from claimx.offline.stances import find_positions
 from claimx.offline.tagger import MODEL_PATH, tag_text
-from claimx.response import ActorItem, Response
+from claimx.response import AUTHOR, ActorItem, Response
 from claimx.rules import RuleExtractor
 from claimx.schema import ActorKind
 
@@ -42,6 +43,7 @@ def offline_sha256() -> str:
     """A fingerprint of the rules and the trained model: results say which they came from."""
     digest = hashlib.sha256(OFFLINE_ID.encode())
     digest.update(MODEL_PATH.read_bytes() if MODEL_PATH.exists() else b"")
+    digest.update(STANCE_MODEL_PATH.read_bytes() if STANCE_MODEL_PATH.exists() else b"")
     return digest.hexdigest()
 
 
@@ -50,11 +52,28 @@ def offline_response(document: Document) -> Response:
     attributions = find_attributions(tag_text(document.text), document)
     statements, actors, speakers = assemble(attributions, document)
     positions = find_positions(document, statements, speakers)
+    positions = [p.model_copy(update={"holder": _speaker_named(p.holder, actors)}) for p in positions]
     named = {a.name for a in actors}
     for holder in dict.fromkeys(p.holder for p in positions):
-        if holder not in named:  # (the linker resolves holders among the listed actors only)
+        if holder not in named and holder != AUTHOR:  # (the linker resolves holders among listed actors)
             actors.append(ActorItem(name=holder, kind=ActorKind.OTHER))
     return Response(actors=actors, statements=statements, positions=positions)
+
+
+def _speaker_named(holder: str, actors: list[ActorItem]) -> str:
+    """The speaker a holder's words name ("President Obama": "Obama"), else the words.
+
+    A second actor for the same person would take the speaker's own mentions from it.
+    """
+    last = holder.split()[-1].lower() if holder.split() else ""
+    for actor in actors:
+        names = [actor.name, *actor.mentions]
+        if holder in names:
+            return actor.name
+        person = actor.kind is ActorKind.PERSON or len(actor.name.split()) == 1
+        if person and any(n.split() and n.split()[-1].lower() == last for n in names):
+            return actor.name
+    return holder
 
 
 OFFLINE = RuleExtractor(

@@ -1,0 +1,366 @@
+"""Batch files: the realtime requests exported byte for byte, and a batch's answers read back.
+
+Everything runs over real HTTP against the scripted server: the realtime run it records is
+what the exported bodies must equal, and its answer logic (``echo_answer``) is what a batch
+engine would have answered.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from claimx import extract_many
+from claimx.batchfile import (
+    BatchLine,
+    BatchSettings,
+    RetryMode,
+    batch_requests,
+    collect_results,
+    documents_path_for,
+    export_batch,
+    read_batch_lines,
+    split_batch_file,
+)
+from claimx.cli import app
+from claimx.extract import ExtractOptions, Extractor
+from claimx.testing import RecordedRequest, Reply, ScriptedServer, echo_answer
+
+from .test_cli import claimx_cli
+
+LONG_SENTENCE = "The minister said that budget line {i} would pass before the summer recess ends."
+
+
+def article(i: int) -> str:
+    return f"The minister said budget number {i} would pass this year. Critics disagreed with the plan."
+
+
+def long_article() -> str:
+    return " ".join(LONG_SENTENCE.format(i=i) for i in range(40))
+
+
+def documents(n: int = 6) -> list[tuple[str, str]]:
+    return [(f"doc{i}", article(i)) for i in range(n)] + [("long", long_article())]
+
+
+#: Small chunks, so the long article takes several requests, as it would in realtime.
+OPTIONS = ExtractOptions(chunk_tokens=200)
+
+
+def raw_bodies(requests: Path) -> dict[str, bytes]:
+    """custom_id → the body bytes exactly as they stand in the file."""
+    found = {}
+    for line in requests.read_bytes().splitlines():
+        head, body = line.split(b', "body": ', 1)
+        found[json.loads(head + b"}")["custom_id"]] = body[:-1]
+    return found
+
+
+def request_of(body: dict[str, Any]) -> RecordedRequest:
+    return RecordedRequest("POST", "/v1/chat/completions", {}, json.dumps(body).encode())
+
+
+def output_line(custom_id: str, reply: Reply) -> str:
+    """A batch output line (OpenAI's format) carrying what the scripted server would answer."""
+    assert reply.body is not None
+    body = json.loads(reply.body)
+    if reply.status != 200:
+        response = {"status_code": reply.status, "request_id": f"req-{custom_id}", "body": body}
+        return json.dumps(
+            {"id": f"batch_req_{custom_id}", "custom_id": custom_id, "response": response, "error": None}
+        )
+    response = {"status_code": 200, "request_id": f"req-{custom_id}", "body": body}
+    return json.dumps(
+        {"id": f"batch_req_{custom_id}", "custom_id": custom_id, "response": response, "error": None}
+    )
+
+
+def answer_batch(
+    requests: Path, out: Path, answer: Callable[[str, RecordedRequest], Reply | None] | None = None
+) -> None:
+    """Answer every request of a batch file as the scripted server's logic does (``answer`` overrides)."""
+    lines = []
+    for line in read_batch_lines(requests):
+        request = RecordedRequest("POST", line.url, {}, line.body)
+        reply = (answer(line.custom_id, request) if answer else None) or echo_answer(request)
+        if reply.status == 0:  # no answer at all: the item expired
+            continue
+        lines.append(output_line(line.custom_id, reply))
+    out.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+
+
+def without_timings(record: dict[str, Any]) -> dict[str, Any]:
+    meta = record.get("meta")
+    if isinstance(meta, dict):
+        meta.pop("latency_s", None)
+    return record
+
+
+def results_by_id(path: Path) -> dict[str, dict[str, Any]]:
+    records = [json.loads(line) for line in path.read_bytes().splitlines()]
+    by_id = {r["doc_id"]: without_timings(r) for r in records}
+    assert len(by_id) == len(records), "a document appears on more than one line"
+    return by_id
+
+
+def test_exported_bodies_are_the_realtime_requests_byte_for_byte(tmp_path: Path) -> None:
+    docs = documents()
+    with ScriptedServer(echo_answer) as server:
+        settings = BatchSettings(model="openai/test", base_url=server.base_url, options=OPTIONS)
+        summary = export_batch(docs, settings, tmp_path / "requests.jsonl")
+        assert server.completions == []  # exporting sends nothing
+        with Extractor("openai/test", base_url=server.base_url, cache=False, options=OPTIONS) as extractor:
+            results = list(extract_many(docs, extractor=extractor))
+        realtime = sorted(r.body for r in server.completions)
+    assert all(r.ok for r in results)
+    exported = raw_bodies(tmp_path / "requests.jsonl")
+    assert sorted(exported.values()) == realtime
+    long_chunks = [cid for cid in exported if cid.startswith("long#")]
+    assert len(long_chunks) > 1, "the long article is chunked as in realtime"
+    assert [cid.split("#")[1] for cid in long_chunks] == [str(n) for n in range(1, len(long_chunks) + 1)]
+    assert summary.documents == len(docs) and summary.requests == len(exported)
+    # Stable: the same inputs give the same file.
+    again = BatchSettings(model="openai/test", base_url=server.base_url, options=OPTIONS)
+    assert [line.custom_id for doc in batch_requests(docs, again) for line in doc.lines] == list(exported)
+
+
+def test_round_trip_gives_the_realtime_jsonl_and_fills_the_cache(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(5):
+        (folder / f"doc{i}.txt").write_text(article(i), encoding="utf-8")
+    (folder / "empty.txt").write_text("")
+    requests, responses = tmp_path / "requests.jsonl", tmp_path / "responses.jsonl"
+    with ScriptedServer(echo_answer) as server:
+        url = server.base_url
+        proc = claimx_cli(
+            "batch", "export", str(folder), "-m", "openai/test", "--base-url", url, "-o", str(requests)
+        )
+        assert proc.returncode == 0, proc.stderr.decode()
+        assert documents_path_for(requests).exists()
+        answer_batch(requests, responses)
+        proc = claimx_cli(
+            "batch", "import", str(requests), str(responses), "-o", str(tmp_path / "batch.jsonl")
+        )
+        assert proc.returncode == 1, proc.stderr.decode()  # the empty file is an error line, as in realtime
+        assert server.completions == []  # every answer came from the batch
+        # The same inputs in realtime (the lines ``claimx extract`` writes), first from the cache.
+        sources = [(f"doc{i}", article(i)) for i in range(5)]
+        rerun = [r.to_json_line() for r in extract_many(sources, model="openai/test", base_url=url)]
+        assert server.completions == [], "the realtime rerun is served entirely from the cache"
+        fresh = [
+            r.to_json_line() for r in extract_many(sources, model="openai/test", base_url=url, cache=False)
+        ]
+        assert len(server.completions) == 5
+    batch = results_by_id(tmp_path / "batch.jsonl")
+    assert batch.pop("empty")["error"]["type"] == "InputError"
+    fresh_by_id = {r["doc_id"]: without_timings(r) for r in map(json.loads, fresh)}
+    assert batch == fresh_by_id
+    cached = {r["doc_id"]: without_timings(r) for r in map(json.loads, rerun)}
+    for doc_id, record in cached.items():
+        if "meta" in record:
+            assert record["meta"]["usage"]["cached"]
+            record["meta"]["usage"] = batch[doc_id]["meta"]["usage"]  # (a cache hit says so)
+    assert batch == cached
+
+
+FAILURES = {
+    "doc0": Reply.error(500, "the engine crashed"),
+    "doc2": Reply.completion('{"actors": [], "statements": [{"sentences": ["S1"], "quo'),  # not JSON
+    "doc3": Reply.completion('{"actors": [], "statements": "not a list", "positions": []}'),
+    "doc4": Reply.truncated(),
+    "doc5": Reply(status=0),  # expired: no line at all
+}
+
+
+def failing(custom_id: str, request: RecordedRequest) -> Reply | None:
+    return FAILURES.get(custom_id.split("#")[0])
+
+
+def export_and_answer(tmp_path: Path, server: ScriptedServer) -> tuple[Path, list[Path]]:
+    requests = tmp_path / "requests.jsonl"
+    export_batch(
+        documents(), BatchSettings(model="openai/test", base_url=server.base_url, options=OPTIONS), requests
+    )
+    answer_batch(requests, tmp_path / "responses.jsonl", failing)
+    # doc1's request failed in the engine: it is in the error file, not the output file.
+    errors = tmp_path / "errors.jsonl"
+    kept = []
+    for line in (tmp_path / "responses.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        if record["custom_id"].startswith("doc1#"):
+            record["response"], record["error"] = None, {"code": "server_error", "message": "try again later"}
+            errors.write_text(json.dumps(record) + "\n")
+        else:
+            kept.append(line)
+    (tmp_path / "responses.jsonl").write_text("".join(f"{line}\n" for line in kept))
+    return requests, [tmp_path / "responses.jsonl", errors]
+
+
+def test_failed_items_are_asked_again_in_realtime_with_the_error_fed_back(tmp_path: Path) -> None:
+    with ScriptedServer(echo_answer) as server:
+        requests, outputs = export_and_answer(tmp_path, server)
+        exported = {
+            json.loads(line)["custom_id"].split("#")[0]: line for line in requests.read_text().splitlines()
+        }
+        results = {r.doc_id: r for r in collect_results(documents_path_for(requests), [requests], outputs)}
+        asked = [json.loads(r.body) for r in server.completions]
+    assert sorted(results) == sorted(doc_id for doc_id, _ in documents())
+    assert all(r.ok for r in results.values()), [r.error for r in results.values() if r.error]
+    usage = {doc_id: r.extraction.meta.usage for doc_id, r in results.items() if r.extraction}
+    # A provider error, an error-file line and a missing answer: the same request, asked once more.
+    for doc_id in ("doc0", "doc1", "doc5"):
+        assert usage[doc_id].requests == 1
+        assert json.loads(exported[doc_id])["body"] in asked
+    # Answers that did not parse or validate: re-asked with the validation error, and counted.
+    for doc_id in ("doc2", "doc3"):
+        assert usage[doc_id].requests == 2 and usage[doc_id].reasks == 1
+    reasks = [body for body in asked if len(body["messages"]) > 2]
+    assert len(reasks) == 2 and any("not a list" in json.dumps(body["messages"][-2:]) for body in reasks)
+    # Cut off at the output limit: asked again with a larger budget, as in realtime.
+    budgets = [body["max_tokens"] for body in asked]
+    assert max(budgets) == 2 * min(budgets)
+    assert len(asked) == 6
+    assert usage["long"].requests > 1 and not usage["long"].cached  # every chunk from the batch
+
+
+def test_failed_items_without_retry_are_error_lines(tmp_path: Path) -> None:
+    with ScriptedServer(echo_answer) as server:
+        requests, outputs = export_and_answer(tmp_path, server)
+        out = tmp_path / "results.jsonl"
+        proc = claimx_cli(
+            "batch", "import", str(requests), *map(str, outputs), "-o", str(out), "--retry-failed", "none"
+        )
+        assert server.completions == []
+    assert proc.returncode == 1, proc.stderr.decode()
+    results = results_by_id(out)
+    errors = {doc_id: r["error"] for doc_id, r in results.items() if "error" in r}
+    assert sorted(errors) == ["doc0", "doc1", "doc2", "doc3", "doc4", "doc5"]
+    assert "the engine crashed" in errors["doc0"]["message"]
+    assert "try again later" in errors["doc1"]["message"]
+    assert errors["doc3"]["cause"] == "invalid_output" and "not a list" in errors["doc3"]["last_output"]
+    assert "cut off at the output limit" in errors["doc4"]["message"]
+    assert "missing or expired" in errors["doc5"]["message"]
+    assert all("meta" in results[doc_id] for doc_id in ("long",))
+
+
+def test_failed_items_go_into_a_follow_up_batch(tmp_path: Path) -> None:
+    with ScriptedServer(echo_answer) as server:
+        requests, outputs = export_and_answer(tmp_path, server)
+        documents_path = documents_path_for(requests)
+        follow_ups: list[BatchLine] = []
+        first = list(
+            collect_results(
+                documents_path,
+                [requests],
+                outputs,
+                retry=RetryMode.BATCH,
+                cache=False,
+                follow_up=follow_ups.append,
+            )
+        )
+        assert sorted(r.doc_id for r in first if not r.ok) == ["doc0", "doc1", "doc2", "doc3", "doc4", "doc5"]
+        named = {line.custom_id.split("#")[0]: line.custom_id for line in follow_ups}
+        assert sorted(named) == ["doc0", "doc1", "doc2", "doc3", "doc4", "doc5"]
+        assert named["doc0"].count("#") == 2  # the same request again, under its own id
+        assert named["doc3"].startswith("doc3#1#") and named["doc3"].count("#") == 3  # its re-ask
+        second = tmp_path / "follow-up.jsonl"
+        second.write_text("".join(f"{line.to_json_line()}\n" for line in follow_ups))
+        answer_batch(second, tmp_path / "follow-up-out.jsonl")
+        again = list(
+            collect_results(
+                documents_path,
+                [requests, second],
+                [*outputs, tmp_path / "follow-up-out.jsonl"],
+                retry="batch",
+            )
+        )
+        assert server.completions == []  # nothing was asked in realtime
+    assert all(r.ok for r in again), [r.error for r in again if r.error]
+    reasked = {r.doc_id: r.extraction.meta.usage for r in again if r.extraction}
+    assert reasked["doc3"].requests == 2 and reasked["doc3"].reasks == 1
+
+
+def test_batch_outputs_follow_the_output_rules(tmp_path: Path) -> None:
+    runner = CliRunner()
+    (tmp_path / "a.txt").write_text(article(1), encoding="utf-8")
+    requests = tmp_path / "requests.jsonl"
+
+    def run(*args: str) -> tuple[int, str]:
+        result = runner.invoke(app, ["batch", *args])
+        return result.exit_code, result.output
+
+    export = ["export", str(tmp_path / "a.txt"), "-m", "openai/test", "--base-url", "http://127.0.0.1:9/v1"]
+    code, said = run(*export, "-o", str(tmp_path))  # a folder is never an output
+    assert code != 0 and not any(tmp_path.glob("*.claimx.jsonl"))
+    assert run(*export, "-o", str(requests))[0] == 0
+    before = requests.read_bytes(), documents_path_for(requests).read_bytes()
+    code, said = run(*export, "-o", str(requests))
+    assert code == 2 and "--overwrite" in said
+    documents_path_for(requests).write_text("kept\n")
+    requests.unlink()
+    code, said = run(*export, "-o", str(requests))  # the documents file beside it is not replaced either
+    assert code == 2 and "--overwrite" in said and documents_path_for(requests).read_text() == "kept\n"
+    assert run(*export, "-o", str(requests), "--overwrite")[0] == 0
+    assert (requests.read_bytes(), documents_path_for(requests).read_bytes()) == before
+    responses = tmp_path / "responses.jsonl"
+    answer_batch(requests, responses)
+    code, said = run("import", str(requests), str(responses), "-o", str(responses))
+    assert code != 0 and "both an input and the output" in said
+    (tmp_path / "results.jsonl").write_text("{}\n")
+    code, said = run("import", str(requests), str(responses), "-o", str(tmp_path / "results.jsonl"))
+    assert code == 2 and "--overwrite" in said and (tmp_path / "results.jsonl").read_text() == "{}\n"
+
+
+def test_the_documents_file_keeps_no_credentials(tmp_path: Path) -> None:
+    requests = tmp_path / "requests.jsonl"
+    settings = BatchSettings(model="openai/test", base_url="http://user:hunter2secret@127.0.0.1:9/v1")
+    export_batch([("a", article(1))], settings, requests, documents_path=tmp_path / "docs.jsonl")
+    assert b"hunter2secret" not in requests.read_bytes() + (tmp_path / "docs.jsonl").read_bytes()
+    header = json.loads((tmp_path / "docs.jsonl").read_text().splitlines()[0])
+    assert header["settings"]["base_url"].startswith("http://") and header["requests"] == "requests.jsonl"
+
+
+def test_a_batch_split_into_files_within_limits_reads_back_whole(tmp_path: Path) -> None:
+    requests = tmp_path / "requests.jsonl"
+    settings = BatchSettings(model="openai/test", base_url="http://127.0.0.1:9/v1", options=OPTIONS)
+    export_batch(documents(), settings, requests)
+    largest = max(len(line) + 1 for line in requests.read_bytes().splitlines())
+    parts = split_batch_file(
+        requests, lambda n: tmp_path / f"part-{n}.jsonl", max_requests=3, max_bytes=2 * largest
+    )
+    assert len(parts) > 2 and b"".join(p.read_bytes() for p in parts) == requests.read_bytes()
+    assert all(len(p.read_bytes().splitlines()) <= 2 and p.stat().st_size <= 2 * largest for p in parts)
+    outputs = []
+    for part in parts:
+        answer_batch(part, part.with_suffix(".out"))
+        outputs.append(part.with_suffix(".out"))
+    results = list(
+        collect_results(documents_path_for(requests), parts, outputs[::-1], retry="none", cache=False)
+    )
+    assert sorted(r.doc_id for r in results if r.ok) == sorted(doc_id for doc_id, _ in documents())
+
+
+@pytest.mark.slow
+def test_a_larger_batch_with_failing_items_ends_whole_and_in_the_cache(tmp_path: Path) -> None:
+    count = 200
+    docs = [(f"d{i:03d}", article(i)) for i in range(count)]
+    kinds = list(FAILURES.values())
+    failing_ids = {f"d{i:03d}": kinds[n % len(kinds)] for n, i in enumerate(range(0, count, 20))}  # 5 %
+    requests = tmp_path / "requests.jsonl"
+    with ScriptedServer(echo_answer) as server:
+        export_batch(docs, BatchSettings(model="openai/test", base_url=server.base_url), requests)
+        answer_batch(requests, tmp_path / "out.jsonl", lambda cid, _: failing_ids.get(cid.split("#")[0]))
+        results = list(collect_results(documents_path_for(requests), [requests], [tmp_path / "out.jsonl"]))
+        assert len(server.completions) == len(failing_ids)  # one realtime request per failed item
+        rerun = list(extract_many(docs, model="openai/test", base_url=server.base_url))
+        assert len(server.completions) == len(failing_ids), "the realtime rerun asked nothing"
+    assert sorted(r.doc_id for r in results) == [doc_id for doc_id, _ in docs]
+    assert all(r.ok for r in results) and all(r.ok and r.extraction.meta.usage.cached for r in rerun)
+    reasked = [r for r in results if r.extraction and r.extraction.meta.usage.reasks]
+    assert len(reasked) == sum(1 for i in range(0, count, 20) if (i // 20) % len(kinds) in (1, 2))

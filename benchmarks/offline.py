@@ -41,12 +41,12 @@ def main() -> None:
         print(f"PolNeAR dev not found at {DEV}; nothing to measure", file=sys.stderr)
         print(json.dumps({"skipped": "no PolNeAR dev"}))
         return
-    from claimx.baseline import extract_baseline
-    from claimx.offline import extract_offline
+    from claimx import Extractor
 
     articles = _articles()
-    offline_s, offline_found = _best(extract_offline, articles)
-    baseline_s, baseline_found = _best(extract_baseline, articles)
+    with Extractor("offline") as offline, Extractor("baseline") as baseline:
+        offline_s, offline_found = _best(offline.extract, articles)
+        baseline_s, baseline_found = _best(baseline.extract, articles)
     figures = {
         "articles": len(articles),
         "offline_s": round(offline_s, 3),

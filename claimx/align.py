@@ -199,8 +199,9 @@ class Aligner:
         last = len(text) if hi is None else hi
         check_left, check_right = is_word_char(needle[0]), is_word_char(needle[-1])
         hits: list[_Hit] = []
-        start = text.find(needle, max(0, lo - size))
-        while start != -1 and start <= last:
+        stop = max(0, last + size)  # (an occurrence starting at or before ``last`` ends by here)
+        start = text.find(needle, max(0, lo - size), stop)
+        while start != -1:
             end = start + size
             if (not check_left or start == 0 or not is_word_char(text[start - 1])) and (
                 not check_right or end == len(text) or not is_word_char(text[end])
@@ -208,7 +209,7 @@ class Aligner:
                 hits.append(_Hit(start, end, Alignment.EXACT))
                 if first_only:
                     break
-            start = text.find(needle, start + 1)
+            start = text.find(needle, start + 1, stop)
         return hits
 
     def _normalized_hits(self, needle: str, lo: int = 0, hi: int | None = None) -> Iterator[_Hit]:

@@ -12,7 +12,6 @@ build an ``Extractor`` and use it as a context manager.
 from __future__ import annotations
 
 import atexit
-import dataclasses
 import hashlib
 import os
 from collections import OrderedDict
@@ -20,9 +19,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from claimx._sync import run_on_shared_loop, run_sync
+from claimx.arguments import ExtractorArguments
 from claimx.cache import ResponseCache, default_cache_dir
 from claimx.document import Document
-from claimx.extract import ExtractOptions, Extractor, model_options_of
+from claimx.extract import ExtractOptions, Extractor
 from claimx.models.base import Model, RetryPolicy
 from claimx.models.registry import default_model_spec
 from claimx.prompts import Prompt
@@ -40,35 +40,30 @@ def _digest(value: str | None) -> str | None:
     return None if value is None else hashlib.sha256(value.encode()).hexdigest()
 
 
-def _key(
-    model: Model | str | None,
-    base_url: str | None,
-    api_key: str | None,
-    prompt: Prompt | str | None,
-    cache: ResponseCache | bool,
-    options: ExtractOptions,
-    model_options: dict[str, Any],
-) -> tuple[object, ...]:
+def _key(arguments: ExtractorArguments) -> tuple[object, ...]:
+    """What tells pooled extractors apart: every argument that shapes one, secrets as digests."""
     # Resolved now, not at first use: a changed $CLAIMX_MODEL or $OPENAI_API_KEY is a new extractor.
+    model, prompt, cache = arguments.model, arguments.prompt, arguments.cache
     spec: object = model if isinstance(model, Model) else model or default_model_spec()[0]
-    key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+    key = arguments.api_key if arguments.api_key is not None else os.environ.get("OPENAI_API_KEY")
     return (
         spec,
-        base_url,
+        arguments.base_url,
         _digest(key),
         prompt.sha256 if isinstance(prompt, Prompt) else prompt,
         # The default cache lives where $CLAIMX_CACHE_DIR says at the time of the call.
         str(default_cache_dir()) if cache is True else cache if cache is False else id(cache),
-        options,
-        repr(sorted(model_options.items())),
+        arguments.extract_options(),
+        repr(sorted(arguments.tuned().items())),
     )
 
 
 async def _extract_shared(
-    text: str | Document, doc_id: str | None, key: tuple[object, ...], arguments: dict[str, Any]
+    text: str | Document, doc_id: str | None, arguments: ExtractorArguments
 ) -> Extraction:
-    """Extract with the pooled extractor for ``key`` (on the shared loop: the pool needs no lock)."""
-    extractor = _pool.pop(key, None) or Extractor(**arguments)
+    """Extract with the pooled extractor for these arguments (on the shared loop: the pool needs no lock)."""
+    key = _key(arguments)
+    extractor = _pool.pop(key, None) or arguments.build()
     _pool[key] = extractor  # the most recently used last
     while len(_pool) > POOL_SIZE:
         _, evicted = _pool.popitem(last=False)
@@ -109,29 +104,8 @@ async def aextract(
     (``n_ctx`` for ``local``…). The extractor built for these arguments is kept and reused
     by the next call with the same ones.
     """
-    chosen = options or ExtractOptions()
-    if html and not chosen.html:
-        chosen = dataclasses.replace(chosen, html=True)
-    tuned = model_options_of(
-        model_options,
-        timeout_s=timeout_s,
-        temperature=temperature,
-        seed=seed,
-        max_output_tokens=max_output_tokens,
-        structured_output=structured_output,
-        retry=retry,
-    )
-    key = _key(model, base_url, api_key, prompt, cache, chosen, tuned)
-    arguments: dict[str, Any] = {
-        "model": model,
-        "base_url": base_url,
-        "api_key": api_key,
-        "prompt": prompt,
-        "cache": cache,
-        "options": chosen,
-        "model_options": tuned,
-    }
-    return await run_on_shared_loop(_extract_shared(text, doc_id, key, arguments))
+    arguments = ExtractorArguments.of(locals())
+    return await run_on_shared_loop(_extract_shared(text, doc_id, arguments))
 
 
 def extract(
@@ -154,26 +128,8 @@ def extract(
     model_options: Mapping[str, Any] | None = None,
 ) -> Extraction:
     """Synchronous :func:`aextract` (safe inside Jupyter); the same arguments."""
-    return run_sync(
-        aextract(
-            text,
-            model=model,
-            base_url=base_url,
-            api_key=api_key,
-            prompt=prompt,
-            doc_id=doc_id,
-            html=html,
-            cache=cache,
-            options=options,
-            timeout_s=timeout_s,
-            temperature=temperature,
-            seed=seed,
-            max_output_tokens=max_output_tokens,
-            structured_output=structured_output,
-            retry=retry,
-            model_options=model_options,
-        )
-    )
+    arguments = ExtractorArguments.of(locals())
+    return run_sync(run_on_shared_loop(_extract_shared(text, doc_id, arguments)))
 
 
 async def _close_pool() -> None:

@@ -24,16 +24,13 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from claimx._version import __version__
 from claimx.document import Document, Sentence
-from claimx.ground import ground
-from claimx.link import link
 from claimx.names import is_pronoun, proper_names
-from claimx.response import AUTHOR, ActorItem, PositionItem, Response, StatementItem, response_schema_sha256
+from claimx.response import AUTHOR, ActorItem, PositionItem, Response, StatementItem
 from claimx.rules import RuleExtractor
-from claimx.schema import ActorKind, ClaimKind, Extraction, Meta, Mode, Stance, Usage
+from claimx.schema import ActorKind, ClaimKind, Mode, Stance
 
-__all__ = ["BASELINE", "BASELINE_ID", "baseline_response", "extract_baseline"]
+__all__ = ["BASELINE", "BASELINE_ID", "baseline_response"]
 
 BASELINE_ID = "baseline@v1"
 
@@ -414,24 +411,6 @@ def baseline_response(document: Document) -> Response:
         kind = ActorKind.PERSON if len(name.split()) >= 2 else ActorKind.OTHER
         actors.append(ActorItem(name=name, kind=kind, mentions=variants))
     return Response(actors=actors, statements=statements, positions=positions)
-
-
-def extract_baseline(text: str, doc_id: str | None = None) -> Extraction:
-    """The baseline's extraction for ``text``: grounded and linked like a model's."""
-    document = Document.from_text(text, doc_id)
-    linked = link(ground(document, baseline_response(document)))
-    return linked.to_extraction(
-        document,
-        Meta(
-            model="baseline",
-            provider="claimx",
-            prompt_id=BASELINE_ID,
-            prompt_sha256=_LEXICON_SHA256,
-            response_schema_sha256=response_schema_sha256(),
-            claimx_version=__version__,
-            usage=Usage(),
-        ),
-    )
 
 
 #: The baseline as a no-LLM extractor any command or the Python API can name as its model.

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import logging
 import threading
 import time
@@ -22,9 +21,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from claimx._sync import run_sync
+from claimx.arguments import ExtractorArguments
 from claimx.cache import ResponseCache
 from claimx.errors import ClaimxError, InputError, redact
-from claimx.extract import ExtractOptions, Extractor, model_options_of
+from claimx.extract import ExtractOptions, Extractor
 from claimx.inputs import PendingFile, Source
 from claimx.models.base import Model, RetryPolicy
 from claimx.prompts import Prompt
@@ -166,14 +166,17 @@ async def run_many(
     a worker is free; every failure of a document's work becomes that document's error
     result (:func:`document_error`), never the batch's; documents whose id is in
     ``skip_ids`` are not read further and a repeated id is an error result. Documents are
-    taken from ``documents`` and files read in a background thread, so a read that blocks
-    (a FIFO) holds up only its own document. Stopping early (``break``, cancellation)
+    taken from ``documents`` (unless a list or tuple) and files read in a background thread, so
+    a read that blocks (a FIFO) holds up only its own document. Stopping early (``break``, cancellation)
     cancels what is in flight.
     """
     width = max(1, width)
     skip = set(skip_ids)
     seen: set[str] = set()
     items = enumerate(documents)
+    # A list or tuple is already in memory: taking its next item cannot block, so it needs no
+    # thread (starting one per document cost more CPU than the rest of a short document's work).
+    in_memory = type(documents) in (list, tuple)
     results: asyncio.Queue[BatchResult | None] = asyncio.Queue(maxsize=width)
 
     def next_source() -> Source | InputError | PendingFile | None:
@@ -220,7 +223,7 @@ async def run_many(
         try:
             while not failures:
                 async with taking:
-                    source = await _off_loop(next_source)
+                    source = next_source() if in_memory else await _off_loop(next_source)
                 if source is None:
                     break
                 await results.put(await one(source))
@@ -288,49 +291,29 @@ async def aextract_many(
     document carries its error instead of an extraction. Stopping early (``break``,
     cancellation) cancels what is in flight.
     """
-    tuned = model_options_of(
-        model_options,
-        timeout_s=timeout_s,
-        temperature=temperature,
-        seed=seed,
-        max_output_tokens=max_output_tokens,
-        structured_output=structured_output,
-        retry=retry,
-    )
+    batch = _batch(documents, extractor, concurrency, skip_ids, ExtractorArguments.of(locals()))
+    try:
+        async for result in batch:
+            yield result
+    finally:
+        await batch.aclose()
+
+
+async def _batch(
+    documents: Iterable[DocumentInput],
+    extractor: Extractor | None,
+    concurrency: int | None,
+    skip_ids: Iterable[str],
+    arguments: ExtractorArguments,
+) -> AsyncGenerator[BatchResult, None]:
+    """:func:`aextract_many`: with the given extractor, or one built from ``arguments`` and closed."""
     owned = extractor is None
     if extractor is None:
-        chosen = options or ExtractOptions()
-        if concurrency is not None:  # the batch's width is also its extractor's limit on calls
-            chosen = dataclasses.replace(chosen, concurrency=concurrency)
-        if html:
-            chosen = dataclasses.replace(chosen, html=True)
-        extractor = Extractor(
-            model,
-            prompt=prompt,
-            cache=cache,
-            options=chosen,
-            base_url=base_url,
-            api_key=api_key,
-            model_options=tuned,
-        )
+        extractor = arguments.build(concurrency)
     else:
-        given = [
-            name
-            for name, value in (
-                ("model", model),
-                ("base_url", base_url),
-                ("api_key", api_key),
-                ("prompt", prompt),
-                ("options", options),
-                ("html", html or None),
-                ("cache", None if cache is True else cache),
-            )
-            if value is not None
-        ]
-        if given or tuned:  # they belong to the extractor, which is already built
-            raise TypeError(
-                f"pass either an extractor or its arguments, not both: {sorted(given + list(tuned))}"
-            )
+        given = arguments.given()
+        if given:  # they belong to the extractor, which is already built
+            raise TypeError(f"pass either an extractor or its arguments, not both: {given}")
         if concurrency is not None and concurrency > extractor.options.concurrency:
             _log.warning(
                 "concurrency=%d documents, but the extractor allows %d model calls at once "
@@ -381,26 +364,7 @@ def extract_many(
     Leaving the loop early (``break``, an exception, Ctrl-C) cancels the documents still
     in flight and closes what the batch opened.
     """
-    stream = aextract_many(
-        documents,
-        extractor=extractor,
-        concurrency=concurrency,
-        skip_ids=skip_ids,
-        model=model,
-        base_url=base_url,
-        api_key=api_key,
-        prompt=prompt,
-        html=html,
-        cache=cache,
-        options=options,
-        timeout_s=timeout_s,
-        temperature=temperature,
-        seed=seed,
-        max_output_tokens=max_output_tokens,
-        structured_output=structured_output,
-        retry=retry,
-        model_options=model_options,
-    )
+    stream = _batch(documents, extractor, concurrency, skip_ids, ExtractorArguments.of(locals()))
     step = _Step(stream)
     try:
         while True:

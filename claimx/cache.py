@@ -25,7 +25,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,7 +33,7 @@ from pydantic import ValidationError
 
 from claimx.schema import Usage
 
-__all__ = ["CacheEntry", "ResponseCache", "default_cache_dir"]
+__all__ = ["CacheEntry", "ResponseCache", "StoredAnswer", "default_cache_dir"]
 
 log = logging.getLogger("claimx.cache")
 T = TypeVar("T")
@@ -60,6 +60,18 @@ class CacheEntry:
     label: dict[str, Any]
     created: float
     hits: int
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    """What is stored for a request: the validated answer, its cost, the raw reply, a label."""
+
+    output: str
+    usage: Usage
+    #: The completion as the server sent it, to inspect a failure later (``claimx cache show``).
+    raw_completion: str | None = None
+    #: What the request was about (model, prompt, document, sentences), for people listing entries.
+    label: dict[str, Any] = field(default_factory=dict)
 
 
 class _Damaged(Exception):
@@ -203,22 +215,14 @@ class ResponseCache:
             self.hits += 1
         return entry
 
-    def put(
-        self,
-        key: str,
-        output_json: str,
-        usage: Usage,
-        *,
-        raw_completion: str | None = None,
-        label: dict[str, Any] | None = None,
-    ) -> None:
+    def put(self, key: str, answer: StoredAnswer) -> None:
         """Store a validated answer (replacing any entry under ``key``)."""
         row = (
             key,
-            output_json,
-            usage.model_dump_json(),
-            raw_completion,
-            json.dumps(label or {}, ensure_ascii=False, default=str),
+            answer.output,
+            answer.usage.model_dump_json(),
+            answer.raw_completion,
+            json.dumps(answer.label, ensure_ascii=False, default=str),
             time.time(),
         )
 
@@ -239,17 +243,9 @@ class ResponseCache:
         """:meth:`get`, off the event loop."""
         return await asyncio.to_thread(self.get, key)
 
-    async def aput(
-        self,
-        key: str,
-        output_json: str,
-        usage: Usage,
-        *,
-        raw_completion: str | None = None,
-        label: dict[str, Any] | None = None,
-    ) -> None:
+    async def aput(self, key: str, answer: StoredAnswer) -> None:
         """:meth:`put`, off the event loop."""
-        await asyncio.to_thread(self.put, key, output_json, usage, raw_completion=raw_completion, label=label)
+        await asyncio.to_thread(self.put, key, answer)
 
     def find(self, prefix: str) -> list[str]:
         """Keys starting with ``prefix`` (at most 10), to name an entry by a short key."""

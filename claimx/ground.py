@@ -27,8 +27,9 @@ the text again.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -333,9 +334,7 @@ class _Grounder:
         head = tokens[-1]
         if head not in self._titles:  # (one search of the text per head noun, not per statement)
             # A title is capitalised before the name it belongs to: "Mayor Tom Baker".
-            title = re.escape(head[:1].upper() + head[1:])
-            pattern = rf"\b{title}\s+([A-Z][\w'’-]+(?:\s+(?:(?:{_PARTICLES})\s+)?[A-Z][\w'’-]+){{0,2}})"
-            names = {m.group(1) for m in re.finditer(pattern, self.doc.text)}
+            names = set(_titled_names(self.doc.text, head[:1].upper() + head[1:]))
             self._titles[head] = names.pop() if len(names) == 1 else None
         return self._titles[head]
 
@@ -470,6 +469,32 @@ _TITLES = frozenset(
 )
 #: Lower-case words inside names ("Bill de Blasio", "Osama bin Laden").
 _PARTICLES = "de|del|della|der|di|da|du|le|la|van|von|bin|ibn|al|el|ben|dos|das"
+
+
+@lru_cache(maxsize=64)
+def _title_pattern(title: str) -> re.Pattern[str]:
+    return re.compile(
+        rf"\b{re.escape(title)}\s+([A-Z][\w'’-]+(?:\s+(?:(?:{_PARTICLES})\s+)?[A-Z][\w'’-]+){{0,2}})"
+    )
+
+
+def _titled_names(text: str, title: str) -> Iterator[str]:
+    r"""The names after each whole-word ``title`` ("Mayor" → "Tom Baker"), as ``finditer`` finds them.
+
+    A match can only start where the title itself does, so only those places are tried
+    (``str.find``), not every character of the text as a pattern starting with ``\b`` is:
+    the same matches, without overlap, in the same order, at a fraction of the cost.
+    """
+    pattern = _title_pattern(title)
+    end = 0
+    start = text.find(title)
+    while start != -1:
+        if start >= end:
+            found = pattern.match(text, start)
+            if found is not None:
+                end = found.end()
+                yield found.group(1)
+        start = text.find(title, start + 1)
 
 
 def _gap(span: Span, content: Span) -> int:

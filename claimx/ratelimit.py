@@ -51,6 +51,12 @@ class PerLoop(Generic[T]):
         """Forget every loop's object."""
         self._items.clear()
 
+    def drain(self) -> list[tuple[asyncio.AbstractEventLoop, T]]:
+        """Forget every loop's object, handing each back with its loop (to close what can be)."""
+        items = list(self._items.items())
+        self._items.clear()
+        return items
+
     def __len__(self) -> int:
         return len(self._items)
 

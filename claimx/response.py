@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, StringConstraints, create_model
 from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import CoreSchema, core_schema
 
 from claimx.schema import ActorKind, ClaimKind, Mode, Stance
 
@@ -105,6 +106,47 @@ class Response(_Item):
     statements: list[StatementItem] = Field(default_factory=list)
     positions: list[PositionItem] = Field(default_factory=list)
 
+    @classmethod
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        """Pydantic's JSON schema of the class, generated once per class and arguments.
+
+        instructor asks for the schema on every request (to put it in the request), and
+        generating it takes milliseconds for a response model of a hundred sentences; a
+        response model never changes once built. Each call gets its own copy, as pydantic
+        gives, since callers may change what they are given.
+        """
+        key = (cls, args, tuple(sorted(kwargs.items())))
+        try:
+            hash(key)
+        except TypeError:  # (an argument that cannot key a cache: generated afresh)
+            return super().model_json_schema(*args, **kwargs)
+        copied: dict[str, Any] = json.loads(_schema_json(key))
+        return copied
+
+
+@lru_cache(maxsize=1024)
+def _schema_json(key: tuple[type[Response], tuple[Any, ...], tuple[tuple[str, Any], ...]]) -> str:
+    """The JSON text of a response class's schema (:meth:`Response.model_json_schema`'s cache)."""
+    cls, args, kwargs = key
+    return json.dumps(super(Response, cls).model_json_schema(*args, **dict(kwargs)), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class OneOf:
+    """``Annotated[str, OneOf(values)]``: pydantic's ``Literal[values]``, as one opaque marker.
+
+    The very core schema pydantic builds for a ``Literal`` of strings, so validation, its
+    error messages and the JSON schema are the same. What differs is what a walk over the
+    type's arguments sees: two of them, not one per sentence of the article. instructor
+    walks every response model so on each request (looking for async validators), and a
+    ``Literal`` of a few hundred sentence ids made that walk cost more than the request.
+    """
+
+    values: tuple[str, ...]
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.literal_schema(list(self.values))
+
 
 def _text(limits: OutputLimits | None) -> Any:
     if limits and limits.max_text_chars:
@@ -128,7 +170,7 @@ def response_model_for(
     Cached: every stretch with the same numbers and names shares one class.
     """
     labels = tuple(f"S{i}" for i in range(first, max(first, last) + 1))
-    label: Any = Literal[labels]
+    label: Any = Annotated[str, OneOf(labels)]
     text = _text(limits)
     speaker: Any = Literal[(*speakers, AUTHOR)] if speakers else str
     if limits is not None and limits.compact:

@@ -28,7 +28,11 @@ from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from claimx.testing_batches import BatchItemError, BatchLifecycle, BatchService, StoredFile
+
 __all__ = [
+    "BatchItemError",
+    "BatchLifecycle",
     "FaultInjector",
     "RecordedRequest",
     "Reply",
@@ -175,6 +179,9 @@ class RecordedRequest:
 Responder = Callable[[RecordedRequest], Reply]
 
 
+_BATCH_ROUTE = re.compile(r"^/v1/(files|batches)(/|\?|$)")
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body go out as separate writes; with Nagle's algorithm on, the body waits
@@ -186,8 +193,18 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
     def do_GET(self) -> None:
-        if self.path.rstrip("/").endswith("/models"):
+        owner = self.server.owner
+        if owner.serves_batches(self.path):
+            self._send(owner._batch_route(self._request("GET", b"")))
+        elif self.path.rstrip("/").endswith("/models"):
             self._send(Reply.json({"object": "list", "data": [{"id": "scripted", "object": "model"}]}))
+        else:
+            self._send(Reply.error(404, f"no route {self.path}"))
+
+    def do_DELETE(self) -> None:
+        owner = self.server.owner
+        if owner.serves_batches(self.path):
+            self._send(owner._batch_route(self._request("DELETE", b"")))
         else:
             self._send(Reply.error(404, f"no route {self.path}"))
 
@@ -197,8 +214,17 @@ class _Handler(BaseHTTPRequestHandler):
         if len(body) < length:  # the client went away mid-request (a cancelled call): no request
             self.close_connection = True
             return
-        request = RecordedRequest("POST", self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-        self._send(self.server.owner._next(request))
+        request = self._request("POST", body)
+        owner = self.server.owner
+        if owner.serves_batches(self.path):
+            self._send(owner._batch_route(request))
+        elif _BATCH_ROUTE.match(self.path):  # a server without the Batch API
+            self._send(Reply.error(404, f"no route {self.path}"))
+        else:
+            self._send(owner._next(request))
+
+    def _request(self, method: str, body: bytes) -> RecordedRequest:
+        return RecordedRequest(method, self.path, {k.lower(): v for k, v in self.headers.items()}, body)
 
     def _send(self, reply: Reply) -> None:
         if reply.delay_s:
@@ -311,13 +337,31 @@ class FaultInjector:
 
 
 class ScriptedServer:
-    """An OpenAI-compatible HTTP server on a free port of 127.0.0.1."""
+    """An OpenAI-compatible HTTP server on a free port of 127.0.0.1.
 
-    def __init__(self, responder: Responder | None = None) -> None:
+    It also serves OpenAI's Files and Batches API (``/v1/files``, ``/v1/batches``; see
+    :mod:`claimx.testing_batches`) unless ``batch_api=False``: each line of a batch is
+    answered by ``responder`` (not the queue) as its body would be over
+    ``/v1/chat/completions``. ``server.batch_service.lifecycle`` sets how batches move and
+    end, ``server.batch_item_fault`` which items fail. With ``api_key`` set, every
+    request without that bearer key gets a 401.
+    """
+
+    def __init__(
+        self, responder: Responder | None = None, *, batch_api: bool = True, api_key: str | None = None
+    ) -> None:
         self._queue: deque[Reply] = deque()
         self._lock = threading.Lock()
         self.responder = responder
         self.requests: list[RecordedRequest] = []
+        self.batch_api = batch_api
+        self.api_key = api_key
+        self.batch_service = BatchService(self._answer_line)
+        #: The requests read from batch input files, as the responder saw them.
+        self.batch_lines: list[RecordedRequest] = []
+        #: (custom_id, request) → a reply of any status or a :class:`BatchItemError` for an item
+        #: that fails instead of being answered, or None to answer it.
+        self.batch_item_fault: Callable[[str, RecordedRequest], Reply | BatchItemError | None] | None = None
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.owner = self
         self._thread = threading.Thread(
@@ -340,6 +384,41 @@ class ScriptedServer:
         with self._lock:
             return [r for r in self.requests if r.path.endswith("/chat/completions")]
 
+    @property
+    def uploads(self) -> list[StoredFile]:
+        """Files uploaded with purpose ``batch`` (not the output and error files the server wrote)."""
+        with self._lock:
+            return [f for f in self.batch_service.files.values() if f.purpose == "batch"]
+
+    def serves_batches(self, path: str) -> bool:
+        """True for a route of the Files or Batches API, when this server offers them."""
+        return self.batch_api and bool(_BATCH_ROUTE.match(path))
+
+    def _batch_route(self, request: RecordedRequest) -> Reply:
+        with self._lock:
+            self.requests.append(request)
+        if self.api_key is not None and request.headers.get("authorization") != f"Bearer {self.api_key}":
+            return Reply.error(401, "Incorrect API key provided")
+        status, body, content_type = self.batch_service.handle(
+            request.method, request.path, request.headers, request.body
+        )
+        return Reply(status=status, body=body, headers={"Content-Type": content_type})
+
+    def _answer_line(self, custom_id: str, path: str, body: bytes) -> tuple[int, bytes] | BatchItemError:
+        request = RecordedRequest("POST", path, {"content-type": "application/json"}, body)
+        with self._lock:
+            self.batch_lines.append(request)
+        fault = self.batch_item_fault(custom_id, request) if self.batch_item_fault is not None else None
+        if isinstance(fault, BatchItemError):
+            return fault
+        if fault is not None:
+            reply = fault
+        elif self.responder is None:
+            reply = Reply.error(500, "the scripted server has no responder for batch lines")
+        else:
+            reply = self.responder(request)
+        return reply.status, reply.body or b""
+
     def enqueue(self, *replies: Reply) -> None:
         """Answer the next requests with these replies, in order."""
         with self._lock:
@@ -348,6 +427,9 @@ class ScriptedServer:
     def _next(self, request: RecordedRequest) -> Reply:
         with self._lock:
             self.requests.append(request)
+        if self.api_key is not None and request.headers.get("authorization") != f"Bearer {self.api_key}":
+            return Reply.error(401, "Incorrect API key provided")
+        with self._lock:
             if self._queue:
                 return self._queue.popleft()
         if self.responder is not None:

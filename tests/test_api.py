@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import inspect
 from pathlib import Path
@@ -63,6 +64,21 @@ def test_public_functions_have_written_out_signatures(function: object) -> None:
         "temperature",
         "model_options",
     } <= names
+
+
+@pytest.mark.parametrize(
+    "function", [claimx.extract, claimx.aextract, claimx.extract_many, claimx.aextract_many]
+)
+def test_public_signatures_are_the_extractor_arguments_exactly(function: object) -> None:
+    # Each function hands ``ExtractorArguments.of(locals())`` on: every field must be one of its
+    # parameters, with the same type and default, or an argument would be lost or misread.
+    from claimx.arguments import ExtractorArguments
+
+    parameters = inspect.signature(function).parameters  # type: ignore[arg-type]
+    own = {"text", "doc_id", "documents", "extractor", "concurrency", "skip_ids"}
+    shown = {name: (p.annotation, p.default) for name, p in parameters.items() if name not in own}
+    fields = {f.name: (f.type, f.default) for f in dataclasses.fields(ExtractorArguments)}
+    assert shown == fields
 
 
 def test_dir_shows_the_public_api_and_all_of_it_exists() -> None:
@@ -207,6 +223,30 @@ def test_extractor_is_a_context_manager_sync_and_async(server: ScriptedServer) -
 
     closed = asyncio.run(run())
     assert closed.cache is not None and closed.cache._db is None
+
+
+def test_an_extractor_used_in_asyncio_run_closes_after_its_loop_is_gone(server: ScriptedServer) -> None:
+    # Its connections were opened on a loop asyncio.run has closed since: closing (sync close, or
+    # leaving a sync ``with``) must not try to shut them down through that loop.
+    server.responder = echo_answer
+    text = "The minister said the plan would pass."
+    extractor = claimx.Extractor("openai/m", base_url=server.base_url, cache=False)
+    for _ in range(2):  # two loops, each gone when asyncio.run returns
+        assert asyncio.run(extractor.aextract(text)).verify(text) == []
+    extractor.close()
+
+    reused = claimx.Extractor("openai/m", base_url=server.base_url, cache=False)
+    assert asyncio.run(reused.aextract(text)).verify(text) == []
+    with reused:  # then synchronous use, on the shared loop, and the sync context manager's close
+        assert reused.extract(text).verify(text) == []
+    assert len(server.completions) == 4
+
+    async def close_from_another_loop() -> None:  # and an async close on a third loop
+        used = claimx.Extractor("openai/m", base_url=server.base_url, cache=False)
+        assert used.extract(text).verify(text) == []  # (blocking: on the shared loop's thread)
+        await used.aclose()
+
+    asyncio.run(close_from_another_loop())
 
 
 def test_model_options_reach_the_request(server: ScriptedServer) -> None:

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 import claimx
-from claimx.cache import ResponseCache
+from claimx.cache import ResponseCache, StoredAnswer
 from claimx.cli import app
 from claimx.models.base import ModelRequest, request_hash
 from claimx.models.registry import resolve_model
@@ -115,9 +115,9 @@ def test_cache_reads_and_writes_run_off_the_event_loop(server: ScriptedServer, t
             threads.append(threading.current_thread().name)
             return super().get(key)
 
-        def put(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        def put(self, key: str, answer: StoredAnswer) -> None:
             threads.append(threading.current_thread().name)
-            return super().put(*args, **kwargs)
+            super().put(key, answer)
 
     loop_threads: list[str] = []
 
@@ -175,7 +175,7 @@ def test_a_truncated_database_is_set_aside_and_the_run_goes_on(
 ) -> None:
     cache = ResponseCache(tmp_path)
     for i in range(30):  # enough pages that cutting the file leaves the tree broken
-        cache.put(f"{i:064x}", json.dumps({"statements": [], "pad": "x" * 3000}), Usage())
+        cache.put(f"{i:064x}", StoredAnswer(json.dumps({"statements": [], "pad": "x" * 3000}), Usage()))
     cache.close()
     path = tmp_path / "responses.sqlite3"
     with sqlite3.connect(path) as db:

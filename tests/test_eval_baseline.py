@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from claimx.baseline import extract_baseline
+import claimx
 from claimx.evaluate.datasets import load_dataset
 from claimx.evaluate.scorers import score_sample
 from claimx.schema import Mode, Stance
 
 
 def _by_content(text: str) -> dict[str, tuple[str | None, str, str | None]]:
-    result = extract_baseline(text, "t")
+    result = claimx.extract(text, model="baseline", doc_id="t")
     assert result.verify(text) == []
     names = {a.id: a.name for a in result.actors}
     return {
@@ -51,7 +51,7 @@ def test_scare_quotes_and_unattributed_quotes_are_not_attributions() -> None:
 
 def test_stance_verbs_give_positions() -> None:
     text = "Mayor Tom Reed criticized the stadium deal on Tuesday. Reed welcomed the new bus lanes in March."
-    result = extract_baseline(text, "t")
+    result = claimx.extract(text, model="baseline", doc_id="t")
     stances = {(result.actor(p.holder_id).name, p.target, p.stance) for p in result.positions}  # type: ignore[union-attr]
     assert stances == {
         ("Tom Reed", "the stadium deal", Stance.OPPOSE),
@@ -61,7 +61,7 @@ def test_stance_verbs_give_positions() -> None:
 
 def test_baseline_on_the_seed_article() -> None:
     sample = load_dataset("seed").samples[0]
-    result = extract_baseline(sample.text, sample.id)
+    result = claimx.extract(sample.text, model="baseline", doc_id=sample.id)
     assert result.verify(sample.text) == [] and result.meta.model == "baseline"
     direct = [a for a in result.attributions if a.mode is Mode.DIRECT]
     assert len(direct) == 4  # the four quoted statements of the article
@@ -75,4 +75,4 @@ def test_baseline_on_the_seed_article() -> None:
 
 @pytest.mark.parametrize("text", ["No quotes here at all.", "“Unclosed quote, said nobody"])
 def test_baseline_copes_with_little_text(text: str) -> None:
-    assert extract_baseline(text, "t").attributions == []
+    assert claimx.extract(text, model="baseline", doc_id="t").attributions == []

@@ -234,7 +234,7 @@ def test_gold_against_itself_has_no_miss_and_no_false_positive(runs: Runs) -> No
 
 
 def test_compare_shows_the_deltas_of_compare_runs(runs: Runs) -> None:
-    comparison = compare_runs(read_run(runs.gold), read_run(runs.baseline))
+    comparison = compare_runs(read_run(runs.gold), read_run(runs.baseline)).model_dump(mode="json")
     root = parse(runs.compare.read_text(encoding="utf-8"))
     table = next(n for n in root.walk() if n.tag == "table" and "compare" in n.classes)
     shown: dict[str, dict[str, float]] = {}

@@ -37,7 +37,7 @@ def test_a_failed_sample_records_the_batch_runner_s_error(server: ScriptedServer
     [record] = records
     assert isinstance(record.error, DocumentError)
     assert record.error.cause == "transport" and record.error.status == 500 and record.error.attempts == 2
-    assert record.latency_s > 0 and summary["samples"]["failed"] == 1
+    assert record.latency_s > 0 and summary.samples.failed == 1
 
     server.enqueue(*[Reply.error(500, "the model fell over")] * 2)
     [batch] = claimx.extract_many(
@@ -114,4 +114,4 @@ def test_a_rejected_key_stops_the_run_and_is_every_sample_error(
     records, summary = asyncio.run(run_eval(_dataset(5), predictor, tmp_path / "run", concurrency=1))
     assert len(server.completions) == 1  # not one request per sample
     assert [r.error.status if r.error else None for r in records] == [401] * 5
-    assert summary["samples"]["failed"] == 5 and len(read_run(tmp_path / "run").records) == 5
+    assert summary.samples.failed == 5 and len(read_run(tmp_path / "run").records) == 5

@@ -13,7 +13,6 @@ import pytest
 from typer.testing import CliRunner
 
 import claimx
-from claimx.baseline import extract_baseline
 from claimx.cli import app
 from claimx.testing import Reply, ScriptedServer
 
@@ -41,7 +40,9 @@ def test_baseline_in_extract_and_the_python_api(seed_text: str) -> None:
     assert "no language model" in err  # the note on what it can and cannot find
 
     same = claimx.extract(seed_text, model="baseline", doc_id=SEED.stem)
-    assert same.attributions == result.attributions == extract_baseline(seed_text, SEED.stem).attributions
+    with claimx.Extractor("baseline") as extractor:
+        again = extractor.extract(seed_text, SEED.stem)
+    assert again.attributions == same.attributions == result.attributions
     [batch] = list(claimx.extract_many([("a", seed_text)], model="baseline"))
     assert batch.ok and batch.extraction is not None
     assert batch.extraction.attributions == same.attributions

@@ -17,7 +17,6 @@ from claimx.evaluate.predictors import make_predictor
 from claimx.evaluate.run import run_eval
 from claimx.models.registry import default_model_spec, resolve_model
 from claimx.models.rules import RulesModel
-from claimx.offline import extract_offline
 from claimx.schema import Mode
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,10 +98,23 @@ def test_extract_many_runs_offline() -> None:
                 ("the state had not asked for higher fees", "Maria Lopez", "said"),
             },
         ),
+        (  # the cue and source in the layout: the paragraph before, a dash after
+            'The governor spoke on the radio on Tuesday.\n\nGovernor Tom Baker continued:\n\n"The budget '
+            'will be balanced by June, and nobody will lose a job over it."\n\n“I am so ashamed of this '
+            "campaign.” ― Jorge Falcon\n",
+            {
+                (
+                    "The budget will be balanced by June, and nobody will lose a job over it.",
+                    "Tom Baker",
+                    "continued:",
+                ),
+                ("I am so ashamed of this campaign.", "Jorge Falcon", "―"),
+            },
+        ),
     ],
 )
 def test_quotes_indirect_speech_and_pronouns(text: str, expected: set[tuple[str, str, str]]) -> None:
-    result = extract_offline(text, "t")
+    result = claimx.extract(text, model="offline", doc_id="t")
     assert result.verify(text) == []
     found = {
         (a.content.text.strip('“”", '), result.actor(a.speaker_id).name, a.cue.text)  # type: ignore[union-attr]
@@ -113,18 +125,41 @@ def test_quotes_indirect_speech_and_pronouns(text: str, expected: set[tuple[str,
 
 
 def test_no_attributions_in_plain_narration() -> None:
-    assert extract_offline("The bridge opened in 1932. It is painted red.", "t").attributions == []
+    text = "The bridge opened in 1932. It is painted red."
+    assert claimx.extract(text, model="offline", doc_id="t").attributions == []
 
 
 @pytest.mark.skipif(not DEV.is_dir(), reason="PolNeAR dev is not in ../shared/datasets")
 def test_eval_on_a_few_dev_articles(tmp_path: Path) -> None:
     dataset = load_dataset(f"brat:{DEV}", limit=6)
     _, summary = asyncio.run(run_eval(dataset, make_predictor("offline"), tmp_path / "run"))
-    attributions = summary["attributions"]
-    assert attributions["f1"] >= 0.55 and attributions["speaker_accuracy"] >= 0.6  # (0.69 and 0.67 now)
+    f1, speaker = summary.attributions.f1, summary.attributions.speaker_accuracy
+    assert f1 is not None and speaker is not None
+    assert f1 >= 0.55 and speaker >= 0.6  # (0.69 and 0.67 now)
 
 
 def test_readme_first_command_installs_no_extra() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     first = readme[readme.index("```sh") : readme.index("```", readme.index("```sh") + 5)]
     assert "pip install -e . && claimx extract seeds/000_a52612c81e7ad0d0.txt" in first
+
+
+def test_packed_emissions_are_the_trained_features_weights() -> None:
+    """The tagger's fast path (columns, packed integers) scores exactly what training saw."""
+    from claimx.offline.features import paragraph_columns, paragraph_features, paragraphs, tokenize
+    from claimx.offline.tagger import MODEL_PATH, emissions, load_weights
+
+    weights = load_weights(MODEL_PATH)
+    text = SEED.read_text(encoding="utf-8") + '\n"We will (not) go," said Mr. O\'Neil, according to aides.\n'
+    checked = 0
+    for start, end in paragraphs(text):
+        tokens = tokenize(text, start, end)
+        fast = emissions(weights, paragraph_columns(tokens))
+        for row, names in zip(fast, paragraph_features(tokens), strict=True):
+            slow = [0.0] * len(weights.labels)
+            for name in names:
+                for k, w in enumerate(weights.features.get(name, ())):
+                    slow[k] += w
+            assert row == [round(x * 10_000) for x in slow]
+            checked += 1
+    assert checked > 100

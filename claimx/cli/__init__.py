@@ -33,6 +33,6 @@ def main(
     """Claimx reads news articles with a language model and returns grounded, verifiable results."""
 
 
-from claimx.cli import batch_cmd, cache_cmd, eval_cmd, extract_cmd, prompts_cmd, view_cmd  # noqa: E402,F401  (each registers its commands)
+from claimx.cli import batch_cmd, batch_job_cmd, cache_cmd, eval_cmd, extract_cmd, prompts_cmd, view_cmd  # noqa: E402,F401  (each registers its commands)
 
 __all__ = ["app", "main"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import json
 import re
 import sys
 from pathlib import Path
@@ -260,14 +259,14 @@ def compare_command(
                 markup=False,
             )
         comparison = compare_runs(a, b, top=top, resamples=bootstrap, seed=seed)
-        if not comparison["documents"]["common"]:
+        if not comparison.documents.common:
             raise ConfigError("the two runs have no document in common")
     except ClaimxError as exc:
         fail(exc, debug)
     if markdown is not None:
         markdown.write_text(compare_markdown(comparison), encoding="utf-8")
     if as_json:
-        typer.echo(json.dumps(comparison, indent=2, ensure_ascii=False))
+        typer.echo(comparison.to_json())
     else:
         print_comparison(comparison, _console())
 

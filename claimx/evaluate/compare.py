@@ -9,14 +9,90 @@ and by failures.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+import json
+
+from pydantic import Field
 
 from claimx.evaluate.metrics import Accuracy, Counts, micro, paired_bootstrap
 from claimx.evaluate.runlog import Run, SampleRecord
-from claimx.evaluate.summary import LAYERS, MIN_INTERVAL_DOCUMENTS, headline_counts
+from claimx.evaluate.summary import LAYERS, MIN_INTERVAL_DOCUMENTS, Written, headline_counts
 
-__all__ = ["DocumentDelta", "compare_runs", "document_deltas"]
+__all__ = [
+    "AccuracyChange",
+    "Change",
+    "CommonDocuments",
+    "Comparison",
+    "DocumentDelta",
+    "F1Change",
+    "LayerChange",
+    "MovedCounts",
+    "RunSide",
+    "compare_runs",
+    "document_deltas",
+]
+
+
+class RunSide(Written):
+    """Which run one side of a comparison is."""
+
+    path: str
+    model: str
+    prompt_id: str | None
+    prompt_sha256: str | None
+    dataset: str
+    run_id: str
+
+
+class CommonDocuments(Written):
+    """How many documents both runs hold, and which only one of them holds."""
+
+    common: int
+    only_a: list[str]
+    only_b: list[str]
+
+
+class Change(Written):
+    """A figure in A and in B, and B − A."""
+
+    a: float
+    b: float
+    delta: float
+
+
+class F1Change(Change):
+    """The change in F1, with its paired-bootstrap 95% interval from enough documents."""
+
+    ci: list[float] = Field(default_factory=list)
+    p_not_better: float | None = Field(default=None, description="Share of resamples where B is not better.")
+
+    def interval(self) -> list[float] | None:
+        """The paired 95% interval of the change, when there is one."""
+        return self.ci or None
+
+
+class LayerChange(Written):
+    """One layer's micro precision, recall and F1 in both runs, over the documents both label."""
+
+    documents: int
+    precision: Change
+    recall: Change
+    f1: F1Change
+
+
+class AccuracyChange(Written):
+    """An accuracy on matched items in both runs (None where nothing was judged)."""
+
+    a: float | None
+    b: float | None
+    delta: float | None
+
+
+class MovedCounts(Written):
+    """How many documents got worse, better, or stayed."""
+
+    worse: int
+    better: int
+    unchanged: int
 
 
 def _accuracies(record: SampleRecord) -> dict[str, Accuracy]:
@@ -73,13 +149,29 @@ def _item_changes(layer: str, ra: SampleRecord, rb: SampleRecord) -> list[str]:
     return lines
 
 
-@dataclass
-class DocumentDelta:
+class DocumentDelta(Written):
     """How one document's headline F1 moved from run A to run B (mean over the layers both label)."""
 
     id: str
     delta_f1: float
     why: list[str]
+
+
+class Comparison(Written):
+    """Two runs compared (``claimx eval compare --json``): per layer, accuracies, documents that moved."""
+
+    a: RunSide
+    b: RunSide
+    documents: CommonDocuments
+    layers: dict[str, LayerChange]
+    accuracies: dict[str, AccuracyChange]
+    worse: list[DocumentDelta]
+    better: list[DocumentDelta]
+    counts: MovedCounts
+
+    def to_json(self) -> str:
+        """The comparison as ``claimx eval compare --json`` prints it."""
+        return json.dumps(self.model_dump(mode="json"), indent=2, ensure_ascii=False)
 
 
 def _common(a: Run, b: Run) -> list[tuple[SampleRecord, SampleRecord]]:
@@ -105,7 +197,7 @@ def _document_delta(ra: SampleRecord, rb: SampleRecord) -> DocumentDelta | None:
         reasons.insert(0, f"B failed: {rb.error.message}")
     if not deltas:
         return None
-    return DocumentDelta(ra.id, round(sum(deltas) / len(deltas), 4), reasons)
+    return DocumentDelta(id=ra.id, delta_f1=round(sum(deltas) / len(deltas), 4), why=reasons)
 
 
 def document_deltas(a: Run, b: Run) -> list[DocumentDelta]:
@@ -117,13 +209,13 @@ def document_deltas(a: Run, b: Run) -> list[DocumentDelta]:
     return [d for ra, rb in _common(a, b) if (d := _document_delta(ra, rb)) is not None]
 
 
-def compare_runs(a: Run, b: Run, *, top: int = 5, resamples: int = 1000, seed: int = 0) -> dict[str, Any]:
+def compare_runs(a: Run, b: Run, *, top: int = 5, resamples: int = 1000, seed: int = 0) -> Comparison:
     """Per-layer deltas (B − A) with paired-bootstrap intervals, and the documents that moved most."""
     records_b = {r.id: r for r in b.records}
     common = _common(a, b)
     only_a = [r.id for r in a.records if r.id not in records_b]
     only_b = sorted(set(records_b) - {r.id for r in a.records})
-    layers: dict[str, Any] = {}
+    layers: dict[str, LayerChange] = {}
     for offset, layer in enumerate(LAYERS):
         pairs = [
             (ca, cb)
@@ -134,10 +226,10 @@ def compare_runs(a: Run, b: Run, *, top: int = 5, resamples: int = 1000, seed: i
         if not pairs:
             continue
         side_a, side_b = micro([p[0] for p in pairs]), micro([p[1] for p in pairs])
-        entry: dict[str, Any] = {"documents": len(pairs)}
+        changes = {}
         for name in ("precision", "recall", "f1"):
             va, vb = getattr(side_a, name), getattr(side_b, name)
-            entry[name] = {"a": round(va, 4), "b": round(vb, 4), "delta": round(vb - va, 4)}
+            changes[name] = {"a": round(va, 4), "b": round(vb, 4), "delta": round(vb - va, 4)}
         result = (
             paired_bootstrap(
                 [p[0] for p in pairs], [p[1] for p in pairs], resamples=resamples, seed=seed + offset
@@ -145,12 +237,17 @@ def compare_runs(a: Run, b: Run, *, top: int = 5, resamples: int = 1000, seed: i
             if len(pairs) >= MIN_INTERVAL_DOCUMENTS
             else None
         )
+        f1 = F1Change(**changes["f1"])
         if result is not None:
             interval, not_better = result
-            entry["f1"]["ci"] = interval.as_list()
-            entry["f1"]["p_not_better"] = round(not_better, 4)
-        layers[layer] = entry
-    accuracies: dict[str, Any] = {}
+            f1 = F1Change(**changes["f1"], ci=interval.as_list(), p_not_better=round(not_better, 4))
+        layers[layer] = LayerChange(
+            documents=len(pairs),
+            precision=Change(**changes["precision"]),
+            recall=Change(**changes["recall"]),
+            f1=f1,
+        )
+    accuracies: dict[str, AccuracyChange] = {}
     for name in ("speaker", "cue", "mode", "stance"):
         acc_a, acc_b = Accuracy(), Accuracy()
         for ra, rb in common:
@@ -159,37 +256,35 @@ def compare_runs(a: Run, b: Run, *, top: int = 5, resamples: int = 1000, seed: i
                 acc_a, acc_b = acc_a + xa, acc_b + xb
         if acc_a.total or acc_b.total:
             va, vb = acc_a.value, acc_b.value
-            accuracies[name] = {
-                "a": None if va is None else round(va, 4),
-                "b": None if vb is None else round(vb, 4),
-                "delta": None if va is None or vb is None else round(vb - va, 4),
-            }
+            accuracies[name] = AccuracyChange(
+                a=None if va is None else round(va, 4),
+                b=None if vb is None else round(vb, 4),
+                delta=None if va is None or vb is None else round(vb - va, 4),
+            )
     documents = document_deltas(a, b)
     worse = sorted((d for d in documents if d.delta_f1 < 0), key=lambda d: (d.delta_f1, d.id))
     better = sorted((d for d in documents if d.delta_f1 > 0), key=lambda d: (-d.delta_f1, d.id))
-    return {
-        "a": _describe(a),
-        "b": _describe(b),
-        "documents": {"common": len(common), "only_a": only_a, "only_b": only_b},
-        "layers": layers,
-        "accuracies": accuracies,
-        "worse": [asdict(d) for d in worse[:top]],
-        "better": [asdict(d) for d in better[:top]],
-        "counts": {
-            "worse": len(worse),
-            "better": len(better),
-            "unchanged": len(documents) - len(worse) - len(better),
-        },
-    }
+    return Comparison(
+        a=_side(a),
+        b=_side(b),
+        documents=CommonDocuments(common=len(common), only_a=only_a, only_b=only_b),
+        layers=layers,
+        accuracies=accuracies,
+        worse=worse[:top],
+        better=better[:top],
+        counts=MovedCounts(
+            worse=len(worse), better=len(better), unchanged=len(documents) - len(worse) - len(better)
+        ),
+    )
 
 
-def _describe(run: Run) -> dict[str, Any]:
+def _side(run: Run) -> RunSide:
     h = run.header
-    return {
-        "path": str(run.path),
-        "model": h.model,
-        "prompt_id": h.prompt_id,
-        "prompt_sha256": h.prompt_sha256,
-        "dataset": h.dataset.spec,
-        "run_id": h.run_id,
-    }
+    return RunSide(
+        path=str(run.path),
+        model=h.model,
+        prompt_id=h.prompt_id,
+        prompt_sha256=h.prompt_sha256,
+        dataset=h.dataset.spec,
+        run_id=h.run_id,
+    )

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
+from claimx.evaluate.compare import Comparison
 from claimx.evaluate.runlog import RunHeader, SampleRecord
+from claimx.evaluate.summary import LAYERS, AccuracyFigures, Figures, Summary
 
 __all__ = ["compare_markdown", "fmt", "summary_markdown"]
 
@@ -15,52 +16,44 @@ def fmt(value: float | None, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-def _ci(block: dict[str, Any], key: str) -> str:
-    ci = block.get("ci", {})
-    interval = ci.get(key) if isinstance(ci, dict) else ci
+def _ci(interval: list[float] | None) -> str:
     return f"[{interval[0]:.3f}, {interval[1]:.3f}]" if interval else ""
 
 
-def _layer_rows(summary: dict[str, Any]) -> list[str]:
-    rows = []
-    att = summary["attributions"]
-    if att.get("documents"):
-        rows.append(_row("attributions (overlap ≥ 0.3)", att))
-        rows.append(_row("attributions, strict (≥ 0.8)", att["strict"]))
-    claims = summary["claims"]
-    if claims.get("documents"):
-        rows.append(_row(f"claims ({claims['similarity']} ≥ {claims['threshold']})", claims))
-    positions = summary["positions"]
-    if positions.get("documents"):
-        rows.append(_row("positions (holder, target, stance)", positions))
-        rows.append(_row("positions, holder and target only", positions["holder_target"]))
-    return rows
+def _layer_rows(summary: Summary) -> list[str]:
+    labels = {
+        "attributions": "attributions (overlap ≥ 0.3)",
+        "attributions_strict": "attributions, strict (≥ 0.8)",
+        "claims": f"claims ({summary.claims.similarity} ≥ {summary.claims.threshold})",
+        "positions": "positions (holder, target, stance)",
+        "positions_pairs": "positions, holder and target only",
+    }
+    return [_row(labels[key], block) for key, block in summary.rows()]
 
 
-def _row(label: str, block: dict[str, Any]) -> str:
-    macro = block.get("macro", {})
+def _row(label: str, block: Figures) -> str:
     return (
-        f"| {label} | {fmt(block['precision'])} | {fmt(block['recall'])} | **{fmt(block['f1'])}** "
-        f"{_ci(block, 'f1')} | {fmt(macro.get('f1'))} "
-        f"| {block['tp']} / {block['n_pred']} / {block['n_gold']} | {block['documents']} |"
+        f"| {label} | {fmt(block.precision)} | {fmt(block.recall)} | **{fmt(block.f1)}** "
+        f"{_ci(block.interval('f1'))} | {fmt(block.macro.f1)} "
+        f"| {block.tp} / {block.n_pred} / {block.n_gold} | {block.documents} |"
     )
 
 
-def _accuracy_row(name: str, block: dict[str, Any]) -> str:
-    return f"| {name} | {fmt(block['value'])} {_ci(block, 'value')} | {block['correct']} / {block['total']} |"
+def _accuracy_row(name: str, block: AccuracyFigures) -> str:
+    return f"| {name} | {fmt(block.value)} {_ci(block.interval())} | {block.correct} / {block.total} |"
 
 
-def summary_markdown(header: RunHeader, summary: dict[str, Any], records: Sequence[SampleRecord]) -> str:
+def summary_markdown(header: RunHeader, summary: Summary, records: Sequence[SampleRecord]) -> str:
     """The run's report: what ran, the figures per layer, accuracies, usage and the weakest documents."""
     prompt = header.prompt_id or "—"
     if header.prompt_sha256:
         prompt += f" (`{header.prompt_sha256[:12]}`)"
-    samples = summary["samples"]
+    samples = summary.samples
     lines = [
         f"## claimx eval: {header.model} on {header.dataset.name}",
         "",
-        f"- **dataset** `{header.dataset.spec}` ({samples['total']} documents"
-        + (f", {samples['failed']} failed" if samples["failed"] else "")
+        f"- **dataset** `{header.dataset.spec}` ({samples.total} documents"
+        + (f", {samples.failed} failed" if samples.failed else "")
         + ")",
         f"- **model** `{header.model}`" + (f" at `{header.base_url}`" if header.base_url else ""),
         f"- **prompt** {prompt}",
@@ -73,15 +66,7 @@ def summary_markdown(header: RunHeader, summary: dict[str, Any], records: Sequen
         *_layer_rows(summary),
         "",
     ]
-    accuracies = []
-    att = summary["attributions"]
-    for name in ("speaker", "cue", "mode"):
-        block = att.get(name)
-        if block and block["total"]:
-            accuracies.append(_accuracy_row(name, block))
-    stance = summary["positions"].get("stance")
-    if stance and stance["total"]:
-        accuracies.append(_accuracy_row("stance", stance))
+    accuracies = [_accuracy_row(name, block) for name, block in summary.accuracies()]
     if accuracies:
         lines += [
             "On matched items:",
@@ -91,7 +76,7 @@ def summary_markdown(header: RunHeader, summary: dict[str, Any], records: Sequen
             *accuracies,
             "",
         ]
-    confusion = summary["positions"].get("confusion")
+    confusion = summary.positions.confusion
     if confusion:
         stances = sorted({s for row in confusion.values() for s in row} | set(confusion))
         lines += [
@@ -104,13 +89,13 @@ def summary_markdown(header: RunHeader, summary: dict[str, Any], records: Sequen
             row = confusion.get(gold, {})
             lines.append(f"| {gold} | " + " | ".join(str(row.get(p, 0)) for p in stances) + " |")
         lines.append("")
-    usage = summary["usage"]
+    usage = summary.usage
     lines += [
-        f"Usage: {usage['total_tokens']:,} tokens ({usage['prompt_tokens']:,} prompt, "
-        f"{usage['completion_tokens']:,} completion), {usage['requests']} requests, "
-        f"{usage['cached_samples']} documents from cache, {usage['transport_retries']} retries, "
-        f"{usage['reasks']} re-asks; latency {usage['latency_s_mean']:.2f}s mean, "
-        f"{usage['latency_s_max']:.2f}s max.",
+        f"Usage: {usage.total_tokens:,} tokens ({usage.prompt_tokens:,} prompt, "
+        f"{usage.completion_tokens:,} completion), {usage.requests} requests, "
+        f"{usage.cached_samples} documents from cache, {usage.transport_retries} retries, "
+        f"{usage.reasks} re-asks; latency {usage.latency_s_mean:.2f}s mean, "
+        f"{usage.latency_s_max:.2f}s max.",
         "",
     ]
     weakest = _weakest(summary)
@@ -126,57 +111,57 @@ def summary_markdown(header: RunHeader, summary: dict[str, Any], records: Sequen
     return "\n".join(lines)
 
 
-def _weakest(summary: dict[str, Any], n: int = 5) -> list[tuple[str, float]]:
+def _weakest(summary: Summary, n: int = 5) -> list[tuple[str, float]]:
     scored = []
-    for doc, row in summary.get("documents", {}).items():
-        values = [row[layer]["f1"] for layer in ("attributions", "claims", "positions") if layer in row]
+    for doc, row in summary.documents.items():
+        values = [figures.f1 for layer in LAYERS if (figures := row.layer(layer)) is not None]
         if values:
             scored.append((doc, sum(values) / len(values)))
     scored.sort(key=lambda item: (item[1], item[0]))
     return [item for item in scored[:n] if item[1] < 1.0]
 
 
-def compare_markdown(comparison: dict[str, Any]) -> str:
+def compare_markdown(comparison: Comparison) -> str:
     """A comparison of two runs (B against A) as Markdown."""
-    a, b = comparison["a"], comparison["b"]
+    a, b = comparison.a, comparison.b
     lines = [
-        f"## claimx eval compare: {b['model']} {b['prompt_id'] or ''} vs {a['model']} {a['prompt_id'] or ''}",
+        f"## claimx eval compare: {b.model} {b.prompt_id or ''} vs {a.model} {a.prompt_id or ''}",
         "",
-        f"A: `{a['path']}` ({a['model']}, {a['prompt_id'] or '—'}), "
-        f"B: `{b['path']}` ({b['model']}, {b['prompt_id'] or '—'}), "
-        f"{comparison['documents']['common']} documents in common.",
+        f"A: `{a.path}` ({a.model}, {a.prompt_id or '—'}), "
+        f"B: `{b.path}` ({b.model}, {b.prompt_id or '—'}), "
+        f"{comparison.documents.common} documents in common.",
         "",
         "| layer | F1 A | F1 B | Δ F1 [95% paired CI] | Δ precision | Δ recall | docs |",
         "|---|---|---|---|---|---|---|",
     ]
-    for layer, entry in comparison["layers"].items():
-        f1 = entry["f1"]
+    for layer, entry in comparison.layers.items():
+        f1, interval = entry.f1, entry.f1.interval()
         ci = (
-            f" [{f1['ci'][0]:+.3f}, {f1['ci'][1]:+.3f}]"
-            if "ci" in f1
-            else f" (no interval: n={entry['documents']})"
+            f" [{interval[0]:+.3f}, {interval[1]:+.3f}]"
+            if interval
+            else f" (no interval: n={entry.documents})"
         )
         lines.append(
-            f"| {layer} | {f1['a']:.3f} | {f1['b']:.3f} | **{f1['delta']:+.3f}**{ci} | "
-            f"{entry['precision']['delta']:+.3f} | {entry['recall']['delta']:+.3f} | {entry['documents']} |"
+            f"| {layer} | {f1.a:.3f} | {f1.b:.3f} | **{f1.delta:+.3f}**{ci} | "
+            f"{entry.precision.delta:+.3f} | {entry.recall.delta:+.3f} | {entry.documents} |"
         )
-    if comparison["accuracies"]:
+    if comparison.accuracies:
         lines += ["", "| accuracy on matched items | A | B | Δ |", "|---|---|---|---|"]
-        for name, entry in comparison["accuracies"].items():
-            delta = "—" if entry["delta"] is None else f"{entry['delta']:+.3f}"
-            lines.append(f"| {name} | {fmt(entry['a'])} | {fmt(entry['b'])} | {delta} |")
-    counts = comparison["counts"]
+        for name, change in comparison.accuracies.items():
+            delta = "—" if change.delta is None else f"{change.delta:+.3f}"
+            lines.append(f"| {name} | {fmt(change.a)} | {fmt(change.b)} | {delta} |")
+    counts = comparison.counts
     lines += [
         "",
-        f"{counts['worse']} document(s) worse, {counts['better']} better, {counts['unchanged']} unchanged, "
+        f"{counts.worse} document(s) worse, {counts.better} better, {counts.unchanged} unchanged, "
         "by Δ F1: a document's F1 in B minus its F1 in A, averaged over the layers it has.",
         "",
     ]
-    for title, key in (("Most worse", "worse"), ("Most better", "better")):
-        if comparison[key]:
+    for title, moved in (("Most worse", comparison.worse), ("Most better", comparison.better)):
+        if moved:
             lines += [f"{title}:", ""]
-            for doc in comparison[key]:
-                why = "; ".join(doc["why"]) or "no count changed"
-                lines.append(f"- `{doc['id']}` (Δ F1 {doc['delta_f1']:+.2f}): {why}")
+            for doc in moved:
+                why = "; ".join(doc.why) or "no count changed"
+                lines.append(f"- `{doc.id}` (Δ F1 {doc.delta_f1:+.2f}): {why}")
             lines.append("")
     return "\n".join(lines)

@@ -8,11 +8,9 @@ score of a finished run from its own folder, without any model.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from claimx.batch import BatchResult, document_error, run_many
 from claimx.errors import ClaimxError
@@ -35,7 +33,7 @@ from claimx.evaluate.runlog import (
 from claimx.evaluate.sample import Sample
 from claimx.evaluate.scorers import ClaimSimilarity, ScoringOptions, score_sample
 from claimx.evaluate.similarity import SemanticModel, semantic_model
-from claimx.evaluate.summary import summarize
+from claimx.evaluate.summary import Summary, summarize
 from claimx.inputs import Source
 from claimx.schema import Extraction, Usage
 
@@ -70,7 +68,7 @@ async def run_eval(
     concurrency: int = 4,
     limit: int | None = None,
     on_record: Callable[[SampleRecord], None] | None = None,
-) -> tuple[list[SampleRecord], dict[str, Any]]:
+) -> tuple[list[SampleRecord], Summary]:
     """Predict, score and log every sample of ``dataset`` into ``folder``; return records and summary.
 
     The samples run through the batch runner (:func:`claimx.batch.run_many`), as any batch of
@@ -129,17 +127,15 @@ async def run_eval(
     return records, summary
 
 
-def write_summary(folder: Path, header: RunHeader, records: list[SampleRecord]) -> dict[str, Any]:
+def write_summary(folder: Path, header: RunHeader, records: list[SampleRecord]) -> Summary:
     """Write ``summary.json`` and ``summary.md`` for these records; return the summary."""
     summary = summarize(records, header.scoring)
-    (folder / SUMMARY_FILE).write_text(
-        json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    (folder / SUMMARY_FILE).write_text(summary.to_json(), encoding="utf-8")
     (folder / REPORT_FILE).write_text(summary_markdown(header, summary, records), encoding="utf-8")
     return summary
 
 
-def rescore(folder: Path, options: ScoringOptions | None = None) -> tuple[Run, dict[str, Any]]:
+def rescore(folder: Path, options: ScoringOptions | None = None) -> tuple[Run, Summary]:
     """Score a run again from its own folder (no model, no dataset); rewrite its lines and summary.
 
     ``options`` None keeps the run's own scoring options.

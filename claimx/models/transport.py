@@ -9,15 +9,22 @@ otherwise read as an empty completion. Both are final: retrying gets the same an
 
 The SDK wraps whatever a transport raises in ``APIConnectionError``; :func:`guard_error`
 finds ours again underneath.
+
+Connections belong to the event loop that opened them. One model is used from several loops
+(``asyncio.run`` in a script, the shared loop of the synchronous API), so the transport keeps
+one connection pool per loop: no connection is reused on a loop it does not belong to, and
+closing never touches a loop that is gone.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import httpx2
 
 from claimx.errors import ModelError, redact
+from claimx.ratelimit import PerLoop
 
 __all__ = [
     "DEFAULT_MAX_REPLY_BYTES",
@@ -119,14 +126,16 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
     """An HTTP transport that refuses replies over ``max_reply_bytes`` and HTML pages for API calls."""
 
     def __init__(self, max_reply_bytes: int = DEFAULT_MAX_REPLY_BYTES) -> None:
-        self._inner = httpx2.AsyncHTTPTransport(
-            limits=httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
+        self._pools: PerLoop[httpx2.AsyncHTTPTransport] = PerLoop(
+            lambda: httpx2.AsyncHTTPTransport(
+                limits=httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
+            )
         )
         self.max_reply_bytes = max_reply_bytes
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         """Send ``request``; hand back a response whose body is checked as it is read."""
-        response = await self._inner.handle_async_request(request)
+        response = await self._pools.get().handle_async_request(request)
         declared = response.headers.get("content-length", "")
         kind = response.headers.get("content-type", "").lower()
         problem: ModelError | None = None
@@ -147,5 +156,15 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
         )
 
     async def aclose(self) -> None:
-        """Close the connections."""
-        await self._inner.aclose()
+        """Close the connections of every loop still there; forget those of loops that are gone.
+
+        A pool is closed on its own loop: here, or on another thread's running loop (the shared
+        loop of the synchronous API). The sockets of a closed loop cannot be shut down through
+        it any more; dropping the pool lets them be freed with it.
+        """
+        here = asyncio.get_running_loop()
+        for loop, pool in self._pools.drain():
+            if loop is here:
+                await pool.aclose()
+            elif loop.is_running() and not loop.is_closed():
+                await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(pool.aclose(), loop))

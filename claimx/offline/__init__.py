@@ -8,7 +8,8 @@ named before them, :mod:`claimx.offline.speakers`), and stance verbs give
 positions (:mod:`claimx.offline.stances`). The result is the model-facing
 :class:`~claimx.response.Response`, which goes through the same grounding and
 linking as a model's answer: claims are the content spans as written, never
-rewrites.
+rewrites. Run it as any model: ``claimx.extract(text, model="offline")`` (the
+extractor reads the document through :class:`~claimx.models.rules.RulesModel`).
 """
 
 from __future__ import annotations
@@ -16,18 +17,16 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 
-from claimx._version import __version__
 from claimx.document import Document
-from claimx.ground import ground
-from claimx.link import link
 from claimx.offline.assemble import assemble, find_attributions
+from claimx.offline.stance_pairs import MODEL_PATH as STANCE_MODEL_PATH
 from claimx.offline.stances import find_positions
 from claimx.offline.tagger import MODEL_PATH, tag_text
-from claimx.response import ActorItem, Response, response_schema_sha256
+from claimx.response import AUTHOR, ActorItem, Response
 from claimx.rules import RuleExtractor
-from claimx.schema import ActorKind, Extraction, Meta, Usage
+from claimx.schema import ActorKind
 
-__all__ = ["OFFLINE", "OFFLINE_ID", "OFFLINE_NOTE", "extract_offline", "offline_response", "offline_sha256"]
+__all__ = ["OFFLINE", "OFFLINE_ID", "OFFLINE_NOTE", "offline_response", "offline_sha256"]
 
 OFFLINE_ID = "offline@v1"
 OFFLINE_NOTE = (
@@ -44,12 +43,8 @@ def offline_sha256() -> str:
     """A fingerprint of the rules and the trained model: results say which they came from."""
     digest = hashlib.sha256(OFFLINE_ID.encode())
     digest.update(MODEL_PATH.read_bytes() if MODEL_PATH.exists() else b"")
+    digest.update(STANCE_MODEL_PATH.read_bytes() if STANCE_MODEL_PATH.exists() else b"")
     return digest.hexdigest()
-
-
-@lru_cache(maxsize=1)
-def _schema_sha256() -> str:
-    return response_schema_sha256()
 
 
 def offline_response(document: Document) -> Response:
@@ -57,29 +52,28 @@ def offline_response(document: Document) -> Response:
     attributions = find_attributions(tag_text(document.text), document)
     statements, actors, speakers = assemble(attributions, document)
     positions = find_positions(document, statements, speakers)
+    positions = [p.model_copy(update={"holder": _speaker_named(p.holder, actors)}) for p in positions]
     named = {a.name for a in actors}
     for holder in dict.fromkeys(p.holder for p in positions):
-        if holder not in named:  # (the linker resolves holders among the listed actors only)
+        if holder not in named and holder != AUTHOR:  # (the linker resolves holders among listed actors)
             actors.append(ActorItem(name=holder, kind=ActorKind.OTHER))
     return Response(actors=actors, statements=statements, positions=positions)
 
 
-def extract_offline(text: str, doc_id: str | None = None) -> Extraction:
-    """The offline extraction of ``text``: grounded and linked like a model's answer."""
-    document = Document.from_text(text, doc_id)
-    linked = link(ground(document, offline_response(document)))
-    return linked.to_extraction(
-        document,
-        Meta(
-            model="offline",
-            provider="claimx",
-            prompt_id=OFFLINE_ID,
-            prompt_sha256=offline_sha256(),
-            response_schema_sha256=_schema_sha256(),
-            claimx_version=__version__,
-            usage=Usage(),
-        ),
-    )
+def _speaker_named(holder: str, actors: list[ActorItem]) -> str:
+    """The speaker a holder's words name ("President Obama": "Obama"), else the words.
+
+    A second actor for the same person would take the speaker's own mentions from it.
+    """
+    last = holder.split()[-1].lower() if holder.split() else ""
+    for actor in actors:
+        names = [actor.name, *actor.mentions]
+        if holder in names:
+            return actor.name
+        person = actor.kind is ActorKind.PERSON or len(actor.name.split()) == 1
+        if person and any(n.split() and n.split()[-1].lower() == last for n in names):
+            return actor.name
+    return holder
 
 
 OFFLINE = RuleExtractor(

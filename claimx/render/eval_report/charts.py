@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from claimx.evaluate.compare import DocumentDelta
+from claimx.evaluate.compare import Comparison, DocumentDelta
+from claimx.evaluate.summary import Summary
 from claimx.render.eval_report.layout import section_html
-from claimx.render.eval_report.metrics import accuracy_blocks, interval_of, metric_rows
+from claimx.render.eval_report.metrics import metric_rows
 from claimx.render.htmlkit import Bar, bar_chart
 
 METRICS = (("precision", "P"), ("recall", "R"), ("f1", "F1"))
 
 
-def layer_chart(summaries: dict[str, dict[str, Any]], names: dict[str, str]) -> str:
+def layer_chart(summaries: dict[str, Summary], names: dict[str, str]) -> str:
     """Bars per layer and metric (for two runs, A beside B), each with its 95% interval."""
     bars = []
     first = next(iter(summaries.values()))
@@ -21,14 +21,15 @@ def layer_chart(summaries: dict[str, dict[str, Any]], names: dict[str, str]) -> 
         for colour, (metric, short) in enumerate(METRICS):
             for slot, (run, summary) in enumerate(summaries.items()):
                 block = next((r.block for r in metric_rows(summary) if r.key == row.key), None)
-                if block is None or block[metric] is None:
+                value = getattr(block, metric) if block is not None else None
+                if block is None or value is None:
                     continue
-                interval = interval_of(block, metric)
+                interval = block.interval(metric)
                 label = short if len(summaries) == 1 else f"{short} · {run.upper()}"
                 bars.append(
                     Bar(
                         label,
-                        block[metric],
+                        value,
                         interval[0] if interval else None,
                         interval[1] if interval else None,
                         swatch=slot if len(summaries) > 1 else colour,
@@ -41,16 +42,18 @@ def layer_chart(summaries: dict[str, dict[str, Any]], names: dict[str, str]) -> 
     return bar_chart(bars, title="Precision, recall and F1 per layer (95% intervals)", domain=(0.0, 1.0))
 
 
-def accuracy_chart(summaries: dict[str, dict[str, Any]], names: dict[str, str]) -> str:
+def accuracy_chart(summaries: dict[str, Summary], names: dict[str, str]) -> str:
     """Bars of the speaker, cue, mode and stance accuracies (for two runs, A beside B)."""
     bars = []
     for slot, (run, summary) in enumerate(summaries.items()):
-        for name, block in accuracy_blocks(summary):
-            interval = interval_of(block, "value")
+        for name, block in summary.accuracies():
+            if block.value is None:  # (an accuracy listed has judged something)
+                continue
+            interval = block.interval()
             bars.append(
                 Bar(
                     name if len(summaries) == 1 else f"{name} · {run.upper()}",
-                    block["value"],
+                    block.value,
                     interval[0] if interval else None,
                     interval[1] if interval else None,
                     swatch=slot if len(summaries) > 1 else 6,
@@ -63,19 +66,20 @@ def accuracy_chart(summaries: dict[str, dict[str, Any]], names: dict[str, str]) 
     return bar_chart(bars, title="Accuracy on matched items (95% intervals)", domain=(0.0, 1.0))
 
 
-def delta_chart(comparison: dict[str, Any]) -> str:
+def delta_chart(comparison: Comparison) -> str:
     """The change of each layer's precision, recall and F1, F1 with its paired interval."""
     bars = []
-    for layer, entry in comparison["layers"].items():
+    for layer, entry in comparison.layers.items():
         for metric, short in METRICS:
-            ci = entry[metric].get("ci")
+            change = getattr(entry, metric)
+            ci = entry.f1.interval() if metric == "f1" else None
             bars.append(
                 Bar(
                     f"Δ {short}",
-                    entry[metric]["delta"],
+                    change.delta,
                     ci[0] if ci else None,
                     ci[1] if ci else None,
-                    swatch=2 if entry[metric]["delta"] >= 0 else 3,
+                    swatch=2 if change.delta >= 0 else 3,
                     group=layer,
                 )
             )
@@ -103,8 +107,8 @@ def document_delta_chart(deltas: Sequence[DocumentDelta]) -> str:
 
 
 def charts_section(
-    summaries: dict[str, dict[str, Any]],
-    comparison: dict[str, Any] | None,
+    summaries: dict[str, Summary],
+    comparison: Comparison | None,
     deltas: dict[str, DocumentDelta] | None,
     names: dict[str, str],
 ) -> str:

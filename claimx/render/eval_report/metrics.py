@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
+from claimx.evaluate.compare import Comparison
 from claimx.evaluate.report import fmt
 from claimx.evaluate.runlog import Run, SampleRecord
-from claimx.evaluate.summary import summarize
+from claimx.evaluate.summary import Figures, Summary, summarize
 from claimx.render.eval_report.layout import section_html
 from claimx.render.htmlkit import attrs, esc
 
@@ -18,30 +18,20 @@ class Row:
 
     key: str
     label: str
-    block: dict[str, Any]
+    block: Figures
 
 
-def metric_rows(summary: dict[str, Any]) -> list[Row]:
+def metric_rows(summary: Summary) -> list[Row]:
     """The figures summary.md lists, in its order: headline and strict attributions, claims, positions."""
-    rows = []
-    att, claims, positions = summary["attributions"], summary["claims"], summary["positions"]
-    if att.get("documents"):
-        rows.append(Row("attributions", f"attributions (overlap ≥ {att['threshold']})", att))
-        strict = att["strict"]
-        rows.append(Row("attributions_strict", f"attributions, strict (≥ {strict['threshold']})", strict))
-    if claims.get("documents"):
-        rows.append(Row("claims", f"claims ({claims['similarity']} ≥ {claims['threshold']})", claims))
-    if positions.get("documents"):
-        rows.append(Row("positions", "positions (holder, target, stance)", positions))
-        rows.append(Row("positions_pairs", "positions, holder and target only", positions["holder_target"]))
-    return rows
-
-
-def interval_of(block: dict[str, Any], key: str) -> list[float] | None:
-    """A block's 95% interval for ``key``, when the summary has one."""
-    ci = block.get("ci")
-    value = ci.get(key) if isinstance(ci, dict) else ci
-    return list(value) if value else None
+    att, claims = summary.attributions, summary.claims
+    labels = {
+        "attributions": f"attributions (overlap ≥ {att.threshold})",
+        "attributions_strict": f"attributions, strict (≥ {att.strict.threshold if att.strict else ''})",
+        "claims": f"claims ({claims.similarity} ≥ {claims.threshold})",
+        "positions": "positions (holder, target, stance)",
+        "positions_pairs": "positions, holder and target only",
+    }
+    return [Row(key, labels[key], block) for key, block in summary.rows()]
 
 
 def value_cell(value: float | None, interval: list[float] | None = None, *, strong: bool = False) -> str:
@@ -65,19 +55,19 @@ def delta_cell(metric: str, value: float | None, interval: list[float] | None = 
     )
 
 
-def metrics_table(summary: dict[str, Any], run: str) -> str:
+def metrics_table(summary: Summary, run: str) -> str:
     """Per-layer precision, recall and F1 with 95% intervals, macro F1 and the counts behind them."""
     rows = []
     for row in metric_rows(summary):
         b = row.block
         rows.append(
             f'<tr{attrs({"data-layer": row.key, "data-run": run})}><th scope="row">{esc(row.label)}</th>'
-            + value_cell(b["precision"], interval_of(b, "precision"))
-            + value_cell(b["recall"], interval_of(b, "recall"))
-            + value_cell(b["f1"], interval_of(b, "f1"), strong=True)
-            + value_cell(b.get("macro", {}).get("f1"))
-            + f'<td class="num">{b["tp"]} / {b["n_pred"]} / {b["n_gold"]}</td>'
-            f'<td class="num">{b["documents"]}</td></tr>'
+            + value_cell(b.precision, b.interval("precision"))
+            + value_cell(b.recall, b.interval("recall"))
+            + value_cell(b.f1, b.interval("f1"), strong=True)
+            + value_cell(b.macro.f1)
+            + f'<td class="num">{b.tp} / {b.n_pred} / {b.n_gold}</td>'
+            f'<td class="num">{b.documents}</td></tr>'
         )
     if not rows:
         return '<p class="hint">No layer of this run’s gold was scored.</p>'
@@ -89,25 +79,12 @@ def metrics_table(summary: dict[str, Any], run: str) -> str:
     )
 
 
-def accuracy_blocks(summary: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    """The accuracy blocks of a summary that have items: (name, block) pairs."""
-    out = []
-    for name in ("speaker", "cue", "mode"):
-        block = summary["attributions"].get(name)
-        if block and block["total"]:
-            out.append((name, block))
-    stance = summary["positions"].get("stance")
-    if stance and stance["total"]:
-        out.append(("stance", stance))
-    return out
-
-
-def accuracy_table(summary: dict[str, Any]) -> str:
+def accuracy_table(summary: Summary) -> str:
     """Accuracies on matched items (speaker, cue, mode, stance) with intervals."""
     rows = [
-        f'<tr><th scope="row">{esc(name)}</th>{value_cell(b["value"], interval_of(b, "value"))}'
-        f'<td class="num">{b["correct"]} / {b["total"]}</td></tr>'
-        for name, b in accuracy_blocks(summary)
+        f'<tr><th scope="row">{esc(name)}</th>{value_cell(b.value, b.interval())}'
+        f'<td class="num">{b.correct} / {b.total}</td></tr>'
+        for name, b in summary.accuracies()
     ]
     if not rows:
         return ""
@@ -118,28 +95,28 @@ def accuracy_table(summary: dict[str, Any]) -> str:
     )
 
 
-def compare_table(comparison: dict[str, Any]) -> str:
+def compare_table(comparison: Comparison) -> str:
     """Per-layer F1 of A and B and the change, with the paired-bootstrap interval of the change."""
     rows = []
-    for layer, entry in comparison["layers"].items():
-        f1 = entry["f1"]
+    for layer, entry in comparison.layers.items():
+        f1 = entry.f1
         rows.append(
             f'<tr{attrs({"data-layer": layer})}><th scope="row">{esc(layer)}</th>'
-            + value_cell(f1["a"])
-            + value_cell(f1["b"])
-            + delta_cell("f1", f1["delta"], f1.get("ci"))
-            + f'<td class="num">{fmt(f1.get("p_not_better"))}</td>'
-            + delta_cell("precision", entry["precision"]["delta"])
-            + delta_cell("recall", entry["recall"]["delta"])
-            + f'<td class="num">{entry["documents"]}</td></tr>'
+            + value_cell(f1.a)
+            + value_cell(f1.b)
+            + delta_cell("f1", f1.delta, f1.interval())
+            + f'<td class="num">{fmt(f1.p_not_better)}</td>'
+            + delta_cell("precision", entry.precision.delta)
+            + delta_cell("recall", entry.recall.delta)
+            + f'<td class="num">{entry.documents}</td></tr>'
         )
     accuracy_rows = [
         f'<tr{attrs({"data-accuracy": name})}><th scope="row">{esc(name)} accuracy</th>'
-        + value_cell(e["a"])
-        + value_cell(e["b"])
-        + delta_cell("accuracy", e["delta"])
+        + value_cell(e.a)
+        + value_cell(e.b)
+        + delta_cell("accuracy", e.delta)
         + "<td></td><td></td><td></td><td></td></tr>"
-        for name, e in comparison["accuracies"].items()
+        for name, e in comparison.accuracies.items()
     ]
     return (
         '<div class="scroll"><table class="grid compare"><thead><tr><th>Layer</th><th>F1 A</th><th>F1 B</th>'
@@ -149,14 +126,14 @@ def compare_table(comparison: dict[str, Any]) -> str:
 
 
 def metrics_section(
-    summaries: dict[str, dict[str, Any]], comparison: dict[str, Any] | None, names: dict[str, str]
+    summaries: dict[str, Summary], comparison: Comparison | None, names: dict[str, str]
 ) -> str:
     """The Metrics section: one run's figures, or both runs' and the changes."""
     if comparison is None:
         body = metrics_table(summaries["a"], "a") + accuracy_table(summaries["a"])
     else:
         body = (
-            f'<p class="hint">{comparison["documents"]["common"]} documents in common. Change B − A with '
+            f'<p class="hint">{comparison.documents.common} documents in common. Change B − A with '
             "a paired-bootstrap 95% interval (the same resampled documents on both sides); P(B not "
             "better) is the share of resamples in which B is not better.</p>" + compare_table(comparison)
         )
@@ -181,7 +158,7 @@ def common_records(runs: dict[str, Run]) -> dict[str, list[SampleRecord]]:
     return {run: [r for r in data.records if r.id in common] for run, data in runs.items()}
 
 
-def run_summaries(runs: dict[str, Run], resamples: int | None, seed: int | None) -> dict[str, dict[str, Any]]:
+def run_summaries(runs: dict[str, Run], resamples: int | None, seed: int | None) -> dict[str, Summary]:
     """Each run's figures, as ``summary.json`` has them, over the documents both runs hold."""
     out = {}
     for key, records in common_records(runs).items():

@@ -1,0 +1,183 @@
+"""``submit``: documents → request files in the job folder → uploaded files and running batches.
+
+The request lines are :mod:`claimx.batchfile`'s (the realtime requests, byte for byte);
+this module only splits them into files within the provider's limits, writes the
+documents file beside them, and starts one batch per file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from claimx.batch_api.job import start_batches
+from claimx.batch_api.manifest import MANIFEST, BatchEntry, JobError, Manifest, load, save
+from claimx.batchfile import BatchSettings, batch_requests
+from claimx.batchfile.export import export_extractor
+from claimx.batchfile.settings import header_line
+from claimx.batchfile.wire import CaptureTransport
+from claimx.errors import InputError
+from claimx.inputs import PendingFile, Source, iter_documents, plan_inputs
+from claimx.models.openai_batches import OpenAIBatches
+
+__all__ = ["DOCUMENTS", "MAX_BYTES_PER_FILE", "MAX_REQUESTS_PER_FILE", "submit"]
+
+#: The provider's limits on one batch input file (OpenAI's).
+MAX_REQUESTS_PER_FILE = 50_000
+MAX_BYTES_PER_FILE = 200 * 1024 * 1024
+#: The documents file of a job (claimx.batchfile's format: a header, then one record per document).
+DOCUMENTS = "documents.jsonl"
+
+JobInput = str | Path | Source | tuple[str, str] | dict[str, Any]
+
+
+def submit(
+    inputs: Iterable[JobInput],
+    *,
+    model: str,
+    job: str | Path,
+    base_url: str | None = None,
+    api_key: str | None = None,
+    prompt: str | None = None,
+    max_requests_per_file: int = MAX_REQUESTS_PER_FILE,
+    max_bytes_per_file: int = MAX_BYTES_PER_FILE,
+) -> Manifest:
+    """Write the job's requests into ``job`` and start its batches; the manifest.
+
+    ``inputs`` are file, folder or glob names (as ``claimx extract`` takes them), or
+    documents as ``(id, text)``, ``{"id", "text"}`` or :class:`~claimx.inputs.Source`.
+    Requests are split into as many files as the limits require. Run again on the same
+    folder, it uploads and creates only what is missing; with other settings or other
+    inputs it refuses.
+    """
+    folder = Path(job)
+    batch = BatchSettings(model=model, base_url=base_url, prompt=prompt)
+    settings: dict[str, Any] = {
+        "batch": batch.to_json(),
+        "endpoint": "/v1/chat/completions",
+        "completion_window": "24h",
+        "max_requests_per_file": max_requests_per_file,
+        "max_bytes_per_file": max_bytes_per_file,
+    }
+    digest = hashlib.sha256()
+    if (folder / MANIFEST).exists():
+        manifest = load(folder)
+        for _ in _digested(_sources(inputs, folder), digest):
+            pass
+        settings["inputs_sha256"] = digest.hexdigest()
+        if manifest.settings != settings:
+            changed = sorted(k for k in settings if manifest.settings.get(k) != settings[k])
+            raise JobError(
+                f"{folder} holds a job with other settings ({', '.join(changed)}): give another --job "
+                "folder, or the same inputs and options"
+            )
+    else:
+        if folder.exists() and not folder.is_dir():
+            raise JobError(f"{folder} is not a folder: give a new or empty --job folder")
+        if folder.exists() and any(folder.iterdir()):
+            raise JobError(f"{folder} is not empty and holds no batch job: give a new or empty --job folder")
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            manifest = _plan(folder, batch, _digested(_sources(inputs, folder), digest), settings, digest)
+        except BaseException:
+            for written in folder.iterdir():  # the folder was empty: leave it so, to start again
+                written.unlink()
+            raise
+    client = OpenAIBatches(base_url, api_key)
+    try:
+        start_batches(folder, manifest, client)
+    finally:
+        client.close()
+    return manifest
+
+
+def _sources(inputs: Iterable[JobInput], folder: Path) -> Iterator[Source | InputError]:
+    """Every document, read now (the job keeps their texts), an unreadable one as its error."""
+    specs: list[str] = []
+    for index, item in enumerate(inputs):
+        if isinstance(item, (str, Path)):
+            specs.append(str(item))
+        elif isinstance(item, Source):
+            yield item
+        elif isinstance(item, tuple):
+            yield Source(item[0], item[1], origin=item[0])
+        else:
+            doc_id = str(item.get("id", index))
+            yield Source(doc_id, str(item["text"]), origin=doc_id)
+    if specs:
+        for read in iter_documents(plan_inputs(specs, output=folder / MANIFEST)):
+            yield read.read() if isinstance(read, PendingFile) else read
+
+
+def _digested(sources: Iterator[Source | InputError], digest: Any) -> Iterator[Source | InputError]:
+    """``sources`` as they pass, their ids and texts added to ``digest`` (what makes the inputs the same)."""
+    for source in sources:
+        pair = [source.doc_id, source.text] if isinstance(source, Source) else [source.doc_id, str(source)]
+        digest.update(json.dumps(pair, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+        yield source
+
+
+def _plan(
+    folder: Path,
+    batch: BatchSettings,
+    sources: Iterator[Source | InputError],
+    settings: dict[str, Any],
+    digest: Any,
+) -> Manifest:
+    """Write the documents file, the request files and the manifest; nothing uploaded yet.
+
+    Lines go to disk as each document is exported, a new request file begun whenever the
+    next line would break a limit: memory does not grow with the job.
+    """
+    probe = export_extractor(batch, CaptureTransport(lambda _: None))
+    prompt_sha256 = probe.provenance.prompt_sha256 or ""  # collect checks the prompt is still this one
+    probe.close()
+    entries: list[BatchEntry] = []
+    documents = requests = 0
+    part: IO[bytes] | None = None
+    try:
+        with (folder / DOCUMENTS).open("wb") as docs_out, (folder / "requests.jsonl").open("wb") as index:
+            docs_out.write((header_line(batch, prompt_sha256, "input-000.jsonl") + "\n").encode())
+            for exported in batch_requests(sources, batch):
+                docs_out.write((exported.record.to_json_line() + "\n").encode("utf-8", "surrogatepass"))
+                documents += 1
+                for line in exported.lines:
+                    raw = (line.to_json_line() + "\n").encode("utf-8", "surrogatepass")
+                    last = entries[-1] if entries else None
+                    if (
+                        part is None
+                        or last is None
+                        or last.requests >= settings["max_requests_per_file"]
+                        or last.bytes + len(raw) > settings["max_bytes_per_file"]
+                    ):
+                        if part is not None:
+                            part.close()
+                        entries.append(
+                            BatchEntry(input=f"input-{len(entries):03d}.jsonl", requests=0, bytes=0)
+                        )
+                        part = (folder / entries[-1].input).open("wb")
+                    part.write(raw)
+                    entries[-1].requests += 1
+                    entries[-1].bytes += len(raw)
+                    requests += 1
+                    record = {
+                        "custom_id": line.custom_id,
+                        "doc_id": exported.record.doc_id,
+                        "file": entries[-1].input,
+                    }
+                    index.write(
+                        (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "surrogatepass")
+                    )
+    finally:
+        if part is not None:
+            part.close()
+    settings["inputs_sha256"] = digest.hexdigest()
+    manifest = Manifest(
+        job_id=uuid.uuid4().hex, settings=settings, documents=documents, requests=requests, batches=entries
+    )
+    save(folder, manifest)
+    return manifest

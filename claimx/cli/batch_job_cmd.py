@@ -1,0 +1,196 @@
+"""``claimx batch submit|status|collect|cancel``: the OpenAI Batch API, a job folder at a time.
+
+Thin over :mod:`claimx.batch_api`: it parses the flags, prints one line per event on
+stderr (the status table on stdout, tab-separated, so it pipes) and turns errors into
+one readable line with exit code 2 (a missing or foreign job folder, a failed batch, a
+server without the Batch API, a rejected key) or 4 (a server out of reach).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import NoReturn
+
+import typer
+
+from claimx import batch_api
+from claimx.cli import helptext
+from claimx.cli.batch_cmd import batch_app
+from claimx.cli.common import EXIT_USAGE, count, fail, setup_logging, stderr
+from claimx.errors import ClaimxError, ModelError, redact
+
+__all__ = ["cancel_command", "collect_command", "status_command", "submit_command"]
+
+_JOB = typer.Argument(..., help="The job folder (written by `claimx batch submit`).", metavar="DIR")
+_BASE_URL = typer.Option(
+    None, "--base-url", help="The server, when it differs from the one recorded at submit (credentials)."
+)
+_DEBUG = typer.Option(False, "--debug", help="Log HTTP requests and show tracebacks (keys redacted).")
+
+
+def _fail(exc: ClaimxError, debug: bool) -> NoReturn:
+    """One line; a server that refuses the Batch API or the key is a usage error (2), as a bad job is."""
+    if isinstance(exc, ModelError) and exc.status in (401, 403, 404):
+        stderr.print(f"claimx: error: {redact(str(exc))}", markup=False)
+        raise typer.Exit(EXIT_USAGE)
+    fail(exc, debug)
+
+
+@batch_app.command(
+    "submit",
+    cls=helptext.Command,
+    epilog="Example: [bold]claimx batch submit articles/ --model openai/gpt-4.1-mini --job job1[/bold]",
+)
+def submit_command(
+    inputs: list[str] = typer.Argument(
+        ...,
+        help="Article files, directories, glob patterns or JSONL files of {id, text} lines.",
+        metavar="INPUT...",
+    ),
+    model: str = typer.Option(..., "--model", "-m", help="openai/<name>: a model the Batch API serves."),
+    job: Path = typer.Option(..., "--job", help="A new (or empty) folder that will hold the whole job."),
+    base_url: str | None = typer.Option(
+        None, "--base-url", envvar="CLAIMX_BASE_URL", help="Another server implementing the Batch API."
+    ),
+    prompt: str | None = typer.Option(
+        None, "--prompt", "-p", help="Prompt NAME or NAME/vN (default: the model's)."
+    ),
+    max_requests: int = typer.Option(
+        batch_api.MAX_REQUESTS_PER_FILE,
+        "--max-requests-per-file",
+        min=1,
+        help="Split input files at this many.",
+    ),
+    max_megabytes: float = typer.Option(
+        batch_api.MAX_BYTES_PER_FILE / 2**20,
+        "--max-file-mb",
+        min=0.001,
+        help="Split input files at this size.",
+    ),
+    debug: bool = _DEBUG,
+) -> None:
+    """Write the requests into a job folder, upload them and start the batches (run again: resumes)."""
+    setup_logging(debug)
+    if not model.startswith("openai/"):
+        stderr.print(
+            f"claimx: error: the Batch API needs an openai/<name> model, not {model!r}", markup=False
+        )
+        raise typer.Exit(EXIT_USAGE)
+    try:
+        manifest = batch_api.submit(
+            inputs,
+            model=model,
+            job=job,
+            base_url=base_url,
+            prompt=prompt,
+            max_requests_per_file=max_requests,
+            max_bytes_per_file=int(max_megabytes * 2**20),
+        )
+    except ClaimxError as exc:
+        _fail(exc, debug)
+    stderr.print(
+        f"claimx: {job}: {count(manifest.documents, 'document')}, {count(manifest.requests, 'request')} in "
+        f"{count(len(manifest.batches), 'batch', 'batches')} submitted; "
+        f"`claimx batch status {job}` to follow, "
+        f"`claimx batch collect {job} -o results.jsonl --wait` to finish",
+        markup=False,
+    )
+
+
+@batch_app.command("status", cls=helptext.Command, epilog="Example: [bold]claimx batch status job1[/bold]")
+def status_command(job: Path = _JOB, base_url: str | None = _BASE_URL, debug: bool = _DEBUG) -> None:
+    """Each batch of the job: state, requests done / failed / total, age."""
+    setup_logging(debug)
+    try:
+        batches = batch_api.status(job, base_url=base_url)
+    except ClaimxError as exc:
+        _fail(exc, debug)
+    typer.echo("batch\tinput\tround\tstate\tdone\tfailed\ttotal\tage")
+    for b in batches:
+        age = _age(b.age_s)
+        typer.echo(
+            f"{b.batch_id or '-'}\t{b.input}\t{b.round}\t{b.state}\t{b.done}\t{b.failed}\t{b.total}\t{age}"
+        )
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return time.strftime("%H:%M:%S", time.gmtime(seconds)) if seconds < 86400 else f"{seconds / 86400:.1f}d"
+
+
+@batch_app.command(
+    "collect",
+    cls=helptext.Command,
+    epilog="Example: [bold]claimx batch collect job1 -o results.jsonl --wait --retry-failed realtime[/bold]",
+)
+def collect_command(
+    job: Path = _JOB,
+    out: Path = typer.Option(
+        ..., "--out", "-o", help="The results file (JSONL, as `claimx extract` writes)."
+    ),
+    wait: bool = typer.Option(
+        False, "--wait", help="Wait for the batches to end (else refuse while running)."
+    ),
+    retry_failed: str = typer.Option(
+        "realtime",
+        "--retry-failed",
+        help="Ask failed items again: realtime, batch (a follow-up batch) or none.",
+    ),
+    max_retries: int | None = typer.Option(
+        None, "--max-retries", min=0, help="Ask at most this many items again."
+    ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out file."),
+    poll_seconds: float = typer.Option(
+        30.0, "--poll-seconds", min=0.0, help="With --wait: seconds between polls."
+    ),
+    cache_dir: Path | None = typer.Option(
+        None, "--cache-dir", help="Response cache folder (default: the usual)."
+    ),
+    base_url: str | None = _BASE_URL,
+    debug: bool = _DEBUG,
+) -> None:
+    """Download the answers and write the results; exit 1 when some documents failed."""
+    setup_logging(debug)
+    try:
+        report = batch_api.collect(
+            job,
+            out,
+            wait=wait,
+            retry_failed=retry_failed,
+            max_retries=max_retries,
+            overwrite=overwrite,
+            base_url=base_url,
+            cache=cache_dir,
+            poll_s=poll_seconds,
+        )
+    except ClaimxError as exc:
+        _fail(exc, debug)
+    if report.pending:
+        stderr.print(
+            f"claimx: {count(report.pending, 'follow-up batch', 'follow-up batches')} submitted for "
+            f"{count(report.retried, 'failed item')}; collect again when done (or add --wait)",
+            markup=False,
+        )
+        return
+    for batch in report.ended_early:
+        stderr.print(f"claimx: warning: batch {batch} before answering everything", markup=False)
+    stderr.print(
+        f"claimx: {report.extracted} extracted, {report.failed} failed in {out}; "
+        f"{count(report.retried, 'item')} asked again",
+        markup=False,
+    )
+    raise typer.Exit(report.exit_code)
+
+
+@batch_app.command("cancel", cls=helptext.Command, epilog="Example: [bold]claimx batch cancel job1[/bold]")
+def cancel_command(job: Path = _JOB, base_url: str | None = _BASE_URL, debug: bool = _DEBUG) -> None:
+    """Ask the provider to stop the job's unfinished batches (answers already made can still be collected)."""
+    setup_logging(debug)
+    try:
+        batches = batch_api.cancel(job, base_url=base_url)
+    except ClaimxError as exc:
+        _fail(exc, debug)
+    states = ", ".join(f"{b.batch_id}: {b.state}" for b in batches if b.batch_id)
+    stderr.print(f"claimx: {job}: {states or 'no batches'}", markup=False)

@@ -1,0 +1,183 @@
+"""``claimx batch submit|status|collect|cancel`` against the scripted server's Batch API."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from claimx.cli import app
+from claimx.testing import BatchItemError, RecordedRequest, Reply, ScriptedServer, echo_answer
+
+from .test_cli import claimx_cli
+
+MODEL = "openai/scripted"
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    with ScriptedServer(echo_answer) as running:
+        yield running
+
+
+@pytest.fixture
+def articles(tmp_path: Path) -> Path:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for i in range(8):
+        (folder / f"a{i}.txt").write_text(
+            f"The mayor said bridge {i} would open in May. Engineers said it was late."
+        )
+    return folder
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.output
+
+
+def test_the_four_commands_each_a_fresh_process(
+    server: ScriptedServer, articles: Path, tmp_path: Path
+) -> None:
+    def fault(custom_id: str, request: RecordedRequest) -> Reply | BatchItemError | None:
+        return Reply.error(500, "overloaded") if custom_id.startswith("a2#") else None
+
+    server.batch_item_fault = fault
+    job, out, cache = tmp_path / "job", tmp_path / "results.jsonl", tmp_path / "cache"
+    env = {"CLAIMX_CACHE_DIR": str(cache)}
+    submitted = claimx_cli(
+        "batch",
+        "submit",
+        str(articles),
+        "--model",
+        MODEL,
+        "--base-url",
+        server.base_url,
+        "--job",
+        str(job),
+        "--max-requests-per-file",
+        "5",
+        env=env,
+    )
+    assert submitted.returncode == 0, submitted.stderr.decode()
+    assert "8 documents, 8 requests in 2 batches submitted" in submitted.stderr.decode()
+    status = claimx_cli("batch", "status", str(job), env=env)
+    assert status.returncode == 0, status.stderr.decode()
+    rows = [line.split("\t") for line in status.stdout.decode().splitlines()]
+    assert rows[0][:4] == ["batch", "input", "round", "state"]
+    assert [(r[1], r[3], r[6]) for r in rows[1:]] == [
+        ("input-000.jsonl", "in_progress", "5"),
+        ("input-001.jsonl", "in_progress", "3"),
+    ]
+    collected = claimx_cli(
+        "batch", "collect", str(job), "-o", str(out), "--wait", "--poll-seconds", "0", env=env
+    )
+    assert collected.returncode == 0, collected.stderr.decode()
+    assert (
+        "8 extracted, 0 failed" in collected.stderr.decode()
+        and "1 item asked again" in collected.stderr.decode()
+    )
+    results = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(r["doc_id"] for r in results) == [f"a{i}" for i in range(8)]
+    assert len(server.completions) == 1  # the failed item, in realtime
+    again = claimx_cli("batch", "collect", str(job), "-o", str(out), env=env)
+    assert again.returncode == 2 and "--overwrite" in again.stderr.decode()
+    # The realtime path over the same inputs and cache makes no call.
+    rerun = claimx_cli(
+        "extract",
+        str(articles),
+        "--model",
+        MODEL,
+        "--base-url",
+        server.base_url,
+        "-o",
+        str(tmp_path / "rt.jsonl"),
+        env=env,
+    )
+    assert rerun.returncode == 0, rerun.stderr.decode()
+    assert len(server.completions) == 1
+
+
+def test_cancel_then_collect_reports_failures(server: ScriptedServer, articles: Path, tmp_path: Path) -> None:
+    job = tmp_path / "job"
+    assert (
+        run("batch", "submit", str(articles), "-m", MODEL, "--base-url", server.base_url, "--job", str(job))[
+            0
+        ]
+        == 0
+    )
+    code, output = run("batch", "cancel", str(job))
+    assert code == 0 and "cancelled" in output
+    code, output = run(
+        "batch",
+        "collect",
+        str(job),
+        "-o",
+        str(tmp_path / "r.jsonl"),
+        "--retry-failed",
+        "none",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+    )
+    assert (
+        code == 1 and "0 extracted, 8 failed" in output and "cancelled before answering everything" in output
+    )
+
+
+def test_one_line_errors(server: ScriptedServer, articles: Path, tmp_path: Path) -> None:
+    code, output = run("batch", "status", str(tmp_path / "nowhere"))
+    assert code == 2 and "does not exist" in output and "Traceback" not in output
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "x.txt").write_text("x")
+    code, output = run("batch", "collect", str(foreign), "-o", str(tmp_path / "r.jsonl"))
+    assert code == 2 and "not a claimx batch job" in output
+    server.batch_service.lifecycle.outcome = "failed"
+    job = tmp_path / "job"
+    assert (
+        run("batch", "submit", str(articles), "-m", MODEL, "--base-url", server.base_url, "--job", str(job))[
+            0
+        ]
+        == 0
+    )
+    code, output = run(
+        "batch", "collect", str(job), "-o", str(tmp_path / "r.jsonl"), "--wait", "--poll-seconds", "0"
+    )
+    assert code == 2 and "failed at the provider" in output
+    code, output = run("batch", "submit", str(articles), "-m", "local", "--job", str(tmp_path / "j2"))
+    assert code == 2 and "openai/<name>" in output
+
+
+def test_no_batch_api_and_a_rejected_key(
+    articles: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with ScriptedServer(echo_answer, batch_api=False) as plain:
+        code, output = run(
+            "batch",
+            "submit",
+            str(articles),
+            "-m",
+            MODEL,
+            "--base-url",
+            plain.base_url,
+            "--job",
+            str(tmp_path / "a"),
+        )
+    assert code == 2 and "does not offer the Batch API" in output and len(output.strip().splitlines()) == 1
+    monkeypatch.setenv("CLAIMX_API_KEY", "ck-WRONG-zz81Qp")
+    with ScriptedServer(echo_answer, api_key="ck-right") as guarded:
+        code, output = run(
+            "batch",
+            "submit",
+            str(articles),
+            "-m",
+            MODEL,
+            "--base-url",
+            guarded.base_url,
+            "--job",
+            str(tmp_path / "b"),
+        )
+    assert code == 2 and "rejected the API key" in output and "zz81Qp" not in output

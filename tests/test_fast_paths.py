@@ -1,0 +1,192 @@
+"""Every shortcut on the per-document hot path gives what the plain computation gives.
+
+The fast paths (caches keyed per class or per document, searches narrowed before
+the general one runs) exist for speed only: each test here computes a result both
+ways, on the real classes or on random inputs, and asks for equality.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Iterable
+from typing import Annotated, Literal
+
+import instructor
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from pydantic import TypeAdapter, ValidationError
+from pydantic.json_schema import model_json_schema
+
+from claimx import faithful
+from claimx.align import Aligner
+from claimx.batch import run_many
+from claimx.chunking import estimate_tokens
+from claimx.document import Document
+from claimx.errors import InputError
+from claimx.extract import _EMPTY, Extractor
+from claimx.ground import _PARTICLES, _titled_names
+from claimx.inputs import Source
+from claimx.prompts import load_prompt
+from claimx.response import OneOf, OutputLimits, response_model_for
+from claimx.schema import Extraction
+from claimx.textnorm import normalize
+
+PROFILE = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def test_cached_response_schema_is_pydantics_schema() -> None:
+    models = [
+        response_model_for(1, 1),
+        response_model_for(3, 117),
+        response_model_for(1, 40, OutputLimits(max_statements=5, max_text_chars=300)),
+        response_model_for(1, 9, OutputLimits(compact=True), ("Ana Ruiz", "Tom Baker")),
+    ]
+    for model in models:
+        for cls in (model, instructor.response_schema(model)):
+            assert cls.model_json_schema() == model_json_schema(cls)
+            assert cls.model_json_schema(mode="serialization") == model_json_schema(cls, mode="serialization")
+
+
+def test_cached_response_schema_is_a_fresh_copy_each_time() -> None:
+    model = response_model_for(1, 12)
+    first = model.model_json_schema()
+    first["properties"].clear()  # (instructor's tools mode adds keys to what it is given)
+    first["title"] = "changed"
+    assert model.model_json_schema() == model_json_schema(model)
+
+
+# ---------------------------------------------------------------- grounding searches
+
+WORDY = st.text(alphabet=st.sampled_from(list("Mayor Tom Bak de-'’.\nmayorSAb")), max_size=120)
+
+
+@PROFILE
+@given(WORDY, st.sampled_from(["Mayor", "Ma", "Tom"]))
+def test_titled_names_are_finditers_matches(text: str, title: str) -> None:
+    reference = re.compile(
+        rf"\b{re.escape(title)}\s+([A-Z][\w'’-]+(?:\s+(?:(?:{_PARTICLES})\s+)?[A-Z][\w'’-]+){{0,2}})"
+    )
+    assert list(_titled_names(text, title)) == [m.group(1) for m in reference.finditer(text)]
+
+
+@PROFILE
+@given(WORDY, st.text(alphabet=st.sampled_from(list("Mayo Tb.'")), min_size=1, max_size=4), st.data())
+def test_exact_whole_word_search_is_the_plain_scan(text: str, needle: str, data: st.DataObject) -> None:
+    aligner = Aligner(Document.from_text(text + " ."))
+    text = aligner.text
+    lo = data.draw(st.integers(-50, len(text) + 50))
+    hi = data.draw(st.one_of(st.none(), st.integers(lo, len(text) + 100)))
+    last = len(text) if hi is None else hi
+    expected = [
+        (s, s + len(needle))
+        for s in range(max(0, lo - len(needle)), len(text))
+        if text.startswith(needle, s)
+        and s <= last
+        and aligner._whole_words(s, s + len(needle))  # (the plain definition of a whole-word hit)
+    ]
+    assert [(h.start, h.end) for h in aligner._exact_whole(needle, lo, hi)] == expected
+
+
+# ---------------------------------------------------------------- the response model
+
+LABELS = st.lists(st.from_regex(r"S[0-9]{1,3}", fullmatch=True), min_size=1, max_size=30, unique=True)
+
+
+@PROFILE
+@given(LABELS, st.lists(st.one_of(st.from_regex(r"S[0-9]{1,3}", fullmatch=True), st.text(max_size=4))))
+def test_sentence_ids_validate_as_a_literal_does(labels: list[str], given_ids: list[str]) -> None:
+    values = tuple(labels)
+    ours = TypeAdapter(list[Annotated[str, OneOf(values)]])
+    literal = TypeAdapter(list[Literal[values]])  # type: ignore[valid-type]
+    assert ours.json_schema() == literal.json_schema()
+    for validate in ("validate_python", "validate_json"):
+        payload: object = given_ids if validate == "validate_python" else json.dumps(given_ids)
+        outcomes = []
+        for adapter in (ours, literal):
+            try:
+                outcomes.append(("ok", getattr(adapter, validate)(payload)))
+            except ValidationError as exc:
+                outcomes.append(("error", exc.errors(include_url=False)))
+        assert outcomes[0] == outcomes[1]
+
+
+def test_the_response_model_sends_sentence_ids_as_a_literal_would() -> None:
+    labels = tuple(f"S{i}" for i in range(4, 41))
+    schema = response_model_for(4, 40).model_json_schema()
+    sentences = schema["$defs"]["Statement"]["properties"]["sentences"]
+    assert sentences["items"] == TypeAdapter(Literal[labels]).json_schema()  # type: ignore[valid-type]
+
+
+# ---------------------------------------------------------------- batches
+
+BATCH_ITEMS = st.lists(
+    st.one_of(
+        st.text(max_size=5),
+        st.tuples(st.sampled_from(["a", "b", "c"]), st.text(max_size=5)),
+        st.fixed_dictionaries({"id": st.sampled_from(["a", "b", "d"]), "text": st.text(max_size=5)}),
+        st.integers(),
+    ),
+    max_size=12,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(BATCH_ITEMS, st.lists(st.sampled_from(["a", "doc-1", "d"]), max_size=2), st.integers(1, 4))
+def test_a_list_is_taken_as_an_iterator_is(items: list[object], skip: list[str], width: int) -> None:
+    """Items of a list or tuple are taken on the event loop, others in a thread: the same results."""
+
+    async def work(source: Source) -> Extraction:
+        raise InputError(f"read {source.text!r}", doc_id=source.doc_id)
+
+    async def results(documents: Iterable[object]) -> list[tuple[str, str, str | None]]:
+        found = [
+            (r.doc_id, r.error.message if r.error else "", r.origin)
+            async for r in run_many(documents, work, width=width, skip_ids=skip)  # type: ignore[arg-type]
+        ]
+        return sorted(found)
+
+    expected = asyncio.run(results(iter(items)))
+    assert asyncio.run(results(items)) == expected
+    assert asyncio.run(results(tuple(items))) == expected
+
+
+# ---------------------------------------------------------------- faithfulness checks
+
+NUMBERISH = st.text(alphabet=st.sampled_from(list("ab 12.,%$€٣۴\u00a0-percnt")), max_size=40)
+
+
+@PROFILE
+@given(NUMBERISH)
+def test_numbers_skip_only_texts_without_a_digit(text: str) -> None:
+    expected = []
+    for match in faithful._NUMBER.finditer(normalize(text)):  # (the plain scan, as before)
+        currency, digits, percent = match.groups()
+        if faithful._THOUSANDS.fullmatch(digits):
+            digits = digits.replace(",", "")
+        elif "," in digits and "." not in digits:
+            digits = digits.replace(",", ".")
+        expected.append(f"{currency or ''}{digits}{'%' if percent else ''}")
+    assert faithful.numbers(text) == expected
+
+
+# ---------------------------------------------------------------- chunk budgets
+
+
+def test_the_chunk_budget_counts_the_prompt_of_the_day() -> None:
+    """The prompt's own tokens are counted once per prompt, and again for another prompt."""
+    extractor = Extractor("openai/bench", base_url="http://127.0.0.1:9/v1", api_key="sk-test", cache=False)
+
+    def plain() -> int:  # the budget as computed for every document before
+        overhead = estimate_tokens("".join(m["content"] for m in extractor.prompt.render(_EMPTY)))
+        room = extractor.model.context_tokens - extractor.model.max_output_tokens - overhead - 256
+        return max(256, min(6000, room))
+
+    extractor.model.context_tokens = 7000  # (so the prompt's size shows in the budget)
+    assert extractor._chunk_budget() == plain()
+    assert extractor._chunk_budget() == plain()
+    first = extractor._chunk_budget()
+    extractor.prompt = load_prompt("extract-small@v1")
+    assert extractor._chunk_budget() == plain() != first
+    extractor.close()

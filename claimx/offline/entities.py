@@ -89,6 +89,7 @@ _PARTIES: dict[str, list[str]] = {
         "Democratic senators|Democratic leaders|Democratic members|Democratic Party",
     }.items()
 }
+_WHOLE = {f: re.compile(rf"(?<![\w-]){re.escape(f)}(?![\w-])") for forms in _PARTIES.values() for f in forms}
 _PARTY_WORDS = frozenset({"Republicans", "Republican", "GOP", "Democrats", "Democrat", "Democratic"})
 #: "California Democrat", "North Carolina Republican": a description of a person, not an actor.
 _DESCRIPTION = re.compile(r"(?:[A-Z][a-z]+\s+){1,2}(?:Republican|Democrat)")
@@ -164,7 +165,7 @@ def find_entities(document: Document, limit: int = 60) -> list[Entity]:
     entities: list[Entity] = []
     owner: dict[str, Entity] = {}
     for party, forms in _PARTIES.items():
-        present = [f for f in forms if re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", document.text)]
+        present = [f for f in forms if f in document.text and _WHOLE[f].search(document.text)]
         if present:
             entity = Entity(name=party, variants=set(present), party=True)
             entities.append(entity)

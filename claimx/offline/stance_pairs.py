@@ -131,15 +131,27 @@ class _Tone:
     positive: int
     negative: int
     negated: bool
+    supports: int = 0  # stance verbs of support anywhere in the sentence
+    opposes: int = 0
 
     @classmethod
     def of(cls, text: str) -> _Tone:
         words = _words(text)
+        verbs = [VERB_STANCE[w] for w in words if w in VERB_STANCE]
         return cls(
             sum(w in POSITIVE for w in words),
             sum(w in NEGATIVE for w in words),
             any(w in NEGATIONS for w in words),
+            verbs.count(Stance.SUPPORT),
+            verbs.count(Stance.OPPOSE),
         )
+
+    def add_to(self, c: Candidate, prefix: str) -> None:
+        """The sentence's leaning as features: more praise or more blame, and its stance verbs."""
+        c.add(prefix + "pos", float(self.positive > self.negative))
+        c.add(prefix + "neg", float(self.negative > self.positive))
+        c.add(prefix + "verbs_support", float(self.supports))
+        c.add(prefix + "verbs_oppose", float(self.opposes))
 
 
 def _pair_features(
@@ -163,6 +175,8 @@ def _pair_features(
     c.add("s_pos", float(tone.positive > tone.negative))
     c.add("s_neg", float(tone.negative > tone.positive))
     c.add("s_negation", float(tone.negated))
+    c.add("s_verbs_support", float(tone.supports))
+    c.add("s_verbs_oppose", float(tone.opposes))
 
 
 def candidates(
@@ -243,8 +257,10 @@ def candidates(
             c = pair(said_by, named)
             c.add("spoken", float(len(found)))
             home = document.sentence_at(found[0])
-            if home is not None and home.number not in c.sentences:
-                c.sentences.append(home.number)
+            if home is not None:
+                _Tone.of(document.text[max(a, home.start) : min(b, home.end)]).add_to(c, "q_")
+                if home.number not in c.sentences:
+                    c.sentences.append(home.number)
     out: list[Candidate] = []
     for c in pairs.values():
         squashed = {k: math.log1p(v) for k, v in c.features.items()}

@@ -120,6 +120,7 @@ class Extractor:
             prompt_sha256=rules.sha256 if rules else self.prompt.sha256,
             response_schema_sha256=self.schema_sha256,
         )
+        self._prompt_overhead: tuple[Prompt, int] | None = None  # (see _prompt_tokens)
         self._semaphores = PerLoop(lambda: asyncio.Semaphore(self.options.concurrency))
         self._rate_limits = RateLimits(self.options.requests_per_minute, self.options.tokens_per_minute)
 
@@ -184,9 +185,20 @@ class Extractor:
     def _chunk_budget(self) -> int:
         if self.options.chunk_tokens:
             return self.options.chunk_tokens
-        overhead = estimate_tokens("".join(m["content"] for m in self.prompt.render(_EMPTY)))
-        room = self.model.context_tokens - self.model.max_output_tokens - overhead - 256
+        room = self.model.context_tokens - self.model.max_output_tokens - self._prompt_tokens() - 256
         return max(256, min(6000, room))
+
+    def _prompt_tokens(self) -> int:
+        """The tokens the prompt takes without an article, counted once per prompt.
+
+        The same for every document (rendering it per document cost a short one as much as
+        rendering its own prompt); counted again if the extractor is given another prompt.
+        """
+        known = self._prompt_overhead
+        if known is None or known[0] is not self.prompt:
+            tokens = estimate_tokens("".join(m["content"] for m in self.prompt.render(_EMPTY)))
+            known = self._prompt_overhead = (self.prompt, tokens)
+        return known[1]
 
     def _semaphore(self) -> asyncio.Semaphore:
         return self._semaphores.get()

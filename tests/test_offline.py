@@ -98,6 +98,19 @@ def test_extract_many_runs_offline() -> None:
                 ("the state had not asked for higher fees", "Maria Lopez", "said"),
             },
         ),
+        (  # the cue and source in the layout: the paragraph before, a dash after
+            'The governor spoke on the radio on Tuesday.\n\nGovernor Tom Baker continued:\n\n"The budget '
+            'will be balanced by June, and nobody will lose a job over it."\n\n“I am so ashamed of this '
+            "campaign.” ― Jorge Falcon\n",
+            {
+                (
+                    "The budget will be balanced by June, and nobody will lose a job over it.",
+                    "Tom Baker",
+                    "continued:",
+                ),
+                ("I am so ashamed of this campaign.", "Jorge Falcon", "―"),
+            },
+        ),
     ],
 )
 def test_quotes_indirect_speech_and_pronouns(text: str, expected: set[tuple[str, str, str]]) -> None:
@@ -129,3 +142,24 @@ def test_readme_first_command_installs_no_extra() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     first = readme[readme.index("```sh") : readme.index("```", readme.index("```sh") + 5)]
     assert "pip install -e . && claimx extract seeds/000_a52612c81e7ad0d0.txt" in first
+
+
+def test_packed_emissions_are_the_trained_features_weights() -> None:
+    """The tagger's fast path (columns, packed integers) scores exactly what training saw."""
+    from claimx.offline.features import paragraph_columns, paragraph_features, paragraphs, tokenize
+    from claimx.offline.tagger import MODEL_PATH, emissions, load_weights
+
+    weights = load_weights(MODEL_PATH)
+    text = SEED.read_text(encoding="utf-8") + '\n"We will (not) go," said Mr. O\'Neil, according to aides.\n'
+    checked = 0
+    for start, end in paragraphs(text):
+        tokens = tokenize(text, start, end)
+        fast = emissions(weights, paragraph_columns(tokens))
+        for row, names in zip(fast, paragraph_features(tokens), strict=True):
+            slow = [0.0] * len(weights.labels)
+            for name in names:
+                for k, w in enumerate(weights.features.get(name, ())):
+                    slow[k] += w
+            assert row == [round(x * 10_000) for x in slow]
+            checked += 1
+    assert checked > 100

@@ -10,6 +10,7 @@ started as a new batch (a new round in the manifest), and collect goes round aga
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,7 +132,7 @@ def _checked_output(out: Path, folder: Path, overwrite: bool) -> Path:
         raise OutputError(f"{out} is inside the job folder {folder}: write the results elsewhere")
     documents = folder / DOCUMENTS
     if documents.exists():
-        for record in list(read_jsonl(documents))[1:]:
+        for record in itertools.islice(read_jsonl(documents), 1, None):  # (the header first)
             origin = record.get("origin")
             if isinstance(origin, str) and origin and Path(origin).resolve() == target:
                 raise OutputError(f"{out} is one of the job's inputs: write the results elsewhere")

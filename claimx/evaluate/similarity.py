@@ -82,9 +82,25 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+@lru_cache(maxsize=8192)
+def _sorted_words(text: str) -> str:
+    """The lower-cased words of ``text``, sorted, joined by spaces (each text is compared with many).
+
+    rapidfuzz's ``token_sort_ratio`` is ``ratio`` on exactly this; sorting once per text, not
+    once per pair, keeps scoring a long article's claims quick.
+    """
+    return " ".join(sorted(_words(text)))
+
+
+@lru_cache(maxsize=8192)
+def _name_words(name: str) -> tuple[str, ...]:
+    """A name's lower-cased words without articles and titles (each name is compared with many)."""
+    return tuple(w for w in _words(name) if w not in _ARTICLES)
+
+
 def text_similarity(a: str, b: str) -> float:
     """Word-order-insensitive fuzzy similarity in [0, 1] (rapidfuzz ``token_sort_ratio``)."""
-    return float(fuzz.token_sort_ratio(" ".join(_words(a)), " ".join(_words(b)))) / 100.0
+    return float(fuzz.ratio(_sorted_words(a), _sorted_words(b))) / 100.0
 
 
 def topic_similarity(a: str, b: str) -> float:
@@ -106,10 +122,12 @@ def name_similarity(names_a: Sequence[str], names_b: Sequence[str]) -> float:
     """
     best = 0.0
     for a in names_a:
-        wa = [w for w in _words(a) if w not in _ARTICLES]
+        wa = _name_words(a)
+        if not wa:
+            continue
         for b in names_b:
-            wb = [w for w in _words(b) if w not in _ARTICLES]
-            if not wa or not wb:
+            wb = _name_words(b)
+            if not wb:
                 continue
             if wa == wb or (len(wa[-1]) > 2 and wa[-1] == wb[-1] and (len(wa) == 1 or len(wb) == 1)):
                 return 1.0

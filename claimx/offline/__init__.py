@@ -52,11 +52,28 @@ def offline_response(document: Document) -> Response:
     attributions = find_attributions(tag_text(document.text), document)
     statements, actors, speakers = assemble(attributions, document)
     positions = find_positions(document, statements, speakers)
+    positions = [p.model_copy(update={"holder": _speaker_named(p.holder, actors)}) for p in positions]
     named = {a.name for a in actors}
     for holder in dict.fromkeys(p.holder for p in positions):
         if holder not in named and holder != AUTHOR:  # (the linker resolves holders among listed actors)
             actors.append(ActorItem(name=holder, kind=ActorKind.OTHER))
     return Response(actors=actors, statements=statements, positions=positions)
+
+
+def _speaker_named(holder: str, actors: list[ActorItem]) -> str:
+    """The speaker a holder's words name ("President Obama": "Obama"), else the words.
+
+    A second actor for the same person would take the speaker's own mentions from it.
+    """
+    last = holder.split()[-1].lower() if holder.split() else ""
+    for actor in actors:
+        names = [actor.name, *actor.mentions]
+        if holder in names:
+            return actor.name
+        person = actor.kind is ActorKind.PERSON or len(actor.name.split()) == 1
+        if person and any(n.split() and n.split()[-1].lower() == last for n in names):
+            return actor.name
+    return holder
 
 
 OFFLINE = RuleExtractor(

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from claimx.document import Document
+from claimx.offline.features import words
 from claimx.offline.speakers import Resolver, Speaker
 from claimx.offline.tagger import TaggedSpan
 from claimx.response import AUTHOR, ActorItem, StatementItem
@@ -114,7 +115,9 @@ def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attri
             default=None,
         )
         if source is None and cue is not None:
-            source = _source_by_rule(text, cue, content)
+            source = _source_by_rule(text, cue, content) or _sentence_subject(document, cue, content)
+        if source is None and cue is None:
+            cue, source = _frame_by_rule(document, content)
         out.append(Attribution(content, cue, source))
     return out
 
@@ -134,6 +137,80 @@ def _source_by_rule(text: str, cue: TaggedSpan, content: TaggedSpan) -> TaggedSp
     if after is not None and not (content.start <= cue.end + after.start(1) < content.end):
         return TaggedSpan("SRC", cue.end + after.start(1), cue.end + after.end(1), cue.paragraph)
     return None
+
+
+_OPENER = r"(?:(?:But|And|Yet|So|Still|Meanwhile|However|Instead|Now|Later|Then|Earlier),?\s+)?"
+#: The subject opening a sentence, an appositive after it ("X, who …,"), then at most three
+#: lower-case words (auxiliaries, adverbs) before the cue.
+_SENTENCE_SUBJECT = re.compile(
+    rf"\s*[“\"‘']?{_OPENER}({_SUBJECT})(?:\s*,\s*(?:who|a|an|the|which)\b[^.;:!?]*?,)?(?:\s+[a-z]+){{0,3}}\s*$"
+)
+#: Capitalised words that open sentences without naming anyone.
+_NOT_SUBJECTS = words(
+    """
+    if in on at after before when while as it it's its here here's there there's this that these those
+    nor yes no not what why how who where keeps for from with by of to during since until although though
+    because once one some many most all both each every another other such despite under over
+    """
+)
+
+
+def _sentence_subject(document: Document, cue: TaggedSpan, content: TaggedSpan) -> TaggedSpan | None:
+    """The subject opening the cue's sentence: "Christie, who …, blasted", "All agreed"."""
+    sentence = document.sentence_at(cue.start)
+    if sentence is None or sentence.start >= cue.start:
+        return None
+    found = _SENTENCE_SUBJECT.match(document.text, sentence.start, cue.start)
+    if found is None or content.start <= found.start(1) < content.end:
+        return None
+    if found.group(1).split()[0].lower() in _NOT_SUBJECTS:
+        return None
+    return TaggedSpan("SRC", found.start(1), found.end(1), cue.paragraph)
+
+
+#: "“…” ― Jorge Falcon": a dash after a quotation, then the name.
+_DASH_NAME = re.compile(r"[\s,.”\"’]*([―—])\s*([A-Z][\w'’\-]*\.?(?:\s+[A-Z][\w'’\-]*\.?){0,3})")
+#: "WALLACE: …": a transcript's speaker in capitals before a colon, opening the paragraph.
+_TRANSCRIPT = re.compile(r"[\s\"“]*([A-Z][A-Z.'’\-]+(?:\s+[A-Z][A-Z.'’\-]+){0,2})(:)")
+#: "Caddell continued:": a paragraph announcing the quotation of the next one.
+_ANNOUNCING = re.compile(
+    rf"\s*[“\"‘']?{_OPENER}({_SUBJECT})(?:\s*,[^.;:!?“”\"]*?,)?\s+((?:[a-z]+\s+){{0,2}}[a-z]+:)\s*$"
+)
+
+
+def _frame_by_rule(document: Document, content: TaggedSpan) -> tuple[TaggedSpan | None, TaggedSpan | None]:
+    """A cue and source the tagger left out, from the layout around a content.
+
+    A dash after the quotation, a transcript's "NAME:", or the paragraph before ending
+    "X continued:".
+    """
+    text = document.text
+    dash = _DASH_NAME.match(text, content.end, content.end + 80)
+    if dash is not None and "\n" not in text[content.end : dash.start(1)]:
+        return (
+            TaggedSpan("CUE", dash.start(1), dash.end(1), content.paragraph),
+            TaggedSpan("SRC", dash.start(2), dash.end(2), content.paragraph),
+        )
+    line_start = text.rfind("\n", 0, content.start) + 1
+    said = _TRANSCRIPT.match(text, line_start, content.start)
+    if said is not None:
+        return (
+            TaggedSpan("CUE", said.start(2), said.end(2), content.paragraph),
+            TaggedSpan("SRC", said.start(1), said.end(1), content.paragraph),
+        )
+    if text[line_start : content.start].strip(" \"“‘'"):
+        return None, None
+    previous_end = len(text[:line_start].rstrip())
+    previous_start = text.rfind("\n", 0, previous_end) + 1
+    sentence = document.sentence_at(max(previous_start, previous_end - 1))
+    start = max(previous_start, sentence.start) if sentence is not None else previous_start
+    announced = _ANNOUNCING.match(text, start, previous_end)
+    if announced is not None:
+        return (
+            TaggedSpan("CUE", announced.start(2), announced.end(2), content.paragraph - 1),
+            TaggedSpan("SRC", announced.start(1), announced.end(1), content.paragraph - 1),
+        )
+    return None, None
 
 
 def _split(content: TaggedSpan, cues: list[TaggedSpan], document: Document) -> list[TaggedSpan]:

@@ -11,10 +11,20 @@ cannot drift apart.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
-__all__ = ["CUE_WORDS", "Token", "paragraph_features", "paragraphs", "tokenize", "words"]
+__all__ = [
+    "CUE_WORDS",
+    "Column",
+    "Token",
+    "paragraph_columns",
+    "paragraph_features",
+    "paragraphs",
+    "tokenize",
+    "words",
+]
 
 
 def words(text: str) -> frozenset[str]:
@@ -107,6 +117,9 @@ def _quote_states(tokens: list[Token]) -> list[int]:
     return states
 
 
+_BIT = {False: "0", True: "1"}  # (0 and 1 are the same keys)
+
+
 def _bucket(distance: int | None) -> str:
     if distance is None:
         return "none"
@@ -119,8 +132,26 @@ def _bucket(distance: int | None) -> str:
     return "far"
 
 
+#: A feature template: its name's prefix, and per token the value (None: the token has none).
+Column = tuple[str, Sequence[str | None]]
+
+
 def paragraph_features(tokens: list[Token]) -> list[list[str]]:
-    """The feature strings of each token of one paragraph."""
+    """The feature strings of each token of one paragraph: each column's prefix and value."""
+    columns = paragraph_columns(tokens)
+    return [
+        [prefix + value for prefix, values in columns if (value := values[i]) is not None]
+        for i in range(len(tokens))
+    ]
+
+
+def paragraph_columns(tokens: list[Token]) -> list[Column]:
+    """The features of one paragraph, one column per template.
+
+    Columns, not strings: the tagger looks each value up in its template's table without
+    building the feature's name (most of the time tagging took), and the same values read
+    as ``prefix + value`` are what the model was trained on.
+    """
     words = [t.text for t in tokens]
     lower = [w.lower() for w in words]
     quoted = _quote_states(tokens)
@@ -156,72 +187,77 @@ def paragraph_features(tokens: list[Token]) -> list[list[str]]:
         after[i] = None if last is None else last - i
         if cue[i]:
             last = i
-    first_of_sentence = [i == 0 or sentence[i] != sentence[i - 1] for i in range(n)]
     sentence_len: dict[int, int] = {}
-    for s in sentence:
-        sentence_len[s] = sentence_len.get(s, 0) + 1
+    for k in sentence:
+        sentence_len[k] = sentence_len.get(k, 0) + 1
     position = [0] * n
     seen: dict[int, int] = {}
-    for i, s in enumerate(sentence):
-        position[i] = seen.get(s, 0)
-        seen[s] = position[i] + 1
-    qp = "qp=" + str(int(any(quoted))) + str(int(opens_quoted))
+    for i, k in enumerate(sentence):
+        position[i] = seen.get(k, 0)
+        seen[k] = position[i] + 1
     cue_sentences = {sentence[i] for i in range(n) if cue[i]}
     quote_sentences = {sentence[i] for i in range(n) if quoted[i]}
     shapes = [_shape(w) for w in words]
-    qs = [str(q) for q in quoted]
-    columns: list[list[str]] = [
-        ["w=" + w for w in lower],
-        ["s3=" + w[-3:] for w in lower],
-        ["sh=" + s for s in shapes],
-        ["q=" + q for q in qs],
-        ["cue=1" if c else "cue=0" for c in cue],
-        ["pro=1" if w in PRONOUN_WORDS else "pro=0" for w in lower],
-        ["cb=" + _bucket(d) for d in before],
-        ["ca=" + _bucket(d) for d in after],
-        ["sf=1" if f else "sf=0" for f in first_of_sentence],
-        ["rp=" + str(int(position[i] / max(1, sentence_len[sentence[i]]) * 4)) for i in range(n)],
-        ["para0=1" if s == 0 else "para0=0" for s in sentence],
-        ["hc=1" if s in cue_sentences else "hc=0" for s in sentence],
-        ["hq=1" if s in quote_sentences else "hq=0" for s in sentence],
-    ]
-    # Which cue word comes next and which came last in the sentence (the verb that governs).
-    next_cue = ["nc=" + (lower[i + d] if d is not None else "-") for i, d in enumerate(after)]
-    last_cue = ["pc=" + (lower[i - d] if d is not None else "-") for i, d in enumerate(before)]
-    columns += [next_cue, last_cue]
-    # Part of a run of capitalised words (a name), inside parentheses, distance to the sentence's end.
-    capital = [s in ("Xx", "X") for s in shapes]
-    in_name = [
-        "nm=1" if capital[i] and ((i and capital[i - 1]) or (i + 1 < n and capital[i + 1])) else "nm=0"
-        for i in range(n)
-    ]
+    qs = [_BIT[q == 1] for q in quoted]
+    capital = [k in ("Xx", "X") for k in shapes]
     depth = 0
-    paren: list[str] = []
+    paren: list[str | None] = []
     for w in words:
         depth = depth + 1 if w == "(" else max(0, depth - 1) if w == ")" else depth
-        paren.append("par=1" if depth else "par=0")
-    to_end = ["te=" + _bucket(sentence_len[sentence[i]] - position[i] - 1) for i in range(n)]
-    columns += [in_name, paren, to_end]
+        paren.append(_BIT[depth > 0])
+    every = [""] * n
+    columns: list[Column] = [
+        ("b", list(every)),
+        ("qp=", [_BIT[any(quoted)] + _BIT[opens_quoted]] * n),
+        ("w=", list(lower)),
+        ("s3=", [w[-3:] for w in lower]),
+        ("sh=", list(shapes)),
+        ("q=", list(qs)),
+        ("cue=", [_BIT[c] for c in cue]),
+        ("pro=", [_BIT[w in PRONOUN_WORDS] for w in lower]),
+        ("cb=", [_bucket(d) for d in before]),
+        ("ca=", [_bucket(d) for d in after]),
+        ("sf=", [_BIT[i == 0 or sentence[i] != sentence[i - 1]] for i in range(n)]),
+        ("rp=", [str(int(position[i] / max(1, sentence_len[sentence[i]]) * 4)) for i in range(n)]),
+        ("para0=", [_BIT[k == 0] for k in sentence]),
+        ("hc=", [_BIT[k in cue_sentences] for k in sentence]),
+        ("hq=", [_BIT[k in quote_sentences] for k in sentence]),
+        # Which cue word comes next and which came last in the sentence (the verb that governs).
+        ("nc=", [lower[i + d] if d is not None else "-" for i, d in enumerate(after)]),
+        ("pc=", [lower[i - d] if d is not None else "-" for i, d in enumerate(before)]),
+        # Part of a run of capitalised words (a name), inside parentheses, distance to the end.
+        (
+            "nm=",
+            [
+                _BIT[capital[i] and ((i > 0 and capital[i - 1]) or (i + 1 < n and capital[i + 1]))]
+                for i in range(n)
+            ],
+        ),
+        ("par=", paren),
+        ("te=", [_bucket(sentence_len[sentence[i]] - position[i] - 1) for i in range(n)]),
+    ]
     edge = ["<edge>"] * 3
-    padded_lower = edge + lower + edge
-    padded_shape = ["<edge>"] * 2 + shapes + ["<edge>"] * 2
-    padded_q = ["<edge>"] * 2 + qs + ["<edge>"] * 2
+    padded_lower: list[str | None] = [*edge, *lower, *edge]
     for d in (-3, -2, -1, 1, 2, 3):
-        columns.append([f"w{d}=" + w for w in padded_lower[3 + d : 3 + d + n]])
-    out: list[list[str]] = [["b", qp, *row] for row in zip(*columns, strict=True)]
-    for i in range(n):
-        f = out[i]
-        for d in (-2, -1, 1, 2):
-            j = i + d
-            if 0 <= j < n:
-                f.append(f"sh{d}=" + padded_shape[2 + j])
-                f.append(f"q{d}=" + padded_q[2 + j])
-                if cue[j]:
-                    f.append(f"cue{d}")
-        if i > 0:
-            f.append(f"bg=-1:{lower[i - 1]}|{lower[i]}")
-        if i + 1 < n:
-            f.append(f"bg=+1:{lower[i]}|{lower[i + 1]}")
-        if before[i] is not None and after[i] is not None:
-            f.append("between_cues")
-    return out
+        columns.append((f"w{d}=", padded_lower[3 + d : 3 + d + n]))
+    for d in (-2, -1, 1, 2):
+        inside = range(max(0, -d), min(n, n - d))  # tokens whose neighbour at d exists
+        neighbour_shape: list[str | None] = [None] * n
+        neighbour_q: list[str | None] = [None] * n
+        neighbour_cue: list[str | None] = [None] * n
+        for i in inside:
+            neighbour_shape[i] = shapes[i + d]
+            neighbour_q[i] = qs[i + d]
+            if cue[i + d]:
+                neighbour_cue[i] = ""
+        columns += [(f"sh{d}=", neighbour_shape), (f"q{d}=", neighbour_q), (f"cue{d}", neighbour_cue)]
+    bigrams = [f"{a}|{b}" for a, b in pairwise(lower)]
+    columns.append(("bg=-1:", [None, *bigrams]))
+    columns.append(("bg=+1:", [*bigrams, None]))
+    columns.append(
+        (
+            "between_cues",
+            ["" if b is not None and a is not None else None for b, a in zip(before, after, strict=True)],
+        )
+    )
+    return columns

@@ -23,6 +23,8 @@ _PERSONAL = frozenset({"he", "she", "him", "her", "i", "me"})
 _PLURAL = frozenset({"they", "them", "we", "us"})
 _DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their", "its", "this", "that", "our", "one"})
 _CAPITALISED = re.compile(r"[A-Z][\w'’\-]*\.?")
+_NAME_RUN = re.compile(r"[A-Z][\w'’\-]*\.?(?:\s+[A-Z][\w'’\-]*\.?)*")
+_RELATIVE = frozenset({"who", "which", "that"})
 #: Words that start a capitalised run without being part of a name.
 _TITLES = words(
     """
@@ -92,7 +94,9 @@ class Resolver:
         words = " ".join(words.split())
         low = words.lower()
         first = low.split()[0] if low else ""
-        if is_pronoun(words) or low in _PERSONAL | _PLURAL:
+        if low in _RELATIVE:
+            found = self._antecedent(at) or self._nearest_before(at, plural=False)
+        elif is_pronoun(words) or low in _PERSONAL | _PLURAL:
             found = self._nearest_before(at, plural=low in _PLURAL)
         elif first in _DETERMINERS:
             found = self._described(words, at)
@@ -102,6 +106,17 @@ class Resolver:
         if found is not None:
             self.history.append((at, found))
         return found
+
+    def _antecedent(self, at: int) -> Speaker | None:
+        """For "who" ("Mr. Obama, who understood …"): the name just before it, in its sentence."""
+        window = self.text[max(0, at - 100) : at]
+        window = re.split(r"[.!?;:]\s", window)[-1]
+        names = _NAME_RUN.findall(window)
+        names = [n for n in names if n.split()[0].lower().rstrip(".") not in _TITLES or len(n.split()) > 1]
+        if not names:
+            return None
+        name, role = _name_in(names[-1])
+        return self._named(name, role) if name else None
 
     def _named(self, name: str, role: str | None) -> Speaker:
         words = name.split()

@@ -13,13 +13,14 @@ from __future__ import annotations
 import gzip
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
+from operator import add
 from pathlib import Path
 
 from claimx.errors import ConfigError
-from claimx.offline.features import Token, paragraph_features, paragraphs, tokenize
+from claimx.offline.features import Column, Token, paragraph_columns, paragraphs, tokenize
 
-__all__ = ["MODEL_PATH", "TaggedSpan", "Weights", "load_weights", "tag_text", "viterbi"]
+__all__ = ["MODEL_PATH", "TaggedSpan", "Weights", "emissions", "load_weights", "tag_text", "viterbi"]
 
 MODEL_PATH = Path(__file__).with_name("attribution.json.gz")
 
@@ -34,6 +35,14 @@ class TaggedSpan:
     paragraph: int
 
 
+#: Weights are stored to four decimals, so as integers (×10⁴) they add up exactly; a token's
+#: label scores are packed into one integer, ``_FIELD`` bits per label, and summed in one go.
+_SCALE = 10_000
+_FIELD = 40
+_HALF = 1 << (_FIELD - 1)
+_MASK = (1 << _FIELD) - 1
+
+
 @dataclass(frozen=True)
 class Weights:
     """A CRF's weights: per feature, one weight for each label; per label pair, a transition weight."""
@@ -41,6 +50,43 @@ class Weights:
     labels: tuple[str, ...]
     transitions: tuple[tuple[float, ...], ...]  # [previous label][label]
     features: dict[str, tuple[float, ...]]
+
+    @cached_property
+    def tables(self) -> dict[str, dict[str | None, int]]:
+        """Template prefix → value → the feature's weights packed into one integer."""
+        tables: dict[str, dict[str | None, int]] = {}
+        for name, weights in self.features.items():
+            prefix, value = _split_name(name)
+            tables.setdefault(prefix, {})[value] = _pack(weights)
+        return tables
+
+    @cached_property
+    def into(self) -> tuple[tuple[int, ...], ...]:
+        """Per label, the scaled transition weight from each previous label."""
+        return tuple(
+            tuple(round(row[label] * _SCALE) for row in self.transitions) for label in range(len(self.labels))
+        )
+
+
+def _pack(weights: tuple[float, ...]) -> int:
+    return sum(round(w * _SCALE) << (_FIELD * k) for k, w in enumerate(weights))
+
+
+def _unpack(total: int, count: int) -> list[int]:
+    out: list[int] = []
+    for _ in range(count):
+        field = ((total + _HALF) & _MASK) - _HALF  # (fields are signed: borrow from the next)
+        out.append(field)
+        total = (total - field) >> _FIELD
+    return out
+
+
+def _split_name(name: str) -> tuple[str, str]:
+    """A feature name's template prefix and value, as :func:`paragraph_columns` writes them."""
+    if name.startswith("bg="):
+        return name[:6], name[6:]
+    prefix, equals, value = name.partition("=")
+    return (prefix + "=", value) if equals else (name, "")
 
 
 @lru_cache(maxsize=1)
@@ -61,31 +107,32 @@ def load_weights(path: Path = MODEL_PATH) -> Weights:
     )
 
 
-def viterbi(weights: Weights, features: list[list[str]]) -> list[str]:
-    """The best-scoring label sequence for one sequence of feature lists."""
-    if not features:
+def emissions(weights: Weights, columns: list[Column]) -> list[list[int]]:
+    """Each token's scaled label scores: the sum of its features' weights."""
+    tables = weights.tables
+    empty: dict[str | None, int] = {}
+    looked_up = [map(tables.get(prefix, empty).get, values) for prefix, values in columns]
+    count = len(weights.labels)
+    return [_unpack(sum(filter(None, row)), count) for row in zip(*looked_up, strict=True)]
+
+
+def viterbi(weights: Weights, scores: list[list[int]]) -> list[str]:
+    """The best-scoring label sequence, given each token's label scores (:func:`emissions`)."""
+    if not scores:
         return []
-    table = weights.features
-    zero = (0.0,) * len(weights.labels)
+    into = weights.into
     labels = range(len(weights.labels))
-    into = [tuple(row[label] for row in weights.transitions) for label in labels]  # [label][previous]
-    best: list[float] = []
+    best = scores[0]
     back: list[list[int]] = []
-    for position, names in enumerate(features):
-        rows = [w for w in map(table.get, names) if w is not None]
-        emit = [sum(column) for column in zip(*rows, strict=True)] if rows else list(zero)
-        if position == 0:
-            best = emit
-            continue
+    for emit in scores[1:]:
         pointers: list[int] = []
-        scores: list[float] = []
+        next_best: list[int] = []
         for label in labels:
-            candidates = [b + t for b, t in zip(best, into[label], strict=True)]
-            top = max(candidates)
-            pointers.append(candidates.index(top))
-            scores.append(top + emit[label])
+            top, previous = max(zip(map(add, best, into[label]), labels, strict=True))
+            pointers.append(previous)
+            next_best.append(top + emit[label])
         back.append(pointers)
-        best = scores
+        best = next_best
     label = max(labels, key=best.__getitem__)
     path = [label]
     for pointers in reversed(back):
@@ -102,7 +149,8 @@ def tag_text(text: str) -> list[TaggedSpan]:
     for number, (start, end) in enumerate(paragraphs(text)):
         tokens = tokenize(text, start, end)
         if tokens:
-            spans.extend(_runs(tokens, viterbi(weights, paragraph_features(tokens)), number))
+            labels = viterbi(weights, emissions(weights, paragraph_columns(tokens)))
+            spans.extend(_runs(tokens, labels, number))
     return spans
 
 

@@ -41,6 +41,8 @@ _NOT_ALONE = frozenset(
     Earlier Instead Meanwhile Despite Under Over During Without With From By Into Through Among
     """.split()  # noqa: SIM905
 )
+#: Words that open a sentence before a name ("Yet Mr. Trump"); not "New" ("New York").
+_OPENERS = _NOT_ALONE - {"New", "First", "Last", "Next", "American", "Americans", "US", "U.S.", "Washington"}
 #: Heads shared by many organisations' names: "House" alone is not "White House".
 _GENERIC_HEADS = frozenset(
     """
@@ -107,7 +109,7 @@ _FUNCTION = frozenset(
 
 def _untitled(name: str) -> str:
     words = name.split()
-    while len(words) > 1 and (words[0].rstrip(".") in _TITLES or words[0] in _NOT_ALONE):
+    while len(words) > 1 and (words[0].rstrip(".") in _TITLES or words[0] in _OPENERS):
         words = words[1:]
     return " ".join(words)
 
@@ -117,6 +119,8 @@ def _clean(name: str) -> str | None:
     name = _untitled(name)
     words = name.split()
     if not words or (len(words) == 1 and (words[0] in _NOT_ALONE or len(words[0]) < 2)):
+        return None
+    if len(words) > 4:  # a title-case headline, not a name
         return None
     return name
 

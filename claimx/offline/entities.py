@@ -41,6 +41,8 @@ _NOT_ALONE = frozenset(
     Earlier Instead Meanwhile Despite Under Over During Without With From By Into Through Among
     """.split()  # noqa: SIM905
 )
+#: Words that open a sentence before a name ("Yet Mr. Trump"); not "New" ("New York").
+_OPENERS = _NOT_ALONE - {"New", "First", "Last", "Next", "American", "Americans", "US", "U.S.", "Washington"}
 #: Heads shared by many organisations' names: "House" alone is not "White House".
 _GENERIC_HEADS = frozenset(
     """
@@ -89,6 +91,7 @@ _PARTIES: dict[str, list[str]] = {
         "Democratic senators|Democratic leaders|Democratic members|Democratic Party",
     }.items()
 }
+_WHOLE = {f: re.compile(rf"(?<![\w-]){re.escape(f)}(?![\w-])") for forms in _PARTIES.values() for f in forms}
 _PARTY_WORDS = frozenset({"Republicans", "Republican", "GOP", "Democrats", "Democrat", "Democratic"})
 #: "California Democrat", "North Carolina Republican": a description of a person, not an actor.
 _DESCRIPTION = re.compile(r"(?:[A-Z][a-z]+\s+){1,2}(?:Republican|Democrat)")
@@ -106,7 +109,7 @@ _FUNCTION = frozenset(
 
 def _untitled(name: str) -> str:
     words = name.split()
-    while len(words) > 1 and (words[0].rstrip(".") in _TITLES or words[0] in _NOT_ALONE):
+    while len(words) > 1 and (words[0].rstrip(".") in _TITLES or words[0] in _OPENERS):
         words = words[1:]
     return " ".join(words)
 
@@ -116,6 +119,8 @@ def _clean(name: str) -> str | None:
     name = _untitled(name)
     words = name.split()
     if not words or (len(words) == 1 and (words[0] in _NOT_ALONE or len(words[0]) < 2)):
+        return None
+    if len(words) > 4:  # a title-case headline, not a name
         return None
     return name
 
@@ -164,7 +169,7 @@ def find_entities(document: Document, limit: int = 60) -> list[Entity]:
     entities: list[Entity] = []
     owner: dict[str, Entity] = {}
     for party, forms in _PARTIES.items():
-        present = [f for f in forms if re.search(rf"(?<![\w-]){re.escape(f)}(?![\w-])", document.text)]
+        present = [f for f in forms if f in document.text and _WHOLE[f].search(document.text)]
         if present:
             entity = Entity(name=party, variants=set(present), party=True)
             entities.append(entity)

@@ -18,6 +18,7 @@ import gzip
 import json
 import math
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -123,8 +124,38 @@ def entity_of(speaker: Speaker, entities: list[Entity]) -> Entity | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Tone:
+    """A sentence's words of praise and blame, counted once for all its pairs."""
+
+    positive: int
+    negative: int
+    negated: bool
+    supports: int = 0  # stance verbs of support anywhere in the sentence
+    opposes: int = 0
+
+    @classmethod
+    def of(cls, text: str) -> _Tone:
+        words = _words(text)
+        verbs = [VERB_STANCE[w] for w in words if w in VERB_STANCE]
+        return cls(
+            sum(w in POSITIVE for w in words),
+            sum(w in NEGATIVE for w in words),
+            any(w in NEGATIONS for w in words),
+            verbs.count(Stance.SUPPORT),
+            verbs.count(Stance.OPPOSE),
+        )
+
+    def add_to(self, c: Candidate, prefix: str) -> None:
+        """The sentence's leaning as features: more praise or more blame, and its stance verbs."""
+        c.add(prefix + "pos", float(self.positive > self.negative))
+        c.add(prefix + "neg", float(self.negative > self.positive))
+        c.add(prefix + "verbs_support", float(self.supports))
+        c.add(prefix + "verbs_oppose", float(self.opposes))
+
+
 def _pair_features(
-    c: Candidate, sentence: Sentence, h: int, t: int, mentions: list[tuple[int, Entity]]
+    c: Candidate, sentence: Sentence, tone: _Tone, h: int, t: int, mentions: list[tuple[int, Entity]]
 ) -> None:
     """What one sentence says about holder (mentioned at offset h) and target (at offset t)."""
     text = sentence.text
@@ -141,12 +172,11 @@ def _pair_features(
         stance = VERB_STANCE.get(w)
         if stance is not None and rel_h < rel_t:
             c.add("verb_" + stance.value)
-    all_words = _words(text)
-    positive = sum(w in POSITIVE for w in all_words)
-    negative = sum(w in NEGATIVE for w in all_words)
-    c.add("s_pos", float(positive > negative))
-    c.add("s_neg", float(negative > positive))
-    c.add("s_negation", float(any(w in NEGATIONS for w in all_words)))
+    c.add("s_pos", float(tone.positive > tone.negative))
+    c.add("s_neg", float(tone.negative > tone.positive))
+    c.add("s_negation", float(tone.negated))
+    c.add("s_verbs_support", float(tone.supports))
+    c.add("s_verbs_oppose", float(tone.opposes))
 
 
 def candidates(
@@ -189,43 +219,48 @@ def candidates(
                     if sentence.number not in c.sentences:
                         c.sentences.append(sentence.number)
         previous = mentions
+        tone = _Tone.of(sentence.text) if mentions else _Tone(0, 0, False)
         for t, target in mentions:
             own = pair(None, target)
             own.sentences.append(sentence.number)
             own.add("a_mention")
             in_quote = any(a <= t < b for a, b, _ in quotes)
             own.add("a_quoted", float(in_quote))
-            positive, negative = (
-                sum(w in POSITIVE for w in _words(sentence.text)),
-                sum(w in NEGATIVE for w in _words(sentence.text)),
-            )
-            own.add("a_pos", float(positive > negative))
-            own.add("a_neg", float(negative > positive))
+            own.add("a_pos", float(tone.positive > tone.negative))
+            own.add("a_neg", float(tone.negative > tone.positive))
             own.add("a_title", float(sentence.number == 1))
             for h, holder in mentions:
                 if holder is target:
                     continue
                 c = pair(holder, target)
                 c.sentences.append(sentence.number)
-                _pair_features(c, sentence, h, t, mentions)
+                _pair_features(c, sentence, tone, h, t, mentions)
                 c.add("by_pronoun", float(holder is pronoun_of))
+    everywhere = sorted((o, i) for i, e in enumerate(entities) for v in e.places.values() for o in v)
+    offsets = [o for o, _ in everywhere]
+    who_is: dict[int, Entity | None] = {}
+    speaking: dict[int, int] = {}
     for a, b, speaker in quotes:
-        said_by = entity_of(speaker, entities)
+        if id(speaker) not in who_is:
+            who_is[id(speaker)] = entity_of(speaker, entities)
+        said_by = who_is[id(speaker)]
         if said_by is None:
             continue
-        for named in entities:
-            hits = [o for places in named.places.values() for o in places if a <= o < b]
-            if hits and named is not said_by:
-                c = pair(said_by, named)
-                c.add("spoken", float(len(hits)))
-                home = document.sentence_at(hits[0])
-                if home is not None and home.number not in c.sentences:
+        speaking[id(said_by)] = speaking.get(id(said_by), 0) + 1
+        hits: dict[int, list[int]] = {}
+        for o, i in everywhere[bisect_left(offsets, a) : bisect_left(offsets, b)]:
+            hits.setdefault(i, []).append(o)
+        for i, found in sorted(hits.items()):
+            named = entities[i]
+            if named is said_by:
+                continue
+            c = pair(said_by, named)
+            c.add("spoken", float(len(found)))
+            home = document.sentence_at(found[0])
+            if home is not None:
+                _Tone.of(document.text[max(a, home.start) : min(b, home.end)]).add_to(c, "q_")
+                if home.number not in c.sentences:
                     c.sentences.append(home.number)
-    speaking: dict[int, int] = {}
-    for _, _, speaker in quotes:
-        who = entity_of(speaker, entities)
-        if who is not None:
-            speaking[id(who)] = speaking.get(id(who), 0) + 1
     out: list[Candidate] = []
     for c in pairs.values():
         squashed = {k: math.log1p(v) for k, v in c.features.items()}

@@ -170,9 +170,15 @@ def _model_positions(
     out: list[PositionItem] = []
     by_number = {s.number: s for s in document.sentences}
     found = candidates(document, statements, speakers)
-    spoken = {
-        id(e): s.name for s in speakers if s is not None and (e := entity_of(s, [c.target for c in found]))
-    }
+    targets = list({id(c.target): c.target for c in found}.values())
+    spoken: dict[int, str] = {}  # entity → the name of the last speaker it is
+    seen: set[int] = set()
+    for speaker in reversed(speakers):
+        if speaker is not None and id(speaker) not in seen:
+            seen.add(id(speaker))
+            entity = entity_of(speaker, targets)
+            if entity is not None:
+                spoken.setdefault(id(entity), speaker.name)
     for c in found:
         if not c.sentences or probability(weights.pair, c.features) < weights.threshold:
             continue

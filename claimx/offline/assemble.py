@@ -30,6 +30,9 @@ SPEAKERLESS_ALL = True
 PARAGRAPHS_BACK = 0
 #: Contents on both sides of their cue and source are one statement.
 MERGE_AROUND_CUE = True
+#: A content with a cue but no source found is attributed to no one named (speaker null), not
+#: to the article: PolNeAR dev F1 0.740 → 0.755, speaker accuracy on matches 0.886 → 0.860.
+CUED_WITHOUT_SOURCE_UNNAMED = True
 _OPENING = "“\"‘'«"
 _CLOSING = "”\"’'»"
 
@@ -331,14 +334,16 @@ def assemble(
                 ]
             speaker = previous[-1] if previous else None
         cue = text[att.cue.start : att.cue.end] if att.cue is not None else None
+        # A cue whose source the rules cannot find: said by someone, not by the article.
+        unnamed = speaker is None and att.cue is not None and CUED_WITHOUT_SOURCE_UNNAMED
         statements.append(
             StatementItem(
                 sentences=labels,
                 quote=quote,
-                speaker=speaker.name if speaker else AUTHOR,
+                speaker=speaker.name if speaker else (None if unnamed else AUTHOR),
                 speaker_words=words if speaker else None,
-                cue=cue if speaker else None,
-                mode=_mode(quote, pieces) if speaker else Mode.AUTHOR,
+                cue=cue if speaker or unnamed else None,
+                mode=_mode(quote, pieces) if speaker or unnamed else Mode.AUTHOR,
                 claim="",
                 kind=ClaimKind.OTHER,
             )

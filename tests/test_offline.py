@@ -163,3 +163,16 @@ def test_packed_emissions_are_the_trained_features_weights() -> None:
             assert row == [round(x * 10_000) for x in slow]
             checked += 1
     assert checked > 100
+
+
+def test_a_quotation_around_its_source_and_cue_is_one_statement() -> None:
+    text = (
+        'The mayor spoke on Monday.\n\n"We will rebuild the bridge by June," Mayor Tom Baker said. '
+        '"Nobody will pay a new toll for it."\n'
+    )
+    result = claimx.extract(text, model="offline", cache=False)
+    assert result.verify(text) == []
+    [att] = [a for a in result.attributions if a.mode is not Mode.AUTHOR]
+    assert att.content.text.startswith("We will rebuild") and att.content.text.endswith("toll for it.")
+    assert att.mode is Mode.DIRECT and att.cue is not None and att.cue.text == "said"
+    assert result.actor(att.speaker_id or "").name == "Tom Baker"  # type: ignore[union-attr]

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -270,18 +271,40 @@ def _names(actor: Actor) -> list[str]:
     return [actor.name, *(m.text for m in actor.mentions if not is_pronoun(m.text))]
 
 
-def _actor_similarity(gold: Actor, pred: Actor) -> float:
+class _Mentions:
+    """An actor's names and mention spans (sorted), read once for every actor it is compared with."""
+
+    def __init__(self, actor: Actor) -> None:
+        self.names = _names(actor)
+        self.spans = [(m.start, m.end) for m in actor.mentions]
+        self.spans.sort()
+        self.starts = [start for start, _ in self.spans]
+        self.reach: list[int] = []  # the furthest end among the spans up to each one
+        for _, end in self.spans:
+            self.reach.append(max(end, self.reach[-1]) if self.reach else end)
+
+    def hits(self, other: _Mentions) -> int:
+        """How many of these spans share a character with one of ``other``'s."""
+        count = 0
+        for start, end in self.spans:
+            # ``other``'s spans that start before this one ends overlap it when one ends after it starts.
+            before = bisect_left(other.starts, end)
+            count += before > 0 and other.reach[before - 1] > start and end > start
+        return count
+
+
+def _actor_similarity(gold: _Mentions, pred: _Mentions) -> float:
     mention_score = 0.0
-    if gold.mentions and pred.mentions:
-        gold_hit = sum(1 for g in gold.mentions if any(g.overlap(p) > 0 for p in pred.mentions))
-        pred_hit = sum(1 for p in pred.mentions if any(p.overlap(g) > 0 for g in gold.mentions))
-        mention_score = (gold_hit + pred_hit) / (len(gold.mentions) + len(pred.mentions))
-    return max(mention_score, name_similarity(_names(gold), _names(pred)))
+    if gold.spans and pred.spans:
+        mention_score = (gold.hits(pred) + pred.hits(gold)) / (len(gold.spans) + len(pred.spans))
+    return max(mention_score, name_similarity(gold.names, pred.names))
 
 
 def match_actors(gold: list[Actor], pred: list[Actor], threshold: float = 0.5) -> dict[str, str]:
     """Predicted actor id → the gold actor id it is matched to (one-to-one, by mentions and names)."""
-    similarity = [[_actor_similarity(g, p) for p in pred] for g in gold]
+    gold_mentions = [_Mentions(a) for a in gold]
+    pred_mentions = [_Mentions(a) for a in pred]
+    similarity = [[_actor_similarity(g, p) for p in pred_mentions] for g in gold_mentions]
     return {pred[pair.pred].id: gold[pair.gold].id for pair in match(similarity, threshold)}
 
 

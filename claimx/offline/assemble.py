@@ -28,6 +28,11 @@ JOIN_GAP = 4
 SPEAKERLESS_TO_PREVIOUS = True
 SPEAKERLESS_ALL = True
 PARAGRAPHS_BACK = 0
+#: Contents on both sides of their cue and source are one statement.
+MERGE_AROUND_CUE = True
+#: A content with a cue but no source found is attributed to no one named (speaker null), not
+#: to the article: PolNeAR dev F1 0.740 → 0.755, speaker accuracy on matches 0.886 → 0.860.
+CUED_WITHOUT_SOURCE_UNNAMED = True
 _OPENING = "“\"‘'«"
 _CLOSING = "”\"’'»"
 
@@ -39,6 +44,8 @@ class Attribution:
     content: TaggedSpan
     cue: TaggedSpan | None
     source: TaggedSpan | None
+    #: The quotation's pieces when its source and cue stand inside it ("A," X said. "B.").
+    pieces: tuple[TaggedSpan, ...] = ()
 
 
 def _join(contents: list[TaggedSpan], others: list[TaggedSpan], text: str) -> list[TaggedSpan]:
@@ -119,6 +126,40 @@ def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attri
         if source is None and cue is None:
             cue, source = _frame_by_rule(document, content)
         out.append(Attribution(content, cue, source))
+    return _around_their_cue(out, text) if MERGE_AROUND_CUE else out
+
+
+def _opens_quotation(text: str, span: TaggedSpan) -> bool:
+    """Whether a content begins a quotation (its mark inside it, or just before it)."""
+    return (
+        text[span.start : span.start + 1] in _OPENING or text[max(0, span.start - 1) : span.start] in _OPENING
+    )
+
+
+def _around_their_cue(attributions: list[Attribution], text: str) -> list[Attribution]:
+    """Contents on both sides of one cue and source are one statement (`"A," X said. "B."`).
+
+    Newspapers quote a speaker, name them, and go on quoting; PolNeAR (like readers) takes
+    it as one attribution, whose content runs around the source and the cue.
+    """
+    out: list[Attribution] = []
+    for att in attributions:
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and att.cue is not None
+            and att.cue is last.cue
+            and att.source is last.source
+            and att.content.paragraph == last.content.paragraph
+            and last.content.end <= att.cue.start
+            and att.cue.end <= att.content.start
+            and _opens_quotation(text, att.content)
+        ):
+            pieces = (last.pieces or (last.content,)) + (att.content,)
+            span = TaggedSpan("CON", pieces[0].start, att.content.end, att.content.paragraph)
+            out[-1] = Attribution(span, att.cue, att.source, pieces)
+            continue
+        out.append(att)
     return out
 
 
@@ -246,6 +287,13 @@ def mode_of(quote: str) -> Mode:
     return Mode.INDIRECT
 
 
+def _mode(quote: str, pieces: list[str]) -> Mode:
+    """A statement's mode; quoted pieces around their cue are one direct quotation."""
+    if pieces and all(mode_of(p) is Mode.DIRECT for p in pieces):
+        return Mode.DIRECT
+    return mode_of(quote)
+
+
 def assemble(
     attributions: list[Attribution], document: Document
 ) -> tuple[list[StatementItem], list[ActorItem], list[Speaker | None]]:
@@ -258,6 +306,9 @@ def assemble(
     for att in attributions:
         content = att.content
         quote = text[content.start : content.end]
+        pieces = [text[p.start : p.end] for p in att.pieces]
+        if pieces:  # (the grounder reads an ellipsis as the gap that holds the source and cue)
+            quote = " ... ".join(pieces)
         if not any(c.isalnum() for c in quote):  # a stray quotation mark tagged as content
             continue
         labels = [s.label for s in document.sentences_overlapping(content.start, content.end)]
@@ -283,14 +334,16 @@ def assemble(
                 ]
             speaker = previous[-1] if previous else None
         cue = text[att.cue.start : att.cue.end] if att.cue is not None else None
+        # A cue whose source the rules cannot find: said by someone, not by the article.
+        unnamed = speaker is None and att.cue is not None and CUED_WITHOUT_SOURCE_UNNAMED
         statements.append(
             StatementItem(
                 sentences=labels,
                 quote=quote,
-                speaker=speaker.name if speaker else AUTHOR,
+                speaker=speaker.name if speaker else (None if unnamed else AUTHOR),
                 speaker_words=words if speaker else None,
-                cue=cue if speaker else None,
-                mode=mode_of(quote) if speaker else Mode.AUTHOR,
+                cue=cue if speaker or unnamed else None,
+                mode=_mode(quote, pieces) if speaker or unnamed else Mode.AUTHOR,
                 claim="",
                 kind=ClaimKind.OTHER,
             )

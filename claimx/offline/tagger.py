@@ -72,15 +72,6 @@ def _pack(weights: tuple[float, ...]) -> int:
     return sum(round(w * _SCALE) << (_FIELD * k) for k, w in enumerate(weights))
 
 
-def _unpack(total: int, count: int) -> list[int]:
-    out: list[int] = []
-    for _ in range(count):
-        field = ((total + _HALF) & _MASK) - _HALF  # (fields are signed: borrow from the next)
-        out.append(field)
-        total = (total - field) >> _FIELD
-    return out
-
-
 def _split_name(name: str) -> tuple[str, str]:
     """A feature name's template prefix and value, as :func:`paragraph_columns` writes them."""
     if name.startswith("bg="):
@@ -112,8 +103,11 @@ def emissions(weights: Weights, columns: list[Column]) -> list[list[int]]:
     tables = weights.tables
     empty: dict[str | None, int] = {}
     looked_up = [map(tables.get(prefix, empty).get, values) for prefix, values in columns]
-    count = len(weights.labels)
-    return [_unpack(sum(filter(None, row)), count) for row in zip(*looked_up, strict=True)]
+    # Adding half a field to every field makes them all non-negative: each reads off without borrows.
+    shifts = [_FIELD * k for k in range(len(weights.labels))]
+    bias = sum(_HALF << shift for shift in shifts)
+    totals = [sum(filter(None, row)) + bias for row in zip(*looked_up, strict=True)]
+    return [[((total >> shift) & _MASK) - _HALF for shift in shifts] for total in totals]
 
 
 def viterbi(weights: Weights, scores: list[list[int]]) -> list[str]:

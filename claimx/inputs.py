@@ -210,17 +210,17 @@ def plan_inputs(specs: Iterable[str], *, output: Path | None = None) -> InputPla
                     )
                 skipped.append(f"{file} (the output file)")
                 continue
-            if _is_jsonl(file) and _holds_results(file):
+            kind = _written_kind(file) if _is_jsonl(file) else None
+            if kind is not None:
                 if explicit:
                     items.append(
                         InputError(
-                            f"{file} is a claimx results file (the output of claimx extract), not input; "
-                            "give the articles it was made from",
+                            f"{file} is {kind}, not input; give the articles it was made from",
                             doc_id=doc_id,
                         )
                     )
                 else:
-                    skipped.append(f"{file} (a claimx results file)")
+                    skipped.append(f"{file} ({kind.split(' (')[0]})")
                 continue
             item = InputFile(file, doc_id, explicit)
             found.append((item, long_id))
@@ -245,18 +245,39 @@ def _same_file(file: Path, output: Path) -> bool:
         return False
 
 
-def _holds_results(path: Path) -> bool:
-    """True when the first line of a JSONL file is a claimx result (an extraction or error line)."""
+def _written_kind(path: Path) -> str | None:
+    """What claimx wrote ``path`` as, judged by its first line, or None for an input.
+
+    A results file (an extraction or error line), a batch documents file, or a batch's request
+    or answer lines (``custom_id``): all of them are claimx's own output or a provider's reply
+    to it, never articles, so a folder holding them beside the articles is read safely.
+    """
     from claimx.jsonl import is_results_line
 
     try:
         with path.open("rb") as handle:
             for line in handle:
                 if line.strip():
-                    return is_results_line(line)
+                    return _kind_of_first_line(line, is_results_line(line))
     except OSError:
-        return False
-    return False
+        return None
+    return None
+
+
+def _kind_of_first_line(line: bytes, is_result: bool) -> str | None:
+    if is_result:
+        return "a claimx results file (the output of claimx extract)"
+    try:
+        first = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(first, dict):
+        return None
+    if "claimx_batch_documents" in first:
+        return "a claimx batch documents file (written by claimx batch export)"
+    if "custom_id" in first and ("body" in first or "response" in first or "error" in first):
+        return "a batch file (OpenAI batch request or answer lines)"
+    return None
 
 
 def iter_documents(

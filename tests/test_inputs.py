@@ -196,3 +196,31 @@ def test_cli_html_file_and_non_utf8(server: ScriptedServer, tmp_path: Path) -> N
     legacy.write_bytes("Der Minister sagte, die Brücke öffne im Mai.".encode("cp1252"))
     proc = cli("extract", str(legacy), "-m", "openai/m", "--base-url", server.base_url)
     assert proc.returncode == 3 and "--encoding" in proc.stderr.decode()
+
+
+def test_batch_files_in_an_input_folder_are_never_read_as_articles(tmp_path: Path) -> None:
+    """``claimx batch export`` writes its request lines and documents file where the user says,
+    often beside the articles: a later ``claimx extract`` of that folder must skip them (and a
+    provider's answer file), and refuse them by name."""
+    from claimx.inputs import InputFile, plan_inputs
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The mayor said the bridge will open.", encoding="utf-8")
+    request = {"custom_id": "a#0#ab", "method": "POST", "url": "/v1/chat/completions", "body": {}}
+    documents = {"claimx_batch_documents": 1, "requests": "x"}
+    answer = {"id": "r", "custom_id": "a#0#ab", "response": None}
+    (folder / "requests.jsonl").write_text(json.dumps(request) + "\n")
+    (folder / "requests.claimx.jsonl").write_text(json.dumps(documents) + "\n")
+    (folder / "answers.jsonl").write_text(json.dumps(answer) + "\n")
+    (folder / "articles.jsonl").write_text(json.dumps({"id": "b", "text": "Officials said so."}) + "\n")
+
+    plan = plan_inputs([str(folder)])
+    read = sorted(item.path.name for item in plan.items if isinstance(item, InputFile))
+    assert read == ["a.txt", "articles.jsonl"]
+    assert len(plan.skipped) == 3
+    assert any("batch documents file" in reason for reason in plan.skipped)
+
+    named = plan_inputs([str(folder / "requests.jsonl")])
+    assert isinstance(named.items[0], InputError)
+    assert "batch file" in str(named.items[0])

@@ -14,6 +14,7 @@ Everything here is the public API (``__all__``); the submodules are claimx's own
 from claimx._version import __version__
 from claimx.api import aextract, extract
 from claimx.batch import BatchResult, DocumentError, aextract_many, extract_many
+from claimx.budget import CostLimitError, CostLimitReached
 from claimx.cache import ResponseCache
 from claimx.document import Document
 from claimx.errors import (
@@ -27,6 +28,7 @@ from claimx.errors import (
 )
 from claimx.extract import ExtractOptions, Extractor
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy
+from claimx.pricing import Price, PriceTable
 from claimx.response import OutputLimits, Response
 from claimx.schema import (
     Actor,
@@ -58,6 +60,8 @@ __all__ = [
     "ClaimKind",
     "ClaimxError",
     "ConfigError",
+    "CostLimitError",
+    "CostLimitReached",
     "Document",
     "DocumentError",
     "DocumentMetadata",
@@ -74,6 +78,8 @@ __all__ = [
     "ModelRequest",
     "OutputLimits",
     "Position",
+    "Price",
+    "PriceTable",
     "PromptError",
     "Provenance",
     "Rejected",

@@ -22,11 +22,13 @@ from pydantic import BaseModel
 
 from claimx._sync import run_sync
 from claimx.arguments import ExtractorArguments
+from claimx.budget import CostBudget, NotStarted, check_estimate, spend, unknown_price_error
 from claimx.cache import ResponseCache
 from claimx.errors import ClaimxError, InputError, redact
 from claimx.extract import ExtractOptions, Extractor
 from claimx.inputs import PendingFile, Source
 from claimx.models.base import Model, RetryPolicy
+from claimx.pricing import CostEstimate
 from claimx.prompts import Prompt
 from claimx.schema import Extraction
 
@@ -34,6 +36,7 @@ __all__ = [
     "BatchResult",
     "DocumentError",
     "DocumentInput",
+    "aestimate_many",
     "aextract_many",
     "document_error",
     "extract_many",
@@ -100,6 +103,7 @@ def document_error(exc: BaseException) -> DocumentError:
 
 
 _log = logging.getLogger("claimx")
+
 
 #: One document's work in a batch: its source → its extraction (raising when there is none).
 Work = Callable[[Source], Awaitable[Extraction]]
@@ -168,7 +172,8 @@ async def run_many(
     ``skip_ids`` are not read further and a repeated id is an error result. Documents are
     taken from ``documents`` (unless a list or tuple) and files read in a background thread, so
     a read that blocks (a FIFO) holds up only its own document. Stopping early (``break``, cancellation)
-    cancels what is in flight.
+    cancels what is in flight. When ``work`` raises :class:`NotStarted` for a document, it
+    gets no result and no document starts after it; those in flight finish and are yielded.
     """
     width = max(1, width)
     skip = set(skip_ids)
@@ -200,13 +205,18 @@ async def run_many(
 
     failures: list[Exception] = []
 
-    async def one(item: Source | InputError | PendingFile) -> BatchResult:
+    declined: list[str] = []
+
+    async def one(item: Source | InputError | PendingFile) -> BatchResult | None:
         source = await _off_loop(item.read) if isinstance(item, PendingFile) else item
         if isinstance(source, InputError):
             return BatchResult(source.doc_id or "", error=document_error(source))
         started = time.perf_counter()
         try:
             extraction = await work(source)
+        except NotStarted:
+            declined.append(source.doc_id)
+            return None
         except Exception as exc:  # every failure is this document's result
             if not isinstance(exc, ClaimxError):
                 _log.debug("%s: internal error", source.doc_id, exc_info=exc)
@@ -221,12 +231,15 @@ async def run_many(
 
     async def worker() -> None:
         try:
-            while not failures:
+            while not failures and not declined:
                 async with taking:
                     source = next_source() if in_memory else await _off_loop(next_source)
                 if source is None:
                     break
-                await results.put(await one(source))
+                result = await one(source)
+                if result is None:  # the work declined it: this worker stops, the others finish theirs
+                    break
+                await results.put(result)
         except Exception as exc:  # iterating ``documents`` failed: the caller's error
             failures.append(exc)
         await results.put(None)
@@ -277,6 +290,7 @@ async def aextract_many(
     structured_output: str | None = None,
     retry: RetryPolicy | None = None,
     model_options: Mapping[str, Any] | None = None,
+    max_cost: float | CostBudget | None = None,
 ) -> AsyncIterator[BatchResult]:
     """Extract every document, ``concurrency`` at a time, yielding results as they finish.
 
@@ -290,8 +304,16 @@ async def aextract_many(
     result. Results arrive in completion order, each with its ``doc_id``; a failed
     document carries its error instead of an extraction. Stopping early (``break``,
     cancellation) cancels what is in flight.
+
+    ``max_cost`` (US dollars) limits what the batch spends (see :mod:`claimx.budget`): the
+    documents are read first and the batch's estimate (:func:`aestimate_many`) must fit, or
+    :class:`~claimx.budget.CostLimitError` is raised before any call; while it runs, no
+    document starts that might take the spending past the limit, and after the last
+    finished result :class:`~claimx.budget.CostLimitReached` says the batch stopped there.
+    A :class:`~claimx.budget.CostBudget` instead of a number skips the estimate up front
+    (for a stream that cannot be read twice) and keeps only the running limit.
     """
-    batch = _batch(documents, extractor, concurrency, skip_ids, ExtractorArguments.of(locals()))
+    batch = _batch(documents, extractor, concurrency, skip_ids, ExtractorArguments.of(locals()), max_cost)
     try:
         async for result in batch:
             yield result
@@ -305,6 +327,7 @@ async def _batch(
     concurrency: int | None,
     skip_ids: Iterable[str],
     arguments: ExtractorArguments,
+    max_cost: float | CostBudget | None = None,
 ) -> AsyncGenerator[BatchResult, None]:
     """:func:`aextract_many`: with the given extractor, or one built from ``arguments`` and closed."""
     owned = extractor is None
@@ -322,19 +345,64 @@ async def _batch(
                 extractor.options.concurrency,
             )
     active: Extractor = extractor
+    budget: CostBudget | None = None
 
     async def work(source: Source) -> Extraction:
         # A page read as HTML (by the CLI) brings its metadata along: the result says so.
-        return await active.aextract(source.document() if source.page else source.text, source.doc_id)
+        text = source.document() if source.page else source.text
+        if budget is None:
+            return await active.aextract(text, source.doc_id)
+        estimate = await active.aestimate(text, source.doc_id)
+        return await spend(budget, source.doc_id, estimate, lambda: active.aextract(text, source.doc_id))
 
     try:
+        if max_cost is not None:
+            if active.price is None:
+                raise unknown_price_error(active.model.id)
+            if isinstance(max_cost, CostBudget):
+                budget = max_cost
+            else:
+                documents = [await _read(item, i) for i, item in enumerate(documents)]
+                estimate = await aestimate_many(documents, active, skip_ids=skip_ids)
+                check_estimate(estimate, max_cost, active.model.id)
+                budget = CostBudget(max_cost)
         async for result in run_many(
             documents, work, width=concurrency or active.options.concurrency, skip_ids=skip_ids
         ):
             yield result
+        if budget is not None and budget.closed:
+            raise budget.stopped_error()
     finally:
         if owned:
             await active.aclose()
+
+
+async def _read(item: object, index: int) -> Source | InputError:
+    """One document, read now (a file, in a thread), so it can be estimated and then run."""
+    normalised = _normalise(item, index)
+    return await _off_loop(normalised.read) if isinstance(normalised, PendingFile) else normalised
+
+
+async def aestimate_many(
+    documents: Iterable[DocumentInput], extractor: Extractor, *, skip_ids: Iterable[str] = ()
+) -> CostEstimate:
+    """What extracting ``documents`` with ``extractor`` would cost (:meth:`Extractor.aestimate`), summed.
+
+    Documents that cannot be read and those in ``skip_ids`` cost nothing; files are read
+    one at a time, in a thread. The cost is None when the model's price is unknown.
+    """
+    skip = set(skip_ids)
+    total = CostEstimate()
+    for index, item in enumerate(documents):
+        normalised = _normalise(item, index)
+        if normalised.doc_id in skip:
+            continue
+        source = await _off_loop(normalised.read) if isinstance(normalised, PendingFile) else normalised
+        if isinstance(source, InputError) or source.doc_id in skip:
+            continue
+        text = source.document() if source.page else source.text
+        total = total.plus(await extractor.aestimate(text, source.doc_id))
+    return total
 
 
 def extract_many(
@@ -357,6 +425,7 @@ def extract_many(
     structured_output: str | None = None,
     retry: RetryPolicy | None = None,
     model_options: Mapping[str, Any] | None = None,
+    max_cost: float | CostBudget | None = None,
 ) -> Generator[BatchResult, None, None]:
     """Synchronous :func:`aextract_many` (the same arguments): a generator of results as they finish.
 
@@ -364,7 +433,7 @@ def extract_many(
     Leaving the loop early (``break``, an exception, Ctrl-C) cancels the documents still
     in flight and closes what the batch opened.
     """
-    stream = _batch(documents, extractor, concurrency, skip_ids, ExtractorArguments.of(locals()))
+    stream = _batch(documents, extractor, concurrency, skip_ids, ExtractorArguments.of(locals()), max_cost)
     step = _Step(stream)
     try:
         while True:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import time
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from claimx.models.base import Model, ModelRequest, request_hash
 from claimx.models.registry import resolve_model
 from claimx.models.rules import RulesModel
 from claimx.names import proper_names
+from claimx.pricing import CostEstimate, Price, PriceTable, default_prices
 from claimx.profiles import Profile, profile_for
 from claimx.prompts import Prompt, load_prompt
 from claimx.ratelimit import PerLoop, RateLimits
@@ -97,8 +99,16 @@ class Extractor:
         base_url: str | None = None,
         api_key: str | None = None,
         model_options: dict[str, Any] | None = None,
+        prices: PriceTable | None = None,
     ) -> None:
         self.model = resolve_model(model, base_url=base_url, api_key=api_key, options=model_options)
+        #: What this model's calls cost (``prices``, else the built-in table and ``$CLAIMX_PRICES``);
+        #: None when unknown, and then every result's ``usage.cost_usd`` is None too.
+        self.price: Price | None = (
+            Price(input=0, output=0)  # rules make no calls
+            if isinstance(self.model, RulesModel)
+            else (prices or default_prices()).price_for(self.model.id)
+        )
         if isinstance(self.model, RulesModel):
             cache = None  # rules answer in milliseconds: nothing worth caching
         self.options = options or ExtractOptions()
@@ -120,6 +130,7 @@ class Extractor:
             prompt_sha256=rules.sha256 if rules else self.prompt.sha256,
             response_schema_sha256=self.schema_sha256,
         )
+        self._prompt_overhead: tuple[Prompt, int] | None = None  # (see _prompt_tokens)
         self._semaphores = PerLoop(lambda: asyncio.Semaphore(self.options.concurrency))
         self._rate_limits = RateLimits(self.options.requests_per_minute, self.options.tokens_per_minute)
 
@@ -128,18 +139,13 @@ class Extractor:
     async def aextract(self, text: str | Document, doc_id: str | None = None) -> Extraction:
         """Extract from one document: a text, or a :class:`Document` (e.g. ``Document.from_html``)."""
         started = time.perf_counter()
-        if isinstance(text, Document):
-            document = text
-        elif self.options.html:
-            document = Document.from_html(text, doc_id)
-        else:
-            document = Document.from_text(text, doc_id)
+        document = self._document(text, doc_id)
         if isinstance(self.model, RulesModel):  # no model to ask: the rules read the whole document
-            answers = [_Answer([self.model.read(document)], Usage(), 1)]
+            answers = [_Answer([self.model.read(document)], Usage(cost_usd=0.0), 1)]
         else:
             ranges = plan_chunks(document, self._chunk_budget(), self.options.chunk_overlap)
             answers = await _all_or_first_error([self._answer(document, a, b) for a, b in ranges])
-        usage = Usage(cached=True)
+        usage = Usage(cached=True, cost_usd=0.0)
         for answer in answers:
             usage = usage.add(answer.usage)
         aligner = Aligner(document, fuzzy_threshold=self.options.fuzzy_threshold)
@@ -156,6 +162,33 @@ class Extractor:
     def extract(self, text: str | Document, doc_id: str | None = None) -> Extraction:
         """Synchronous :meth:`aextract`."""
         return run_sync(self.aextract(text, doc_id))
+
+    async def aestimate(self, text: str | Document, doc_id: str | None = None) -> CostEstimate:
+        """What extracting this document would cost, without asking the model.
+
+        Its requests are built as :meth:`aextract` builds them (same chunks, prompt and
+        response schema): input tokens are estimated from them as for ``tokens_per_minute``,
+        output tokens are each call's whole output budget, and a chunk whose answer is in the
+        response cache costs nothing. The cost is None when the model's price is unknown.
+        """
+        document = self._document(text, doc_id)
+        if isinstance(self.model, RulesModel):
+            return CostEstimate(documents=1)
+        total = CostEstimate(documents=1)
+        for first, last in plan_chunks(document, self._chunk_budget(), self.options.chunk_overlap):
+            request = self._request(document, first, last, self.model.max_output_tokens)
+            if self.cache is not None and await self.cache.aget(request_hash(self.model, request)):
+                total = total.plus(CostEstimate(calls=1, cached_calls=1))
+                continue
+            schema = json.dumps(request.response_model.model_json_schema())
+            tokens_in = estimate_tokens("".join(m["content"] for m in request.messages) + schema)
+            tokens_out = self.model.max_output_tokens
+            planned = Usage(prompt_tokens=tokens_in, completion_tokens=tokens_out)
+            cost = None if self.price is None else self.price.cost(planned)
+            total = total.plus(
+                CostEstimate(calls=1, input_tokens=tokens_in, output_tokens=tokens_out, cost_usd=cost)
+            )
+        return total
 
     async def aclose(self) -> None:
         """Close the model's connections, and the cache if this extractor opened it."""
@@ -181,12 +214,42 @@ class Extractor:
 
     # --------------------------------------------------------------- internals
 
+    def _document(self, text: str | Document, doc_id: str | None) -> Document:
+        if isinstance(text, Document):
+            return text
+        if self.options.html:
+            return Document.from_html(text, doc_id)
+        return Document.from_text(text, doc_id)
+
+    def _request(self, document: Document, first: int, last: int, tokens: int) -> ModelRequest:
+        """The request for sentences ``first``..``last``: the prompt, the response model, the budget."""
+        limits = self.profile.limits
+        speakers = tuple(proper_names(document, range(first, last + 1))) if limits and limits.compact else ()
+        response_model = response_model_for(first, last, limits, speakers)
+        messages = self.prompt.render(document, range(first, last + 1))
+        return ModelRequest(messages, response_model, tokens, document.doc_id)
+
+    def _priced(self, usage: Usage) -> Usage:
+        """``usage`` of a call just made, with what it cost (None when the price is unknown)."""
+        return usage.model_copy(update={"cost_usd": None if self.price is None else self.price.cost(usage)})
+
     def _chunk_budget(self) -> int:
         if self.options.chunk_tokens:
             return self.options.chunk_tokens
-        overhead = estimate_tokens("".join(m["content"] for m in self.prompt.render(_EMPTY)))
-        room = self.model.context_tokens - self.model.max_output_tokens - overhead - 256
+        room = self.model.context_tokens - self.model.max_output_tokens - self._prompt_tokens() - 256
         return max(256, min(6000, room))
+
+    def _prompt_tokens(self) -> int:
+        """The tokens the prompt takes without an article, counted once per prompt.
+
+        The same for every document (rendering it per document cost a short one as much as
+        rendering its own prompt); counted again if the extractor is given another prompt.
+        """
+        known = self._prompt_overhead
+        if known is None or known[0] is not self.prompt:
+            tokens = estimate_tokens("".join(m["content"] for m in self.prompt.render(_EMPTY)))
+            known = self._prompt_overhead = (self.prompt, tokens)
+        return known[1]
 
     def _semaphore(self) -> asyncio.Semaphore:
         return self._semaphores.get()
@@ -194,12 +257,9 @@ class Extractor:
     async def _answer(
         self, document: Document, first: int, last: int, depth: int = 0, budget: int | None = None
     ) -> _Answer:
-        limits = self.profile.limits
-        speakers = tuple(proper_names(document, range(first, last + 1))) if limits and limits.compact else ()
-        response_model = response_model_for(first, last, limits, speakers)
-        messages = self.prompt.render(document, range(first, last + 1))
         tokens = budget or self.model.max_output_tokens
-        request = ModelRequest(messages, response_model, tokens, document.doc_id)
+        request = self._request(document, first, last, tokens)
+        messages = request.messages
         # The key of the request as first sent: what a rerun asks first, whatever budget answered it.
         key = request_hash(self.model, request) if self.cache is not None else ""
         if self.cache is not None:
@@ -240,6 +300,7 @@ class Extractor:
                 raise
         # Into the full Response: a compact response model has fewer fields (their defaults fill in).
         output = Response.model_validate(reply.output.model_dump())
+        usage = self._priced(reply.usage)  # (the cache keeps what the call cost; a hit costs 0)
         if self.cache is not None:
             label = {
                 "model": self.model.id,
@@ -247,9 +308,9 @@ class Extractor:
                 "doc_id": document.doc_id,
                 "sentences": [first, last],
             }
-            answer = StoredAnswer(reply.output.model_dump_json(), reply.usage, reply.raw_completion, label)
+            answer = StoredAnswer(reply.output.model_dump_json(), usage, reply.raw_completion, label)
             await self.cache.aput(key, answer)
-        return _Answer([output], reply.usage, 1)
+        return _Answer([output], usage, 1)
 
 
 async def _from_cache(cache: ResponseCache, key: str) -> _Answer | None:
@@ -272,6 +333,7 @@ async def _from_cache(cache: ResponseCache, key: str) -> _Answer | None:
         completion_tokens=original.completion_tokens,
         total_tokens=original.total_tokens,
         cached=True,
+        cost_usd=0.0,  # no call was made: an answer from the cache costs nothing
     )
     return _Answer([response], usage, 1)
 

@@ -131,8 +131,11 @@ def negations(tokens: Iterable[str]) -> int:
 
 def numbers(text: str) -> list[str]:
     """The numbers of ``text`` in order, as canonical strings ("1,200" → "1200", "5 %" → "5%")."""
+    normal = normalize(text)
+    if not _DIGIT.search(normal):
+        return []  # (every number has a digit: one scan for it is cheaper than the number pattern's)
     out: list[str] = []
-    for match in _NUMBER.finditer(normalize(text)):
+    for match in _NUMBER.finditer(normal):
         currency, digits, percent = match.groups()
         if _THOUSANDS.fullmatch(digits):
             digits = digits.replace(",", "")

@@ -220,9 +220,18 @@ class Usage(_Model):
     transport_retries: int = Field(default=0, description="Calls repeated after 429/5xx/timeouts.")
     reasks: int = Field(default=0, description="Calls repeated because the output was invalid.")
     cached: bool = Field(default=False, description="True when served from the response cache.")
+    cached_prompt_tokens: int = Field(
+        default=0, description="Prompt tokens the provider read from its own prompt cache (billed less)."
+    )
+    cost_usd: float | None = Field(
+        default=None,
+        description="What the calls cost in US dollars (claimx.pricing); 0 for answers from the "
+        "response cache (no call made); None when the model's price is unknown.",
+    )
 
     def add(self, other: Usage) -> Usage:
-        """The sum of two usages (``cached`` only when both were)."""
+        """The sum of two usages (``cached`` only when both were; the cost unknown when either is)."""
+        cost = None if self.cost_usd is None or other.cost_usd is None else self.cost_usd + other.cost_usd
         return Usage(
             prompt_tokens=self.prompt_tokens + other.prompt_tokens,
             completion_tokens=self.completion_tokens + other.completion_tokens,
@@ -231,6 +240,8 @@ class Usage(_Model):
             transport_retries=self.transport_retries + other.transport_retries,
             reasks=self.reasks + other.reasks,
             cached=self.cached and other.cached,
+            cached_prompt_tokens=self.cached_prompt_tokens + other.cached_prompt_tokens,
+            cost_usd=None if cost is None else round(cost, 8),
         )
 
 

@@ -51,22 +51,26 @@ def chat_completion(
     prompt_tokens: int = 100,
     completion_tokens: int = 50,
     refusal: str | None = None,
+    cached_tokens: int | None = None,
 ) -> dict[str, Any]:
-    """An OpenAI chat-completion body carrying ``content``."""
+    """An OpenAI chat-completion body carrying ``content`` (``cached_tokens``: of the prompt's, cached)."""
     message: dict[str, Any] = {"role": "assistant", "content": content}
     if refusal is not None:
         message["refusal"] = refusal
+    usage: dict[str, Any] = {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    }
+    if cached_tokens is not None:
+        usage["prompt_tokens_details"] = {"cached_tokens": cached_tokens}
     return {
         "id": f"chatcmpl-{time.monotonic_ns()}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
         "choices": [{"index": 0, "message": message, "finish_reason": finish_reason, "logprobs": None}],
-        "usage": {
-            "prompt_tokens": prompt_tokens,
-            "completion_tokens": completion_tokens,
-            "total_tokens": prompt_tokens + completion_tokens,
-        },
+        "usage": usage,
     }
 
 

@@ -12,6 +12,7 @@ import pytest
 from claimx.testing import ScriptedServer
 
 from .browser import Chromium, find_chromium
+from .helpers import llama_server_process
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "seeds" / "000_a52612c81e7ad0d0.txt"
@@ -28,6 +29,7 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("CLAIMX_MODEL", raising=False)
     monkeypatch.delenv("CLAIMX_BASE_URL", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.delenv("CLAIMX_PRICES", raising=False)
     monkeypatch.setenv("CLAIMX_CACHE_DIR", str(tmp_path / "cache"))
 
 
@@ -58,14 +60,6 @@ def seed_response() -> dict[str, object]:
     return data
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def llama_server() -> Iterator[str]:
     """llama-cpp-python's OpenAI-compatible server with the bundled GGUF; yields its base URL.
@@ -73,56 +67,7 @@ def llama_server() -> Iterator[str]:
     Started once per test session on a free port of 127.0.0.1, stopped afterwards. Tests that
     need a real model talk to it exactly as a user talks to Ollama or vLLM.
     """
-    import subprocess
-    import sys
-    import time
-    import urllib.request
-
     pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is not installed")
-    port = _free_port()
-    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"claimx-llama-server-{port}.log", "wb")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "claimx.models.llama_server",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--n_ctx",
-            "4096",
-            "--chat_format",
-            "gemma3",
-            "--n_threads",
-            "2",
-            "--seed",
-            "0",
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base_url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 180
-    try:
-        while True:
-            if proc.poll() is not None:
-                log.close()
-                raise RuntimeError(f"llama server exited with {proc.returncode}; see {log.name}")
-            try:
-                with urllib.request.urlopen(base_url + "/models", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"llama server not ready after 180 s; see {log.name}")
-            time.sleep(0.5)
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"claimx-llama-server-{os.getpid()}.log"
+    with llama_server_process(log, n_ctx=4096, extra=["--seed", "0"]) as base_url:
         yield base_url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()

@@ -75,7 +75,7 @@ def test_public_signatures_are_the_extractor_arguments_exactly(function: object)
     from claimx.arguments import ExtractorArguments
 
     parameters = inspect.signature(function).parameters  # type: ignore[arg-type]
-    own = {"text", "doc_id", "documents", "extractor", "concurrency", "skip_ids"}
+    own = {"text", "doc_id", "documents", "extractor", "concurrency", "skip_ids", "max_cost"}
     shown = {name: (p.annotation, p.default) for name, p in parameters.items() if name not in own}
     fields = {f.name: (f.type, f.default) for f in dataclasses.fields(ExtractorArguments)}
     assert shown == fields

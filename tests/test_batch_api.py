@@ -170,6 +170,14 @@ def test_collect_refuses_unfinished_batches_and_unsafe_outputs(
         batch_api.collect(job, tmp_path, wait=True, poll_s=0)
     report = batch_api.collect(job, taken, wait=True, poll_s=0, overwrite=True, cache=tmp_path / "cache")
     assert report.extracted == 2 and len(lines(taken)) == 2
+    # Read from files, the inputs are never the output, even with --overwrite.
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The mayor said the bridge would open in May.")
+    batch_api.submit([folder], model=MODEL, base_url=server.base_url, job=tmp_path / "files")
+    with pytest.raises(OutputError, match="one of the job's inputs"):
+        batch_api.collect(tmp_path / "files", folder / "a.txt", overwrite=True, wait=True, poll_s=0)
+    assert (folder / "a.txt").read_text().startswith("The mayor")
 
 
 def test_failed_batch_is_reported(server: ScriptedServer, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import pytest
 from claimx.jsonl import prepare_resume
 from claimx.testing import RecordedRequest, Reply, ScriptedServer, echo_answer
 
+from .helpers import claimx_on_a_terminal
 from .test_cli import claimx_cli
 
 
@@ -252,32 +253,13 @@ def test_rerun_over_the_same_inputs_makes_no_model_calls(tmp_path: Path) -> None
 
 
 def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
-    import pty
-
     write_docs(tmp_path / "in", 12)
-    primary, secondary = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
-    env.update({"COLUMNS": "160", "TERM": "xterm"})
     with ScriptedServer(slow_echo(0.05)) as server:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "claimx", "extract", str(tmp_path / "in"), "-m", "openai/x",
-             "--base-url", server.base_url, "-o", str(tmp_path / "out.jsonl"), "-j", "2", "--no-cache"],
-            env=env, stdout=subprocess.DEVNULL, stderr=secondary,
+        code, screen = claimx_on_a_terminal(
+            "extract", str(tmp_path / "in"), "-m", "openai/x", "--base-url", server.base_url,
+            "-o", str(tmp_path / "out.jsonl"), "-j", "2", "--no-cache",
         )  # fmt: skip
-        os.close(secondary)
-        seen = b""
-        while True:
-            try:
-                chunk = os.read(primary, 65536)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-        proc.wait(timeout=60)
-    os.close(primary)
-    screen = seen.decode("utf-8", "replace")
-    assert proc.returncode == 0, screen
+    assert code == 0, screen
     assert "12/12" in screen and "0 failed" in screen and "doc/s" in screen and "eta" in screen
 
 

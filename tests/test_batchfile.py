@@ -265,6 +265,10 @@ def test_failed_items_go_into_a_follow_up_batch(tmp_path: Path) -> None:
             )
         )
         assert sorted(r.doc_id for r in first if not r.ok) == ["doc0", "doc1", "doc2", "doc3", "doc4", "doc5"]
+        named = {line.custom_id.split("#")[0]: line.custom_id for line in follow_ups}
+        assert sorted(named) == ["doc0", "doc1", "doc2", "doc3", "doc4", "doc5"]
+        assert named["doc0"].count("#") == 2  # the same request again, under its own id
+        assert named["doc3"].startswith("doc3#1#") and named["doc3"].count("#") == 3  # its re-ask
         second = tmp_path / "follow-up.jsonl"
         second.write_text("".join(f"{line.to_json_line()}\n" for line in follow_ups))
         answer_batch(second, tmp_path / "follow-up-out.jsonl")

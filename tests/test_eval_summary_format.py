@@ -4,7 +4,8 @@
 the baseline on SEESAW and the seed) and edge cases (one or two documents, failures, nothing),
 each run's per-document scores without any article text, and the exact bytes claimx wrote for
 their summary and comparison before these were typed models. The same scores must give the
-same bytes, and reading the bytes back must give the same model.
+same bytes, and reading the bytes back must give the same model. A deliberate change of either
+format (a new figure) edits the expected bytes in the same commit, so the diff shows it.
 """
 
 from __future__ import annotations

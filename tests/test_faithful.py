@@ -21,6 +21,8 @@ from claimx.faithful import claim_problem, numbers, quote_alteration
 from claimx.schema import RejectionCode
 from claimx.testing import Reply, ScriptedServer
 
+from .helpers import extract_answer
+
 CAFE_NFD = unicodedata.normalize("NFD", "The café owner José Núñez said the square needs more light.")
 SENTENCES = [
     "Mayor Tom Baker said on Monday that the city will build 12 new schools by 2030.",  # S1
@@ -208,9 +210,7 @@ def _statement(quote: str, sentence: int, **fields: Any) -> dict[str, Any]:
 
 
 def _extract(answer: dict[str, Any], text: str = ARTICLE) -> claimx.Extraction:
-    with ScriptedServer() as server:
-        server.enqueue(Reply.completion(answer))
-        return claimx.extract(text, model="openai/m", base_url=server.base_url, cache=False)
+    return extract_answer(text, answer)
 
 
 def test_perturbed_answer_end_to_end_keeps_only_the_faithful() -> None:

@@ -19,14 +19,19 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 from pydantic.json_schema import model_json_schema
 
+from claimx import faithful
 from claimx.align import Aligner
 from claimx.batch import run_many
+from claimx.chunking import estimate_tokens
 from claimx.document import Document
 from claimx.errors import InputError
+from claimx.extract import _EMPTY, Extractor
 from claimx.ground import _PARTICLES, _titled_names
 from claimx.inputs import Source
+from claimx.prompts import load_prompt
 from claimx.response import OneOf, OutputLimits, response_model_for
 from claimx.schema import Extraction
+from claimx.textnorm import normalize
 
 PROFILE = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -145,3 +150,43 @@ def test_a_list_is_taken_as_an_iterator_is(items: list[object], skip: list[str],
     expected = asyncio.run(results(iter(items)))
     assert asyncio.run(results(items)) == expected
     assert asyncio.run(results(tuple(items))) == expected
+
+
+# ---------------------------------------------------------------- faithfulness checks
+
+NUMBERISH = st.text(alphabet=st.sampled_from(list("ab 12.,%$€٣۴\u00a0-percnt")), max_size=40)
+
+
+@PROFILE
+@given(NUMBERISH)
+def test_numbers_skip_only_texts_without_a_digit(text: str) -> None:
+    expected = []
+    for match in faithful._NUMBER.finditer(normalize(text)):  # (the plain scan, as before)
+        currency, digits, percent = match.groups()
+        if faithful._THOUSANDS.fullmatch(digits):
+            digits = digits.replace(",", "")
+        elif "," in digits and "." not in digits:
+            digits = digits.replace(",", ".")
+        expected.append(f"{currency or ''}{digits}{'%' if percent else ''}")
+    assert faithful.numbers(text) == expected
+
+
+# ---------------------------------------------------------------- chunk budgets
+
+
+def test_the_chunk_budget_counts_the_prompt_of_the_day() -> None:
+    """The prompt's own tokens are counted once per prompt, and again for another prompt."""
+    extractor = Extractor("openai/bench", base_url="http://127.0.0.1:9/v1", api_key="sk-test", cache=False)
+
+    def plain() -> int:  # the budget as computed for every document before
+        overhead = estimate_tokens("".join(m["content"] for m in extractor.prompt.render(_EMPTY)))
+        room = extractor.model.context_tokens - extractor.model.max_output_tokens - overhead - 256
+        return max(256, min(6000, room))
+
+    extractor.model.context_tokens = 7000  # (so the prompt's size shows in the budget)
+    assert extractor._chunk_budget() == plain()
+    assert extractor._chunk_budget() == plain()
+    first = extractor._chunk_budget()
+    extractor.prompt = load_prompt("extract-small@v1")
+    assert extractor._chunk_budget() == plain() != first
+    extractor.close()

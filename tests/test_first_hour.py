@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +14,7 @@ from claimx.cli import app
 from claimx.testing import Reply, ScriptedServer
 
 from .conftest import SEED
+from .helpers import claimx_on_a_terminal
 
 
 def run(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
@@ -116,29 +114,10 @@ def test_a_dropped_connection_is_still_retried(
 
 
 def _extract_on_a_pty(server: ScriptedServer, tmp_path: Path) -> tuple[int, str]:
-    import pty
-
-    primary, secondary = pty.openpty()
-    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
-    env.update({"COLUMNS": "160", "TERM": "xterm"})
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "claimx", "extract", str(SEED), "-m", "openai/x",
-         "--base-url", server.base_url, "-o", str(tmp_path / "r.json"), "--no-cache"],
-        env=env, stdout=subprocess.DEVNULL, stderr=secondary,
+    return claimx_on_a_terminal(
+        "extract", str(SEED), "-m", "openai/x", "--base-url", server.base_url,
+        "-o", str(tmp_path / "r.json"), "--no-cache",
     )  # fmt: skip
-    os.close(secondary)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(primary, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    proc.wait(timeout=60)
-    os.close(primary)
-    return proc.returncode, seen.decode("utf-8", "replace")
 
 
 def test_spinner_on_a_terminal(

@@ -31,6 +31,7 @@ from claimx.profiles import Profile
 from claimx.response import OutputLimits, response_model_for
 
 from .conftest import SEED
+from .helpers import llama_server_process
 
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (pip install 'claimx[local]')")
 
@@ -258,58 +259,18 @@ def test_local_without_the_extra_says_what_to_install(tmp_path: Path) -> None:
 
 
 def test_llama_server_starts_without_extra_buffer_types_when_the_probe_crashes(tmp_path: Path) -> None:
-    import socket
     import urllib.request
 
     pytest.importorskip("llama_cpp.server", reason="llama-cpp-python[server] is not installed")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
     env = user_env(tmp_path, **{CRASH: "extra-buffer-types"})
     log_path = tmp_path / "server.log"
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "claimx.models.llama_server",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--n_ctx",
-                "512",
-                "--n_threads",
-                "2",
-                "--chat_format",
-                "gemma3",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-        )
-    base = f"http://127.0.0.1:{port}/v1"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, log_path.read_text(errors="replace")
-            try:
-                with urllib.request.urlopen(base + "/models", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "server not ready"
-            time.sleep(0.5)
+    with llama_server_process(log_path, n_ctx=512, env=env) as base:
         body = json.dumps({"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4}).encode()
         request = urllib.request.Request(
             base + "/chat/completions", data=body, headers={"Content-Type": "application/json"}
         )
         with urllib.request.urlopen(request, timeout=120) as reply:
             assert json.load(reply)["usage"]["completion_tokens"] >= 1
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
     log_text = log_path.read_text(errors="replace")
     assert (
         "claimx: llama.cpp extra buffer types off: llama.cpp crashed with them on (SIGSEGV during probe)"

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import claimx
 from claimx.schema import Extraction, Mode
-from claimx.testing import Reply, ScriptedServer
+
+from .helpers import extract_answer
 
 
 def _extract(text: str, statements: list[dict[str, Any]], actors: list[dict[str, Any]]) -> Extraction:
-    with ScriptedServer() as server:
-        server.enqueue(Reply.completion({"actors": actors, "statements": statements, "positions": []}))
-        return claimx.extract(text, model="openai/test", base_url=server.base_url, cache=False)
+    return extract_answer(text, {"actors": actors, "statements": statements, "positions": []})
 
 
 def test_words_attributed_to_no_one_named_keep_their_mode_and_no_speaker() -> None:

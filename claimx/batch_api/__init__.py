@@ -15,7 +15,7 @@ so a realtime rerun over the same inputs makes no calls.
 from claimx.batch_api.collect import CollectReport, collect
 from claimx.batch_api.job import BatchStatus, cancel, status
 from claimx.batch_api.manifest import BatchEntry, JobError, Manifest, load
-from claimx.batch_api.submit import MAX_BYTES_PER_FILE, MAX_REQUESTS_PER_FILE, submit
+from claimx.batch_api.submit import MAX_BYTES_PER_FILE, MAX_REQUESTS_PER_FILE, pending_cost, submit
 
 __all__ = [
     "MAX_BYTES_PER_FILE",
@@ -28,6 +28,7 @@ __all__ = [
     "cancel",
     "collect",
     "load",
+    "pending_cost",
     "status",
     "submit",
 ]

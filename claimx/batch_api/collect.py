@@ -10,6 +10,7 @@ started as a new batch (a new round in the manifest), and collect goes round aga
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from claimx.batchfile import AnswerIndex, BatchLine, RetryMode, document_sources
 from claimx.cache import ResponseCache
 from claimx.errors import OutputError
 from claimx.models.openai_batches import OpenAIBatches
+from claimx.pricing import default_prices
 
 __all__ = ["CollectReport", "collect"]
 
@@ -131,7 +133,7 @@ def _checked_output(out: Path, folder: Path, overwrite: bool) -> Path:
         raise OutputError(f"{out} is inside the job folder {folder}: write the results elsewhere")
     documents = folder / DOCUMENTS
     if documents.exists():
-        for record in list(read_jsonl(documents))[1:]:
+        for record in itertools.islice(read_jsonl(documents), 1, None):  # (the header first)
             origin = record.get("origin")
             if isinstance(origin, str) and origin and Path(origin).resolve() == target:
                 raise OutputError(f"{out} is one of the job's inputs: write the results elsewhere")
@@ -202,6 +204,9 @@ def _replay(
         api_key=api_key,
         base_url=base_url,
         follow_up=follow_up,
+        # The answers came from the Batch API, billed at half price (a realtime re-ask is
+        # priced so too: its share is small, and the job's usage says how many there were).
+        prices=default_prices().for_batch(),
     )
     extracted = failed = 0
     try:

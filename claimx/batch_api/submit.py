@@ -20,11 +20,13 @@ from claimx.batchfile import BatchSettings, batch_requests
 from claimx.batchfile.export import export_extractor
 from claimx.batchfile.settings import header_line
 from claimx.batchfile.wire import CaptureTransport
+from claimx.budget import check_estimate
 from claimx.errors import InputError
 from claimx.inputs import PendingFile, Source, iter_documents, plan_inputs
 from claimx.models.openai_batches import OpenAIBatches
+from claimx.pricing import CostEstimate, PriceTable, estimate_request_cost
 
-__all__ = ["DOCUMENTS", "MAX_BYTES_PER_FILE", "MAX_REQUESTS_PER_FILE", "submit"]
+__all__ = ["DOCUMENTS", "MAX_BYTES_PER_FILE", "MAX_REQUESTS_PER_FILE", "pending_cost", "submit"]
 
 #: The provider's limits on one batch input file (OpenAI's).
 MAX_REQUESTS_PER_FILE = 50_000
@@ -45,8 +47,15 @@ def submit(
     prompt: str | None = None,
     max_requests_per_file: int = MAX_REQUESTS_PER_FILE,
     max_bytes_per_file: int = MAX_BYTES_PER_FILE,
+    max_cost: float | None = None,
+    prices: PriceTable | None = None,
 ) -> Manifest:
     """Write the job's requests into ``job`` and start its batches; the manifest.
+
+    With ``max_cost`` (US dollars), the requests not yet sent are estimated first, at the
+    Batch API's price (:func:`pending_cost`, with ``prices`` or the built-in table and
+    ``$CLAIMX_PRICES``): over the limit, :class:`~claimx.budget.CostLimitError` is raised and
+    nothing is uploaded; the job folder keeps its plan, so a rerun with a higher limit submits it.
 
     ``inputs`` are file, folder or glob names (as ``claimx extract`` takes them), or
     documents as ``(id, text)``, ``{"id", "text"}`` or :class:`~claimx.inputs.Source`.
@@ -87,12 +96,34 @@ def submit(
             for written in folder.iterdir():  # the folder was empty: leave it so, to start again
                 written.unlink()
             raise
+    if max_cost is not None:
+        check_estimate(pending_cost(folder, manifest, prices), max_cost, model)
     client = OpenAIBatches(base_url, api_key)
     try:
         start_batches(folder, manifest, client)
     finally:
         client.close()
     return manifest
+
+
+def pending_cost(folder: Path, manifest: Manifest, prices: PriceTable | None = None) -> CostEstimate:
+    """The estimated cost, at the Batch API's price, of the job's requests no batch runs yet.
+
+    Read from the request files line by line (memory stays flat): each body's input as
+    rendered and its whole output budget (:func:`claimx.pricing.estimate_request_cost`).
+    """
+
+    def bodies() -> Iterator[dict[str, Any]]:
+        for entry in manifest.batches:
+            if entry.batch_id is not None:
+                continue
+            with (folder / entry.input).open("rb") as lines:
+                for line in lines:
+                    if line.strip():
+                        body: dict[str, Any] = json.loads(line)["body"]
+                        yield body
+
+    return estimate_request_cost(bodies(), prices, batch=True)
 
 
 def _sources(inputs: Iterable[JobInput], folder: Path) -> Iterator[Source | InputError]:

@@ -28,6 +28,7 @@ from claimx.errors import ConfigError, InputError
 from claimx.extract import Extractor
 from claimx.inputs import Source
 from claimx.models.base import RetryPolicy
+from claimx.pricing import PriceTable
 from claimx.urls import display_url
 
 __all__ = ["BatchReplay", "acollect_results", "collect_results", "document_sources", "replay_extractor"]
@@ -92,6 +93,7 @@ def replay_extractor(
     concurrency: int | None = None,
     include_text: bool | None = None,
     follow_up: Callable[[BatchLine], None] | None = None,
+    prices: PriceTable | None = None,
 ) -> BatchReplay:
     """An extractor with the batch's settings (from ``documents_path``) that answers from its output.
 
@@ -144,6 +146,7 @@ def replay_extractor(
             prompt=settings.prompt,
             cache=cache,
             options=options,
+            prices=prices,  # (the OpenAI Batch API's half price: PriceTable.for_batch())
         )
     except BaseException:
         answers.close()

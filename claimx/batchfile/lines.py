@@ -154,8 +154,10 @@ class AnswerIndex:
 
     def __init__(self, requests: Sequence[Path], outputs: Sequence[Path]) -> None:
         self._by_body: dict[bytes, str] = {}
-        #: (doc_id, first 16 digits of the request hash) → the id of that request in the batch.
-        self._origin: dict[tuple[str, str], str] = {}
+        self._requests = list(requests)
+        #: (doc_id, first 16 digits of the request hash) → the id of that request in the batch;
+        #: built on first use (naming a follow-up request), which only failures need.
+        self._origin: dict[tuple[str, str], str] | None = None
         for path in requests:
             with _open(path) as handle:
                 for number, raw in enumerate(handle, 1):
@@ -173,9 +175,6 @@ class AnswerIndex:
         if not isinstance(cid, str) or not isinstance(body, dict):
             raise InputError(f"{path}:{number} is not a batch request line (custom_id and body)")
         self._by_body[body_digest(body)] = cid
-        parts = cid.rsplit("#", 2)
-        if len(parts) == 3:
-            self._origin.setdefault((parts[0], parts[2]), cid)
 
     def _index_outputs(self, which: int, path: Path) -> None:
         with _open(path) as handle:
@@ -209,6 +208,13 @@ class AnswerIndex:
 
     def original_id(self, doc_id: str, key: str) -> str | None:
         """The ``custom_id`` the batch gave to the request with this hash for this document."""
+        if self._origin is None:
+            self._origin = {}
+            for path in self._requests:
+                for line in read_batch_lines(path):
+                    parts = line.custom_id.rsplit("#", 2)
+                    if len(parts) == 3:
+                        self._origin.setdefault((parts[0], parts[2]), line.custom_id)
         return self._origin.get((doc_id, key[:16]))
 
     def answer(self, cid: str) -> BatchAnswer:

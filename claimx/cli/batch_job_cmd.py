@@ -19,6 +19,7 @@ from claimx.cli import helptext
 from claimx.cli.batch_cmd import batch_app
 from claimx.cli.common import EXIT_USAGE, count, fail, setup_logging, stderr
 from claimx.errors import ClaimxError, ModelError, redact
+from claimx.pricing import default_prices
 
 __all__ = ["cancel_command", "collect_command", "status_command", "submit_command"]
 
@@ -68,6 +69,20 @@ def submit_command(
         min=0.001,
         help="Split input files at this size.",
     ),
+    max_cost: float | None = typer.Option(
+        None,
+        "--max-cost",
+        min=0,
+        metavar="USD",
+        help="Refuse to upload when the estimated cost (at the Batch API's half price) exceeds USD dollars.",
+    ),
+    prices: Path | None = typer.Option(
+        None,
+        "--prices",
+        metavar="FILE",
+        help="Model prices (JSON or TOML, USD per million tokens) extending the built-in table "
+        "(default $CLAIMX_PRICES).",
+    ),
     debug: bool = _DEBUG,
 ) -> None:
     """Write the requests into a job folder, upload them and start the batches (run again: resumes)."""
@@ -86,6 +101,8 @@ def submit_command(
             prompt=prompt,
             max_requests_per_file=max_requests,
             max_bytes_per_file=int(max_megabytes * 2**20),
+            max_cost=max_cost,
+            prices=default_prices(prices),
         )
     except ClaimxError as exc:
         _fail(exc, debug)

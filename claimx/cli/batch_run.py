@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,13 +24,16 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from claimx._sync import run_sync
 from claimx.atomic import write_error
-from claimx.batch import BatchResult, extract_many
+from claimx.batch import BatchResult, aestimate_many, extract_many
+from claimx.budget import CostBudget, CostLimitReached, check_estimate, unknown_price_error
 from claimx.cli.common import EXIT_FAILED_DOCS, EXIT_INTERRUPTED, EXIT_OK, count, stderr
 from claimx.errors import InputError, OutputError
 from claimx.extract import Extractor
 from claimx.inputs import PendingFile, Source
 from claimx.jsonl import JsonlWriter, ResumeState, RunIdentity, deferred_interrupts, open_results
+from claimx.pricing import format_usd
 
 __all__ = ["BatchTally", "run_batch"]
 
@@ -44,6 +47,10 @@ class BatchTally:
     skipped: int = 0
     requests: int = 0
     cached: int = 0
+    #: Dollars the extracted documents cost (answers from the cache cost 0); None when unknown.
+    cost_usd: float | None = 0.0
+    #: The run stopped at its cost limit (--max-cost): what finished is kept.
+    cost_stop: CostLimitReached | None = None
     interrupted: bool = False
     #: Writing the results file failed (full disk, …): the batch stopped there.
     write_failure: OutputError | None = None
@@ -57,6 +64,8 @@ class BatchTally:
             usage = result.extraction.meta.usage
             self.requests += usage.requests
             self.cached += usage.cached
+            cost = usage.cost_usd
+            self.cost_usd = None if self.cost_usd is None or cost is None else round(self.cost_usd + cost, 8)
         else:
             self.failed += 1
             self.retryable += result.error is not None and result.error.cause != "input"
@@ -65,10 +74,10 @@ class BatchTally:
 
     @property
     def exit_code(self) -> int:
-        """130 when interrupted, 1 when any document failed, else 0."""
+        """130 when interrupted, 1 when any document failed or the cost limit stopped the run, else 0."""
         if self.interrupted:
             return EXIT_INTERRUPTED
-        return EXIT_FAILED_DOCS if self.failed else EXIT_OK
+        return EXIT_FAILED_DOCS if self.failed or self.cost_stop else EXIT_OK
 
 
 def _progress() -> Progress:
@@ -98,15 +107,36 @@ def run_batch(
     total: int | None,
     overwrite: bool = False,
     rerun_mismatched: bool = False,
+    max_cost: float | None = None,
+    reread: Callable[[], Iterable[Source | InputError | PendingFile]] | None = None,
 ) -> BatchTally:
     """Extract every source into JSONL at ``out`` (stdout when None) and report on stderr.
 
     ``out`` is locked for the run (see :func:`claimx.jsonl.open_results`); raises
     :class:`OutputError` when it cannot be opened, or when writing it fails midway (the
     lines already written are kept).
+
+    With ``max_cost``, the documents ``reread()`` gives (the same as ``sources``, read
+    again) are estimated first, leaving out those a resumed file holds, and a run whose
+    estimate exceeds the limit is refused (:class:`~claimx.budget.CostLimitError`) before
+    the file is touched (a resumed file is only compacted); without ``reread`` (stdin
+    cannot be read twice) only the running limit applies.
     """
     tally = BatchTally()
     state = ResumeState()
+    budget: CostBudget | None = None
+    if max_cost is not None:
+        if extractor.price is None:
+            raise unknown_price_error(extractor.model.id)
+        budget = CostBudget(max_cost)
+        if reread is None:
+            stderr.print(
+                "claimx: --max-cost: input from stdin cannot be estimated before the run; it stops "
+                f"before spending more than {format_usd(max_cost)}",
+                markup=False,
+            )
+        elif not resume:
+            _check_cost(extractor, reread(), (), max_cost)
     if out is None:
         writer = JsonlWriter()
     else:
@@ -121,6 +151,12 @@ def run_batch(
             out, resume=resume, overwrite=overwrite, identity=identity, rerun_mismatched=rerun_mismatched
         )
     skip = state.done
+    if max_cost is not None and reread is not None and resume:
+        try:
+            _check_cost(extractor, reread(), skip, max_cost)
+        except BaseException:
+            writer.close()
+            raise
     tally.skipped = len(skip)
     if resume and (skip or state.failed or state.broken or state.mismatched):
         retried = f"; retrying {state.failed} that failed" if state.failed else ""
@@ -140,7 +176,9 @@ def run_batch(
     with deferred_interrupts(), _progress() as progress:
         task = progress.add_task("extracting", total=remaining, failed=0, rate="")
         started = progress.get_time()
-        results = extract_many(sources, extractor=extractor, concurrency=concurrency, skip_ids=skip)
+        results = extract_many(
+            sources, extractor=extractor, concurrency=concurrency, skip_ids=skip, max_cost=budget
+        )
         try:
             for result in results:
                 try:
@@ -154,6 +192,8 @@ def run_batch(
                 progress.update(task, advance=1, failed=tally.failed, rate=f"{done / elapsed:.1f} doc/s")
         except KeyboardInterrupt:
             tally.interrupted = True
+        except CostLimitReached as stop:
+            tally.cost_stop = stop
         finally:
             results.close()
             try:
@@ -169,12 +209,25 @@ def run_batch(
     return tally
 
 
+def _check_cost(
+    extractor: Extractor,
+    documents: Iterable[Source | InputError | PendingFile],
+    skip: Iterable[str],
+    max_cost: float,
+) -> None:
+    """Refuse the run (raise) when its estimate exceeds ``max_cost``; say the estimate when it fits."""
+    estimate = run_sync(aestimate_many(documents, extractor, skip_ids=skip))
+    check_estimate(estimate, max_cost, extractor.model.id)
+    stderr.print(f"claimx: estimated cost {estimate.describe()}, within --max-cost {format_usd(max_cost)}")
+
+
 def _report(tally: BatchTally, out: Path | None) -> None:
     where = f" in {out}" if out else ""
     parts = [f"{tally.extracted} extracted", f"{tally.failed} failed"]
     if tally.skipped:
         parts.append(f"{tally.skipped} already done")
     parts.append(f"{count(tally.requests, 'model request')}, {count(tally.cached, 'document')} from cache")
+    parts.append(f"cost {format_usd(tally.cost_usd)}")
     stderr.print(f"claimx: {', '.join(parts)}", markup=False)
     for line in tally.failures:
         stderr.print(f"claimx: failed: {line}", markup=False)
@@ -183,6 +236,9 @@ def _report(tally: BatchTally, out: Path | None) -> None:
     if tally.write_failure is not None:
         kept = f"the {tally.extracted + tally.failed} line(s) finished before are kept{where}"
         stderr.print(f"claimx: stopped: {tally.write_failure.message}; {kept}", markup=False)
+    elif tally.cost_stop is not None:
+        hint = f"; rerun with --resume --out {out} (and a higher --max-cost) to go on" if out else ""
+        stderr.print(f"claimx: {tally.cost_stop.message}{where}{hint}", markup=False)
     elif tally.interrupted:
         hint = f"rerun with --resume --out {out} to continue" if out else "use --out FILE --resume to resume"
         stderr.print(f"claimx: interrupted; every finished document is saved{where}; {hint}", markup=False)

@@ -19,7 +19,7 @@ from claimx.evaluate.compare import compare_runs
 from claimx.evaluate.datasets import load_dataset
 from claimx.evaluate.predictors import make_predictor
 from claimx.evaluate.report import compare_markdown
-from claimx.evaluate.run import rescore, run_eval
+from claimx.evaluate.run import eval_budget, rescore, run_eval
 from claimx.evaluate.runlog import (
     HEADER_FILE,
     REPORT_FILE,
@@ -30,6 +30,7 @@ from claimx.evaluate.runlog import (
 )
 from claimx.evaluate.scorers import ClaimSimilarity, ScoringOptions
 from claimx.evaluate.tables import print_comparison, print_summary
+from claimx.pricing import default_prices
 from claimx.render.eval_report import eval_report_html
 
 __all__ = ["eval_app"]
@@ -118,6 +119,21 @@ def run_command(
         None, "--structured-output", help="auto, json_schema, json_object, json, tools or md_json."
     ),
     timeout: float | None = typer.Option(None, "--timeout", help="Seconds to wait for one model answer."),
+    max_cost: float | None = typer.Option(
+        None,
+        "--max-cost",
+        min=0,
+        metavar="USD",
+        help="Refuse to start when the estimated cost exceeds USD dollars, and stop a run that would "
+        "spend more (finished documents are kept and scored).",
+    ),
+    prices: Path | None = typer.Option(
+        None,
+        "--prices",
+        metavar="FILE",
+        help="Model prices (JSON or TOML, USD per million tokens) extending the built-in table "
+        "(default $CLAIMX_PRICES).",
+    ),
     claim_similarity: ClaimSimilarity = _SIMILARITY,
     claim_threshold: float = _CLAIM_THRESHOLD,
     bootstrap: int = _BOOTSTRAP,
@@ -134,11 +150,8 @@ def run_command(
         data = load_dataset(dataset, limit)
         if out is None:
             out = default_run_dir(data.name, model)
-        if (out / HEADER_FILE).exists():
-            if not force:
-                raise ConfigError(f"{out} already holds a run; choose another --out or pass --force")
-            for name in (HEADER_FILE, SAMPLES_FILE, SUMMARY_FILE, REPORT_FILE):  # only what a run wrote
-                (out / name).unlink(missing_ok=True)
+        if (out / HEADER_FILE).exists() and not force:
+            raise ConfigError(f"{out} already holds a run; choose another --out or pass --force")
         options = _options(claim_similarity, claim_threshold, bootstrap, seed)
         cache: ResponseCache | bool = False if no_cache else ResponseCache(cache_dir) if cache_dir else True
         predictor = make_predictor(
@@ -147,6 +160,7 @@ def run_command(
             base_url=base_url,
             cache=cache,
             concurrency=concurrency,
+            prices=default_prices(prices),
             model_options={
                 "timeout_s": timeout,
                 "temperature": temperature,
@@ -154,6 +168,11 @@ def run_command(
                 "structured_output": structured_output,
             },
         )
+        # A run refused for its cost leaves the folder as it was, even with --force.
+        budget = asyncio.run(eval_budget(data, predictor, max_cost))
+        if (out / HEADER_FILE).exists():
+            for name in (HEADER_FILE, SAMPLES_FILE, SUMMARY_FILE, REPORT_FILE):  # only what a run wrote
+                (out / name).unlink(missing_ok=True)
         described = predictor.description
         where = f" at {described.base_url}" if described.base_url else ""
         stderr.print(
@@ -180,6 +199,7 @@ def run_command(
                 concurrency=concurrency,
                 limit=limit,
                 on_record=progress,
+                max_cost=budget,
             )
         )
     except ClaimxError as exc:
@@ -192,7 +212,9 @@ def run_command(
     for note in getattr(predictor, "notes", list)():  # the oracle says what it could not say
         stderr.print(f"claimx: {note}", markup=False)
     stderr.print(f"claimx: run written to {out} (summary.md for a pull-request comment)", markup=False)
-    if any(r.error for r in records):
+    if summary.stopped:
+        stderr.print(f"claimx: {summary.stopped} ({summary.samples.not_run or 0} not run)", markup=False)
+    if any(r.error for r in records) or summary.stopped:
         raise typer.Exit(EXIT_FAILED_DOCS)
 
 

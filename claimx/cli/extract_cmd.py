@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -13,7 +13,9 @@ from typing import Any, NoReturn
 import typer
 from rich.console import Console
 
+from claimx._sync import run_sync
 from claimx.atomic import output_kind
+from claimx.budget import check_estimate
 from claimx.cache import ResponseCache
 from claimx.caveats import caveat
 from claimx.cli import app, helptext
@@ -33,6 +35,7 @@ from claimx.inputs import (
     plan_inputs,
 )
 from claimx.models.registry import default_model_spec
+from claimx.pricing import default_prices
 from claimx.render.html import extraction_html
 from claimx.render.table import print_extraction
 from claimx.schema import Extraction
@@ -84,8 +87,13 @@ def build_extractor(
     requests_per_minute: float | None = None,
     tokens_per_minute: float | None = None,
     html: bool = False,
+    prices: Path | None = None,
 ) -> Extractor:
-    """An extractor from command-line options, saying on stderr which model it uses."""
+    """An extractor from command-line options, saying on stderr which model it uses.
+
+    ``prices`` is a prices file (``--prices``) extending the built-in table; without it,
+    ``$CLAIMX_PRICES`` does, when set.
+    """
     spec, reason = (model, "from --model") if model else default_model_spec()
     cache: ResponseCache | bool = False if no_cache else ResponseCache(cache_dir) if cache_dir else True
     extractor = Extractor(
@@ -102,6 +110,7 @@ def build_extractor(
             html=html,
         ),
         model_options={k: v for k, v in model_options.items() if v is not None},
+        prices=default_prices(prices),
     )
     where = f" at {extractor.model.base_url}" if extractor.model.base_url else ""
     stderr.print(
@@ -214,6 +223,21 @@ def extract_command(
     ),
     rpm: float | None = typer.Option(None, "--rpm", min=0.001, help="At most this many requests per minute."),
     tpm: float | None = typer.Option(None, "--tpm", min=1, help="At most this many tokens per minute."),
+    max_cost: float | None = typer.Option(
+        None,
+        "--max-cost",
+        min=0,
+        metavar="USD",
+        help="Refuse to start when the estimated cost exceeds USD dollars, and stop a run that would "
+        "spend more (finished documents are kept).",
+    ),
+    prices: Path | None = typer.Option(
+        None,
+        "--prices",
+        metavar="FILE",
+        help="Model prices (JSON or TOML, USD per million tokens) extending the built-in table "
+        "(default $CLAIMX_PRICES).",
+    ),
     resume: bool = typer.Option(
         False, "--resume", help="Continue the JSONL at --out: skip documents done, retry failures."
     ),
@@ -260,6 +284,7 @@ def extract_command(
         "requests_per_minute": rpm,
         "tokens_per_minute": tpm,
         "html": False,  # inputs are reduced to text as they are read
+        "prices": prices,
     }
     try:
         if out is not None:
@@ -288,8 +313,9 @@ def extract_command(
             plan,
             fmt,
             out,
-            _BatchFlags(resume, overwrite, rerun_mismatched, debug),
+            _BatchFlags(resume, overwrite, rerun_mismatched, debug, max_cost),
             extractor_options,
+            reread=None if "-" in plan.items else lambda: iter_documents(plan, encoding=encoding, html=html),
         )
         return
     if out is not None:
@@ -305,10 +331,13 @@ def extract_command(
             )
         extractor = build_extractor(**extractor_options)
         try:
-            with spinner(extractor.model.id, stderr):
-                result = extractor.extract(
-                    source.document() if source.page else source.text, doc_id=source.doc_id
+            text = source.document() if source.page else source.text
+            if max_cost is not None:
+                check_estimate(
+                    run_sync(extractor.aestimate(text, source.doc_id)), max_cost, extractor.model.id
                 )
+            with spinner(extractor.model.id, stderr):
+                result = extractor.extract(text, doc_id=source.doc_id)
         finally:
             extractor.close()
     except ClaimxError as exc:
@@ -340,6 +369,7 @@ class _BatchFlags:
     overwrite: bool
     rerun_mismatched: bool
     debug: bool
+    max_cost: float | None = None
 
 
 def _batch(
@@ -349,6 +379,7 @@ def _batch(
     out: Path | None,
     flags: _BatchFlags,
     options: dict[str, Any],
+    reread: Callable[[], Iterable[Source | InputError | PendingFile]] | None = None,
 ) -> None:
     if fmt not in (OutputFormat.AUTO, OutputFormat.JSONL):
         _usage(f"--format {fmt.value} shows one document; several documents are written as JSONL")
@@ -396,6 +427,8 @@ def _batch(
             rerun_mismatched=flags.rerun_mismatched,
             concurrency=options["concurrency"],
             total=total,
+            max_cost=flags.max_cost,
+            reread=reread,
         )
     except ClaimxError as exc:
         fail(exc, flags.debug)

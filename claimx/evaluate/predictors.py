@@ -21,6 +21,7 @@ from claimx.cache import ResponseCache
 from claimx.evaluate.sample import Sample, gold_extraction
 from claimx.extract import ExtractOptions, Extractor
 from claimx.models.rules import RulesModel
+from claimx.pricing import PriceTable
 from claimx.schema import Extraction, Provenance
 
 __all__ = [
@@ -90,6 +91,7 @@ def make_predictor(
     cache: ResponseCache | bool = True,
     model_options: dict[str, Any] | None = None,
     concurrency: int = 4,
+    prices: PriceTable | None = None,
 ) -> Predictor:
     """The predictor for a ``--model`` value: ``gold``, ``oracle…``, or anything the extractor runs."""
     if model == "gold":
@@ -106,6 +108,7 @@ def make_predictor(
         base_url=base_url,
         options=ExtractOptions(include_text=False, concurrency=concurrency),
         model_options=options,
+        prices=prices,
     )
     if isinstance(extractor.model, RulesModel):  # rules: no parameters, no cache, no prompt
         return ModelPredictor(extractor, {})

@@ -7,8 +7,16 @@ from collections.abc import Sequence
 from claimx.evaluate.compare import Comparison
 from claimx.evaluate.runlog import RunHeader, SampleRecord
 from claimx.evaluate.summary import LAYERS, AccuracyFigures, Figures, Summary
+from claimx.pricing import format_usd
 
-__all__ = ["compare_markdown", "fmt", "summary_markdown"]
+__all__ = ["compare_markdown", "cost_phrase", "fmt", "summary_markdown"]
+
+
+def cost_phrase(cost_usd: float | None) -> str:
+    """The run's cost in words: ``$0.0123 (answers from the cache cost nothing)``, or why it is unknown."""
+    if cost_usd is None:
+        return "unknown (no price for this model: see claimx.pricing, --prices)"
+    return f"{format_usd(cost_usd)} (answers from the cache cost nothing)"
 
 
 def fmt(value: float | None, digits: int = 3) -> str:
@@ -97,7 +105,12 @@ def summary_markdown(header: RunHeader, summary: Summary, records: Sequence[Samp
         f"{usage.reasks} re-asks; latency {usage.latency_s_mean:.2f}s mean, "
         f"{usage.latency_s_max:.2f}s max.",
         "",
+        f"Cost: {cost_phrase(usage.cost_usd)}.",
+        "",
     ]
+    if summary.stopped:
+        not_run = summary.samples.not_run or 0
+        lines += [f"Stopped: {summary.stopped} ({not_run} document(s) not run).", ""]
     weakest = _weakest(summary)
     if weakest:
         lines += ["Weakest documents (mean F1 over labelled layers):", ""]

@@ -40,6 +40,7 @@ __all__ = [
     "Summary",
     "Written",
     "headline_counts",
+    "run_cost",
     "summarize",
 ]
 
@@ -146,6 +147,8 @@ class SampleCounts(Written):
     total: int
     failed: int
     scored: int
+    #: Documents of the dataset the run never started (it stopped at its cost limit); absent when none.
+    not_run: int | None = None
 
 
 class RunUsage(Written):
@@ -158,6 +161,9 @@ class RunUsage(Written):
     transport_retries: int
     reasks: int
     cached_samples: int
+    #: Dollars the extracted documents cost (answers from the cache: 0); null when a price is
+    #: unknown; absent from runs written before claimx priced usage.
+    cost_usd: float | None = None
     #: Seconds summed over documents; of no document, the integer 0 (as ``summary.json`` has it).
     latency_s: float | int
     latency_s_mean: float
@@ -197,6 +203,8 @@ class Summary(Written):
     usage: RunUsage
     scoring: ScoringOptions
     documents: dict[str, DocumentRow]
+    #: Why the run stopped before its last document (its cost limit); absent when it did not.
+    stopped: str | None = None
 
     def rows(self) -> list[tuple[str, Figures]]:
         """The figures every report lists, in order, keyed.
@@ -293,6 +301,17 @@ def _accuracy(per_doc: Sequence[Accuracy], options: ScoringOptions, seed_offset:
     return AccuracyFigures(value=_round(pooled.value), correct=pooled.correct, total=pooled.total)
 
 
+def run_cost(records: Sequence[SampleRecord]) -> float | None:
+    """What the run's extracted samples cost in dollars (from the cache: 0); None when any is unknown.
+
+    A failed sample has no usage to price (its calls' tokens are not known), as its tokens count 0.
+    """
+    costs = [r.usage.cost_usd for r in records if r.error is None]
+    if any(cost is None for cost in costs):
+        return None
+    return round(sum(cost for cost in costs if cost is not None), 8)
+
+
 def _attributions(records: Sequence[SampleRecord], options: ScoringOptions) -> AttributionFigures:
     atts = [r.scores.attributions for r in records if r.scores.attributions is not None]
     fields = _figures([a.lenient for a in atts], options, 1)
@@ -345,6 +364,7 @@ def _usage(records: Sequence[SampleRecord]) -> RunUsage:
         transport_retries=sum(r.usage.transport_retries for r in records),
         reasks=sum(r.usage.reasks for r in records),
         cached_samples=sum(1 for r in records if r.usage.cached),
+        cost_usd=run_cost(records),
         latency_s=round(sum(latencies), 4),
         latency_s_mean=round(sum(latencies) / len(latencies), 4) if latencies else 0.0,
         latency_s_max=round(latencies[-1], 4) if latencies else 0.0,

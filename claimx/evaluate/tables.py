@@ -8,6 +8,7 @@ from rich.table import Table
 from claimx.evaluate.compare import Comparison
 from claimx.evaluate.report import fmt
 from claimx.evaluate.summary import MIN_INTERVAL_DOCUMENTS, Figures, Summary
+from claimx.pricing import format_usd
 
 __all__ = ["print_comparison", "print_summary"]
 
@@ -71,8 +72,10 @@ def print_summary(summary: Summary, console: Console, title: str) -> None:
     console.print(
         f"{_count(samples.total, 'document')}, {samples.failed} failed; "
         f"{usage.total_tokens:,} tokens, {_count(usage.requests, 'request')}, "
-        f"{usage.cached_samples} from cache"
+        f"{usage.cached_samples} from cache, cost {format_usd(usage.cost_usd)}"
     )
+    if summary.stopped:
+        console.print(f"stopped: {summary.stopped} ({samples.not_run or 0} not run)")
 
 
 def print_comparison(comparison: Comparison, console: Console) -> None:

@@ -107,6 +107,7 @@ class _Call:
     completions: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_prompt_tokens: int = 0
     last_completion: Any = None
     raw: list[str] = field(default_factory=list)
 
@@ -118,6 +119,7 @@ class _Call:
             requests=self.requests,
             transport_retries=self.transport_retries,
             reasks=max(0, self.completions - 1),
+            cached_prompt_tokens=self.cached_prompt_tokens,
         )
 
     def record(self, completion: Any) -> None:
@@ -127,6 +129,8 @@ class _Call:
         if usage is not None:
             self.prompt_tokens += _count(getattr(usage, "prompt_tokens", 0))
             self.completion_tokens += _count(getattr(usage, "completion_tokens", 0))
+            details = getattr(usage, "prompt_tokens_details", None)  # OpenAI's prompt caching
+            self.cached_prompt_tokens += _count(getattr(details, "cached_tokens", 0))
 
 
 def _count(value: Any) -> int:

@@ -19,9 +19,10 @@ from functools import lru_cache
 
 from claimx.document import Document
 from claimx.offline.assemble import assemble, find_attributions
+from claimx.offline.stance_pairs import MODEL_PATH as STANCE_MODEL_PATH
 from claimx.offline.stances import find_positions
 from claimx.offline.tagger import MODEL_PATH, tag_text
-from claimx.response import ActorItem, Response
+from claimx.response import AUTHOR, ActorItem, Response
 from claimx.rules import RuleExtractor
 from claimx.schema import ActorKind
 
@@ -42,6 +43,7 @@ def offline_sha256() -> str:
     """A fingerprint of the rules and the trained model: results say which they came from."""
     digest = hashlib.sha256(OFFLINE_ID.encode())
     digest.update(MODEL_PATH.read_bytes() if MODEL_PATH.exists() else b"")
+    digest.update(STANCE_MODEL_PATH.read_bytes() if STANCE_MODEL_PATH.exists() else b"")
     return digest.hexdigest()
 
 
@@ -53,7 +55,7 @@ def offline_response(document: Document) -> Response:
     positions = [p.model_copy(update={"holder": _speaker_named(p.holder, actors)}) for p in positions]
     named = {a.name for a in actors}
     for holder in dict.fromkeys(p.holder for p in positions):
-        if holder not in named:  # (the linker resolves holders among the listed actors only)
+        if holder not in named and holder != AUTHOR:  # (the linker resolves holders among listed actors)
             actors.append(ActorItem(name=holder, kind=ActorKind.OTHER))
     return Response(actors=actors, statements=statements, positions=positions)
 

@@ -1,10 +1,12 @@
-"""Positions from stance verbs: "X welcomed / opposed / criticised Y".
+"""Positions: who takes a side on whom.
 
-The holder is the name (or resolved pronoun) right before the verb, the target
-the name or noun phrase right after it. What this finds: explicit evaluative
-verbs with named arguments in one sentence. What it cannot: stances carried by
-adjectives, irony or a whole quotation ("this is a disaster"), or a holder named
-only in another sentence.
+With the packaged weights (the default), every pair of the article's entities is scored by
+the two small models of :mod:`claimx.offline.stance_pairs` (trained on SEESAW train): is it
+a position, and is it opposition or support. Without them, the earlier rules run: stance
+verbs with the name before and after them ("X welcomed / opposed / criticised Y"), the tone
+of what a speaker says about the names in it, and the tone of a sentence naming two actors.
+What neither finds: stances carried by irony or a whole quotation with no name in it, a side
+named only by a description, a holder and target that never meet within two sentences.
 
 A position must point at a statement: the one already covering the sentence
 when there is one, else a statement in the article's own voice (the sentence
@@ -20,6 +22,14 @@ from claimx.document import Document, Sentence
 from claimx.names import proper_names
 from claimx.offline.features import words
 from claimx.offline.speakers import Speaker
+from claimx.offline.stance_pairs import (
+    StanceWeights,
+    candidates,
+    entity_of,
+    load_stance_weights,
+    probability,
+    stance_of,
+)
 from claimx.response import AUTHOR, PositionItem, StatementItem
 from claimx.schema import ClaimKind, Mode, Stance
 
@@ -47,6 +57,8 @@ STANCE_VERBS: dict[Stance, tuple[str, ...]] = {
         """.split()  # noqa: SIM905  (a word list reads better as text)
     ),
 }
+#: Positions from the trained pair models (when their file is there) rather than the rules alone.
+MODEL_POSITIONS = True
 _VERB_STANCE = {verb: stance for stance, verbs in STANCE_VERBS.items() for verb in verbs}
 _VERB = re.compile(r"\b(" + "|".join(sorted(_VERB_STANCE, key=len, reverse=True)) + r")\b")
 _NAME = re.compile(r"(?:[A-Z][\w'’\-]*\.?)(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w'’\-]*\.?)*")
@@ -127,10 +139,14 @@ def find_positions(
 ) -> list[PositionItem]:
     """Positions in the document; statements (and their speakers) are appended as positions need them.
 
-    Three readings, each cheap and none complete: stance verbs with their subject and object;
+    The trained pair models when their weights are there; otherwise three readings, each cheap
+    and none complete: stance verbs with their subject and object;
     the tone of what a speaker says about the names in it; and the tone of a sentence naming
     two actors or more, read as the first one's stance toward the others.
     """
+    weights = load_stance_weights()
+    if weights is not None and MODEL_POSITIONS:
+        return _model_positions(document, weights, statements, speakers)
     positions: list[PositionItem] = []
     for sentence in document.sentences:
         for m in _VERB.finditer(sentence.text):
@@ -142,6 +158,41 @@ def find_positions(
         positions += _spoken_positions(names, statements, speakers)
         positions += _sentence_positions(document, names, statements, speakers)
     return positions
+
+
+def _model_positions(
+    document: Document,
+    weights: StanceWeights,
+    statements: list[StatementItem],
+    speakers: list[Speaker | None],
+) -> list[PositionItem]:
+    """The candidate pairs the trained models call positions."""
+    out: list[PositionItem] = []
+    by_number = {s.number: s for s in document.sentences}
+    found = candidates(document, statements, speakers)
+    targets = list({id(c.target): c.target for c in found}.values())
+    spoken: dict[int, str] = {}  # entity → the name of the last speaker it is
+    seen: set[int] = set()
+    for speaker in reversed(speakers):
+        if speaker is not None and id(speaker) not in seen:
+            seen.add(id(speaker))
+            entity = entity_of(speaker, targets)
+            if entity is not None:
+                spoken.setdefault(id(entity), speaker.name)
+    for c in found:
+        if not c.sentences or probability(weights.pair, c.features) < weights.threshold:
+            continue
+        number = _statement_number(by_number[c.sentences[0]], statements, speakers)
+        holder = AUTHOR if c.holder is None else spoken.get(id(c.holder), c.holder.name)
+        out.append(
+            PositionItem(
+                holder=holder,
+                target=c.target.name,
+                stance=stance_of(weights, c),
+                statements=[number],
+            )
+        )
+    return out
 
 
 def _salient_names(document: Document) -> re.Pattern[str] | None:

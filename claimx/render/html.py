@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from claimx.caveats import caveat
+from claimx.pricing import format_usd
 from claimx.render.htmlkit import Mark, assign_swatches, attrs, esc, marked_text, page
 from claimx.render.rejections import RejectionGroup, dropped_counts, group_rejections
 from claimx.schema import Actor, Attribution, Extraction, Mode, Position, Span
@@ -597,6 +598,10 @@ def _dl(pairs: Iterable[tuple[str, object]]) -> str:
     return f'<dl class="kv">{rows}</dl>'
 
 
+def _cost(cost_usd: float | None) -> str:
+    return format_usd(cost_usd) if cost_usd is not None else "unknown (no price for this model)"
+
+
 def _meta(view: _View) -> str:
     result = view.result
     meta, usage, md = result.meta, result.meta.usage, result.metadata
@@ -631,7 +636,8 @@ def _meta(view: _View) -> str:
             ("requests", usage.requests),
             ("transport retries", usage.transport_retries),
             ("re-asks", usage.reasks),
-            ("from cache", "yes" if usage.cached else "no"),
+            ("from cache", "yes (no call: costs nothing)" if usage.cached else "no"),
+            ("cost", _cost(usage.cost_usd)),
         ]
     )
     return (

@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from claimx.caveats import caveat
+from claimx.pricing import format_usd
 from claimx.render.rejections import dropped_counts, group_rejections
 from claimx.schema import Extraction
 
@@ -114,7 +115,8 @@ def extraction_table(result: Extraction) -> Group:
     parts.append(
         Text(
             f"{usage.total_tokens} tokens, {_count(usage.requests, 'request')}"
-            f"{', from cache' if usage.cached else ''}, {result.meta.latency_s:.2f}s, "
+            f"{', from cache' if usage.cached else ''}, cost {format_usd(usage.cost_usd)}, "
+            f"{result.meta.latency_s:.2f}s, "
             f"prompt {result.meta.prompt_id}",
             style="dim",
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from claimx.evaluate.runlog import Run
+from claimx.evaluate.summary import run_cost
+from claimx.pricing import format_usd
 from claimx.render.htmlkit import esc
 
 
@@ -32,6 +34,7 @@ def run_facts(run: Run, label: str) -> str:
                 ("prompt", prompt),
                 ("dataset", f"{h.dataset.spec} ({h.dataset.name})"),
                 ("documents", f"{len(run.records)}" + (f", {failed} failed" if failed else "")),
+                ("usage", _usage(run)),
                 ("date", h.date),
                 ("run", f"{h.run_id} · {run.path}"),
                 ("claimx", h.claimx_version + (f", git {h.git_revision[:12]}" if h.git_revision else "")),
@@ -44,6 +47,17 @@ def run_facts(run: Run, label: str) -> str:
         )
         + "</div>"
     )
+
+
+def _usage(run: Run) -> str:
+    """Tokens, requests and what they cost (answers from the cache cost nothing)."""
+    records = run.records
+    tokens = sum(r.usage.total_tokens for r in records)
+    requests = sum(r.usage.requests for r in records)
+    cached = sum(1 for r in records if r.usage.cached)
+    cost = run_cost(records)
+    priced = format_usd(cost) if cost is not None else "cost unknown (no price for this model)"
+    return f"{tokens:,} tokens, {requests} requests, {cached} from cache; {priced}"
 
 
 def page_header(runs: dict[str, Run], names: dict[str, str]) -> str:

@@ -1,0 +1,294 @@
+"""Who takes a side on whom: every pair of the article's entities, read and scored.
+
+SEESAW-style stances ("Obama opposed the Republicans") are held between the article's
+main actors and are told across many sentences in many words, few of them stance verbs.
+So rather than one pattern per sentence, every ordered pair (holder, target) of entities
+named in one sentence (or a speaker and an entity named in their quote, or the article
+itself and an entity) is described by what the article says around them: how often they
+meet, who comes first and is the sentence's subject, whether the holder is the one
+speaking, the stance verbs and the tone of the words between them. Two small logistic
+models, trained on SEESAW's training articles (:mod:`claimx.offline.train_stances`),
+score whether the pair is a position and, if so, whether it is opposition or support.
+The weights ship in ``stances.json.gz``; reading them needs no package.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+import re
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from claimx.document import Document, Sentence
+from claimx.offline.entities import Entity, find_entities
+from claimx.offline.speakers import Speaker
+from claimx.offline.stance_lexicon import NEGATIONS, NEGATIVE, POSITIVE, SAY_VERBS, VERB_STANCE
+from claimx.response import StatementItem
+from claimx.schema import Stance
+
+__all__ = [
+    "MODEL_PATH",
+    "Candidate",
+    "StanceWeights",
+    "candidates",
+    "entity_of",
+    "load_stance_weights",
+    "probability",
+]
+
+MODEL_PATH = Path(__file__).with_name("stances.json.gz")
+#: At most this many entities (the most mentioned) are paired: the rest are rarely sides.
+TOP_ENTITIES = 30
+_TOKEN = re.compile(r"[a-z]+(?:'t)?")
+#: A sentence whose subject is a pronoun: "He also criticized …" is the last person's.
+_PRONOUN_SUBJECT = re.compile(r"^\W*(?:\w+\s+){0,3}?(He|She|he|she)\b")
+
+
+@dataclass
+class Candidate:
+    """A possible position: ``holder`` None is the article's own voice."""
+
+    holder: Entity | None
+    target: Entity
+    features: dict[str, float] = field(default_factory=dict)
+    sentences: list[int] = field(default_factory=list)  # where the two meet, first first
+
+    def add(self, name: str, value: float = 1.0) -> None:
+        """Count one more observation of a feature."""
+        self.features[name] = self.features.get(name, 0.0) + value
+
+
+@dataclass(frozen=True)
+class StanceWeights:
+    """The two models: is the pair a position, and is it opposition (else support)."""
+
+    pair: dict[str, float]
+    oppose: dict[str, float]
+    threshold: float
+
+
+@lru_cache(maxsize=2)
+def load_stance_weights(path: Path = MODEL_PATH) -> StanceWeights | None:
+    """The packaged weights, or None when the file is missing (the rules still run)."""
+    if not path.exists():
+        return None
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        data = json.load(f)
+    return StanceWeights(pair=data["pair"], oppose=data["oppose"], threshold=float(data["threshold"]))
+
+
+def probability(weights: dict[str, float], features: dict[str, float]) -> float:
+    """A logistic model's probability for the features (``bias`` is the intercept)."""
+    z = weights.get("bias", 0.0) + sum(weights.get(k, 0.0) * v for k, v in features.items())
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def _words(text: str) -> list[str]:
+    return _TOKEN.findall(text.lower())
+
+
+def _rank(n: int) -> str:
+    return str(n) if n < 4 else ("4-6" if n < 7 else ("7-10" if n < 11 else ("11-20" if n < 21 else "21+")))
+
+
+def _coarse(n: int) -> str:
+    return "a" if n <= 3 else ("b" if n <= 10 else "c")
+
+
+def _quotes(
+    document: Document, statements: list[StatementItem], speakers: list[Speaker | None]
+) -> list[tuple[int, int, Speaker]]:
+    """Where each spoken statement's quote lies, with its speaker."""
+    out: list[tuple[int, int, Speaker]] = []
+    for st, speaker in zip(statements, speakers, strict=False):
+        if speaker is None or not st.sentences:
+            continue
+        first = document.sentence(st.sentences[0])
+        start = document.text.find(st.quote, first.start if first else 0)
+        if start >= 0:
+            out.append((start, start + len(st.quote), speaker))
+    return out
+
+
+def entity_of(speaker: Speaker, entities: list[Entity]) -> Entity | None:
+    """The entity a speaker is (a shared name, or the same surname)."""
+    names = {speaker.name, *speaker.variants}
+    last = {n.split()[-1] for n in names if n.split()}
+    for entity in entities:
+        if names & entity.variants or entity.name.split()[-1] in last:
+            return entity
+    return None
+
+
+@dataclass(frozen=True)
+class _Tone:
+    """A sentence's words of praise and blame, counted once for all its pairs."""
+
+    positive: int
+    negative: int
+    negated: bool
+    supports: int = 0  # stance verbs of support anywhere in the sentence
+    opposes: int = 0
+
+    @classmethod
+    def of(cls, text: str) -> _Tone:
+        words = _words(text)
+        verbs = [VERB_STANCE[w] for w in words if w in VERB_STANCE]
+        return cls(
+            sum(w in POSITIVE for w in words),
+            sum(w in NEGATIVE for w in words),
+            any(w in NEGATIONS for w in words),
+            verbs.count(Stance.SUPPORT),
+            verbs.count(Stance.OPPOSE),
+        )
+
+    def add_to(self, c: Candidate, prefix: str) -> None:
+        """The sentence's leaning as features: more praise or more blame, and its stance verbs."""
+        c.add(prefix + "pos", float(self.positive > self.negative))
+        c.add(prefix + "neg", float(self.negative > self.positive))
+        c.add(prefix + "verbs_support", float(self.supports))
+        c.add(prefix + "verbs_oppose", float(self.opposes))
+
+
+def _pair_features(
+    c: Candidate, sentence: Sentence, tone: _Tone, h: int, t: int, mentions: list[tuple[int, Entity]]
+) -> None:
+    """What one sentence says about holder (mentioned at offset h) and target (at offset t)."""
+    text = sentence.text
+    rel_h, rel_t = h - sentence.start, t - sentence.start
+    c.add("co")
+    c.add("h_first", float(rel_h < rel_t))
+    c.add("h_subject", float(mentions[0][0] == h))
+    c.add("title", float(sentence.number == 1))
+    after_h = _words(text[rel_h : rel_h + 60])[1:4]
+    c.add("h_says", float(any(w in SAY_VERBS for w in after_h)))
+    between = _words(text[min(rel_h, rel_t) : max(rel_h, rel_t)])[1:-1] if rel_h != rel_t else []
+    c.add("near", float(len(between) <= 8))
+    for w in between[:25]:
+        stance = VERB_STANCE.get(w)
+        if stance is not None and rel_h < rel_t:
+            c.add("verb_" + stance.value)
+    c.add("s_pos", float(tone.positive > tone.negative))
+    c.add("s_neg", float(tone.negative > tone.positive))
+    c.add("s_negation", float(tone.negated))
+    c.add("s_verbs_support", float(tone.supports))
+    c.add("s_verbs_oppose", float(tone.opposes))
+
+
+def candidates(
+    document: Document, statements: list[StatementItem], speakers: list[Speaker | None]
+) -> list[Candidate]:
+    """Every pair worth scoring, with its features (counts summed over the article, then squashed)."""
+    entities = find_entities(document)[:TOP_ENTITIES]
+    if not entities:
+        return []
+    rank = {id(e): i for i, e in enumerate(entities, 1)}
+    quotes = _quotes(document, statements, speakers)
+    pairs: dict[tuple[int, int], Candidate] = {}
+
+    def pair(holder: Entity | None, target: Entity) -> Candidate:
+        key = (id(holder) if holder else 0, id(target))
+        if key not in pairs:
+            pairs[key] = Candidate(holder, target)
+        return pairs[key]
+
+    last_person: Entity | None = None
+    previous: list[tuple[int, Entity]] = []
+    for sentence in document.sentences:
+        mentions = sorted(
+            (min(e.places[sentence.number]), e) for e in entities if sentence.number in e.places
+        )
+        pronoun = _PRONOUN_SUBJECT.match(sentence.text)
+        if pronoun and last_person is not None and all(e is not last_person for _, e in mentions):
+            mentions.insert(0, (sentence.start + pronoun.start(1), last_person))
+            pronoun_of = last_person
+        else:
+            pronoun_of = None
+        people = [e for _, e in mentions if e.person]
+        if people:
+            last_person = people[0]
+        for _, holder in previous:
+            for _, target in mentions:
+                if holder is not target:
+                    c = pair(holder, target)
+                    c.add("next_sentence")
+                    if sentence.number not in c.sentences:
+                        c.sentences.append(sentence.number)
+        previous = mentions
+        tone = _Tone.of(sentence.text) if mentions else _Tone(0, 0, False)
+        for t, target in mentions:
+            own = pair(None, target)
+            own.sentences.append(sentence.number)
+            own.add("a_mention")
+            in_quote = any(a <= t < b for a, b, _ in quotes)
+            own.add("a_quoted", float(in_quote))
+            own.add("a_pos", float(tone.positive > tone.negative))
+            own.add("a_neg", float(tone.negative > tone.positive))
+            own.add("a_title", float(sentence.number == 1))
+            for h, holder in mentions:
+                if holder is target:
+                    continue
+                c = pair(holder, target)
+                c.sentences.append(sentence.number)
+                _pair_features(c, sentence, tone, h, t, mentions)
+                c.add("by_pronoun", float(holder is pronoun_of))
+    everywhere = sorted((o, i) for i, e in enumerate(entities) for v in e.places.values() for o in v)
+    offsets = [o for o, _ in everywhere]
+    who_is: dict[int, Entity | None] = {}
+    speaking: dict[int, int] = {}
+    for a, b, speaker in quotes:
+        if id(speaker) not in who_is:
+            who_is[id(speaker)] = entity_of(speaker, entities)
+        said_by = who_is[id(speaker)]
+        if said_by is None:
+            continue
+        speaking[id(said_by)] = speaking.get(id(said_by), 0) + 1
+        hits: dict[int, list[int]] = {}
+        for o, i in everywhere[bisect_left(offsets, a) : bisect_left(offsets, b)]:
+            hits.setdefault(i, []).append(o)
+        for i, found in sorted(hits.items()):
+            named = entities[i]
+            if named is said_by:
+                continue
+            c = pair(said_by, named)
+            c.add("spoken", float(len(found)))
+            home = document.sentence_at(found[0])
+            if home is not None:
+                _Tone.of(document.text[max(a, home.start) : min(b, home.end)]).add_to(c, "q_")
+                if home.number not in c.sentences:
+                    c.sentences.append(home.number)
+    out: list[Candidate] = []
+    for c in pairs.values():
+        squashed = {k: math.log1p(v) for k, v in c.features.items()}
+        t_rank = rank[id(c.target)]
+        squashed["t_rank_" + _rank(t_rank)] = 1.0
+        squashed["t_count"] = math.log1p(c.target.count)
+        squashed["t_person"] = float(c.target.person)
+        squashed["t_topic"] = float(c.target.topic)
+        squashed["t_party"] = float(c.target.party)
+        squashed["t_speaks"] = math.log1p(speaking.get(id(c.target), 0))
+        if c.holder is None:
+            squashed = {"a:" + k: v for k, v in squashed.items()}
+            squashed["author"] = 1.0
+        else:
+            squashed["h_rank_" + _rank(rank[id(c.holder)])] = 1.0
+            squashed["h_count"] = math.log1p(c.holder.count)
+            squashed["h_person"] = float(c.holder.person)
+            squashed["h_topic"] = float(c.holder.topic)
+            squashed["h_party"] = float(c.holder.party)
+            squashed["parties"] = float(c.holder.party and c.target.party)
+            squashed["h_speaks"] = math.log1p(speaking.get(id(c.holder), 0))
+            squashed[f"ranks_{_coarse(rank[id(c.holder)])}_{_coarse(t_rank)}"] = 1.0
+        c.features = squashed
+        c.sentences.sort()
+        out.append(c)
+    return out
+
+
+def stance_of(weights: StanceWeights, c: Candidate) -> Stance:
+    """Opposition or support, by the second model."""
+    return Stance.OPPOSE if probability(weights.oppose, c.features) >= 0.5 else Stance.SUPPORT

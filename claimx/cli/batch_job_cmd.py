@@ -17,7 +17,7 @@ import typer
 from claimx import batch_api
 from claimx.cli import helptext
 from claimx.cli.batch_cmd import batch_app
-from claimx.cli.common import EXIT_USAGE, count, fail, setup_logging, stderr
+from claimx.cli.common import EXIT_USAGE, PRICES_OPTION, count, fail, setup_logging, stderr
 from claimx.errors import ClaimxError, ModelError, redact
 from claimx.pricing import default_prices
 
@@ -76,13 +76,7 @@ def submit_command(
         metavar="USD",
         help="Refuse to upload when the estimated cost (at the Batch API's half price) exceeds USD dollars.",
     ),
-    prices: Path | None = typer.Option(
-        None,
-        "--prices",
-        metavar="FILE",
-        help="Model prices (JSON or TOML, USD per million tokens) extending the built-in table "
-        "(default $CLAIMX_PRICES).",
-    ),
+    prices: Path | None = PRICES_OPTION,
     debug: bool = _DEBUG,
 ) -> None:
     """Write the requests into a job folder, upload them and start the batches (run again: resumes)."""

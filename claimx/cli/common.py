@@ -101,3 +101,13 @@ def atomic_write(path: Path, data: str) -> None:
     """Write a whole file so that readers see the old one or the new one, never half."""
     with atomic_replace(path) as handle:
         handle.write(data.encode("utf-8", "surrogatepass"))
+
+
+#: ``--prices FILE``: one option for every command that prices its calls (extract, eval run, batch submit).
+PRICES_OPTION: Path | None = typer.Option(
+    None,
+    "--prices",
+    metavar="FILE",
+    help="Model prices (JSON or TOML, USD per million tokens) extending the built-in table "
+    "(default $CLAIMX_PRICES).",
+)

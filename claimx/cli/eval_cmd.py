@@ -13,7 +13,15 @@ from rich.console import Console
 
 from claimx.cache import ResponseCache
 from claimx.cli import app, helptext
-from claimx.cli.common import EXIT_FAILED_DOCS, atomic_write, count, fail, setup_logging, stderr
+from claimx.cli.common import (
+    EXIT_FAILED_DOCS,
+    PRICES_OPTION,
+    atomic_write,
+    count,
+    fail,
+    setup_logging,
+    stderr,
+)
 from claimx.errors import ClaimxError, ConfigError
 from claimx.evaluate.compare import compare_runs
 from claimx.evaluate.datasets import load_dataset
@@ -127,13 +135,7 @@ def run_command(
         help="Refuse to start when the estimated cost exceeds USD dollars, and stop a run that would "
         "spend more (finished documents are kept and scored).",
     ),
-    prices: Path | None = typer.Option(
-        None,
-        "--prices",
-        metavar="FILE",
-        help="Model prices (JSON or TOML, USD per million tokens) extending the built-in table "
-        "(default $CLAIMX_PRICES).",
-    ),
+    prices: Path | None = PRICES_OPTION,
     claim_similarity: ClaimSimilarity = _SIMILARITY,
     claim_threshold: float = _CLAIM_THRESHOLD,
     bootstrap: int = _BOOTSTRAP,

@@ -20,7 +20,7 @@ from claimx.cache import ResponseCache
 from claimx.caveats import caveat
 from claimx.cli import app, helptext
 from claimx.cli.batch_run import run_batch
-from claimx.cli.common import EXIT_USAGE, atomic_write, fail, setup_logging, stderr
+from claimx.cli.common import EXIT_USAGE, PRICES_OPTION, atomic_write, fail, setup_logging, stderr
 from claimx.cli.spinner import spinner
 from claimx.errors import ClaimxError, InputError
 from claimx.extract import ExtractOptions, Extractor
@@ -231,13 +231,7 @@ def extract_command(
         help="Refuse to start when the estimated cost exceeds USD dollars, and stop a run that would "
         "spend more (finished documents are kept).",
     ),
-    prices: Path | None = typer.Option(
-        None,
-        "--prices",
-        metavar="FILE",
-        help="Model prices (JSON or TOML, USD per million tokens) extending the built-in table "
-        "(default $CLAIMX_PRICES).",
-    ),
+    prices: Path | None = PRICES_OPTION,
     resume: bool = typer.Option(
         False, "--resume", help="Continue the JSONL at --out: skip documents done, retry failures."
     ),

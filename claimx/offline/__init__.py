@@ -19,6 +19,7 @@ from functools import lru_cache
 
 from claimx.document import Document
 from claimx.offline.assemble import assemble, find_attributions
+from claimx.offline.pairing import MODEL_PATH as PAIRING_MODEL_PATH
 from claimx.offline.stance_pairs import MODEL_PATH as STANCE_MODEL_PATH
 from claimx.offline.stances import find_positions
 from claimx.offline.tagger import MODEL_PATH, tag_text
@@ -44,6 +45,7 @@ def offline_sha256() -> str:
     digest = hashlib.sha256(OFFLINE_ID.encode())
     digest.update(MODEL_PATH.read_bytes() if MODEL_PATH.exists() else b"")
     digest.update(STANCE_MODEL_PATH.read_bytes() if STANCE_MODEL_PATH.exists() else b"")
+    digest.update(PAIRING_MODEL_PATH.read_bytes() if PAIRING_MODEL_PATH.exists() else b"")
     return digest.hexdigest()
 
 

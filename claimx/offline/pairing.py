@@ -119,6 +119,7 @@ class Runs:
     sources: list[TaggedSpan]
     contents: list[TaggedSpan]
     _sentences: dict[int, int] = field(default_factory=dict)
+    _groups: dict[int, dict[int, list[TaggedSpan]]] = field(default_factory=dict)
 
     def sentence(self, offset: int) -> int:
         """The number of the sentence holding ``offset`` (-1 before the first)."""
@@ -127,10 +128,23 @@ class Runs:
             self._sentences[offset] = found.number if found else -1
         return self._sentences[offset]
 
+    def in_paragraph(self, spans: list[TaggedSpan], paragraph: int) -> list[TaggedSpan]:
+        """Those of ``spans`` (the cues, sources or contents) in one paragraph (grouped once)."""
+        key = id(spans)
+        if key not in self._groups:
+            grouped: dict[int, list[TaggedSpan]] = {}
+            for span in spans:
+                grouped.setdefault(span.paragraph, []).append(span)
+            self._groups[key] = grouped
+        return self._groups[key].get(paragraph, [])
+
     def any_between(self, spans: list[TaggedSpan], a: TaggedSpan, b: TaggedSpan) -> bool:
-        """Whether one of ``spans`` (neither a nor b) lies wholly between a and b."""
+        """Whether one of ``spans`` (neither a nor b) lies wholly between a and b, in b's paragraph."""
         lo, hi = _between(a, b)
-        return any(lo <= s.start and s.end <= hi and s != a and s != b for s in spans)
+        return any(
+            lo <= s.start and s.end <= hi and s is not a and s is not b
+            for s in self.in_paragraph(spans, b.paragraph)
+        )
 
 
 def cue_features(cue: TaggedSpan, content: TaggedSpan, others: list[TaggedSpan], where: Runs) -> list[str]:
@@ -147,12 +161,14 @@ def cue_features(cue: TaggedSpan, content: TaggedSpan, others: list[TaggedSpan],
         sentence = f"prev{min(3, min(home) - cue_sentence)}"
     else:
         sentence = f"next{min(3, cue_sentence - max(home))}"
-    nearer = sum(1 for o in others if o != cue and _gap(o, content) < gap)
-    nearer_side = sum(1 for o in others if o != cue and _side(o, content) == side and _gap(o, content) < gap)
+    nearer = sum(1 for o in others if o is not cue and _gap(o, content) < gap)
+    nearer_side = sum(
+        1 for o in others if o is not cue and _side(o, content) == side and _gap(o, content) < gap
+    )
     first, last = _first_word(words), _last_word(words)
     lo, hi = _between(cue, content)
     between = text[lo:hi]
-    adjacent_source = any(_gap(s, cue) <= 3 for s in where.sources)
+    adjacent_source = any(_gap(s, cue) <= 3 for s in where.in_paragraph(where.sources, cue.paragraph))
     features = [
         "bias",
         f"side={side}",
@@ -223,8 +239,8 @@ def source_features(
     first = low.split()[0] if low else ""
     side = _side(span, cue)
     gap = _gap(span, cue)
-    nearer = sum(1 for s in spans if s != span and _gap(s, cue) < gap)
-    nearer_side = sum(1 for s in spans if s != span and _side(s, cue) == side and _gap(s, cue) < gap)
+    nearer = sum(1 for s in spans if s is not span and _gap(s, cue) < gap)
+    nearer_side = sum(1 for s in spans if s is not span and _side(s, cue) == side and _gap(s, cue) < gap)
     same_sentence = where.sentence(span.start) == where.sentence(cue.start)
     lo, hi = _between(span, cue)
     between = text[lo:hi]
@@ -239,6 +255,9 @@ def source_features(
     sentence = where.sentence(span.start)
     sentence_start = where.document.sentences[sentence - 1].start if sentence >= 1 else 0
     opens = not text[sentence_start : span.start].strip(" \"“‘'")
+    first_phrase = "first" in candidate.kinds
+    before = text[max(0, cue.start - 5) : cue.start].rstrip()
+    before_cue = "," if before.endswith(",") else (before.split() or [""])[-1]
     features = [
         "bias",
         *(f"kind={k}" for k in sorted(candidate.kinds)),
@@ -260,12 +279,16 @@ def source_features(
         f"content_side={_side(span, content)}",
         f"cue_between={where.any_between(where.cues, span, cue)}",
         f"content_between={where.any_between(where.contents, span, cue)}",
-        f"source_between={any(lo <= s.start and s.end <= hi for s in spans if s != span)}",
+        f"source_between={any(lo <= s.start and s.end <= hi for s in spans if s is not span)}",
         f"break_between={bool(_CLAUSE_BREAK.search(between))}",
         f"comma_between={',' in between}",
         f"that_between={bool(_THAT.search(between))}",
         f"side={side}&cue_first={cue_first}",
         f"shape={shape}&cue_last={cue_last}",
         f"according={cue_words.lower().startswith('according to')}&side={side}",
+        # ", saying …", "and criticized …": a participle or a second verb takes the sentence's subject.
+        f"participle={cue_first.endswith('ing')}&first={first_phrase}",
+        f"comma_before_cue={before_cue == ','}&first={first_phrase}",
+        f"and_before_cue={before_cue == 'and'}&first={first_phrase}",
     ]
     return features

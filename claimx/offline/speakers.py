@@ -75,6 +75,12 @@ def _name_in(words: str) -> tuple[str | None, str | None]:
     return name, role
 
 
+def _is_title(words: str) -> bool:
+    """Whether every word after the determiner is capitalised: a name with "The", not a description."""
+    rest = [w for w in words.split()[1:] if w.lower() not in ("of", "for", "and", "the")]
+    return bool(rest) and all(w[:1].isupper() for w in rest)
+
+
 class Resolver:
     """Resolves source spans to speakers in text order, remembering who has spoken."""
 
@@ -98,6 +104,8 @@ class Resolver:
             found = self._antecedent(at) or self._nearest_before(at, plural=False)
         elif is_pronoun(words) or low in _PERSONAL | _PLURAL:
             found = self._nearest_before(at, plural=low in _PLURAL)
+        elif first in _DETERMINERS and _is_title(words):  # "The New York Times" is a name
+            found = self._description(words)
         elif first in _DETERMINERS:
             found = self._described(words, at)
         else:
@@ -157,7 +165,10 @@ class Resolver:
     def _described(self, words: str, at: int) -> Speaker | None:
         """For "the ambassador": the last speaker whose role ends with that noun, else the words as such."""
         head = words.lower().split()[-1].strip(",.")
-        titled = self._titled(words.split()[-1].strip(",."))
+        last = words.split()[-1].strip(",.")
+        # "the mayor" where the article names a "Mayor Tom Baker"; not "a spokeswoman for Hillary
+        # Clinton", whose last word is a name, not a title.
+        titled = self._titled(last) if last.islower() else None
         if titled is not None:  # "the mayor" where the article names one "Mayor Tom Baker"
             return self._named(titled, head)
         for _, known in reversed(self.history):

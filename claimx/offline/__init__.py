@@ -1,8 +1,9 @@
 """``offline``: a fast, deterministic extractor with no language model.
 
 A linear-chain CRF trained on PolNeAR's 840 training articles tags every token
-source, cue, content or nothing (:mod:`claimx.offline.tagger`); content runs are
-paired with the nearest cue and source (:mod:`claimx.offline.assemble`), sources
+source, cue, content or nothing (:mod:`claimx.offline.tagger`); a trained ranker
+pairs each content run with a cue and a source, or nobody (:mod:`claimx.offline.pairing`,
+:mod:`claimx.offline.assemble`), sources
 resolved to speakers (pronouns and descriptions to the nearest compatible actor
 named before them, :mod:`claimx.offline.speakers`), and stance verbs give
 positions (:mod:`claimx.offline.stances`). The result is the model-facing

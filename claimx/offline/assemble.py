@@ -1,8 +1,10 @@
 """Tagged spans → the model-facing :class:`~claimx.response.Response`.
 
-Each content run becomes a statement; its cue is the nearest cue run in the same
-paragraph (the same sentence first) and its source the nearest source run to that
-cue. Content runs split only by a mis-tagged comma or word are joined first.
+Each content run becomes a statement; its cue and its source (or nobody) are the ones the
+trained ranker of :mod:`claimx.offline.pairing` scores best among the candidates listed
+here (without its weights: the nearest cue run in the same paragraph, the same sentence
+first, and the nearest source run to that cue). Content runs split only by a mis-tagged
+comma or word are joined first.
 """
 
 from __future__ import annotations

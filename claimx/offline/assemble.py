@@ -147,6 +147,29 @@ def tagged_runs(spans: list[TaggedSpan], document: Document) -> Runs:
     return Runs(document, cues, sources, contents)
 
 
+def _sentence_pieces(span: TaggedSpan, document: Document) -> list[TaggedSpan]:
+    """A tagged run read across a sentence's end, cut at it (nothing when it lies in one sentence)."""
+    sentences = document.sentences_overlapping(span.start, span.end)
+    if len(sentences) < 2:
+        return []
+    text = document.text
+    pieces = []
+    for sentence in sentences:
+        start, end = max(span.start, sentence.start), min(span.end, sentence.end)
+        while start < end and not text[start].isalnum():
+            start += 1
+        while end > start and not text[end - 1].isalnum():
+            end -= 1
+        if end > start:
+            pieces.append(TaggedSpan(span.label, start, end, span.paragraph))
+    return pieces
+
+
+def _sentence_end(span: TaggedSpan, document: Document) -> int:
+    sentence = document.sentence_at(span.start)
+    return sentence.end if sentence is not None else span.end
+
+
 def cue_candidates(content: TaggedSpan, cues: list[TaggedSpan]) -> list[TaggedSpan]:
     """The cues that may be a content's: in its paragraph, within reach."""
     return [c for c in cues if c.paragraph == content.paragraph and _distance(c, content) <= CUE_REACH]
@@ -200,6 +223,9 @@ def source_candidates(
             and not (content.start <= s.start < content.end)
         ):
             kinds.setdefault(s, set()).add("tagged")
+            for piece in _sentence_pieces(s, document):  # "show insiders. They": the part by the cue
+                if piece.start <= cue.start < _sentence_end(piece, document) or piece.start >= cue.end:
+                    kinds.setdefault(piece, set()).add("piece")
     by_rule = _source_by_rule(document.text, cue, content)
     if by_rule is not None:
         kinds.setdefault(by_rule, set()).add("before" if by_rule.end <= cue.start else "after")

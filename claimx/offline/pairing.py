@@ -46,6 +46,9 @@ _AUXILIARY = re.compile(r"\b(?:is|was|are|were|be|been|being|has|have|had)\b")
 _CLAUSE_BREAK = re.compile(r"[.;:!?]\s|[“”\"]")
 _OPENING = "“\"‘'«"
 _POSSESSIVE = ("’s", "'s")
+_PREPOSITION = re.compile(
+    r"\b(?:[Ii]n|[Aa]t|[Oo]n|of|for|[Ff]rom|[Bb]y|[Ww]ith|to|about|into|over|[Aa]fter)\s+$"
+)
 _THAT = re.compile(r"\bthat\b")
 
 
@@ -256,6 +259,11 @@ def source_features(
     sentence_start = where.document.sentences[sentence - 1].start if sentence >= 1 else 0
     opens = not text[sentence_start : span.start].strip(" \"“‘'")
     first_phrase = "first" in candidate.kinds
+    preposition = _PREPOSITION.search(text, max(0, span.start - 6), span.start) is not None
+    in_other = any(
+        c.start <= span.start < c.end and c is not content
+        for c in where.in_paragraph(where.contents, content.paragraph)
+    )
     before = text[max(0, cue.start - 5) : cue.start].rstrip()
     before_cue = "," if before.endswith(",") else (before.split() or [""])[-1]
     features = [
@@ -290,5 +298,8 @@ def source_features(
         f"participle={cue_first.endswith('ing')}&first={first_phrase}",
         f"comma_before_cue={before_cue == ','}&first={first_phrase}",
         f"and_before_cue={before_cue == 'and'}&first={first_phrase}",
+        f"after_preposition={preposition}",
+        f"in_other_content={in_other}",
+        f"in_other_content={in_other}&shape={shape}",
     ]
     return features

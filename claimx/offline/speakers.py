@@ -24,6 +24,12 @@ _PLURAL = frozenset({"they", "them", "we", "us"})
 _DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their", "its", "this", "that", "our", "one"})
 _CAPITALISED = re.compile(r"[A-Z][\w'’\-]*\.?")
 _NAME_RUN = re.compile(r"[A-Z][\w'’\-]*\.?(?:\s+[A-Z][\w'’\-]*\.?)*")
+_TIME_WORDS = words(
+    """
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june
+    july august september october november december
+    """
+)
 _RELATIVE = frozenset({"who", "which", "that"})
 #: Words that start a capitalised run without being part of a name.
 _TITLES = words(
@@ -56,6 +62,10 @@ def _name_in(words: str) -> tuple[str | None, str | None]:
     if _CAPITALISED.search(head):  # "Angelique Brunner, a developer and spokeswoman for …": the name
         words = head
     tokens = words.split()
+    while len(tokens) > 1 and tokens[-1].strip(",.;:").lower() in _TIME_WORDS:  # "David Axelrod on Wednesday"
+        tokens = tokens[:-1]
+        while len(tokens) > 1 and tokens[-1].islower():
+            tokens = tokens[:-1]
     run: list[str] = []
     for token in reversed(tokens):
         clean = token.strip(",.;:’'\"“”")

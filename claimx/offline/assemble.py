@@ -171,7 +171,7 @@ def _sentence_end(span: TaggedSpan, document: Document) -> int:
 
 
 def cue_candidates(content: TaggedSpan, cues: list[TaggedSpan]) -> list[TaggedSpan]:
-    """The cues that may be a content's: in its paragraph, within reach."""
+    """The cues that may be a content's: the tagged ones in its paragraph, within reach."""
     return [c for c in cues if c.paragraph == content.paragraph and _distance(c, content) <= CUE_REACH]
 
 

@@ -223,8 +223,8 @@ def source_features(
     cue_last = _last_word(cue_words)
     cue_first = _first_word(cue_words)
     spans = [o.span for o in others if o.span is not None]
+    passive = bool(_AUXILIARY.search(cue_words.lower())) and cue_last.endswith("ed")
     if candidate.span is None:
-        passive = bool(_AUXILIARY.search(cue_words.lower())) and cue_last.endswith("ed")
         return [
             "none",
             f"none&cue_last={cue_last}",
@@ -299,6 +299,8 @@ def source_features(
         f"comma_before_cue={before_cue == ','}&first={first_phrase}",
         f"and_before_cue={before_cue == 'and'}&first={first_phrase}",
         f"after_preposition={preposition}",
+        f"passive={passive}&side={side}",
+        f"passive={passive}&tagged={'tagged' in candidate.kinds}",
         f"in_other_content={in_other}",
         f"in_other_content={in_other}&shape={shape}",
     ]

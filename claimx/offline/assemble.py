@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from claimx.document import Document
 from claimx.offline.features import words
 from claimx.offline.pairing import (
+    PairWeights,
     Runs,
     SourceCandidate,
     cue_features,
     load_pair_weights,
-    rank,
+    log_shares,
     source_features,
 )
 from claimx.offline.speakers import Resolver, Speaker
@@ -47,6 +48,8 @@ USE_RANKER = True
 RANKED_PHRASES = True
 #: A content the ranker gives to nobody is unnamed, not the paragraph's earlier speaker's.
 NOBODY_UNNAMED = True
+#: How many of the likeliest cues the joint choice of cue and source weighs (1: the likeliest cue).
+JOINT_CUES = 3
 #: Content runs closer than this, with nothing tagged between them, are one run.
 JOIN_GAP = 4
 #: A content with a cue but no source takes the last speaker of its paragraph (else: the article's voice).
@@ -116,19 +119,14 @@ def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attri
     out: list[Attribution] = []
     for content in contents:
         candidates = cue_candidates(content, cues)
-        if weights is not None and candidates:
-            described = [cue_features(c, content, candidates, where) for c in candidates]
-            cue: TaggedSpan | None = candidates[rank(weights.cue, described)]
-        else:
-            cue = _nearest_cue(content, candidates, where, text)
+        cue: TaggedSpan | None
         source: TaggedSpan | None
         nobody = False
-        if weights is not None and cue is not None:
-            options = source_candidates(content, cue, sources, document)
-            described = [source_features(o, cue, content, options, where) for o in options]
-            source = options[rank(weights.source, described)].span
+        if weights is not None and candidates:
+            cue, source = _ranked(content, candidates, where, weights)
             nobody = source is None and NOBODY_UNNAMED
         else:
+            cue = _nearest_cue(content, candidates, where, text)
             source = _nearest_source(content, cue, sources, where)
             if source is None and cue is not None:
                 source = _source_by_rule(text, cue, content) or _sentence_subject(document, cue, content)
@@ -168,6 +166,30 @@ def _sentence_pieces(span: TaggedSpan, document: Document) -> list[TaggedSpan]:
 def _sentence_end(span: TaggedSpan, document: Document) -> int:
     sentence = document.sentence_at(span.start)
     return sentence.end if sentence is not None else span.end
+
+
+def _ranked(
+    content: TaggedSpan, candidates: list[TaggedSpan], where: Runs, weights: PairWeights
+) -> tuple[TaggedSpan, TaggedSpan | None]:
+    """The cue and source the rankers like best together: P(cue) × P(source | cue), over the likeliest cues.
+
+    A cue whose source is plain can win over a slightly likelier cue whose source is not.
+    """
+    cue_shares = log_shares(weights.cue, [cue_features(c, content, candidates, where) for c in candidates])
+    order = sorted(range(len(candidates)), key=lambda i: -cue_shares[i])[:JOINT_CUES]
+    best: tuple[float, TaggedSpan, TaggedSpan | None] | None = None
+    for i in order:
+        cue = candidates[i]
+        options = source_candidates(content, cue, where.sources, where.document)
+        shares = log_shares(
+            weights.source, [source_features(o, cue, content, options, where) for o in options]
+        )
+        j = max(range(len(options)), key=lambda k: (shares[k], -k))
+        score = cue_shares[i] + shares[j]
+        if best is None or score > best[0]:
+            best = (score, cue, options[j].span)
+    assert best is not None
+    return best[1], best[2]
 
 
 def cue_candidates(content: TaggedSpan, cues: list[TaggedSpan]) -> list[TaggedSpan]:

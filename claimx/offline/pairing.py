@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -32,6 +33,7 @@ __all__ = [
     "SourceCandidate",
     "cue_features",
     "load_pair_weights",
+    "log_shares",
     "rank",
     "source_features",
 ]
@@ -74,6 +76,14 @@ def rank(weights: dict[str, float], candidates: list[list[str]]) -> int:
     """The index of the best-scoring candidate (the first among equals)."""
     scores = [sum(weights.get(f, 0.0) for f in features) for features in candidates]
     return max(range(len(scores)), key=lambda i: (scores[i], -i))
+
+
+def log_shares(weights: dict[str, float], candidates: list[list[str]]) -> list[float]:
+    """Each candidate's log-probability under the ranker's softmax."""
+    scores = [sum(weights.get(f, 0.0) for f in features) for features in candidates]
+    top = max(scores)
+    total = top + math.log(sum(math.exp(s - top) for s in scores))
+    return [s - total for s in scores]
 
 
 def _bucket(n: int) -> str:

@@ -179,6 +179,8 @@ def _ranked(
     order = sorted(range(len(candidates)), key=lambda i: -cue_shares[i])[:JOINT_CUES]
     best: tuple[float, TaggedSpan, TaggedSpan | None] | None = None
     for i in order:
+        if best is not None and cue_shares[i] <= best[0]:
+            break  # (a source's log share is at most 0: this cue and the rest cannot do better)
         cue = candidates[i]
         options = source_candidates(content, cue, where.sources, where.document)
         shares = log_shares(

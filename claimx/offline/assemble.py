@@ -260,7 +260,8 @@ def source_candidates(
     if sentence is not None and RANKED_PHRASES:
         first = True
         for found in _PHRASE.finditer(document.text, sentence.start, cue.start):
-            if found.group(0).split()[0].lower() in _NOT_SUBJECTS and found.group(0)[0].isupper():
+            head = found.group(0).split()[0]
+            if head[0].isupper() and (head.lower() in _NOT_SUBJECTS or head.lower() in _NOT_PHRASES):
                 continue
             span = TaggedSpan("SRC", found.start(), found.end(), cue.paragraph)
             if content.start <= span.start < content.end:
@@ -345,6 +346,16 @@ _PHRASE = re.compile(
     r"(?:\s+(?!(?:of|to|that|who|and|in|on|for|with|has|had|is|was)\b)[\w’'\-]+){1,3}|"
     + _NAME
     + r")(?![\w’'])"
+)
+
+
+#: Capitalised words opening a phrase that names no one: connectives, days and months.
+_NOT_PHRASES = words(
+    """
+    but and yet so or still however meanwhile worse better instead indeed rather also even just
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june
+    july august september october november december
+    """
 )
 
 

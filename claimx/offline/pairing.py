@@ -48,6 +48,7 @@ _AUXILIARY = re.compile(r"\b(?:is|was|are|were|be|been|being|has|have|had)\b")
 _CLAUSE_BREAK = re.compile(r"[.;:!?]\s|[“”\"]")
 _OPENING = "“\"‘'«"
 _POSSESSIVE = ("’s", "'s")
+_RELATIVES = frozenset({"who", "which", "whose", "whom"})
 _PREPOSITION = re.compile(
     r"\b(?:[Ii]n|[Aa]t|[Oo]n|of|for|[Ff]rom|[Bb]y|[Ww]ith|to|about|into|over|[Aa]fter)\s+$"
 )
@@ -259,6 +260,10 @@ def source_features(
     between = text[lo:hi]
     if low in _PRONOUNS:
         shape = f"pronoun:{low}"
+    elif first in _RELATIVES:  # "who watched the ceremony": the clause after the speaker's name
+        shape = "relative"
+    elif len(words) > 1 and words.replace(" ", "").isalpha() and words.isupper():
+        shape = "capitals"  # "WASHINGTON": a dateline
     elif first in _DETERMINERS:
         shape = "description"
     elif words[:1].isupper():
@@ -309,6 +314,8 @@ def source_features(
         f"comma_before_cue={before_cue == ','}&first={first_phrase}",
         f"and_before_cue={before_cue == 'and'}&first={first_phrase}",
         f"after_preposition={preposition}",
+        f"comma_after={text[span.end : span.end + 1] == ','}&words={min(len(words.split()), 3)}",
+        f"participle={cue_first.endswith('ing')}&cue_between={where.any_between(where.cues, span, cue)}",
         f"passive={passive}&side={side}",
         f"passive={passive}&tagged={'tagged' in candidate.kinds}",
         f"in_other_content={in_other}",

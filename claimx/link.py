@@ -262,6 +262,9 @@ class _Linker:
         self.rejected: list[Rejected] = list(grounded.rejected)
         self.actors: list[_ActorDraft] = []
         self.taken = _MentionIndex()
+        #: Bumped whenever an actor is added or gains words after the merge (only ``resolve``
+        #: does either), so remembered candidates are forgotten exactly when they may change.
+        self._grown = 0
         self._version: tuple[int, int] = (-1, -1)
         self._found: dict[str, list[_ActorDraft]] = {}
 
@@ -309,6 +312,7 @@ class _Linker:
             actor = found[0]
             if _description_head(name.words) is not None and name.words not in actor.words:
                 actor.words[name.words] = name.spans  # (a description of it, now known)
+                self._grown += 1
             return actor
         for actor in self.actors:  # a name this very rule gave an actor of its own before
             if not actor.source and name.words in actor.words:
@@ -321,6 +325,7 @@ class _Linker:
             self.taken.add(span, actor)
             actor.mentions.append(span)
         self.actors.append(actor)
+        self._grown += 1
         return actor
 
     def attach(self, actor: _ActorDraft, span: Span | None) -> Span | None:
@@ -343,9 +348,10 @@ class _Linker:
         """:func:`_candidates` among the linker's actors, remembered while the actors stay the same.
 
         Asked for every statement and position, mostly with the same few names; actors are only
-        ever added and their words only grow, so the counts of both tell when to ask again.
+        ever added and their words only grow, and after the merge only :meth:`resolve` does
+        either (counting it in ``_grown``): the actors and that count tell when to ask again.
         """
-        version = (len(self.actors), sum(len(a.words) for a in self.actors))
+        version = (len(self.actors), self._grown)
         if version != self._version:
             self._version, self._found = version, {}
         found = self._found.get(name)
@@ -519,7 +525,6 @@ def _positions(
 ) -> list[Position]:
     drafts: list[_PositionDraft] = []
     for pos in linker.grounded.positions:
-        item = pos.source.model_dump(mode="json")
         holder_id: str | None = None
         if pos.holder is not None:
             holder = linker.resolve(pos.holder)
@@ -527,7 +532,7 @@ def _positions(
             if holder_id is None:
                 linker.reject(
                     "position",
-                    item,
+                    pos.source.model_dump(mode="json"),
                     RejectionCode.HOLDER_NOT_MENTIONED,
                     f"holder {pos.source.holder!r} never mentioned in the article",
                 )
@@ -536,7 +541,7 @@ def _positions(
         if not numbers:
             linker.reject(
                 "position",
-                item,
+                pos.source.model_dump(mode="json"),
                 RejectionCode.POSITION_UNSUPPORTED,
                 "no grounded statement shows this stance",
             )

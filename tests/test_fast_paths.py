@@ -29,7 +29,7 @@ from claimx.extract import _EMPTY, Extractor
 from claimx.ground import _PARTICLES, _titled_names
 from claimx.inputs import Source
 from claimx.prompts import load_prompt
-from claimx.response import OneOf, OutputLimits, response_model_for
+from claimx.response import OneOf, OutputLimits, Response, as_response, response_model_for
 from claimx.schema import Extraction
 from claimx.textnorm import normalize
 
@@ -117,6 +117,85 @@ def test_the_response_model_sends_sentence_ids_as_a_literal_would() -> None:
     schema = response_model_for(4, 40).model_json_schema()
     sentences = schema["$defs"]["Statement"]["properties"]["sentences"]
     assert sentences["items"] == TypeAdapter(Literal[labels]).json_schema()  # type: ignore[valid-type]
+
+
+ANSWER_TEXT = st.text(alphabet=st.sampled_from(list("ab S1 ,.\t\n")), max_size=8)
+ANSWERS = st.fixed_dictionaries(
+    {
+        "actors": st.lists(
+            st.fixed_dictionaries(
+                {"name": ANSWER_TEXT, "kind": st.sampled_from(["person", "group"])},
+                optional={
+                    "role": st.one_of(st.none(), ANSWER_TEXT),
+                    "affiliation": ANSWER_TEXT,
+                    "mentions": st.lists(ANSWER_TEXT, max_size=3),
+                    "extra": ANSWER_TEXT,
+                },
+            ),
+            max_size=3,
+        ),
+        "statements": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "sentences": st.lists(st.sampled_from(["S1", "S2", "S3"]), min_size=1, max_size=2),
+                    "quote": ANSWER_TEXT,
+                    "speaker": st.one_of(st.none(), ANSWER_TEXT),
+                    "mode": st.sampled_from(["direct", "author"]),
+                    "claim": ANSWER_TEXT,
+                },
+                optional={
+                    "cue": st.one_of(st.none(), ANSWER_TEXT),
+                    "kind": st.sampled_from(["fact", "hope"]),
+                },
+            ),
+            max_size=3,
+        ),
+        "positions": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "holder": ANSWER_TEXT,
+                    "target": ANSWER_TEXT,
+                    "stance": st.sampled_from(["support", "mixed"]),
+                },
+                optional={"statements": st.lists(st.integers(-2, 5), max_size=3)},
+            ),
+            max_size=2,
+        ),
+    }
+)
+
+
+@PROFILE
+@given(ANSWERS, st.sampled_from([None, OutputLimits(max_statements=5, max_text_chars=300)]))
+def test_a_full_answer_is_the_response_its_round_trip_gives(
+    answer: dict[str, object], limits: object
+) -> None:
+    """A full response model's answer is used as it is: what dumping and re-reading it gives."""
+    output = response_model_for(1, 3, limits).model_validate(answer)  # type: ignore[arg-type]
+    plain = Response.model_validate(output.model_dump())  # (what Extractor._answer did)
+    ours = as_response(output)
+    assert ours is output
+    assert ours.model_dump(mode="json") == plain.model_dump(mode="json")
+    assert ours.model_dump_json() == plain.model_dump_json()
+    for mine, theirs in zip(
+        ours.actors + ours.statements + ours.positions,
+        plain.actors + plain.statements + plain.positions,
+        strict=True,
+    ):
+        assert isinstance(mine, type(theirs))
+        assert mine.model_dump(mode="json") == theirs.model_dump(mode="json")
+        assert list(type(mine).model_fields) == list(type(theirs).model_fields)
+
+
+def test_a_compact_answer_is_read_into_the_full_response() -> None:
+    compact = response_model_for(1, 3, OutputLimits(compact=True))
+    output = compact.model_validate(
+        {"statements": [{"sentences": ["S2"], "quote": " We will. ", "speaker": "Ana", "mode": "direct"}]}
+    )
+    ours = as_response(output)
+    assert type(ours) is Response
+    assert ours == Response.model_validate(output.model_dump())
+    assert ours.statements[0].claim == "" and ours.statements[0].kind == "other"
 
 
 # ---------------------------------------------------------------- batches

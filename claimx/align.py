@@ -203,8 +203,15 @@ class Aligner:
         start = text.find(needle, max(0, lo - size), stop)
         while start != -1:
             end = start + size
-            if (not check_left or start == 0 or not is_word_char(text[start - 1])) and (
-                not check_right or end == len(text) or not is_word_char(text[end])
+            # (is_word_char inlined for the characters below the spaceless scripts: nearly all)
+            if (
+                not check_left
+                or start == 0
+                or not (c.isalnum() if (c := text[start - 1]) < "\u0e00" else is_word_char(c))
+            ) and (
+                not check_right
+                or end == len(text)
+                or not (c.isalnum() if (c := text[end]) < "\u0e00" else is_word_char(c))
             ):
                 hits.append(_Hit(start, end, Alignment.EXACT))
                 if first_only:
@@ -381,6 +388,12 @@ class Aligner:
             end -= 1
         if start >= end:
             return None
+        if not reach:  # (the usual call: whole words as found, or nothing; no extension to try)
+            if (start and is_word_char(text[start - 1]) and is_word_char(text[start])) or (
+                end < len(text) and is_word_char(text[end - 1]) and is_word_char(text[end])
+            ):
+                return None
+            return hit if start == hit.start and end == hit.end else _Hit(start, end, hit.alignment)
         alignment = hit.alignment
         new_start = start
         while new_start > 0 and is_word_char(text[new_start - 1]) and is_word_char(text[new_start]):

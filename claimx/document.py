@@ -379,7 +379,15 @@ class Document:
 
     def region(self, labels: Sequence[str | int], pad: int = 0) -> tuple[int, int] | None:
         """The stretch of text covering the cited sentences, widened by ``pad`` sentences."""
-        numbers = sorted(s.number for s in (self.sentence(x) for x in labels) if s is not None)
+        if len(labels) == 1:  # (the usual citation: one sentence)
+            only = self.sentence(labels[0])
+            if only is None:
+                return None
+            if not pad:
+                return only.start, only.end
+            numbers = [only.number]
+        else:
+            numbers = sorted(s.number for s in (self.sentence(x) for x in labels) if s is not None)
         if not numbers:
             return None
         first = self.sentences[max(0, numbers[0] - 1 - pad)]

@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 from pydantic.json_schema import model_json_schema
 
-from claimx import faithful
-from claimx.align import Aligner
+from claimx import faithful, textnorm
+from claimx.align import Aligner, _Hit
 from claimx.batch import run_many
 from claimx.chunking import estimate_tokens
 from claimx.document import Document
@@ -30,8 +30,8 @@ from claimx.ground import _PARTICLES, _titled_names
 from claimx.inputs import Source
 from claimx.prompts import load_prompt
 from claimx.response import OneOf, OutputLimits, Response, as_response, response_model_for
-from claimx.schema import Extraction
-from claimx.textnorm import normalize
+from claimx.schema import Alignment, Extraction
+from claimx.textnorm import EDGE_QUOTES, is_word_char, normalize
 
 PROFILE = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -269,3 +269,87 @@ def test_the_chunk_budget_counts_the_prompt_of_the_day() -> None:
     extractor.prompt = load_prompt("extract-small@v1")
     assert extractor._chunk_budget() == plain() != first
     extractor.close()
+
+
+# ---------------------------------------------------------------- normal form and its map
+
+FOLDABLE = st.text(alphabet=st.sampled_from(list("aB İ“”‘’—–-\t\n\u00a0\u3000＂'\"x")), max_size=60)
+
+
+@PROFILE
+@given(FOLDABLE)
+def test_folding_replaces_each_character_as_the_table_says(text: str) -> None:
+    plain = "".join(textnorm._PLAIN.get(c, c) for c in text)  # (the plain computation: one lookup each)
+    lowered = plain.lower()
+    expected = (
+        lowered
+        if len(lowered) == len(plain)
+        else "".join(c.lower() if len(c.lower()) == 1 else c for c in plain)
+    )
+    assert textnorm._fold(text) == expected
+
+
+@PROFILE
+@given(FOLDABLE)
+def test_from_original_is_the_first_index_mapping_at_or_after_it(text: str) -> None:
+    mirror = textnorm._RunMirror(text)
+    for index in range(-2, len(text) + 3):
+        lo, hi = 0, len(mirror.text)  # (the binary search over to_original, as before)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if mirror.to_original(mid) < index:
+                lo = mid + 1
+            else:
+                hi = mid
+        assert mirror.from_original(index) == lo
+
+
+SNAPPABLE = st.text(alphabet=st.sampled_from(list("ab 9,;:\"'“”字.")), min_size=1, max_size=30)
+
+
+def _plain_snap(text: str, hit: _Hit, reach: int) -> _Hit | None:
+    """``Aligner._snap`` as it was, one path for every reach."""
+    start, end = hit.start, hit.end
+    while start < end and (text[start].isspace() or text[start] in EDGE_QUOTES):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in EDGE_QUOTES + ",;:"):
+        end -= 1
+    if start >= end:
+        return None
+    new_start, new_end = start, end
+    while new_start > 0 and is_word_char(text[new_start - 1]) and is_word_char(text[new_start]):
+        new_start -= 1
+    while new_end < len(text) and is_word_char(text[new_end - 1]) and is_word_char(text[new_end]):
+        new_end += 1
+    if start - new_start > reach or new_end - end > reach:
+        return None
+    alignment = Alignment.FUZZY if (new_start, new_end) != (start, end) else hit.alignment
+    return _Hit(new_start, new_end, alignment)
+
+
+@PROFILE
+@given(SNAPPABLE, st.data())
+def test_snapping_is_the_plain_snap(text: str, data: st.DataObject) -> None:
+    aligner = Aligner(Document.from_text(text + " ."))
+    start = data.draw(st.integers(0, len(aligner.text) - 1))
+    end = data.draw(st.integers(start + 1, len(aligner.text)))
+    for alignment in (Alignment.EXACT, Alignment.NORMALIZED):
+        for reach in (0, 1, 2):
+            hit = _Hit(start, end, alignment)
+            assert aligner._snap(hit, reach) == _plain_snap(aligner.text, hit, reach)
+
+
+@PROFILE
+@given(
+    st.lists(st.one_of(st.integers(-2, 9), st.sampled_from(["S1", "s2", " S3", "S9", "x", ""])), max_size=3)
+)
+def test_a_region_of_one_citation_is_the_general_region(labels: list[str | int]) -> None:
+    document = Document.from_text("One. Two here. Three now. Four. Five! Six? Seven.")
+    for pad in (0, 1, 2):
+        numbers = sorted(s.number for s in (document.sentence(x) for x in labels) if s is not None)
+        expected = None
+        if numbers:
+            first = document.sentences[max(0, numbers[0] - 1 - pad)]
+            last = document.sentences[min(len(document.sentences), numbers[-1] + pad) - 1]
+            expected = (first.start, last.end)
+        assert document.region(labels, pad) == expected

@@ -90,6 +90,18 @@ def _description_head(name: str) -> str | None:
     return tokens[-1].strip(".,;:") if len(tokens) >= 2 and tokens[0] in _DETERMINERS else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Derived:
+    """An actor draft's names as the matching rules read them (see ``_ActorDraft._derive``)."""
+
+    version: tuple[int, int, str | None]
+    named: bool
+    proper_keys: set[str]
+    all_keys: set[str]
+    proper_tokens: tuple[tuple[str, ...], ...]
+    heads: set[str]
+
+
 @dataclass(eq=False)
 class _ActorDraft:
     names: list[str]
@@ -100,7 +112,7 @@ class _ActorDraft:
     words: dict[str, tuple[Span, ...]] = field(default_factory=dict)
     mentions: list[Span] = field(default_factory=list)
     source: list[dict[str, Any]] = field(default_factory=list)
-    _cached_keys: tuple[int, set[str], set[str]] | None = field(default=None, repr=False)
+    _derived: _Derived | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -110,30 +122,44 @@ class _ActorDraft:
     @property
     def named(self) -> bool:
         """True when some name is a proper name, not only a description ("the ambassador")."""
-        return any(_description_head(n) is None for n in self.names)
+        return self._derive().named
 
     def proper_keys(self) -> set[str]:
         """Normalized names and mentions that are not descriptions: what identifies the actor."""
-        return self._keys()[0]
+        return self._derive().proper_keys
 
-    def proper_names(self) -> list[str]:
-        return [w for w in self.words if _description_head(w) is None]
+    def proper_tokens(self) -> tuple[tuple[str, ...], ...]:
+        """The tokens of each name or mention that is not a description, in order."""
+        return self._derive().proper_tokens
 
     def all_keys(self) -> set[str]:
-        return self._keys()[1]
-
-    def _keys(self) -> tuple[set[str], set[str]]:
-        # ``words`` only ever grows, so its size tells whether the keys computed last still hold.
-        if self._cached_keys is None or self._cached_keys[0] != len(self.words):
-            every = {normalize(w) for w in self.words}
-            proper = {normalize(w) for w in self.words if _description_head(w) is None}
-            self._cached_keys = (len(self.words), proper, every)
-        return self._cached_keys[1], self._cached_keys[2]
+        return self._derive().all_keys
 
     def description_heads(self) -> set[str]:
-        heads = {head for w in self.words if (head := _description_head(w))}
-        role = _tokens(self.role or "")
-        return heads | ({role[-1]} if role else set())
+        return self._derive().heads
+
+    def _derive(self) -> _Derived:
+        """What the matching rules read of the actor, computed again only when it has changed.
+
+        Looked up for every actor at every name being matched. ``names`` and ``words`` only
+        ever grow (``absorb`` adds at least one name; ``resolve`` adds words), and the role is
+        only ever set once: their sizes and the role tell whether what was derived still holds.
+        """
+        version = (len(self.names), len(self.words), self.role)
+        derived = self._derived
+        if derived is None or derived.version != version:
+            proper = [w for w in self.words if _description_head(w) is None]
+            heads = {head for w in self.words if (head := _description_head(w))}
+            role = _tokens(self.role or "")
+            derived = self._derived = _Derived(
+                version,
+                named=any(_description_head(n) is None for n in self.names),
+                proper_keys={normalize(w) for w in proper},
+                all_keys={normalize(w) for w in self.words},
+                proper_tokens=tuple(_tokens(w) for w in proper),
+                heads=heads | ({role[-1]} if role else set()),
+            )
+        return derived
 
     def absorb(self, other: _ActorDraft) -> None:
         """Fold ``other``'s names, words and details into this actor."""
@@ -173,7 +199,7 @@ def _candidates(
             for a in actors
             if (a.kind is ActorKind.PERSON or kind is ActorKind.PERSON)
             and (a.kind is kind or ActorKind.OTHER in (a.kind, kind))
-            and any(_surname_of(tokens, _tokens(n)) for n in a.proper_names())
+            and any(_surname_of(tokens, proper) for proper in a.proper_tokens())
         ]
     holders = [a for a in actors if key in a.all_keys()]
     if holders:
@@ -195,8 +221,9 @@ def _merge(drafts: list[_ActorDraft]) -> list[_ActorDraft]:
             merged.append(draft)  # descriptions go last, below
             continue
         fits: list[_ActorDraft] = []
+        named = [m for m in merged if m.named]  # (merged only changes below, once fits are known)
         for words in [w for w in draft.words if _description_head(w) is None]:
-            for candidate in _candidates(words, [m for m in merged if m.named], draft.kind):
+            for candidate in _candidates(words, named, draft.kind):
                 if candidate not in fits:
                     fits.append(candidate)
         target = _one(fits)

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 from pydantic.json_schema import model_json_schema
 
-from claimx import faithful, textnorm
+from claimx import document, faithful, textnorm
 from claimx.align import Aligner, _Hit
 from claimx.batch import run_many
 from claimx.chunking import estimate_tokens
@@ -353,3 +353,43 @@ def test_a_region_of_one_citation_is_the_general_region(labels: list[str | int])
             last = document.sentences[min(len(document.sentences), numbers[-1] + pad) - 1]
             expected = (first.start, last.end)
         assert document.region(labels, pad) == expected
+
+
+# ---------------------------------------------------------------- sentence segmentation
+
+BLOCKS = st.text(alphabet=st.sampled_from(list('Ab c1.!?…"”’) \n\t。？Mr.U.S.no 5:,;')), max_size=80)
+_PLAIN_LATIN_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)|[.!?…]+[\"'”’»)\]]*$")
+
+
+def _plain_split_block(block: str, offset: int) -> list[tuple[int, int]]:
+    """``document._split_block`` as it was: two-branch pattern, trimming by generator, cuts sorted."""
+    cuts: list[int] = []
+    for match in _PLAIN_LATIN_END.finditer(block):
+        end = match.end()
+        punct = match.group(0).rstrip(document._CLOSERS)
+        nxt = document._next_visible(block, end)
+        if not nxt or nxt.islower() or nxt in ",;:":
+            continue
+        if punct == "." and document._is_abbreviation(block, match.start()):
+            continue
+        if punct == "." and match.start() > 0 and block[match.start() - 1].isdigit() and nxt.isdigit():
+            continue
+        cuts.append(end)
+    if "。" in block or "！" in block or "？" in block:
+        cuts.extend(m.end() for m in document._CJK_END.finditer(block) if m.end() < len(block))
+    out: list[tuple[int, int]] = []
+    start = 0
+    for cut in sorted(set(cuts)) if len(cuts) > 1 else cuts:
+        out.extend(document._trimmed(block, start, cut, offset))
+        start = cut
+    out.extend(document._trimmed(block, start, len(block), offset))
+    return out
+
+
+@PROFILE
+@given(BLOCKS, st.integers(0, 9))
+def test_a_block_splits_as_it_did(block: str, offset: int) -> None:
+    assert [m.span() for m in document._LATIN_END.finditer(block)] == [
+        m.span() for m in _PLAIN_LATIN_END.finditer(block)
+    ]
+    assert document._split_block(block, offset) == _plain_split_block(block, offset)

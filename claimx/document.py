@@ -20,8 +20,6 @@ from claimx.schema import DocumentMetadata, Span
 __all__ = ["Document", "Sentence", "segment"]
 
 
-
-
 @dataclass(frozen=True, slots=True)
 class Sentence:
     """One sentence: its 1-based number as shown to the model, and where it lies."""

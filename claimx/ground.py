@@ -142,7 +142,7 @@ class _Grounder:
         self._numbers = 0  # statements seen in earlier chunks
         self._chunk = -1
         self._kept: set[int] = set()
-        self._names: dict[str, tuple[Span, ...]] = {}
+        self._names: dict[str, GroundedName] = {}
         self._vocabulary: set[str] | None = None
         self._article_words: frozenset[str] | None = None
         self._titles: dict[str, str | None] = {}
@@ -167,8 +167,8 @@ class _Grounder:
     def name(self, words: str) -> GroundedName:
         """``words`` with every whole-word occurrence (none for a pronoun: it names no one alone)."""
         words = words.strip()
-        spans = self._names.get(words)
-        if spans is None:
+        known = self._names.get(words)
+        if known is None:
             found = () if is_pronoun(words) or not words else tuple(self.aligner.locate_all(words))
             if not found and _ABBREVIATED.search(words):
                 # "Mr Trump" and "D Ryan" are the article's "Mr. Trump" and "D. Ryan".
@@ -177,8 +177,11 @@ class _Grounder:
                 # Grounded like a quote, every word kept.
                 near = self.aligner.locate(words)
                 found = tuple(self.aligner.locate_all(near.text)) if near is not None else ()
-            spans = self._names[words] = tuple(s for s in found if not self._in_header(s))
-        return GroundedName(words, spans)
+            # (one object per words: names come back for every statement and position)
+            known = self._names[words] = GroundedName(
+                words, tuple(s for s in found if not self._in_header(s))
+            )
+        return known
 
     def _in_header(self, span: Span) -> bool:
         header = self.doc.metadata.header

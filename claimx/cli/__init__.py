@@ -33,10 +33,6 @@ def main(
     ),
 ) -> None:
     """Claimx reads news articles with a language model and returns grounded, verifiable results."""
-    # The command is the application, so it may do what a library must not: the modules and
-    # tables loaded so far live as long as the process, and every full collection would scan
-    # them again (a tenth of an offline `eval run`'s CPU went to the collector before this).
-    gc.freeze()
 
 
 from claimx.cli import batch_cmd, batch_job_cmd, cache_cmd, eval_cmd, extract_cmd, prompts_cmd, view_cmd  # noqa: E402,F401  (each registers its commands)

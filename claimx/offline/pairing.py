@@ -124,6 +124,17 @@ def _last_word(text: str) -> str:
     return found[-1].lower() if found else ""
 
 
+@dataclass(frozen=True)
+class _CueWords:
+    """What every source candidate of one cue reads of it (worked out once per cue)."""
+
+    words: str
+    first: str
+    last: str
+    before: str  # the word (or comma) just before the cue
+    spans: list[TaggedSpan]  # the candidates' spans
+
+
 @dataclass
 class Runs:
     """What the rankers read: the document, its tagged cues and sources, its content runs."""
@@ -134,6 +145,7 @@ class Runs:
     contents: list[TaggedSpan]
     _sentences: dict[int, int] = field(default_factory=dict)
     _groups: dict[int, dict[int, list[TaggedSpan]]] = field(default_factory=dict)
+    _cue_words: dict[tuple[int, ...], _CueWords] = field(default_factory=dict)
 
     def sentence(self, offset: int) -> int:
         """The number of the sentence holding ``offset`` (-1 before the first)."""
@@ -230,10 +242,25 @@ def source_features(
 ) -> list[str]:
     """What says whether ``candidate`` names who speaks at ``cue`` (``others``: all candidates)."""
     text = where.document.text
-    cue_words = text[cue.start : cue.end]
-    cue_last = _last_word(cue_words)
-    cue_first = _first_word(cue_words)
-    spans = [o.span for o in others if o.span is not None]
+    key = (cue.start, cue.end, content.start, content.end, len(others))
+    if key not in where._cue_words:
+        cue_words = text[cue.start : cue.end]
+        before = text[max(0, cue.start - 5) : cue.start].rstrip()
+        where._cue_words[key] = _CueWords(
+            cue_words,
+            _first_word(cue_words),
+            _last_word(cue_words),
+            "," if before.endswith(",") else (before.split() or [""])[-1],
+            [o.span for o in others if o.span is not None],
+        )
+    said = where._cue_words[key]
+    cue_words, cue_first, cue_last, before_cue, spans = (
+        said.words,
+        said.first,
+        said.last,
+        said.before,
+        said.spans,
+    )
     passive = bool(_AUXILIARY.search(cue_words.lower())) and cue_last.endswith("ed")
     if candidate.span is None:
         return [
@@ -279,8 +306,6 @@ def source_features(
         c.start <= span.start < c.end and c is not content
         for c in where.in_paragraph(where.contents, content.paragraph)
     )
-    before = text[max(0, cue.start - 5) : cue.start].rstrip()
-    before_cue = "," if before.endswith(",") else (before.split() or [""])[-1]
     features = [
         "bias",
         *(f"kind={k}" for k in sorted(candidate.kinds)),

@@ -268,6 +268,12 @@ def source_candidates(
                 continue
             kinds.setdefault(span, set()).update({"phrase", "first"} if first else {"phrase"})
             first = False
+        # "…," said 9/11 widow Terry Strada: the name after the cue, even where the tagger saw content.
+        end = min(sentence.end, cue.end + 60)
+        after = _PHRASE.search(document.text, cue.end, end)
+        if after is not None and not (content.start <= after.start() < content.end):
+            span = TaggedSpan("SRC", after.start(), after.end(), cue.paragraph)
+            kinds.setdefault(span, set()).add("next_phrase")
     ordered = sorted(kinds, key=lambda s: (s.start, s.end))
     return [SourceCandidate(s, frozenset(kinds[s])) for s in ordered] + [SourceCandidate(None, frozenset())]
 

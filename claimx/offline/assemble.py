@@ -268,6 +268,11 @@ def source_candidates(
                 continue
             kinds.setdefault(span, set()).update({"phrase", "first"} if first else {"phrase"})
             first = False
+        # "Mook further asserted", "In a statement announcing": a name the tagger took into the cue.
+        inside = _PHRASE.search(document.text, cue.start, cue.end)
+        if inside is not None and inside.end() < cue.end:
+            span = TaggedSpan("SRC", inside.start(), inside.end(), cue.paragraph)
+            kinds.setdefault(span, set()).add("in_cue")
         # "…," said 9/11 widow Terry Strada: the name after the cue, even where the tagger saw content.
         end = min(sentence.end, cue.end + 60)
         after = _PHRASE.search(document.text, cue.end, end)

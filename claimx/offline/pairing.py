@@ -79,9 +79,12 @@ def rank(weights: dict[str, float], candidates: list[list[str]]) -> int:
     return max(range(len(scores)), key=lambda i: (scores[i], -i))
 
 
-def log_shares(weights: dict[str, float], candidates: list[list[str]]) -> list[float]:
-    """Each candidate's log-probability under the ranker's softmax."""
-    scores = [sum(weights.get(f, 0.0) for f in features) for features in candidates]
+def log_shares(weights: dict[str, float], candidates: list[list[str]], nobody: float = 0.0) -> list[float]:
+    """Each candidate's log-probability under the ranker's softmax (``nobody``: added to "none"'s score)."""
+    scores = [
+        sum(weights.get(f, 0.0) for f in features) + (nobody if features[:1] == ["none"] else 0.0)
+        for features in candidates
+    ]
     top = max(scores)
     total = top + math.log(sum(math.exp(s - top) for s in scores))
     return [s - total for s in scores]

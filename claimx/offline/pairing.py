@@ -4,14 +4,14 @@ The tagger marks sources, cues and contents, but a paragraph often holds several
 ("X said Y told …", "A and B argued", a quotation nested in a report), and a cue may have
 no source at all ("is expected", "seems"). For each content every cue within reach is a
 candidate, described by where it lies (same sentence, before, after or inside the content,
-how far, how many others are nearer), its words and what stands between; the cue with the
-highest score is its cue. Then every source within reach of that cue, the subjects the
-rules read before or after it, and "nobody" are candidates, described the same way (side,
-distance, rank, clause breaks between, pronoun or name or description) plus the cue's
-words for "nobody"; the best is the content's source. Each score is a sum of feature
-weights: two conditional logit models fitted on PolNeAR's training articles
-(:mod:`claimx.offline.train_pairing`) and shipped as ``pairing.json.gz``. Without that file
-the nearest-first rules of :mod:`claimx.offline.assemble` decide.
+how far, how many others are nearer), its words and what stands between. For a cue, every
+source within reach, the subjects the rules read before or after it, the noun phrases of its
+sentence, and "nobody" are candidates, described the same way (side, distance, rank, clause
+breaks between, pronoun or name or description) plus the cue's words for "nobody". Each
+score is a sum of feature weights: two conditional logit models fitted on PolNeAR's training
+articles (:mod:`claimx.offline.train_pairing`) and shipped as ``pairing.json.gz``;
+:mod:`claimx.offline.assemble` lists the candidates and takes the cue and source whose
+probabilities multiply to the most. Without the file its nearest-first rules decide.
 """
 
 from __future__ import annotations

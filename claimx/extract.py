@@ -348,8 +348,13 @@ async def _all_or_first_error(calls: list[Coroutine[Any, Any, _Answer]]) -> list
     """Run the calls concurrently; on the first failure cancel the rest and raise that error.
 
     A document whose first chunk cannot be answered is lost anyway: the calls still in
-    flight for its other chunks would only cost money.
+    flight for its other chunks would only cost money. A single call (most documents) is
+    awaited in the caller's own task: a task of its own would cost two trips through the
+    event loop's queue (to start, and to hand its answer back), each behind every other
+    document's work, in a batch with many documents in flight.
     """
+    if len(calls) == 1:
+        return [await calls[0]]
     try:
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(call) for call in calls]

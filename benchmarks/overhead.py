@@ -70,7 +70,7 @@ def stage_times(text: str, content: str, rounds: int) -> dict[str, float]:
     from claimx.extract import Extractor
     from claimx.ground import Aligner, ground
     from claimx.link import link
-    from claimx.response import Response, response_model_for
+    from claimx.response import as_response, response_model_for
     from claimx.schema import Meta
 
     extractor = Extractor("openai/bench", base_url="http://127.0.0.1:9/v1", api_key="sk-bench", cache=False)
@@ -91,7 +91,7 @@ def stage_times(text: str, content: str, rounds: int) -> dict[str, float]:
         model.model_json_schema()  # what the request carries (instructor asks for it on every call)
         t = timed("schema", t)
         output = model.model_validate_json(content)
-        response = Response.model_validate(output.model_dump())  # as Extractor._answer does
+        response = as_response(output)  # as Extractor._answer does
         t = timed("validate", t)
         grounded = ground(document, [response], Aligner(document))
         t = timed("ground", t)

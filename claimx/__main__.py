@@ -1,5 +1,5 @@
 """``python -m claimx`` runs the command line."""
 
-from claimx.cli import app
+from claimx.cli import run
 
-app(prog_name="claimx")
+run()

@@ -20,10 +20,6 @@ from claimx.schema import DocumentMetadata, Span
 __all__ = ["Document", "Sentence", "segment"]
 
 
-#: A UTF-16 surrogate on its own (a str can hold one; no encoding can carry it).
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 @dataclass(frozen=True, slots=True)
 class Sentence:
     """One sentence: its 1-based number as shown to the model, and where it lies."""
@@ -105,7 +101,10 @@ _ABBREVIATIONS = frozenset(
     ]
 )
 _CLOSERS = "\"'”’»)]』」"
-_LATIN_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)|[.!?…]+[\"'”’»)\]]*$")
+# (One branch ending in ``(?=\s|$)``: the same matches as the two branches ``…(?=\s)|…$`` it
+# replaces, since no character that can end a match is whitespace; a single branch lets the
+# regex engine skip ahead to the next candidate character, at well under half the cost.)
+_LATIN_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s|$)")
 _CJK_END = re.compile(r"[。！？]+(?:[”’»)\]』」]|[\"'](?=\s|$))*")
 _BLOCK_SPLIT = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
 
@@ -152,27 +151,38 @@ def _next_visible(block: str, pos: int) -> str:
 def _split_block(block: str, offset: int) -> list[tuple[int, int]]:
     """Sentence boundaries inside one line of text, as (start, end) in document offsets."""
     cuts: list[int] = []
+    size = len(block)
     for match in _LATIN_END.finditer(block):
         end = match.end()
-        punct = match.group(0).rstrip(_CLOSERS)
-        nxt = _next_visible(block, end)
-        if not nxt:
-            continue
+        # (block[end] is whitespace, by the pattern's lookahead: usually the next is visible)
+        if end + 1 < size and not (nxt := block[end + 1]).isspace():
+            pass
+        else:
+            nxt = _next_visible(block, end)
+            if not nxt:
+                continue
         if nxt.islower() or nxt in ",;:":
             continue
-        if punct == "." and _is_abbreviation(block, match.start()):
-            continue
-        if punct == "." and match.start() > 0 and block[match.start() - 1].isdigit() and nxt.isdigit():
-            continue
+        if match.group(0).rstrip(_CLOSERS) == ".":
+            dot = match.start()
+            if _is_abbreviation(block, dot) or (dot > 0 and block[dot - 1].isdigit() and nxt.isdigit()):
+                continue
         cuts.append(end)
     if "。" in block or "！" in block or "？" in block:
         cuts.extend(m.end() for m in _CJK_END.finditer(block) if m.end() < len(block))
+        cuts = sorted(set(cuts))  # (the Latin cuts alone come in order, once each)
     out: list[tuple[int, int]] = []
     start = 0
-    for cut in sorted(set(cuts)) if len(cuts) > 1 else cuts:
-        out.extend(_trimmed(block, start, cut, offset))
+    for cut in [*cuts, size]:
+        # _trimmed, inline: called for every sentence of every document
+        a, b = start, cut
+        while a < b and block[a].isspace():
+            a += 1
+        while b > a and block[b - 1].isspace():
+            b -= 1
+        if b > a:
+            out.append((offset + a, offset + b))
         start = cut
-    out.extend(_trimmed(block, start, len(block), offset))
     return out
 
 
@@ -296,15 +306,18 @@ class Document:
                 "the document contains NUL characters: it looks like a binary file, not text",
                 doc_id=doc_id,
             )
-        surrogate = _LONE_SURROGATE.search(text)
-        if surrogate is not None:  # it cannot be encoded to send: not a reason to retry
+        try:
+            # Strict UTF-8 fails exactly at the first lone surrogate (a str can hold one; no
+            # encoding can carry it): one pass that also gives the bytes to hash.
+            encoded = text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # it cannot be encoded to send: not a reason to retry
             raise InputError(
-                f"the document holds a lone surrogate (U+{ord(surrogate.group()):04X}) at character "
-                f"{surrogate.start()}: that is not valid Unicode and cannot be sent to a model; the "
+                f"the document holds a lone surrogate (U+{ord(text[exc.start]):04X}) at character "
+                f"{exc.start}: that is not valid Unicode and cannot be sent to a model; the "
                 "text was probably decoded or escaped wrongly upstream",
                 doc_id=doc_id,
-            )
-        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+            ) from None
+        digest = hashlib.sha256(encoded).hexdigest()
         metadata, body = _find_header(text)
         spans = segment(text, body)
         sentences = [Sentence(i + 1, a, b, text[a:b]) for i, (a, b) in enumerate(spans)]
@@ -379,7 +392,15 @@ class Document:
 
     def region(self, labels: Sequence[str | int], pad: int = 0) -> tuple[int, int] | None:
         """The stretch of text covering the cited sentences, widened by ``pad`` sentences."""
-        numbers = sorted(s.number for s in (self.sentence(x) for x in labels) if s is not None)
+        if len(labels) == 1:  # (the usual citation: one sentence)
+            only = self.sentence(labels[0])
+            if only is None:
+                return None
+            if not pad:
+                return only.start, only.end
+            numbers = [only.number]
+        else:
+            numbers = sorted(s.number for s in (self.sentence(x) for x in labels) if s is not None)
         if not numbers:
             return None
         first = self.sentences[max(0, numbers[0] - 1 - pad)]

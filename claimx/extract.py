@@ -38,7 +38,7 @@ from claimx.pricing import CostEstimate, Price, PriceTable, default_prices
 from claimx.profiles import Profile, profile_for
 from claimx.prompts import Prompt, load_prompt
 from claimx.ratelimit import PerLoop, RateLimits
-from claimx.response import Response, response_model_for, response_schema_sha256
+from claimx.response import Response, as_response, response_model_for, response_schema_sha256
 from claimx.schema import Extraction, Meta, Provenance, Usage
 
 __all__ = ["ExtractOptions", "Extractor", "model_options_of"]
@@ -307,7 +307,7 @@ class Extractor:
                 exc.doc_id = exc.doc_id or document.doc_id
                 raise
         # Into the full Response: a compact response model has fewer fields (their defaults fill in).
-        output = Response.model_validate(reply.output.model_dump())
+        output = as_response(reply.output)
         usage = self._priced(reply.usage)  # (the cache keeps what the call cost; a hit costs 0)
         if self.cache is not None:
             label = {

@@ -76,6 +76,9 @@ class Linked:
 
 
 _DETERMINERS = frozenset(["the", "this", "that"])
+#: (Module constants: on Python 3.11 ``ActorKind.PERSON`` is a descriptor call, ~0.2 µs, and the
+#: surname rule reads them for every actor at every name.)
+_PERSON, _OTHER = ActorKind.PERSON, ActorKind.OTHER
 
 
 @lru_cache(maxsize=4096)
@@ -90,6 +93,18 @@ def _description_head(name: str) -> str | None:
     return tokens[-1].strip(".,;:") if len(tokens) >= 2 and tokens[0] in _DETERMINERS else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Derived:
+    """An actor draft's names as the matching rules read them (see ``_ActorDraft._derive``)."""
+
+    version: tuple[int, int, str | None]
+    named: bool
+    proper_keys: set[str]
+    all_keys: set[str]
+    proper_tokens: tuple[tuple[str, ...], ...]
+    heads: set[str]
+
+
 @dataclass(eq=False)
 class _ActorDraft:
     names: list[str]
@@ -100,7 +115,7 @@ class _ActorDraft:
     words: dict[str, tuple[Span, ...]] = field(default_factory=dict)
     mentions: list[Span] = field(default_factory=list)
     source: list[dict[str, Any]] = field(default_factory=list)
-    _cached_keys: tuple[int, set[str], set[str]] | None = field(default=None, repr=False)
+    _derived: _Derived | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -110,30 +125,44 @@ class _ActorDraft:
     @property
     def named(self) -> bool:
         """True when some name is a proper name, not only a description ("the ambassador")."""
-        return any(_description_head(n) is None for n in self.names)
+        return self._derive().named
 
     def proper_keys(self) -> set[str]:
         """Normalized names and mentions that are not descriptions: what identifies the actor."""
-        return self._keys()[0]
+        return self._derive().proper_keys
 
-    def proper_names(self) -> list[str]:
-        return [w for w in self.words if _description_head(w) is None]
+    def proper_tokens(self) -> tuple[tuple[str, ...], ...]:
+        """The tokens of each name or mention that is not a description, in order."""
+        return self._derive().proper_tokens
 
     def all_keys(self) -> set[str]:
-        return self._keys()[1]
-
-    def _keys(self) -> tuple[set[str], set[str]]:
-        # ``words`` only ever grows, so its size tells whether the keys computed last still hold.
-        if self._cached_keys is None or self._cached_keys[0] != len(self.words):
-            every = {normalize(w) for w in self.words}
-            proper = {normalize(w) for w in self.words if _description_head(w) is None}
-            self._cached_keys = (len(self.words), proper, every)
-        return self._cached_keys[1], self._cached_keys[2]
+        return self._derive().all_keys
 
     def description_heads(self) -> set[str]:
-        heads = {head for w in self.words if (head := _description_head(w))}
-        role = _tokens(self.role or "")
-        return heads | ({role[-1]} if role else set())
+        return self._derive().heads
+
+    def _derive(self) -> _Derived:
+        """What the matching rules read of the actor, computed again only when it has changed.
+
+        Looked up for every actor at every name being matched. ``names`` and ``words`` only
+        ever grow (``absorb`` adds at least one name; ``resolve`` adds words), and the role is
+        only ever set once: their sizes and the role tell whether what was derived still holds.
+        """
+        version = (len(self.names), len(self.words), self.role)
+        derived = self._derived
+        if derived is None or derived.version != version:
+            proper = [w for w in self.words if _description_head(w) is None]
+            heads = {head for w in self.words if (head := _description_head(w))}
+            role = _tokens(self.role or "")
+            derived = self._derived = _Derived(
+                version,
+                named=any(_description_head(n) is None for n in self.names),
+                proper_keys={normalize(w) for w in proper},
+                all_keys={normalize(w) for w in self.words},
+                proper_tokens=tuple(_tokens(w) for w in proper),
+                heads=heads | ({role[-1]} if role else set()),
+            )
+        return derived
 
     def absorb(self, other: _ActorDraft) -> None:
         """Fold ``other``'s names, words and details into this actor."""
@@ -171,9 +200,9 @@ def _candidates(
         return [
             a
             for a in actors
-            if (a.kind is ActorKind.PERSON or kind is ActorKind.PERSON)
-            and (a.kind is kind or ActorKind.OTHER in (a.kind, kind))
-            and any(_surname_of(tokens, _tokens(n)) for n in a.proper_names())
+            if (a.kind is _PERSON or kind is _PERSON)
+            and (a.kind is kind or _OTHER in (a.kind, kind))
+            and any(_surname_of(tokens, proper) for proper in a.proper_tokens())
         ]
     holders = [a for a in actors if key in a.all_keys()]
     if holders:
@@ -195,8 +224,9 @@ def _merge(drafts: list[_ActorDraft]) -> list[_ActorDraft]:
             merged.append(draft)  # descriptions go last, below
             continue
         fits: list[_ActorDraft] = []
+        named = [m for m in merged if m.named]  # (merged only changes below, once fits are known)
         for words in [w for w in draft.words if _description_head(w) is None]:
-            for candidate in _candidates(words, [m for m in merged if m.named], draft.kind):
+            for candidate in _candidates(words, named, draft.kind):
                 if candidate not in fits:
                     fits.append(candidate)
         target = _one(fits)
@@ -262,6 +292,9 @@ class _Linker:
         self.rejected: list[Rejected] = list(grounded.rejected)
         self.actors: list[_ActorDraft] = []
         self.taken = _MentionIndex()
+        #: Bumped whenever an actor is added or gains words after the merge (only ``resolve``
+        #: does either), so remembered candidates are forgotten exactly when they may change.
+        self._grown = 0
         self._version: tuple[int, int] = (-1, -1)
         self._found: dict[str, list[_ActorDraft]] = {}
 
@@ -309,6 +342,7 @@ class _Linker:
             actor = found[0]
             if _description_head(name.words) is not None and name.words not in actor.words:
                 actor.words[name.words] = name.spans  # (a description of it, now known)
+                self._grown += 1
             return actor
         for actor in self.actors:  # a name this very rule gave an actor of its own before
             if not actor.source and name.words in actor.words:
@@ -321,6 +355,7 @@ class _Linker:
             self.taken.add(span, actor)
             actor.mentions.append(span)
         self.actors.append(actor)
+        self._grown += 1
         return actor
 
     def attach(self, actor: _ActorDraft, span: Span | None) -> Span | None:
@@ -343,9 +378,10 @@ class _Linker:
         """:func:`_candidates` among the linker's actors, remembered while the actors stay the same.
 
         Asked for every statement and position, mostly with the same few names; actors are only
-        ever added and their words only grow, so the counts of both tell when to ask again.
+        ever added and their words only grow, and after the merge only :meth:`resolve` does
+        either (counting it in ``_grown``): the actors and that count tell when to ask again.
         """
-        version = (len(self.actors), sum(len(a.words) for a in self.actors))
+        version = (len(self.actors), self._grown)
         if version != self._version:
             self._version, self._found = version, {}
         found = self._found.get(name)
@@ -519,7 +555,6 @@ def _positions(
 ) -> list[Position]:
     drafts: list[_PositionDraft] = []
     for pos in linker.grounded.positions:
-        item = pos.source.model_dump(mode="json")
         holder_id: str | None = None
         if pos.holder is not None:
             holder = linker.resolve(pos.holder)
@@ -527,7 +562,7 @@ def _positions(
             if holder_id is None:
                 linker.reject(
                     "position",
-                    item,
+                    pos.source.model_dump(mode="json"),
                     RejectionCode.HOLDER_NOT_MENTIONED,
                     f"holder {pos.source.holder!r} never mentioned in the article",
                 )
@@ -536,7 +571,7 @@ def _positions(
         if not numbers:
             linker.reject(
                 "position",
-                item,
+                pos.source.model_dump(mode="json"),
                 RejectionCode.POSITION_UNSUPPORTED,
                 "no grounded statement shows this stance",
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -151,3 +152,24 @@ def test_model_failure_exit_4(server: ScriptedServer) -> None:
 def test_version() -> None:
     proc = claimx_cli("--version")
     assert proc.returncode == 0 and proc.stdout.decode().startswith("claimx ")
+
+
+def test_the_program_freezes_its_imports_and_an_in_process_app_does_not() -> None:
+    """``claimx`` (its own process) takes its imports out of the collector's reach; ``app`` alone never."""
+    from typer.testing import CliRunner
+
+    from claimx.cli import app
+
+    before = gc.get_freeze_count()
+    assert CliRunner().invoke(app, ["--version"]).exit_code == 0
+    assert gc.get_freeze_count() == before  # (a host's collector is the host's business)
+    script = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 10_000))\n"
+        "from claimx.cli import run\n"
+        "sys.argv = ['claimx', '--version']\n"
+        "run()\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout.decode().split()[-2:] == ["frozen", "True"]

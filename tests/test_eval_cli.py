@@ -84,6 +84,28 @@ def test_gold_on_seed_writes_a_self_describing_run(tmp_path: Path) -> None:
     assert claimx_cli("eval", "run", "-d", "seed", "-m", "gold", "-o", str(out), "--force").returncode == 0
 
 
+def test_offline_run_loads_no_provider_sdk(tmp_path: Path) -> None:
+    """``eval run -m offline`` needs no SDK: importing one cost more CPU than the whole scoring."""
+    code = (
+        "import sys; from claimx.cli import app\n"
+        "sys.argv = ['claimx', 'eval', 'run', '-d', 'seed', '-m', 'offline', '--no-cache', '-o', sys.argv[1]]"
+        "\n"
+        "try:\n    app()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "loaded = {m.split('.')[0] for m in sys.modules} & {'openai', 'instructor', 'llama_cpp', 'ray'}\n"
+        "assert not loaded, loaded\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "run")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "run" / "summary.json").exists()
+
+
 def test_score_needs_neither_dataset_nor_model(tmp_path: Path) -> None:
     dataset = tmp_path / "mine.jsonl"
     shutil.copy(ROOT / "evals" / "gold" / "seed.jsonl", dataset)

@@ -316,3 +316,38 @@ def test_options_change_the_claim_similarity(seed: Sample) -> None:
     span_only = score_sample(seed, pred, ScoringOptions(claim_similarity="span"))
     assert text_only.claims is not None and text_only.claims.counts.f1 == 1.0
     assert span_only.claims is not None and span_only.claims.counts.tp == 0
+
+
+def test_bootstrap_draws_are_randrange_draws() -> None:
+    """The bootstrap's fast draws are randrange's numbers, leaving the generator where it would."""
+    import random
+
+    from claimx.evaluate.metrics import _draws
+
+    for seed in range(5):
+        for n in (1, 2, 3, 7, 64, 84, 100, 1000):
+            fast, slow = random.Random(seed), random.Random(seed)
+            for _ in range(3):
+                assert _draws(fast, n) == [slow.randrange(n) for _ in range(n)]
+            assert fast.random() == slow.random()
+
+
+def test_span_matrices_are_the_pairwise_measures() -> None:
+    """Merging each side once gives overlap_ratio and dice exactly, overlapping gold pieces included."""
+    import random
+
+    from claimx.evaluate.similarity import Pieces, dice, dice_matrix, overlap_ratio, overlap_ratios
+
+    rng = random.Random(3)
+
+    def pieces() -> Pieces:
+        out = []
+        for _ in range(rng.choice((0, 1, 1, 1, 2, 3))):
+            start = rng.randrange(0, 200)
+            out.append((start, start + rng.randrange(0, 40)))
+        return out
+
+    preds, golds = [pieces() for _ in range(30)], [pieces() for _ in range(25)]
+    assert overlap_ratios(preds, golds) == [[overlap_ratio(p, g) for p in preds] for g in golds]
+    assert dice_matrix(preds, golds) == [[dice(p, g) for p in preds] for g in golds]
+    assert any(0 < x < 1 for row in overlap_ratios(preds, golds) for x in row)

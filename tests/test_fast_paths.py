@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 from pydantic.json_schema import model_json_schema
 
-from claimx import faithful
-from claimx.align import Aligner
+from claimx import document, faithful, textnorm
+from claimx.align import Aligner, _Hit
 from claimx.batch import run_many
 from claimx.chunking import estimate_tokens
 from claimx.document import Document
@@ -29,9 +29,9 @@ from claimx.extract import _EMPTY, Extractor
 from claimx.ground import _PARTICLES, _titled_names
 from claimx.inputs import Source
 from claimx.prompts import load_prompt
-from claimx.response import OneOf, OutputLimits, response_model_for
-from claimx.schema import Extraction
-from claimx.textnorm import normalize
+from claimx.response import OneOf, OutputLimits, Response, as_response, response_model_for
+from claimx.schema import Alignment, Extraction
+from claimx.textnorm import EDGE_QUOTES, is_word_char, normalize
 
 PROFILE = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -119,6 +119,85 @@ def test_the_response_model_sends_sentence_ids_as_a_literal_would() -> None:
     assert sentences["items"] == TypeAdapter(Literal[labels]).json_schema()  # type: ignore[valid-type]
 
 
+ANSWER_TEXT = st.text(alphabet=st.sampled_from(list("ab S1 ,.\t\n")), max_size=8)
+ANSWERS = st.fixed_dictionaries(
+    {
+        "actors": st.lists(
+            st.fixed_dictionaries(
+                {"name": ANSWER_TEXT, "kind": st.sampled_from(["person", "group"])},
+                optional={
+                    "role": st.one_of(st.none(), ANSWER_TEXT),
+                    "affiliation": ANSWER_TEXT,
+                    "mentions": st.lists(ANSWER_TEXT, max_size=3),
+                    "extra": ANSWER_TEXT,
+                },
+            ),
+            max_size=3,
+        ),
+        "statements": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "sentences": st.lists(st.sampled_from(["S1", "S2", "S3"]), min_size=1, max_size=2),
+                    "quote": ANSWER_TEXT,
+                    "speaker": st.one_of(st.none(), ANSWER_TEXT),
+                    "mode": st.sampled_from(["direct", "author"]),
+                    "claim": ANSWER_TEXT,
+                },
+                optional={
+                    "cue": st.one_of(st.none(), ANSWER_TEXT),
+                    "kind": st.sampled_from(["fact", "hope"]),
+                },
+            ),
+            max_size=3,
+        ),
+        "positions": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "holder": ANSWER_TEXT,
+                    "target": ANSWER_TEXT,
+                    "stance": st.sampled_from(["support", "mixed"]),
+                },
+                optional={"statements": st.lists(st.integers(-2, 5), max_size=3)},
+            ),
+            max_size=2,
+        ),
+    }
+)
+
+
+@PROFILE
+@given(ANSWERS, st.sampled_from([None, OutputLimits(max_statements=5, max_text_chars=300)]))
+def test_a_full_answer_is_the_response_its_round_trip_gives(
+    answer: dict[str, object], limits: object
+) -> None:
+    """A full response model's answer is used as it is: what dumping and re-reading it gives."""
+    output = response_model_for(1, 3, limits).model_validate(answer)  # type: ignore[arg-type]
+    plain = Response.model_validate(output.model_dump())  # (what Extractor._answer did)
+    ours = as_response(output)
+    assert ours is output
+    assert ours.model_dump(mode="json") == plain.model_dump(mode="json")
+    assert ours.model_dump_json() == plain.model_dump_json()
+    for mine, theirs in zip(
+        ours.actors + ours.statements + ours.positions,
+        plain.actors + plain.statements + plain.positions,
+        strict=True,
+    ):
+        assert isinstance(mine, type(theirs))
+        assert mine.model_dump(mode="json") == theirs.model_dump(mode="json")
+        assert list(type(mine).model_fields) == list(type(theirs).model_fields)
+
+
+def test_a_compact_answer_is_read_into_the_full_response() -> None:
+    compact = response_model_for(1, 3, OutputLimits(compact=True))
+    output = compact.model_validate(
+        {"statements": [{"sentences": ["S2"], "quote": " We will. ", "speaker": "Ana", "mode": "direct"}]}
+    )
+    ours = as_response(output)
+    assert type(ours) is Response
+    assert ours == Response.model_validate(output.model_dump())
+    assert ours.statements[0].claim == "" and ours.statements[0].kind == "other"
+
+
 # ---------------------------------------------------------------- batches
 
 BATCH_ITEMS = st.lists(
@@ -190,3 +269,127 @@ def test_the_chunk_budget_counts_the_prompt_of_the_day() -> None:
     extractor.prompt = load_prompt("extract-small@v1")
     assert extractor._chunk_budget() == plain() != first
     extractor.close()
+
+
+# ---------------------------------------------------------------- normal form and its map
+
+FOLDABLE = st.text(alphabet=st.sampled_from(list("aB İ“”‘’—–-\t\n\u00a0\u3000＂'\"x")), max_size=60)
+
+
+@PROFILE
+@given(FOLDABLE)
+def test_folding_replaces_each_character_as_the_table_says(text: str) -> None:
+    plain = "".join(textnorm._PLAIN.get(c, c) for c in text)  # (the plain computation: one lookup each)
+    lowered = plain.lower()
+    expected = (
+        lowered
+        if len(lowered) == len(plain)
+        else "".join(c.lower() if len(c.lower()) == 1 else c for c in plain)
+    )
+    assert textnorm._fold(text) == expected
+
+
+@PROFILE
+@given(FOLDABLE)
+def test_from_original_is_the_first_index_mapping_at_or_after_it(text: str) -> None:
+    mirror = textnorm._RunMirror(text)
+    for index in range(-2, len(text) + 3):
+        lo, hi = 0, len(mirror.text)  # (the binary search over to_original, as before)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if mirror.to_original(mid) < index:
+                lo = mid + 1
+            else:
+                hi = mid
+        assert mirror.from_original(index) == lo
+
+
+SNAPPABLE = st.text(alphabet=st.sampled_from(list("ab 9,;:\"'“”字.")), min_size=1, max_size=30)
+
+
+def _plain_snap(text: str, hit: _Hit, reach: int) -> _Hit | None:
+    """``Aligner._snap`` as it was, one path for every reach."""
+    start, end = hit.start, hit.end
+    while start < end and (text[start].isspace() or text[start] in EDGE_QUOTES):
+        start += 1
+    while end > start and (text[end - 1].isspace() or text[end - 1] in EDGE_QUOTES + ",;:"):
+        end -= 1
+    if start >= end:
+        return None
+    new_start, new_end = start, end
+    while new_start > 0 and is_word_char(text[new_start - 1]) and is_word_char(text[new_start]):
+        new_start -= 1
+    while new_end < len(text) and is_word_char(text[new_end - 1]) and is_word_char(text[new_end]):
+        new_end += 1
+    if start - new_start > reach or new_end - end > reach:
+        return None
+    alignment = Alignment.FUZZY if (new_start, new_end) != (start, end) else hit.alignment
+    return _Hit(new_start, new_end, alignment)
+
+
+@PROFILE
+@given(SNAPPABLE, st.data())
+def test_snapping_is_the_plain_snap(text: str, data: st.DataObject) -> None:
+    aligner = Aligner(Document.from_text(text + " ."))
+    start = data.draw(st.integers(0, len(aligner.text) - 1))
+    end = data.draw(st.integers(start + 1, len(aligner.text)))
+    for alignment in (Alignment.EXACT, Alignment.NORMALIZED):
+        for reach in (0, 1, 2):
+            hit = _Hit(start, end, alignment)
+            assert aligner._snap(hit, reach) == _plain_snap(aligner.text, hit, reach)
+
+
+@PROFILE
+@given(
+    st.lists(st.one_of(st.integers(-2, 9), st.sampled_from(["S1", "s2", " S3", "S9", "x", ""])), max_size=3)
+)
+def test_a_region_of_one_citation_is_the_general_region(labels: list[str | int]) -> None:
+    document = Document.from_text("One. Two here. Three now. Four. Five! Six? Seven.")
+    for pad in (0, 1, 2):
+        numbers = sorted(s.number for s in (document.sentence(x) for x in labels) if s is not None)
+        expected = None
+        if numbers:
+            first = document.sentences[max(0, numbers[0] - 1 - pad)]
+            last = document.sentences[min(len(document.sentences), numbers[-1] + pad) - 1]
+            expected = (first.start, last.end)
+        assert document.region(labels, pad) == expected
+
+
+# ---------------------------------------------------------------- sentence segmentation
+
+BLOCKS = st.text(alphabet=st.sampled_from(list('Ab c1.!?…"”’) \n\t。？Mr.U.S.no 5:,;')), max_size=80)
+_PLAIN_LATIN_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)|[.!?…]+[\"'”’»)\]]*$")
+
+
+def _plain_split_block(block: str, offset: int) -> list[tuple[int, int]]:
+    """``document._split_block`` as it was: two-branch pattern, trimming by generator, cuts sorted."""
+    cuts: list[int] = []
+    for match in _PLAIN_LATIN_END.finditer(block):
+        end = match.end()
+        punct = match.group(0).rstrip(document._CLOSERS)
+        nxt = document._next_visible(block, end)
+        if not nxt or nxt.islower() or nxt in ",;:":
+            continue
+        if punct == "." and document._is_abbreviation(block, match.start()):
+            continue
+        if punct == "." and match.start() > 0 and block[match.start() - 1].isdigit() and nxt.isdigit():
+            continue
+        cuts.append(end)
+    if "。" in block or "！" in block or "？" in block:
+        cuts.extend(m.end() for m in document._CJK_END.finditer(block) if m.end() < len(block))
+    out: list[tuple[int, int]] = []
+    start = 0
+    for cut in sorted(set(cuts)) if len(cuts) > 1 else cuts:
+        out.extend(document._trimmed(block, start, cut, offset))
+        start = cut
+    out.extend(document._trimmed(block, start, len(block), offset))
+    return out
+
+
+@PROFILE
+@given(BLOCKS, st.integers(0, 9))
+def test_a_block_splits_as_it_did(block: str, offset: int) -> None:
+    assert [m.span() for m in document._LATIN_END.finditer(block)] == [
+        m.span() for m in _PLAIN_LATIN_END.finditer(block)
+    ]
+    assert document._split_block(block, offset) == _plain_split_block(block, offset)

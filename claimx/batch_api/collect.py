@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from claimx.atomic import atomic_replace, output_kind
 from claimx.batch import extract_many
@@ -24,8 +25,10 @@ from claimx.batch_api.submit import DOCUMENTS
 from claimx.batchfile import AnswerIndex, BatchLine, RetryMode, document_sources, replay_extractor
 from claimx.cache import ResponseCache
 from claimx.errors import OutputError
-from claimx.models.openai_batches import OpenAIBatches
 from claimx.pricing import default_prices
+
+if TYPE_CHECKING:  # the SDK loads when a client is made (job.client_for)
+    from claimx.models.openai_batches import OpenAIBatches
 
 __all__ = ["CollectReport", "collect"]
 

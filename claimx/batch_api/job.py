@@ -13,11 +13,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from claimx.atomic import atomic_replace
 from claimx.batch_api.manifest import BatchEntry, JobError, Manifest, load, save
-from claimx.models.openai_batches import BatchInfo, OpenAIBatches
+
+if TYPE_CHECKING:  # the SDK loads when a client is made, not with every command of the CLI
+    from claimx.models.openai_batches import BatchInfo, OpenAIBatches
 
 __all__ = ["BatchStatus", "cancel", "refresh", "start_batches", "status", "wait_for"]
 
@@ -38,6 +40,8 @@ class BatchStatus:
 
 def client_for(manifest: Manifest, base_url: str | None, api_key: str | None) -> OpenAIBatches:
     """A client for the job's server (``base_url`` repeats it with credentials the manifest leaves out)."""
+    from claimx.models.openai_batches import OpenAIBatches
+
     return OpenAIBatches(base_url or manifest.settings["batch"]["base_url"], api_key)
 
 

@@ -23,7 +23,6 @@ from claimx.batchfile.wire import CaptureTransport
 from claimx.budget import check_estimate
 from claimx.errors import InputError
 from claimx.inputs import PendingFile, Source, iter_documents, plan_inputs
-from claimx.models.openai_batches import OpenAIBatches
 from claimx.pricing import CostEstimate, PriceTable, estimate_request_cost
 
 __all__ = ["DOCUMENTS", "MAX_BYTES_PER_FILE", "MAX_REQUESTS_PER_FILE", "pending_cost", "submit"]
@@ -98,6 +97,8 @@ def submit(
             raise
     if max_cost is not None:
         check_estimate(pending_cost(folder, manifest, prices), max_cost, model)
+    from claimx.models.openai_batches import OpenAIBatches  # (the SDK loads only to upload)
+
     client = OpenAIBatches(base_url, api_key)
     try:
         start_batches(folder, manifest, client)

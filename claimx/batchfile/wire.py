@@ -32,7 +32,6 @@ from claimx.batchfile.lines import AnswerIndex, BatchLine, body_digest, custom_i
 from claimx.batchfile.settings import BatchSettings
 from claimx.errors import ConfigError
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy, request_hash
-from claimx.models.openai import OpenAIModel
 from claimx.models.registry import resolve_model
 from claimx.models.transport import FinalTransportError, GuardedTransport
 
@@ -265,6 +264,8 @@ def batch_model(
     that sends nothing needs none. Only OpenAI-compatible models (``openai/…``,
     ``ollama/…``) have batch files.
     """
+    from claimx.models.openai import OpenAIModel  # (here: commands that build no batch skip the SDK's import)
+
     key = api_key if sends else api_key or _NOT_SENT
     built = resolve_model(
         settings.model, base_url=settings.base_url, api_key=key, options=settings.model_options

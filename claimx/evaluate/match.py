@@ -50,10 +50,14 @@ def match(similarity: Sequence[Sequence[float]], threshold: float) -> list[Pair]
 
 
 def _hungarian_max(weight: list[list[float]]) -> list[int]:
-    """For each row, the column it is assigned to, maximising total weight (rows ≤ columns)."""
+    """For each row, the column it is assigned to, maximising total weight (rows ≤ columns).
+
+    The textbook loops, with each step's row and the columns not yet reached read once
+    (the same arithmetic in the same order, so the same assignment, ties included).
+    """
     n, m = len(weight), len(weight[0])
     inf = float("inf")
-    cost = [[-w for w in row] for row in weight]
+    cost = [[0.0, *(-w for w in row)] for row in weight]  # 1-based columns, as u, v and owner
     u = [0.0] * (n + 1)
     v = [0.0] * (m + 1)
     owner = [0] * (m + 1)  # owner[j]: the row (1-based) holding column j; 0 = free
@@ -62,31 +66,31 @@ def _hungarian_max(weight: list[list[float]]) -> list[int]:
         owner[0] = i
         j0 = 0
         minv = [inf] * (m + 1)
-        used = [False] * (m + 1)
+        reached = [0]  # the columns of the alternating tree, in the order they were reached
+        free = list(range(1, m + 1))  # the others, in column order
         while True:
-            used[j0] = True
             i0 = owner[j0]
+            row, ui = cost[i0 - 1], u[i0]
             delta = inf
             j1 = 0
-            for j in range(1, m + 1):
-                if used[j]:
-                    continue
-                cur = cost[i0 - 1][j - 1] - u[i0] - v[j]
+            for j in free:
+                cur = row[j] - ui - v[j]
                 if cur < minv[j]:
                     minv[j] = cur
                     way[j] = j0
                 if minv[j] < delta:
                     delta = minv[j]
                     j1 = j
-            for j in range(m + 1):
-                if used[j]:
-                    u[owner[j]] += delta
-                    v[j] -= delta
-                else:
-                    minv[j] -= delta
+            for j in reached:
+                u[owner[j]] += delta
+                v[j] -= delta
+            for j in free:
+                minv[j] -= delta
             j0 = j1
             if owner[j0] == 0:
                 break
+            free.remove(j0)
+            reached.append(j0)
         while True:
             j1 = way[j0]
             owner[j0] = owner[j1]

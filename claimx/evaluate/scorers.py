@@ -26,10 +26,10 @@ from claimx.evaluate.match import match
 from claimx.evaluate.metrics import Accuracy, Counts
 from claimx.evaluate.sample import Layer, Sample
 from claimx.evaluate.similarity import (
+    NameSet,
     SemanticModel,
-    dice,
-    name_similarity,
-    overlap_ratio,
+    dice_matrix,
+    overlap_ratios,
     pieces_of,
     text_similarity,
     topic_similarity,
@@ -170,8 +170,10 @@ def score_sample(
         kept = {a.claim_id for a in pred_atts}
         pred_claims = [c for c in pred_claims if c.id not in dropped or c.id in kept]
     out = SampleScores()
+    actor_map: dict[str, str] | None = None  # (the same for attributions and positions: matched once)
     if sample.scores_layer(Layer.ATTRIBUTIONS):
-        out.attributions = _score_attributions(sample, pred_atts, pred_actors, options)
+        actor_map = match_actors(sample.gold.actors, pred_actors, options.actor_threshold)
+        out.attributions = _score_attributions(sample, pred_atts, pred_actors, actor_map, options)
     if sample.scores_layer(Layer.CLAIMS):
         similarity: TextSimilarity = text_similarity
         if options.claim_similarity is ClaimSimilarity.SEMANTIC:
@@ -180,7 +182,8 @@ def score_sample(
             similarity = semantic.similarity
         out.claims = _score_claims(sample.gold.claims, pred_claims, options, similarity)
     if sample.scores_layer(Layer.POSITIONS):
-        actor_map = match_actors(sample.gold.actors, pred_actors, options.actor_threshold)
+        if actor_map is None:
+            actor_map = match_actors(sample.gold.actors, pred_actors, options.actor_threshold)
         out.positions = _score_positions(sample.gold.positions, pred_positions, actor_map, options)
     return out
 
@@ -189,17 +192,20 @@ def score_sample(
 
 
 def _score_attributions(
-    sample: Sample, preds: list[Attribution], pred_actors: list[Actor], options: ScoringOptions
+    sample: Sample,
+    preds: list[Attribution],
+    pred_actors: list[Actor],
+    actor_map: dict[str, str],
+    options: ScoringOptions,
 ) -> AttributionScore:
     golds = sample.gold.attributions
     gold_pieces = [sample.content_segments.get(g.id) or [(g.content.start, g.content.end)] for g in golds]
-    overlap = [[overlap_ratio(pieces_of([p.content]), gp) for p in preds] for gp in gold_pieces]
+    overlap = overlap_ratios([pieces_of([p.content]) for p in preds], gold_pieces)
     lenient = match(overlap, options.lenient)
     strict = match(overlap, options.strict)
     strict_pairs = {(pair.gold, pair.pred) for pair in strict}
     actors = {a.id: a for a in pred_actors}
     gold_actors = {a.id: a for a in sample.gold.actors}
-    actor_map = match_actors(sample.gold.actors, pred_actors, options.actor_threshold)
     speaker, cue, mode = Accuracy(), Accuracy(), Accuracy()
     matches = []
     for pair in lenient:
@@ -275,7 +281,7 @@ class _Mentions:
     """An actor's names and mention spans (sorted), read once for every actor it is compared with."""
 
     def __init__(self, actor: Actor) -> None:
-        self.names = _names(actor)
+        self.names = NameSet(_names(actor))
         self.spans = [(m.start, m.end) for m in actor.mentions]
         self.spans.sort()
         self.starts = [start for start, _ in self.spans]
@@ -297,7 +303,9 @@ def _actor_similarity(gold: _Mentions, pred: _Mentions) -> float:
     mention_score = 0.0
     if gold.spans and pred.spans:
         mention_score = (gold.hits(pred) + pred.hits(gold)) / (len(gold.spans) + len(pred.spans))
-    return max(mention_score, name_similarity(gold.names, pred.names))
+    if mention_score >= 1.0:  # (no name can do better)
+        return mention_score
+    return max(mention_score, gold.names.similarity(pred.names))
 
 
 def match_actors(gold: list[Actor], pred: list[Actor], threshold: float = 0.5) -> dict[str, str]:
@@ -311,21 +319,39 @@ def match_actors(gold: list[Actor], pred: list[Actor], threshold: float = 0.5) -
 # --------------------------------------------------------------------- claims
 
 
-def _claim_similarity(gold: Claim, pred: Claim, options: ScoringOptions, text: TextSimilarity) -> float:
-    has_spans = bool(gold.evidence and pred.evidence)
-    span_score = dice(pieces_of(pred.evidence), pieces_of(gold.evidence)) if has_spans else 0.0
-    if options.claim_similarity is ClaimSimilarity.SPAN:
-        return span_score
-    text_score = text(gold.text, pred.text)
-    if options.claim_similarity is ClaimSimilarity.TEXT or not has_spans:
-        return text_score
-    return (span_score + text_score) / 2
+def _claim_similarities(
+    golds: list[Claim], preds: list[Claim], options: ScoringOptions, text: TextSimilarity
+) -> list[list[float]]:
+    """Every gold claim (rows) against every predicted one (columns).
+
+    Evidence overlap is Dice on characters where both claims have evidence, else 0; with
+    ``auto`` it is averaged with the fuzzy text score, which stands alone for a claim
+    without evidence. Each claim's evidence is merged once, not once per pair.
+    """
+    spans = dice_matrix([pieces_of(p.evidence) for p in preds], [pieces_of(g.evidence) for g in golds])
+    rows = []
+    for gold, span_row in zip(golds, spans, strict=True):
+        row = []
+        for pred, span_score in zip(preds, span_row, strict=True):
+            has_spans = bool(gold.evidence and pred.evidence)
+            if not has_spans:
+                span_score = 0.0
+            if options.claim_similarity is ClaimSimilarity.SPAN:
+                row.append(span_score)
+                continue
+            text_score = text(gold.text, pred.text)
+            if options.claim_similarity is ClaimSimilarity.TEXT or not has_spans:
+                row.append(text_score)
+            else:
+                row.append((span_score + text_score) / 2)
+        rows.append(row)
+    return rows
 
 
 def _score_claims(
     golds: list[Claim], preds: list[Claim], options: ScoringOptions, text: TextSimilarity
 ) -> ClaimScore:
-    similarity = [[_claim_similarity(g, p, options, text) for p in preds] for g in golds]
+    similarity = _claim_similarities(golds, preds, options, text)
     pairs = match(similarity, options.claim_threshold)
     matched_gold = {pair.gold for pair in pairs}
     matched_pred = {pair.pred for pair in pairs}

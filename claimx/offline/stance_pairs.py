@@ -21,6 +21,8 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
+from operator import mul
 from pathlib import Path
 
 from claimx.document import Document, Sentence
@@ -83,7 +85,8 @@ def load_stance_weights(path: Path = MODEL_PATH) -> StanceWeights | None:
 
 def probability(weights: dict[str, float], features: dict[str, float]) -> float:
     """A logistic model's probability for the features (``bias`` is the intercept)."""
-    z = weights.get("bias", 0.0) + sum(weights.get(k, 0.0) * v for k, v in features.items())
+    # (the same products summed in the same order as a generator would, without its frames)
+    z = weights.get("bias", 0.0) + sum(map(mul, map(weights.get, features, repeat(0.0)), features.values()))
     return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
 
 
@@ -196,12 +199,15 @@ def candidates(
             pairs[key] = Candidate(holder, target)
         return pairs[key]
 
+    # Each sentence's entities by first mention, from one pass over the entities' places.
+    first_mentions: dict[int, list[tuple[int, Entity]]] = {}
+    for e in entities:
+        for number, offsets in e.places.items():
+            first_mentions.setdefault(number, []).append((min(offsets), e))
     last_person: Entity | None = None
     previous: list[tuple[int, Entity]] = []
     for sentence in document.sentences:
-        mentions = sorted(
-            (min(e.places[sentence.number]), e) for e in entities if sentence.number in e.places
-        )
+        mentions = sorted(first_mentions.get(sentence.number, ()))
         pronoun = _PRONOUN_SUBJECT.match(sentence.text)
         if pronoun and last_person is not None and all(e is not last_person for _, e in mentions):
             mentions.insert(0, (sentence.start + pronoun.start(1), last_person))

@@ -22,6 +22,7 @@ from claimx.document import Document, Sentence
 from claimx.names import proper_names
 from claimx.offline.features import words
 from claimx.offline.speakers import Speaker
+from claimx.offline.stance_lexicon import tone
 from claimx.offline.stance_pairs import (
     StanceWeights,
     candidates,
@@ -95,38 +96,9 @@ def _target(rest: str) -> str | None:
     return phrase or None
 
 
-_POSITIVE = words(
-    """
-    support supports supported supporting praise praised praising great good best better strong stronger
-    success successful win wins won winning thank thanks thanked welcome welcomed welcomes endorse
-    endorsed endorsement proud honor honored help helped helps hope agree agreed right love loves loved
-    admire admired respect respected trust trusted brilliant smart wonderful fantastic terrific amazing
-    incredible important effective leader leadership champion backing ally allies friend friends fair
-    qualified tremendous applaud applauded hailed credit credited
-    """
-)
-_NEGATIVE = words(
-    """
-    attack attacks attacked attacking criticize criticized criticizes criticism critic critics blame
-    blamed blames wrong fail failed fails failure disaster disastrous terrible bad worst worse corrupt
-    corruption lie lies lied liar lying dangerous danger threat threatens threatened unfit racist racism
-    illegal fraud scandal crisis hate hateful against oppose opposed opposes opposition reject rejected
-    rejects condemn condemned condemns slam slammed accuse accused accuses weak incompetent crooked fake
-    false never nothing disgrace disgraceful shameful shame outrageous ridiculous absurd reckless
-    irresponsible unacceptable sexist bigot bigoted demagogue dishonest liberal radical extreme
-    extremist socialist abuse abused mistake mistakes problem problems risk undermine undermines
-    undermined destroy destroyed damage damaged failing insult insulted mock mocked denounce denounced
-    warn warned sue sued investigate investigation impeach impeachment resign deny denied stupid dumb
-    crazy sad pathetic loser
-    """
-)
-_WORDS = re.compile(r"[a-z]+")
-
-
 def _sentiment(text: str) -> Stance | None:
-    words = _WORDS.findall(text.lower())
-    positive = sum(w in _POSITIVE for w in words)
-    negative = sum(w in _NEGATIVE for w in words) + sum(w in {"not", "no", "never"} for w in words) // 2
+    """The tone of ``text`` as a stance, by the lexicon the pair model's features use."""
+    positive, negative = tone(text)
     if negative > positive:
         return Stance.OPPOSE
     if positive > negative:

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from operator import add
+from itertools import repeat
+from operator import add, mod, sub
 from pathlib import Path
 
 from claimx.errors import ConfigError
@@ -67,6 +69,22 @@ class Weights:
             tuple(round(row[label] * _SCALE) for row in self.transitions) for label in range(len(self.labels))
         )
 
+    @cached_property
+    def into_tagged(self) -> tuple[tuple[int, ...], ...]:
+        """:attr:`into` times the number of labels, plus the previous label (see :func:`_decode`)."""
+        n = len(self.labels)
+        return tuple(tuple(w * n + previous for previous, w in enumerate(row)) for row in self.into)
+
+    @cached_property
+    def shifts(self) -> tuple[int, ...]:
+        """Where each label's field starts in a packed integer."""
+        return tuple(_FIELD * k for k in range(len(self.labels)))
+
+    @cached_property
+    def bias(self) -> int:
+        """Half a field in every field: added to every total, all fields read off without borrows."""
+        return sum(_HALF << shift for shift in self.shifts)
+
 
 def _pack(weights: tuple[float, ...]) -> int:
     return sum(round(w * _SCALE) << (_FIELD * k) for k, w in enumerate(weights))
@@ -98,39 +116,59 @@ def load_weights(path: Path = MODEL_PATH) -> Weights:
     )
 
 
-def emissions(weights: Weights, columns: list[Column]) -> list[list[int]]:
-    """Each token's scaled label scores: the sum of its features' weights."""
+def _totals(weights: Weights, columns: list[Column]) -> list[int]:
+    """Each token's packed label scores, biased by half a field (see :func:`emissions`).
+
+    Column by column: one C-level pass of look-ups and one of additions per template, where
+    summing token by token built a row tuple per token and filtered it.
+    """
     tables = weights.tables
     empty: dict[str | None, int] = {}
-    looked_up = [map(tables.get(prefix, empty).get, values) for prefix, values in columns]
-    # Adding half a field to every field makes them all non-negative: each reads off without borrows.
-    shifts = [_FIELD * k for k in range(len(weights.labels))]
-    bias = sum(_HALF << shift for shift in shifts)
-    totals = [sum(filter(None, row)) + bias for row in zip(*looked_up, strict=True)]
-    return [[((total >> shift) & _MASK) - _HALF for shift in shifts] for total in totals]
+    totals = [weights.bias] * len(columns[0][1]) if columns else []
+    for prefix, values in columns:
+        totals = list(map(add, totals, map(tables.get(prefix, empty).get, values, repeat(0))))
+    return totals
+
+
+def _label_scores(weights: Weights, totals: list[int], scale: int = 1) -> list[list[int]]:
+    """Per label, every token's score (times ``scale``): one pass per label, not one list per token."""
+    return [[(((total >> shift) & _MASK) - _HALF) * scale for total in totals] for shift in weights.shifts]
+
+
+def emissions(weights: Weights, columns: list[Column]) -> list[list[int]]:
+    """Each token's scaled label scores: the sum of its features' weights."""
+    return [list(row) for row in zip(*_label_scores(weights, _totals(weights, columns)), strict=True)]
 
 
 def viterbi(weights: Weights, scores: list[list[int]]) -> list[str]:
     """The best-scoring label sequence, given each token's label scores (:func:`emissions`)."""
-    if not scores:
+    n_labels = len(weights.labels)
+    return _decode(weights, [[score * n_labels for score in row] for row in scores])
+
+
+def _decode(weights: Weights, scores: Iterable[Sequence[int]]) -> list[str]:
+    """Viterbi over scores multiplied by the number of labels ``L``.
+
+    A path's score times ``L`` plus its previous label is one integer, so the best previous
+    label is one ``max`` of integers, ties going to the higher label as the ``max`` of
+    ``(score, label)`` pairs this replaced did; ``x - x % L`` is the score times ``L`` again.
+    """
+    n_labels = len(weights.labels)
+    rows = iter(scores)
+    first = next(rows, None)
+    if first is None:
         return []
-    into = weights.into
-    labels = range(len(weights.labels))
-    best = scores[0]
+    into = weights.into_tagged
+    best = list(first)
     back: list[list[int]] = []
-    for emit in scores[1:]:
-        pointers: list[int] = []
-        next_best: list[int] = []
-        for label in labels:
-            top, previous = max(zip(map(add, best, into[label]), labels, strict=True))
-            pointers.append(previous)
-            next_best.append(top + emit[label])
-        back.append(pointers)
-        best = next_best
-    label = max(labels, key=best.__getitem__)
+    for emit in rows:
+        tops = [max(map(add, best, row)) for row in into]
+        back.append(tops)
+        best = list(map(add, map(sub, tops, map(mod, tops, repeat(n_labels))), emit))
+    label = max(range(n_labels), key=best.__getitem__)
     path = [label]
-    for pointers in reversed(back):
-        label = pointers[label]
+    for tops in reversed(back):
+        label = tops[label] % n_labels
         path.append(label)
     path.reverse()
     return [weights.labels[i] for i in path]
@@ -143,7 +181,8 @@ def tag_text(text: str) -> list[TaggedSpan]:
     for number, (start, end) in enumerate(paragraphs(text)):
         tokens = tokenize(text, start, end)
         if tokens:
-            labels = viterbi(weights, emissions(weights, paragraph_columns(tokens)))
+            totals = _totals(weights, paragraph_columns(tokens))
+            labels = _decode(weights, zip(*_label_scores(weights, totals, len(weights.labels)), strict=True))
             spans.extend(_runs(tokens, labels, number))
     return spans
 

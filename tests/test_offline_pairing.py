@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import claimx
 from claimx.document import Document
+from claimx.offline.assemble import source_candidates
 from claimx.offline.pairing import load_pair_weights, rank
 from claimx.offline.speakers import Resolver
+from claimx.offline.tagger import TaggedSpan
 from claimx.offline.train_pairing import fit
 
 
@@ -42,3 +44,23 @@ def test_a_name_written_with_the_is_the_name() -> None:
     text = "The New York Times reported the closures on Monday.\n\nAll times EDT.\n"
     speaker = Resolver(Document.from_text(text)).resolve("The New York Times", 0)
     assert speaker is not None and speaker.name == "The New York Times"
+
+
+def test_source_candidates_reach_past_the_tagger() -> None:
+    # The name after the cue, a name taken into the cue, the sentence's first phrase, and nobody.
+    text = (
+        '"We will win," said 9/11 widow Terry Strada.\n\nMook further asserted that the polls were wrong.\n'
+    )
+    document = Document.from_text(text)
+
+    def span(words: str, label: str) -> TaggedSpan:
+        start = text.index(words)
+        return TaggedSpan(label, start, start + len(words), text.count("\n\n", 0, start))
+
+    said, asserted = span("said", "CUE"), span("Mook further asserted", "CUE")
+    quote, claim = span("We will win,", "CON"), span("that the polls were wrong", "CON")
+    named = {text[o.span.start : o.span.end] for o in source_candidates(quote, said, [], document) if o.span}
+    assert any("Terry Strada" in n for n in named)
+    options = source_candidates(claim, asserted, [], document)
+    assert "Mook" in {text[o.span.start : o.span.end] for o in options if o.span}
+    assert options[-1].span is None  # nobody is always a candidate

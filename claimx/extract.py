@@ -33,6 +33,7 @@ from claimx.models.base import Model, ModelRequest, request_hash
 from claimx.models.registry import resolve_model
 from claimx.models.rules import RulesModel
 from claimx.names import proper_names
+from claimx.pacing import Pacer
 from claimx.pricing import CostEstimate, Price, PriceTable, default_prices
 from claimx.profiles import Profile, profile_for
 from claimx.prompts import Prompt, load_prompt
@@ -132,6 +133,7 @@ class Extractor:
         )
         self._prompt_overhead: tuple[Prompt, int] | None = None  # (see _prompt_tokens)
         self._semaphores = PerLoop(lambda: asyncio.Semaphore(self.options.concurrency))
+        self._pacers = PerLoop(Pacer)
         self._rate_limits = RateLimits(self.options.requests_per_minute, self.options.tokens_per_minute)
 
     # ------------------------------------------------------------------ public
@@ -139,12 +141,18 @@ class Extractor:
     async def aextract(self, text: str | Document, doc_id: str | None = None) -> Extraction:
         """Extract from one document: a text, or a :class:`Document` (e.g. ``Document.from_html``)."""
         started = time.perf_counter()
-        document = self._document(text, doc_id)
         if isinstance(self.model, RulesModel):  # no model to ask: the rules read the whole document
+            document = self._document(text, doc_id)
             answers = [_Answer([self.model.read(document)], Usage(cost_usd=0.0), 1)]
         else:
+            # Each stretch of CPU work waits for a turn of the event loop of its own, so the
+            # requests of other documents in flight move between them (see claimx.pacing).
+            pacer = self._pacers.get()
+            await pacer.turn()  # the document and its requests
+            document = self._document(text, doc_id)
             ranges = plan_chunks(document, self._chunk_budget(), self.options.chunk_overlap)
             answers = await _all_or_first_error([self._answer(document, a, b) for a, b in ranges])
+            await pacer.turn()  # grounding, linking and the extraction
         usage = Usage(cached=True, cost_usd=0.0)
         for answer in answers:
             usage = usage.add(answer.usage)
@@ -348,8 +356,13 @@ async def _all_or_first_error(calls: list[Coroutine[Any, Any, _Answer]]) -> list
     """Run the calls concurrently; on the first failure cancel the rest and raise that error.
 
     A document whose first chunk cannot be answered is lost anyway: the calls still in
-    flight for its other chunks would only cost money.
+    flight for its other chunks would only cost money. A single call (most documents) is
+    awaited in the caller's own task: a task of its own would cost two trips through the
+    event loop's queue (to start, and to hand its answer back), each behind every other
+    document's work, in a batch with many documents in flight.
     """
+    if len(calls) == 1:
+        return [await calls[0]]
     try:
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(call) for call in calls]

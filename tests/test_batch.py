@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import threading
 import time
@@ -13,6 +14,7 @@ import pytest
 import claimx
 from claimx.errors import InputError
 from claimx.inputs import count_documents, iter_sources
+from claimx.pacing import Pacer
 from claimx.ratelimit import RateLimits
 from claimx.testing import RecordedRequest, Reply, ScriptedServer, echo_answer
 
@@ -257,3 +259,57 @@ def test_a_shared_extractor_keeps_its_own_call_limit(caplog: pytest.LogCaptureFi
     assert len(results) == len(default_width) == 8
     assert responder.peak == 2  # the extractor's limit on model calls holds…
     assert "allows 2 model calls at once" in caplog.text  # …and the batch says so
+
+
+# ------------------------------------------------------------------ pacing
+
+
+async def _passes(pacer: Pacer, tasks: int, cancel: int | None = None) -> tuple[list[tuple[int, int]], int]:
+    """Each task takes a turn; returns (task, pass of the loop it started in) in start order."""
+    loop = asyncio.get_running_loop()
+    passes = 0
+    started: list[tuple[int, int]] = []
+
+    def tick() -> None:  # counts the loop's passes: one call per pass
+        nonlocal passes
+        passes += 1
+        loop.call_soon(tick)
+
+    loop.call_soon(tick)
+
+    async def stretch(number: int) -> None:
+        await pacer.turn()
+        started.append((number, passes))
+        if number == 0 and cancel is not None:
+            # Cancelled in the very pass its turn is handed to it (that pass's callbacks run
+            # in order: the pacer's hand-over, then this): the turn must pass on all the same.
+            loop.call_soon(lambda: runners[cancel].cancel())
+
+    runners = [asyncio.create_task(stretch(i)) for i in range(tasks)]
+    outcomes = await asyncio.wait_for(asyncio.gather(*runners, return_exceptions=True), 5)
+    cancelled = sum(isinstance(outcome, asyncio.CancelledError) for outcome in outcomes)
+    return started, cancelled
+
+
+def test_the_pacer_starts_one_stretch_per_pass_of_the_loop_in_the_order_asked() -> None:
+    started, _ = asyncio.run(_passes(Pacer(), 6))
+    assert [number for number, _ in started] == list(range(6))
+    at = [when for _, when in started]
+    assert all(later > earlier for earlier, later in itertools.pairwise(at)), at
+
+
+def test_the_pacer_lets_a_lone_stretch_start_at_once() -> None:
+    async def alone() -> bool:
+        pacer = Pacer()
+        await pacer.turn()
+        await asyncio.sleep(0.01)  # the turn is long over
+        task = asyncio.ensure_future(pacer.turn())
+        await asyncio.sleep(0)  # one step: no waiting for a turn
+        return task.done()
+
+    assert asyncio.run(alone())
+
+
+def test_a_stretch_cancelled_when_its_turn_comes_hands_the_turn_on() -> None:
+    started, cancelled = asyncio.run(_passes(Pacer(), 4, cancel=1))
+    assert [number for number, _ in started] == [0, 2, 3] and cancelled == 1

@@ -13,13 +13,15 @@ import weakref
 from collections.abc import Iterator
 from typing import Any
 
+import instructor
 import openai
 import pytest
+from instructor.core import InstructorRetryException
 
 import claimx
 from claimx.errors import InvalidOutputError, ModelError
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy
-from claimx.models.structured import SchemaRoute, StructuredCaller, TransportErrors
+from claimx.models.structured import SchemaRoute, StructuredCaller, TransportErrors, json_schema_request
 from claimx.ratelimit import PerLoop, RateLimits
 from claimx.response import response_model_for
 from claimx.testing import RecordedRequest, Reply, ScriptedServer, echo_answer
@@ -65,6 +67,39 @@ def test_every_mode_sends_our_messages_unchanged_and_the_schema_at_most_once(ser
 
 def reference_count(request: RecordedRequest) -> int:
     return request.body.count(b'"properties"')
+
+
+def test_the_first_request_is_the_very_one_instructor_builds() -> None:
+    """The first answer is asked and read without instructor (its CPU per call is a short
+    document's whole budget in a batch): what is sent must be what instructor would send."""
+    schema = instructor.response_schema(response_model_for(1, 3))
+    messages = [{"role": "system", "content": "Answer."}, {"role": "user", "content": "[S1] Text."}]
+    sent: list[dict[str, Any]] = []
+
+    class Sent(Exception):
+        pass
+
+    async def capture(*args: Any, **kwargs: Any) -> Any:
+        assert args == ()
+        sent.append(kwargs)
+        raise Sent
+
+    create = instructor.patch(create=capture, mode=instructor.Mode.JSON_SCHEMA)
+    with pytest.raises((Sent, InstructorRetryException)):
+        asyncio.run(
+            create(
+                response_model=schema,
+                messages=messages,
+                max_retries=0,
+                model="m",
+                max_tokens=100,
+                temperature=0.0,
+                seed=7,
+            )
+        )
+    ours = json_schema_request(schema, messages, "m", 100, {"temperature": 0.0, "seed": 7})
+    assert sent == [ours]
+    assert ours["messages"] is not messages  # (a copy, as instructor's is)
 
 
 def test_md_json_reads_an_answer_inside_a_code_fence(server: ScriptedServer) -> None:

@@ -9,6 +9,12 @@ OpenAI SDK over HTTP, llama-cpp-python in process). Two loops, counted apart:
 * **re-ask** (instructor, around the transport): output that fails validation
   is sent back with the validation error, a bounded number of times.
 
+The first answer is asked and read as instructor's JSON_SCHEMA mode would (the same
+request, pinned against instructor's in the tests; the same strict validation), without
+going through instructor: its bookkeeping costs more CPU per call than the rest of a short
+document's request. An answer that is cut off or does not validate goes to instructor as
+its first completion, so truncation, re-asks and their counts are instructor's, as ever.
+
 One :class:`StructuredCaller` per model and schema route, built once: it wraps
 the backend's raw ``create`` with :func:`instructor.patch` a single time. What
 one call counts (requests, retries, tokens, the last completion) lives in a
@@ -29,7 +35,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -50,7 +56,7 @@ from claimx.errors import ClaimxError, InvalidOutputError, ModelError, RefusalEr
 from claimx.models.base import ModelReply, ModelRequest, RetryPolicy
 from claimx.schema import Usage
 
-__all__ = ["SchemaRoute", "StructuredCaller", "TransportErrors"]
+__all__ = ["SchemaRoute", "StructuredCaller", "TransportErrors", "json_schema_request"]
 
 log = logging.getLogger("claimx.models")
 # instructor logs every exhausted retry at ERROR; without this, Python's last-resort handler
@@ -109,7 +115,8 @@ class _Call:
     completion_tokens: int = 0
     cached_prompt_tokens: int = 0
     last_completion: Any = None
-    raw: list[str] = field(default_factory=list)
+    #: A completion already received, for instructor's first request to take instead of asking.
+    replay: Any = None
 
     def usage(self) -> Usage:
         return Usage(
@@ -305,6 +312,9 @@ class StructuredCaller:
     async def _send(self, *args: Any, **kwargs: Any) -> Any:
         """One request as instructor asks for it, with transport retries; what instructor calls."""
         call = _CURRENT.get()
+        if call.replay is not None:  # the first answer, already read once (see _first_answer)
+            completion, call.replay = call.replay, None
+            return completion
         kwargs = _reshape(self.route, kwargs)
 
         attempts = self._policy.transport_attempts
@@ -354,15 +364,18 @@ class StructuredCaller:
         """Send the request; return the validated output, what it cost and the raw completion."""
         call = _Call(request.doc_id)
         token = _CURRENT.set(call)
+        schema = _response_schema(request.response_model)
         try:
-            output = await self._patched(
-                response_model=_response_schema(request.response_model),
-                messages=request.messages,
-                max_retries=self._policy.reasks,
-                model=self._model_name,
-                max_tokens=max_output_tokens,
-                **self._extra,
-            )
+            output = await self._first_answer(schema, request, max_output_tokens)
+            if output is None:  # cut off, or not valid: instructor reads it again, and re-asks
+                output = await self._patched(
+                    response_model=schema,
+                    messages=request.messages,
+                    max_retries=self._policy.reasks,
+                    model=self._model_name,
+                    max_tokens=max_output_tokens,
+                    **self._extra,
+                )
         except IncompleteOutputException as exc:
             raise TruncatedOutputError(
                 f"the model stopped at its output limit ({max_output_tokens} tokens) before finishing",
@@ -387,6 +400,37 @@ class StructuredCaller:
         raw = _completion_json(call.last_completion) if call.last_completion is not None else None
         return ModelReply(output=output, usage=call.usage(), raw_completion=raw)
 
+    async def _first_answer(
+        self, schema: type[BaseModel], request: ModelRequest, max_output_tokens: int
+    ) -> BaseModel | None:
+        """The first answer, asked and read as instructor would; None when instructor must take over.
+
+        instructor costs more CPU per call than the rest of a short document's request (it walks
+        the response model's classes three times a call), which a batch of short documents at
+        high concurrency pays on its one event loop. Its JSON_SCHEMA mode sends the request
+        below (:func:`json_schema_request`, pinned against instructor's own in the tests) and
+        reads the reply's content with ``model_validate_json(strict=True)``; an answer that
+        reads so is the answer. One cut off at the output limit or not valid is handed to
+        instructor as its first completion (:meth:`_send` gives it back without asking again),
+        so its errors, re-asks and counts are instructor's, as before. Tools mode, whose
+        request and reading differ, always goes through instructor.
+        """
+        if self.route is SchemaRoute.TOOLS:
+            return None
+        kwargs = json_schema_request(
+            schema, request.messages, self._model_name, max_output_tokens, self._extra
+        )
+        completion = await self._send(**kwargs)
+        call = _CURRENT.get()
+        choice = completion.choices[0]  # (_check_shape refused a reply without any)
+        if choice.finish_reason != "length":
+            try:
+                return schema.model_validate_json(choice.message.content or "", strict=True)
+            except ValidationError:
+                pass
+        call.replay = completion
+        return None
+
     def _retry_failure(self, exc: InstructorRetryException, call: _Call, request: ModelRequest) -> Exception:
         """The error to raise when instructor gave up: ours, an invalid output, or the bug itself."""
         cause = _claimx_cause(exc)
@@ -403,6 +447,31 @@ class StructuredCaller:
             )
         # Neither a transport failure nor output that did not parse: a bug (ours or a library's).
         return reason if isinstance(reason, Exception) else exc
+
+
+def json_schema_request(
+    schema: type[BaseModel],
+    messages: list[dict[str, str]],
+    model: str,
+    max_tokens: int,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    """The request instructor's JSON_SCHEMA mode makes of these arguments: the schema as the response format.
+
+    The arguments :meth:`StructuredCaller.call` gives instructor, and the ``response_format``
+    its JSON_SCHEMA handler adds (the schema under the response class's name); the messages
+    are a copy, as instructor's are, so what the transport does to them stays there.
+    """
+    return {
+        "messages": list(messages),
+        "model": model,
+        "max_tokens": max_tokens,
+        **extra,
+        "response_format": {
+            "type": "json_schema",
+            "json_schema": {"name": schema.__name__, "schema": schema.model_json_schema()},
+        },
+    }
 
 
 @lru_cache(maxsize=256)

@@ -279,11 +279,15 @@ def test_the_chunk_budget_counts_the_prompt_of_the_day() -> None:
 # ---------------------------------------------------------------- normal form and its map
 
 FOLDABLE = st.text(alphabet=st.sampled_from(list("aB İ“”‘’—–-\t\n\u00a0\u3000＂'\"x")), max_size=60)
+FOLDABLE_LONG = st.text(
+    alphabet=st.sampled_from(list("aB İ“”‘’—–-\t\n\u00a0\u3000＂'\"x")), min_size=160, max_size=400
+)
 
 
 @PROFILE
-@given(FOLDABLE)
+@given(st.one_of(FOLDABLE, FOLDABLE_LONG))
 def test_folding_replaces_each_character_as_the_table_says(text: str) -> None:
+    """Short texts (a regex) and long ones (str.replace per character present) alike."""
     plain = "".join(textnorm._PLAIN.get(c, c) for c in text)  # (the plain computation: one lookup each)
     lowered = plain.lower()
     expected = (

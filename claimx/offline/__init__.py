@@ -1,8 +1,9 @@
 """``offline``: a fast, deterministic extractor with no language model.
 
 A linear-chain CRF trained on PolNeAR's 840 training articles tags every token
-source, cue, content or nothing (:mod:`claimx.offline.tagger`); content runs are
-paired with the nearest cue and source (:mod:`claimx.offline.assemble`), sources
+source, cue, content or nothing (:mod:`claimx.offline.tagger`); a trained ranker
+pairs each content run with a cue and a source, or nobody (:mod:`claimx.offline.pairing`,
+:mod:`claimx.offline.assemble`), sources
 resolved to speakers (pronouns and descriptions to the nearest compatible actor
 named before them, :mod:`claimx.offline.speakers`), and stance verbs give
 positions (:mod:`claimx.offline.stances`). The result is the model-facing
@@ -19,6 +20,7 @@ from functools import lru_cache
 
 from claimx.document import Document
 from claimx.offline.assemble import assemble, find_attributions
+from claimx.offline.pairing import MODEL_PATH as PAIRING_MODEL_PATH
 from claimx.offline.stance_pairs import MODEL_PATH as STANCE_MODEL_PATH
 from claimx.offline.stances import find_positions
 from claimx.offline.tagger import MODEL_PATH, tag_text
@@ -44,6 +46,7 @@ def offline_sha256() -> str:
     digest = hashlib.sha256(OFFLINE_ID.encode())
     digest.update(MODEL_PATH.read_bytes() if MODEL_PATH.exists() else b"")
     digest.update(STANCE_MODEL_PATH.read_bytes() if STANCE_MODEL_PATH.exists() else b"")
+    digest.update(PAIRING_MODEL_PATH.read_bytes() if PAIRING_MODEL_PATH.exists() else b"")
     return digest.hexdigest()
 
 

@@ -24,6 +24,12 @@ _PLURAL = frozenset({"they", "them", "we", "us"})
 _DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their", "its", "this", "that", "our", "one"})
 _CAPITALISED = re.compile(r"[A-Z][\w'’\-]*\.?")
 _NAME_RUN = re.compile(r"[A-Z][\w'’\-]*\.?(?:\s+[A-Z][\w'’\-]*\.?)*")
+_TIME_WORDS = words(
+    """
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june
+    july august september october november december
+    """
+)
 _RELATIVE = frozenset({"who", "which", "that"})
 #: Words that start a capitalised run without being part of a name.
 _TITLES = words(
@@ -56,6 +62,10 @@ def _name_in(words: str) -> tuple[str | None, str | None]:
     if _CAPITALISED.search(head):  # "Angelique Brunner, a developer and spokeswoman for …": the name
         words = head
     tokens = words.split()
+    while len(tokens) > 1 and tokens[-1].strip(",.;:").lower() in _TIME_WORDS:  # "David Axelrod on Wednesday"
+        tokens = tokens[:-1]
+        while len(tokens) > 1 and tokens[-1].islower():
+            tokens = tokens[:-1]
     run: list[str] = []
     for token in reversed(tokens):
         clean = token.strip(",.;:’'\"“”")
@@ -73,6 +83,12 @@ def _name_in(words: str) -> tuple[str | None, str | None]:
     name = " ".join(kept)
     role = " ".join(tokens[: len(tokens) - len(kept)]).strip(" ,") or None
     return name, role
+
+
+def _is_title(words: str) -> bool:
+    """Whether every word after the determiner is capitalised: a name with "The", not a description."""
+    rest = [w for w in words.split()[1:] if w.lower() not in ("of", "for", "and", "the")]
+    return bool(rest) and all(w[:1].isupper() for w in rest)
 
 
 class Resolver:
@@ -98,6 +114,8 @@ class Resolver:
             found = self._antecedent(at) or self._nearest_before(at, plural=False)
         elif is_pronoun(words) or low in _PERSONAL | _PLURAL:
             found = self._nearest_before(at, plural=low in _PLURAL)
+        elif first in _DETERMINERS and _is_title(words):  # "The New York Times" is a name
+            found = self._description(words)
         elif first in _DETERMINERS:
             found = self._described(words, at)
         else:
@@ -157,7 +175,10 @@ class Resolver:
     def _described(self, words: str, at: int) -> Speaker | None:
         """For "the ambassador": the last speaker whose role ends with that noun, else the words as such."""
         head = words.lower().split()[-1].strip(",.")
-        titled = self._titled(words.split()[-1].strip(",."))
+        last = words.split()[-1].strip(",.")
+        # "the mayor" where the article names a "Mayor Tom Baker"; not "a spokeswoman for Hillary
+        # Clinton", whose last word is a name, not a title.
+        titled = self._titled(last) if last.islower() else None
         if titled is not None:  # "the mayor" where the article names one "Mayor Tom Baker"
             return self._named(titled, head)
         for _, known in reversed(self.history):

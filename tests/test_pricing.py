@@ -314,3 +314,24 @@ def test_batch_submit_max_cost_and_batch_answers_at_half_price(tmp_path: Path) -
         usage = line["meta"]["usage"]
         full = (usage["prompt_tokens"] * MINI.input + usage["completion_tokens"] * MINI.output) / 1e6
         assert usage["requests"] == 1 and usage["cost_usd"] == pytest.approx(full / 2)
+
+
+def test_max_cost_makes_an_empty_document_its_error_result_and_runs_the_others() -> None:
+    documents = [("d1", article(1)), ("d2", article(2)), ("d3", "")]
+    with ScriptedServer(reporting(1_000, 100)) as server:
+        results = {
+            r.doc_id: r
+            for r in claimx.extract_many(
+                documents,
+                model="openai/gpt-4o-mini",
+                base_url=server.base_url,
+                api_key=KEY,
+                cache=False,
+                max_cost=5.00,
+            )
+        }
+        assert len(server.completions) == 2  # the empty document was neither estimated nor sent
+    assert results["d1"].ok and results["d2"].ok
+    assert not results["d3"].ok and "empty" in results["d3"].error.message
+    offline = {r.doc_id: r.ok for r in claimx.extract_many(documents, model="offline", max_cost=5.00)}
+    assert offline == {"d1": True, "d2": True, "d3": False}

@@ -35,6 +35,8 @@ class RuleExtractor:
     read: Callable[[Document], Response]
     #: What it can and cannot find, in a sentence or two, for readers of its results.
     note: str
+    #: How it reads a document instead of a language model, in a few words ("rules only").
+    method: str = "rules only"
 
 
 def _baseline() -> RuleExtractor:

@@ -51,8 +51,9 @@ def _offline() -> RuleExtractor:
     return OFFLINE
 
 
-#: Name → factory. A new extractor adds one line here.
-FACTORIES: dict[str, Callable[[], RuleExtractor]] = {"baseline": _baseline, "offline": _offline}
+#: Name → factory. A new extractor adds one line here. The order is the order messages
+#: suggest them in: offline (the default without a key, and the stronger) first.
+FACTORIES: dict[str, Callable[[], RuleExtractor]] = {"offline": _offline, "baseline": _baseline}
 
 
 def names() -> tuple[str, ...]:

@@ -210,6 +210,7 @@ def test_missing_key_message_fits_the_interface(seed_text: str) -> None:
     assert "api_key=" not in err and "base_url=" not in err
     code, _, err = run("extract", str(SEED), "-m", "nonsense")
     assert code == 2 and "--base-url" in err and "base_url=" not in err
+    assert "(offline, baseline)" in err  # the stronger no-LLM extractor named first
     with pytest.raises(claimx.ConfigError, match="base_url="):
         claimx.extract(seed_text, model="nonsense")
 

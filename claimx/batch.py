@@ -388,7 +388,8 @@ async def aestimate_many(
 ) -> CostEstimate:
     """What extracting ``documents`` with ``extractor`` would cost (:meth:`Extractor.aestimate`), summed.
 
-    Documents that cannot be read and those in ``skip_ids`` cost nothing; files are read
+    Documents that cannot be read or used (an empty text) and those in ``skip_ids`` cost
+    nothing, as the batch makes each unusable one its error result; files are read
     one at a time, in a thread. The cost is None when the model's price is unknown.
     """
     skip = set(skip_ids)
@@ -401,7 +402,11 @@ async def aestimate_many(
         if isinstance(source, InputError) or source.doc_id in skip:
             continue
         text = source.document() if source.page else source.text
-        total = total.plus(await extractor.aestimate(text, source.doc_id))
+        try:
+            estimate = await extractor.aestimate(text, source.doc_id)
+        except InputError:  # an empty or unusable text: the run makes it that document's error result
+            continue
+        total = total.plus(estimate)
     return total
 
 

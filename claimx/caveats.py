@@ -39,5 +39,5 @@ def caveat(model_id: str) -> Caveat | None:
         return Caveat("a demonstration model", DEMONSTRATION_MODELS[model_id])
     no_llm = rules.get(model_id)
     if no_llm is not None:
-        return Caveat(f"no language model ({no_llm.name}, rules only)", no_llm.note)
+        return Caveat(f"no language model ({no_llm.name}: {no_llm.method})", no_llm.note)
     return None

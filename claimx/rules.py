@@ -35,6 +35,8 @@ class RuleExtractor:
     read: Callable[[Document], Response]
     #: What it can and cannot find, in a sentence or two, for readers of its results.
     note: str
+    #: How it reads a document instead of a language model, in a few words ("rules only").
+    method: str = "rules only"
 
 
 def _baseline() -> RuleExtractor:
@@ -49,8 +51,9 @@ def _offline() -> RuleExtractor:
     return OFFLINE
 
 
-#: Name → factory. A new extractor adds one line here.
-FACTORIES: dict[str, Callable[[], RuleExtractor]] = {"baseline": _baseline, "offline": _offline}
+#: Name → factory. A new extractor adds one line here. The order is the order messages
+#: suggest them in: offline (the default without a key, and the stronger) first.
+FACTORIES: dict[str, Callable[[], RuleExtractor]] = {"offline": _offline, "baseline": _baseline}
 
 
 def names() -> tuple[str, ...]:

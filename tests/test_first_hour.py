@@ -35,7 +35,7 @@ def test_baseline_in_extract_and_the_python_api(seed_text: str) -> None:
     assert result.meta.model == "baseline" and result.meta.prompt_id == "baseline@v1"
     assert result.attributions and result.verify(seed_text) == []
     assert "model baseline (from --model); prompt baseline@v1" in err
-    assert "no language model" in err  # the note on what it can and cannot find
+    assert "no language model (baseline: rules only)" in err  # the note on what it can and cannot find
 
     same = claimx.extract(seed_text, model="baseline", doc_id=SEED.stem)
     with claimx.Extractor("baseline") as extractor:
@@ -203,11 +203,14 @@ def test_missing_key_message_fits_the_interface(seed_text: str) -> None:
     python = str(caught.value)
     assert "OPENAI_API_KEY" in python and "api_key=" in python and "base_url=" in python
     assert "--" not in python
+    assert 'model="offline"' in python and "baseline" not in python  # the default, and stronger
     code, _, err = run("extract", str(SEED), "-m", "openai/gpt-4.1-mini")
     assert code == 2 and "OPENAI_API_KEY" in err and "--base-url" in err
+    assert "--model offline" in err and "baseline" not in err
     assert "api_key=" not in err and "base_url=" not in err
     code, _, err = run("extract", str(SEED), "-m", "nonsense")
     assert code == 2 and "--base-url" in err and "base_url=" not in err
+    assert "(offline, baseline)" in err  # the stronger no-LLM extractor named first
     with pytest.raises(claimx.ConfigError, match="base_url="):
         claimx.extract(seed_text, model="nonsense")
 

@@ -74,6 +74,10 @@ def test_readme_first_command_needs_no_key_and_no_llama(tmp_path: Path) -> None:
     assert "model offline (no --model, no CLAIMX_MODEL and no OPENAI_API_KEY)" in done.stderr
     note = [line for line in done.stderr.splitlines() if line.startswith("claimx: note:")]
     assert len(note) == 1 and "OPENAI_API_KEY" in note[0] and "--base-url" in note[0] and "gguf" in note[0]
+    # a trained tagger is not "rules only": the note says what reads the text, once
+    kind = "no language model (offline: a trained tagger and rules)"
+    assert note[0].startswith(f"claimx: note: {kind}: it finds")
+    assert "rules only" not in note[0]
     result = claimx.Extraction.model_validate(json.loads(done.stdout))
     assert result.verify(SEED.read_text(encoding="utf-8")) == []
     assert any(a.name == "Alexander Timonin" for a in result.actors)

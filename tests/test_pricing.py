@@ -314,3 +314,52 @@ def test_batch_submit_max_cost_and_batch_answers_at_half_price(tmp_path: Path) -
         usage = line["meta"]["usage"]
         full = (usage["prompt_tokens"] * MINI.input + usage["completion_tokens"] * MINI.output) / 1e6
         assert usage["requests"] == 1 and usage["cost_usd"] == pytest.approx(full / 2)
+
+
+def test_max_cost_makes_an_empty_document_its_error_result_and_runs_the_others() -> None:
+    documents = [("d1", article(1)), ("d2", article(2)), ("d3", "")]
+    with ScriptedServer(reporting(1_000, 100)) as server:
+        results = {
+            r.doc_id: r
+            for r in claimx.extract_many(
+                documents,
+                model="openai/gpt-4o-mini",
+                base_url=server.base_url,
+                api_key=KEY,
+                cache=False,
+                max_cost=5.00,
+            )
+        }
+        assert len(server.completions) == 2  # the empty document was neither estimated nor sent
+    assert results["d1"].ok and results["d2"].ok
+    assert not results["d3"].ok and "empty" in results["d3"].error.message
+    offline = {r.doc_id: r.ok for r in claimx.extract_many(documents, model="offline", max_cost=5.00)}
+    assert offline == {"d1": True, "d2": True, "d3": False}
+
+
+def test_summary_says_why_a_run_without_model_calls_costs_nothing(tmp_path: Path) -> None:
+    for model in ("baseline", "gold"):
+        proc = claimx_cli("eval", "run", "-d", "seed", "-m", model, "-o", str(tmp_path / model))
+        assert proc.returncode == 0, proc.stderr.decode()
+        markdown = (tmp_path / model / "summary.md").read_text()
+        [cost] = [line for line in markdown.splitlines() if line.startswith("Cost:")]
+        assert cost == "Cost: $0 (no model calls)."  # not "answers from the cache": there were none
+
+
+def test_cost_phrase_names_the_cache_only_when_answers_came_from_it() -> None:
+    from claimx.evaluate.report import cost_phrase
+    from claimx.evaluate.summary import RunUsage
+
+    counts = dict(prompt_tokens=0, completion_tokens=0, total_tokens=0, transport_retries=0, reasks=0)
+    timing = dict(latency_s=1.0, latency_s_mean=1.0, latency_s_max=1.0)
+
+    def usage(requests: int, cached: int, cost: float | None) -> RunUsage:
+        return RunUsage(requests=requests, cached_samples=cached, cost_usd=cost, **counts, **timing)
+
+    assert cost_phrase(usage(2, 1, 0.0123)) == "$0.0123 (answers from the cache cost nothing)"
+    assert cost_phrase(usage(0, 3, 0.0)).endswith("(answers from the cache cost nothing)")
+    assert cost_phrase(usage(2, 0, 0.0123)) == "$0.0123"
+    assert cost_phrase(usage(0, 0, 0.0)).endswith("(no model calls)")
+    assert cost_phrase(usage(0, 0, None)) == "$0 (no model calls)"  # the gold: no price, no call
+    assert cost_phrase(usage(0, 0, None), failed=1).startswith("unknown")  # its calls are not counted
+    assert cost_phrase(usage(2, 0, None)).startswith("unknown (no price")

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 import typer
 from typer.core import TyperGroup
+from typer.testing import CliRunner
 
 import claimx
 from claimx.cli import app
@@ -105,6 +106,36 @@ def test_python_alternatives_in_comments_name_real_parameters() -> None:
         assert isinstance(node, ast.Expr) and isinstance(node.value, ast.Call)
         for keyword in node.value.keywords:
             assert keyword.arg in accepted, f"{call}: claimx.extract has no {keyword.arg}="
+
+
+def test_extractor_is_passed_where_the_readme_says(seed_text: str) -> None:
+    # "call its extract/aextract, or pass it to claimx.extract_many/aextract_many as extractor=
+    # (claimx.extract takes no extractor=)"
+    prose = " ".join(README.read_text(encoding="utf-8").split())
+    assert "pass it to `claimx.extract_many`/`aextract_many` as `extractor=`" in prose
+    for function in (claimx.extract_many, claimx.aextract_many):
+        assert "extractor" in inspect.signature(function).parameters
+    for function in (claimx.extract, claimx.aextract):
+        assert "extractor" not in inspect.signature(function).parameters
+    with claimx.Extractor("offline", cache=False) as extractor:
+        one = extractor.extract(seed_text, "seed")
+        [many] = list(claimx.extract_many([("seed", seed_text)], extractor=extractor))
+    assert many.ok and many.extraction is not None
+    assert many.extraction.attributions == one.attributions
+
+
+def test_misspelt_model_options_fail_as_the_readme_says(seed_text: str) -> None:
+    prose = " ".join(README.read_text(encoding="utf-8").split())
+    assert "a misspelt keyword (`temprature=0.9`) is Python's `TypeError`" in prose
+    with pytest.raises(TypeError, match="temprature"):
+        claimx.extract(seed_text, model="offline", temprature=0.9)  # type: ignore[call-arg]
+    with pytest.raises(claimx.ConfigError) as caught:
+        claimx.extract(seed_text, model="openai/m", base_url="http://127.0.0.1:9/v1",
+                       model_options={"temprature": 0.9})  # fmt: skip
+    message = str(caught.value)
+    assert "did you mean 'temperature'" in message and "valid options:" in message and "timeout_s" in message
+    result = CliRunner().invoke(app, ["extract", "-", "--temprature", "0.9"], input=seed_text)
+    assert result.exit_code == 2 and "--temperature" in result.output
 
 
 # ----------------------------------------------------------------------------------------- shell

@@ -55,7 +55,7 @@ eval_app = typer.Typer(
     cls=helptext.Group,
     help="Score extractions against gold labels, rescore runs, compare prompt versions.",
     no_args_is_help=True,
-    epilog="Example: [bold]claimx eval run --dataset seed --model baseline[/bold]",
+    epilog="Example: [bold]claimx eval run --dataset seed --model offline[/bold]",
 )
 app.add_typer(eval_app, name="eval")
 
@@ -123,7 +123,7 @@ def run_command(
         ...,
         "--model",
         "-m",
-        help="gold, baseline, oracle, oracle:noisy[?seed=N&rate=R], or a model: openai/<name>, "
+        help="gold, offline, baseline, oracle, oracle:noisy[?seed=N&rate=R], or a model: openai/<name>, "
         "ollama/<name>, local, local:PATH.",
     ),
     out: Path | None = typer.Option(
@@ -173,7 +173,7 @@ def run_command(
     """Extract every document of a dataset, score it against the gold, and write a run folder.
 
     Example:
-    [bold]claimx eval run -d seed -m baseline[/bold]   (or -d brat:DIR for a folder of brat annotations)
+    [bold]claimx eval run -d seed -m offline[/bold]   (or -d brat:DIR for a folder of brat annotations)
     """
     setup_logging(debug)
     try:

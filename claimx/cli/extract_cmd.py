@@ -168,8 +168,8 @@ def extract_command(
         None,
         "--model",
         "-m",
-        help="openai/<name>, ollama/<name>, local, local:/path.gguf, or baseline (no language model) "
-        "(default: $CLAIMX_MODEL, else OpenAI if OPENAI_API_KEY is set, else local).",
+        help="openai/<name>, ollama/<name>, local, local:/path.gguf, or offline / baseline (no language "
+        "model) (default: $CLAIMX_MODEL, else OpenAI if OPENAI_API_KEY is set, else offline).",
     ),
     base_url: str | None = typer.Option(
         None,

@@ -6,17 +6,27 @@ from collections.abc import Sequence
 
 from claimx.evaluate.compare import Comparison
 from claimx.evaluate.runlog import RunHeader, SampleRecord
-from claimx.evaluate.summary import LAYERS, AccuracyFigures, Figures, Summary
+from claimx.evaluate.summary import LAYERS, AccuracyFigures, Figures, RunUsage, Summary
 from claimx.pricing import format_usd
 
 __all__ = ["compare_markdown", "cost_phrase", "fmt", "summary_markdown"]
 
 
-def cost_phrase(cost_usd: float | None) -> str:
-    """The run's cost in words: ``$0.0123 (answers from the cache cost nothing)``, or why it is unknown."""
-    if cost_usd is None:
+def cost_phrase(usage: RunUsage, failed: int = 0) -> str:
+    """The run's cost in words, with the reason a small figure is small, or why it is unknown.
+
+    A run without a model call (offline, baseline, gold) costs $0 because nothing was asked,
+    not because answers came from the cache: the phrase names only the reason that applies.
+    The gold has no price (``cost_usd`` null) but asks nothing either; a failed document's
+    calls are not counted, so a run with failures is never said to have made none.
+    """
+    no_calls = not (usage.requests or usage.cached_samples or usage.total_tokens or failed)
+    if no_calls:
+        return f"{format_usd(0.0)} (no model calls)"
+    if usage.cost_usd is None:
         return "unknown (no price for this model: see claimx.pricing, --prices)"
-    return f"{format_usd(cost_usd)} (answers from the cache cost nothing)"
+    cost = format_usd(usage.cost_usd)
+    return f"{cost} (answers from the cache cost nothing)" if usage.cached_samples else cost
 
 
 def fmt(value: float | None, digits: int = 3) -> str:
@@ -105,7 +115,7 @@ def summary_markdown(header: RunHeader, summary: Summary, records: Sequence[Samp
         f"{usage.reasks} re-asks; latency {usage.latency_s_mean:.2f}s mean, "
         f"{usage.latency_s_max:.2f}s max.",
         "",
-        f"Cost: {cost_phrase(usage.cost_usd)}.",
+        f"Cost: {cost_phrase(usage, summary.samples.failed)}.",
         "",
     ]
     if summary.stopped:

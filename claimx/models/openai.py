@@ -195,10 +195,11 @@ class OpenAIModel(Model):
             if _is_official(config.base_url):
                 raise ConfigError(
                     f"no API key for OpenAI: set {KEY_VARIABLE} or pass api_key=...; or pass "
-                    'base_url=... for another OpenAI-compatible server, or model="baseline" for no '
-                    "language model",
+                    'base_url=... for another OpenAI-compatible server, or model="offline" for no '
+                    "language model (a trained tagger and rules)",
                     cli_message=f"no API key for OpenAI: set {KEY_VARIABLE}; or give --base-url for "
-                    "another OpenAI-compatible server, or --model baseline for no language model",
+                    "another OpenAI-compatible server, or --model offline for no language model "
+                    "(a trained tagger and rules)",
                 )
             key = "not-needed"  # local servers ignore it, the SDK insists on one
         register_secret(key)

@@ -32,8 +32,8 @@ __all__ = ["OFFLINE", "OFFLINE_ID", "OFFLINE_NOTE", "offline_response", "offline
 
 OFFLINE_ID = "offline@v1"
 OFFLINE_NOTE = (
-    "a tagger trained on news attributions plus rules: it finds quotes and reported speech with "
-    "their speakers and cues, and positions from a pair model trained on news stances; it misses what needs "
+    "it finds quotes and reported speech with their speakers and cues (a tagger trained on news "
+    "attributions), and positions from a pair model trained on news stances; it misses what needs "
     "understanding (implicit speakers, stances without an evaluative word). For LLM quality set "
     "OPENAI_API_KEY, point --base-url at an OpenAI-compatible server, or use --model "
     "local:PATH.gguf (pip install 'claimx[local]')"
@@ -85,4 +85,5 @@ OFFLINE = RuleExtractor(
     sha256=offline_sha256(),
     read=offline_response,
     note=OFFLINE_NOTE,
+    method="a trained tagger and rules",
 )

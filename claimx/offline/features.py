@@ -18,6 +18,7 @@ from itertools import pairwise
 
 __all__ = [
     "CUE_WORDS",
+    "NARROW_GROUPS",
     "Column",
     "Token",
     "paragraph_columns",
@@ -141,6 +142,16 @@ def _shifted(values: Sequence[str | None], d: int) -> list[str | None]:
     if d >= 0:
         return [*values[d:], *[None] * min(d, n)]
     return [*[None] * min(-d, n), *values[: max(0, n + d)]]
+
+
+#: Templates with few values each, read together: a tagger can add up a group's weights once
+#: per combination of its values (a few hundred to a few thousand on PolNeAR), not per token.
+#: Word templates stay apart: their values are too many to combine.
+NARROW_GROUPS: tuple[frozenset[str], ...] = (
+    words("b qp= q= cue= pro= sf= para0= hc= hq= nm= par= between_cues"),
+    words("cb= ca= rp= te="),
+    words("sh-2= sh-1= sh1= sh2= q-2= q-1= q1= q2= cue-2 cue-1 cue1 cue2"),
+)
 
 
 #: A feature template: its name's prefix, and per token the value (None: the token has none).

@@ -20,7 +20,7 @@ from operator import add, lshift, mod, mul, sub
 from pathlib import Path
 
 from claimx.errors import ConfigError
-from claimx.offline.features import Column, Token, paragraph_columns, paragraphs, tokenize
+from claimx.offline.features import NARROW_GROUPS, Column, Token, paragraph_columns, paragraphs, tokenize
 
 __all__ = ["MODEL_PATH", "TaggedSpan", "Weights", "emissions", "load_weights", "tag_text", "viterbi"]
 
@@ -65,6 +65,11 @@ class Weights:
                 table = tables[prefix] = {}
             table[value] = sum(map(lshift, map(round, map(mul, weights, repeat(_SCALE))), shifts))
         return tables
+
+    @cached_property
+    def combined(self) -> dict[tuple[str, ...], dict[tuple[str | None, ...], int]]:
+        """Per group of templates, each combination of values seen → their packed weights summed."""
+        return {}
 
     @cached_property
     def into(self) -> tuple[tuple[int, ...], ...]:
@@ -120,14 +125,43 @@ def _totals(weights: Weights, columns: list[Column]) -> list[int]:
     """Each token's packed label scores, biased by half a field (see :func:`emissions`).
 
     Column by column: one C-level pass of look-ups and one of additions per template, where
-    summing token by token built a row tuple per token and filtered it.
+    summing token by token built a row tuple per token and filtered it. The templates of a
+    :data:`~claimx.offline.features.NARROW_GROUPS` group are looked up together, by the
+    tuple of their values, in a table filled as combinations turn up (integers: the same sums).
     """
     tables = weights.tables
     empty: dict[str | None, int] = {}
     totals = [weights.bias] * len(columns[0][1]) if columns else []
-    for prefix, values in columns:
-        totals = list(map(add, totals, map(tables.get(prefix, empty).get, values, repeat(0))))
+    grouped: list[list[Column]] = [[] for _ in NARROW_GROUPS]
+    for column in columns:
+        group = _GROUP_OF.get(column[0])
+        if group is not None:
+            grouped[group].append(column)
+        else:
+            prefix, values = column
+            totals = list(map(add, totals, map(tables.get(prefix, empty).get, values, repeat(0))))
+    for members in grouped:
+        if members:
+            totals = list(map(add, totals, _group_scores(weights, members)))
     return totals
+
+
+_GROUP_OF = {prefix: k for k, group in enumerate(NARROW_GROUPS) for prefix in group}
+
+
+def _group_scores(weights: Weights, members: list[Column]) -> list[int]:
+    """Per token, the packed weights of these templates' values, summed once per combination."""
+    prefixes = tuple(prefix for prefix, _ in members)
+    combined = weights.combined.setdefault(prefixes, {})
+    keys = list(zip(*(values for _, values in members), strict=True))
+    try:
+        return list(map(combined.__getitem__, keys))
+    except KeyError:  # a combination not seen before: sum it once
+        tables = [weights.tables.get(prefix, {}) for prefix in prefixes]
+        for key in keys:
+            if key not in combined:
+                combined[key] = sum(table.get(v, 0) for table, v in zip(tables, key, strict=True))
+        return list(map(combined.__getitem__, keys))
 
 
 def _label_scores(weights: Weights, totals: list[int], scale: int = 1) -> list[list[int]]:

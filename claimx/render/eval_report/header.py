@@ -50,7 +50,7 @@ def run_facts(run: Run, label: str) -> str:
 
 
 def _usage(run: Run) -> str:
-    """Tokens, requests and what they cost (answers from the cache cost nothing)."""
+    """Tokens, requests, answers from the cache (which cost nothing) and what the run cost."""
     records = run.records
     tokens = sum(r.usage.total_tokens for r in records)
     requests = sum(r.usage.requests for r in records)

@@ -32,12 +32,15 @@ __all__ = [
     "count_documents",
     "decode",
     "duplicate_ids",
+    "holds_results",
     "iter_documents",
     "iter_sources",
     "looks_like_html",
     "names_many",
     "plan_inputs",
     "read_path",
+    "same_file",
+    "written_kind",
 ]
 
 
@@ -202,15 +205,16 @@ def plan_inputs(specs: Iterable[str], *, output: Path | None = None) -> InputPla
                 items.append(entry)
                 continue
             file, doc_id, long_id, explicit = entry
-            if out_path is not None and _same_file(file, out_path):
-                if explicit:
+            if out_path is not None and same_file(file, out_path):
+                if explicit or not _holds_results_or_nothing(file):
+                    name = spec if explicit else str(file)
                     raise OutputError(
-                        f"{spec} is both an input and the output: writing the results there would "
+                        f"{name} is both an input and the output: writing the results there would "
                         "destroy it; choose another --out"
                     )
                 skipped.append(f"{file} (the output file)")
                 continue
-            kind = _written_kind(file) if _is_jsonl(file) else None
+            kind = written_kind(file) if _is_jsonl(file) else None
             if kind is not None:
                 if explicit:
                     items.append(
@@ -238,14 +242,37 @@ def plan_inputs(specs: Iterable[str], *, output: Path | None = None) -> InputPla
     return InputPlan(items, skipped)
 
 
-def _same_file(file: Path, output: Path) -> bool:
+def same_file(file: Path, output: Path) -> bool:
+    """Whether writing ``output`` would replace ``file``: the same path, symlink target or inode."""
     try:
-        return os.path.realpath(file) == str(output) or os.path.samefile(file, output)
+        return os.path.realpath(file) == os.path.realpath(output) or os.path.samefile(file, output)
     except OSError:
         return False
 
 
-def _written_kind(path: Path) -> str | None:
+def _holds_results_or_nothing(path: Path) -> bool:
+    """Whether a folder's file may be skipped as the output: an earlier run's results, or empty.
+
+    Anything else there (an article) is what the folder supplies: replacing it would destroy
+    an input, so it is refused even with ``--overwrite``.
+    """
+    try:
+        if path.stat().st_size == 0:
+            return True
+    except OSError:
+        return False
+    return holds_results(path)
+
+
+def holds_results(path: Path) -> bool:
+    """Whether ``path`` is a claimx results file (its first line an extraction or error line)."""
+    return written_kind(path) == _RESULTS_KIND
+
+
+_RESULTS_KIND = "a claimx results file (the output of claimx extract)"
+
+
+def written_kind(path: Path) -> str | None:
     """What claimx wrote ``path`` as, judged by its first line, or None for an input.
 
     A results file (an extraction or error line), a batch documents file, or a batch's request
@@ -266,7 +293,7 @@ def _written_kind(path: Path) -> str | None:
 
 def _kind_of_first_line(line: bytes, is_result: bool) -> str | None:
     if is_result:
-        return "a claimx results file (the output of claimx extract)"
+        return _RESULTS_KIND
     try:
         first = json.loads(line)
     except ValueError:

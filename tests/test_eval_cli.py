@@ -286,3 +286,51 @@ def test_seesaw_valid_gold_is_perfect(tmp_path: Path) -> None:
     summary = _summary(out)
     _assert_perfect(summary, ("positions",))
     assert summary["attributions"]["f1"] is None and summary["positions"]["documents"] > 0
+
+
+def _error_line(proc: subprocess.CompletedProcess[str], needle: str) -> None:
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("claimx: error:")]
+    assert len(errors) == 1 and needle in errors[0], proc.stderr
+
+
+def test_report_and_compare_never_write_over_a_run_or_an_existing_file(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    assert (
+        claimx_cli("eval", "run", "-d", "seed", "-m", "gold", "-o", str(run), "--bootstrap", "0").returncode
+        == 0
+    )
+    saved = {
+        name: (run / name).read_bytes()
+        for name in ("run.json", "samples.jsonl", "summary.json", "summary.md")
+    }
+    (tmp_path / "link.json").symlink_to(run / "summary.json")
+    for name in (*saved, "../link.json"):
+        for flag in ((), ("--overwrite",)):
+            _error_line(claimx_cli("eval", "report", str(run), "--out", str(run / name), *flag), "eval run")
+            _error_line(
+                claimx_cli("eval", "compare", str(run), str(run), "--md", str(run / name), *flag), "eval run"
+            )
+    assert {name: (run / name).read_bytes() for name in saved} == saved
+    assert claimx_cli("eval", "score", str(run)).returncode == 0
+    keep = tmp_path / "keep.txt"
+    keep.write_text("an article")
+    _error_line(claimx_cli("eval", "report", str(run), "--out", str(keep)), "already exists: add --overwrite")
+    _error_line(claimx_cli("eval", "compare", str(run), str(run), "--md", str(keep)), "add --overwrite")
+    assert keep.read_text() == "an article"
+    assert claimx_cli("eval", "compare", str(run), str(run), "--md", str(keep), "--overwrite").returncode == 0
+    assert keep.read_text().startswith("## claimx eval compare")
+    # The run's own page is redrawn on each call, as documented (default --out RUN/report.html).
+    for _ in range(2):
+        proc = claimx_cli("eval", "report", str(run))
+        assert proc.returncode == 0, proc.stderr
+    assert (run / "report.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_run_out_that_is_a_file_is_one_line(tmp_path: Path) -> None:
+    article = tmp_path / "article.txt"
+    article.write_text("an article")
+    proc = claimx_cli("eval", "run", "-d", "seed", "-m", "gold", "-o", str(article))
+    _error_line(proc, f"-o must be a run folder; {article} is a file")
+    assert article.read_text() == "an article"

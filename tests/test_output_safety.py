@@ -426,3 +426,62 @@ def test_a_fifo_in_a_batch_blocks_only_itself_and_sigterm_still_works(tmp_path: 
         _, stderr = proc.communicate(timeout=30)
     assert proc.returncode == 130, stderr.decode()
     assert sorted(str(line["doc_id"]) for line in read_lines(out)) == ids
+
+
+# ------------------------------------------ an article in the input folder as the output
+
+
+def test_an_article_of_the_input_folder_is_never_the_output(tmp_path: Path) -> None:
+    """Skipping "the output file" is for an earlier run's results; an article there is an input."""
+    folder = tmp_path / "in"
+    write_docs(folder, 3)
+    target = folder / "doc001.txt"
+    before = target.read_bytes()
+    with ScriptedServer(echo_answer) as server:
+        forced = cli(server, "extract", str(folder), "-o", str(target), "--overwrite", "-f", "jsonl")
+        assert server.completions == []
+    one_line_error(forced, 2, f"{target} is both an input and the output")
+    assert "not reading" not in forced.stderr.decode()
+    assert target.read_bytes() == before
+
+
+def test_an_existing_article_as_a_batch_output_is_not_called_results(tmp_path: Path) -> None:
+    write_docs(tmp_path / "in", 2)
+    other = tmp_path / "keep.txt"
+    other.write_text(article(9))
+    with ScriptedServer(echo_answer) as server:
+        proc = cli(server, "extract", str(tmp_path / "in"), "-o", str(other), "-f", "jsonl")
+        results = tmp_path / "results.jsonl"
+        assert cli(server, "extract", str(tmp_path / "in"), "-o", str(results)).returncode == 0
+        again = cli(server, "extract", str(tmp_path / "in"), "-o", str(results))
+    line = one_line_error(proc, 2, "already exists and is not a claimx results file: add --overwrite")
+    assert "holds results" not in line
+    assert other.read_text() == article(9)
+    one_line_error(again, 2, "already holds results: add --resume")
+
+
+# ------------------------------------------------------------------ claimx view -o
+
+
+def test_view_never_replaces_its_input_nor_an_existing_file(tmp_path: Path) -> None:
+    source = tmp_path / "a.txt"
+    source.write_text(article(1))
+    result = tmp_path / "result.json"
+    with ScriptedServer(echo_answer) as server:
+        assert cli(server, "extract", str(source), "-f", "json", "-o", str(result)).returncode == 0
+    saved = result.read_bytes()
+    (tmp_path / "link.json").symlink_to(result)
+    (tmp_path / "hard.json").hardlink_to(result)
+    for target in ("result.json", "link.json", "hard.json"):
+        proc = claimx_cli("view", str(result), "-o", str(tmp_path / target), "--overwrite")
+        one_line_error(proc, 2, "is both an input and the output")
+    proc = claimx_cli("view", str(result), "--text", str(source), "-o", str(source), "--overwrite")
+    one_line_error(proc, 2, "is both an input and the output")
+    assert result.read_bytes() == saved and source.read_text() == article(1)
+    keep = tmp_path / "keep.txt"
+    keep.write_text("an article")
+    one_line_error(claimx_cli("view", str(result), "-o", str(keep)), 2, "already exists: add --overwrite")
+    assert keep.read_text() == "an article"
+    replaced = claimx_cli("view", str(result), "-o", str(keep), "--overwrite")
+    assert replaced.returncode == 0, replaced.stderr.decode()
+    assert keep.read_text().startswith("<!DOCTYPE html>")

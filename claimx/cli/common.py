@@ -6,13 +6,14 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Iterable
 from pathlib import Path
 from typing import NoReturn
 
 import typer
 from rich.console import Console
 
-from claimx.atomic import atomic_replace
+from claimx.atomic import atomic_replace, output_kind
 from claimx.errors import (
     ClaimxError,
     ConfigError,
@@ -23,6 +24,7 @@ from claimx.errors import (
     PromptError,
     redact,
 )
+from claimx.inputs import same_file
 
 __all__ = [
     "EXIT_FAILED_DOCS",
@@ -34,6 +36,7 @@ __all__ = [
     "atomic_write",
     "count",
     "fail",
+    "refuse_output",
     "setup_logging",
     "stderr",
 ]
@@ -101,6 +104,31 @@ def atomic_write(path: Path, data: str) -> None:
     """Write a whole file so that readers see the old one or the new one, never half."""
     with atomic_replace(path) as handle:
         handle.write(data.encode("utf-8", "surrogatepass"))
+
+
+def refuse_output(out: Path, *, overwrite: bool, inputs: Iterable[Path] = (), debug: bool = False) -> None:
+    """One rule for every output: never an input, never a non-file, an existing file only when asked.
+
+    An output that is one of ``inputs`` (the same path, a symlink to it, a hard link) is
+    refused even with ``--overwrite``: writing it would destroy what the command reads. A
+    folder, block device or socket is refused; a non-empty regular file needs ``overwrite``.
+    Each refusal is one line on stderr and exit 2, before anything is written.
+    """
+    for source in inputs:
+        if same_file(source, out):
+            fail(
+                OutputError(
+                    f"{out} is both an input and the output: writing there would destroy {source}; "
+                    "choose another output"
+                ),
+                debug,
+            )
+    try:
+        kind = output_kind(out)
+    except ClaimxError as exc:
+        fail(exc, debug)
+    if kind == "file" and out.stat().st_size and not overwrite:
+        fail(OutputError(f"{out} already exists: add --overwrite to replace it"), debug)
 
 
 #: ``--prices FILE``: one option for every command that prices its calls (extract, eval run, batch submit).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import os
 import re
 import sys
 from pathlib import Path
@@ -19,10 +20,11 @@ from claimx.cli.common import (
     atomic_write,
     count,
     fail,
+    refuse_output,
     setup_logging,
     stderr,
 )
-from claimx.errors import ClaimxError, ConfigError
+from claimx.errors import ClaimxError, ConfigError, OutputError
 from claimx.evaluate.compare import compare_runs
 from claimx.evaluate.datasets import load_dataset
 from claimx.evaluate.predictors import make_predictor
@@ -38,6 +40,7 @@ from claimx.evaluate.runlog import (
 )
 from claimx.evaluate.scorers import ClaimSimilarity, ScoringOptions
 from claimx.evaluate.tables import print_comparison, print_summary
+from claimx.inputs import same_file
 from claimx.pricing import default_prices
 
 __all__ = ["eval_app"]
@@ -83,6 +86,32 @@ def default_run_dir(dataset: str, model: str, root: Path = Path("evals/runs")) -
     while candidate.exists():
         candidate, number = base.with_name(f"{base.name}-{number}"), number + 1
     return candidate
+
+
+#: The page ``eval report`` draws into a run folder by default, and redraws on each call.
+PAGE_FILE = "report.html"
+#: What ``eval run`` writes into a run folder: the run itself, never a report's or comparison's output.
+RUN_FILES = (HEADER_FILE, SAMPLES_FILE, SUMMARY_FILE, REPORT_FILE)
+
+
+def _refuse_run_output(out: Path, runs: list[Path], *, overwrite: bool, debug: bool) -> None:
+    """Refuse an output that is a run's own data (any run folder's, even with --overwrite) or an input.
+
+    The files of the runs read are inputs; the data files of any run folder (``run.json``,
+    ``samples.jsonl``, ``summary.json``, ``summary.md``) are what ``eval score`` and
+    ``eval compare`` read later, so replacing them would break that run.
+    """
+    real = Path(os.path.realpath(out))  # a symlink to a run's file is that file
+    if (real.parent / HEADER_FILE).is_file() and real.name in RUN_FILES:
+        fail(
+            OutputError(
+                f"{out} is a file of the eval run in {real.parent}: writing there would break the run; "
+                "choose another output"
+            ),
+            debug,
+        )
+    inputs = [run / name for run in runs for name in RUN_FILES]
+    refuse_output(out, overwrite=overwrite, inputs=inputs, debug=debug)
 
 
 @eval_app.command("run", cls=helptext.Command)
@@ -151,6 +180,8 @@ def run_command(
         data = load_dataset(dataset, limit)
         if out is None:
             out = default_run_dir(data.name, model)
+        if out.exists() and not out.is_dir():
+            raise OutputError(f"-o must be a run folder; {out} is a file")
         if (out / HEADER_FILE).exists() and not force:
             raise ConfigError(f"{out} already holds a run; choose another --out or pass --force")
         options = _options(claim_similarity, claim_threshold, bootstrap, seed)
@@ -264,6 +295,7 @@ def compare_command(
         None, "--markdown", "--md", help="Also write the comparison as Markdown."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON instead of tables."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --markdown file."),
     bootstrap: int = _BOOTSTRAP,
     seed: int = _SEED,
     debug: bool = typer.Option(False, "--debug", help="Tracebacks on errors."),
@@ -273,6 +305,8 @@ def compare_command(
     Example: [bold]claimx eval compare evals/runs/v1 evals/runs/v2[/bold]
     """
     setup_logging(debug)
+    if markdown is not None:
+        _refuse_run_output(markdown, [run_a, run_b], overwrite=overwrite, debug=debug)
     try:
         a, b = read_run(run_a), read_run(run_b)
         if a.header.dataset.spec != b.header.dataset.spec:
@@ -287,7 +321,10 @@ def compare_command(
     except ClaimxError as exc:
         fail(exc, debug)
     if markdown is not None:
-        markdown.write_text(compare_markdown(comparison), encoding="utf-8")
+        try:
+            atomic_write(markdown, compare_markdown(comparison))
+        except ClaimxError as exc:
+            fail(exc, debug)
     if as_json:
         typer.echo(comparison.to_json())
     else:
@@ -307,6 +344,9 @@ def report_command(
         None, "--bootstrap", help="Bootstrap resamples for the intervals (default: as the run was scored)."
     ),
     seed: int | None = typer.Option(None, "--seed", help="Seed of the bootstrap (default: the run's)."),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace an existing --out file (RUN_DIR/report.html is always redrawn)."
+    ),
     debug: bool = typer.Option(False, "--debug", help="Tracebacks on errors."),
 ) -> None:
     """An HTML report of a run, or of two runs compared, in one file that needs no network.
@@ -317,7 +357,10 @@ def report_command(
     Example: [bold]claimx eval report evals/runs/gold --compare evals/runs/baseline -o report.html[/bold]
     """
     setup_logging(debug)
-    target = out if out is not None else run_dir / "report.html"
+    target = out if out is not None else run_dir / PAGE_FILE
+    runs = [run_dir] if compare is None else [run_dir, compare]
+    redrawn = same_file(target, run_dir / PAGE_FILE)  # the run's own page: redrawn by design
+    _refuse_run_output(target, runs, overwrite=overwrite or redrawn, debug=debug)
     try:
         a = read_run(run_dir)
         b = read_run(compare) if compare is not None else None
@@ -337,8 +380,8 @@ def report_command(
         fail(exc, debug)
     try:
         atomic_write(target, html)
-    except OSError as exc:
-        fail(ConfigError(f"cannot write {target}: {exc.strerror or exc}"), debug)
+    except ClaimxError as exc:
+        fail(exc, debug)
     documents = len({r.id for r in a.records} | ({r.id for r in b.records} if b is not None else set()))
     size = len(html.encode("utf-8")) / 1024
     stderr.print(f"claimx: wrote {target} ({count(documents, 'document')}, {size:,.0f} KiB)", markup=False)

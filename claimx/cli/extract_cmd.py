@@ -19,7 +19,15 @@ from claimx.budget import check_estimate
 from claimx.cache import ResponseCache
 from claimx.caveats import caveat
 from claimx.cli import app, helptext
-from claimx.cli.common import EXIT_USAGE, PRICES_OPTION, atomic_write, fail, setup_logging, stderr
+from claimx.cli.common import (
+    EXIT_USAGE,
+    PRICES_OPTION,
+    atomic_write,
+    fail,
+    refuse_output,
+    setup_logging,
+    stderr,
+)
 from claimx.errors import ClaimxError, InputError
 from claimx.extract import ExtractOptions, Extractor
 from claimx.inputs import (
@@ -28,6 +36,7 @@ from claimx.inputs import (
     Source,
     count_documents,
     duplicate_ids,
+    holds_results,
     iter_documents,
     names_many,
     plan_inputs,
@@ -312,7 +321,7 @@ def extract_command(
         )
         return
     if out is not None:
-        _refuse_to_overwrite(out, overwrite)
+        refuse_output(out, overwrite=overwrite, debug=debug)
     try:
         if isinstance(first, InputError):
             raise first
@@ -346,16 +355,6 @@ def extract_command(
         _emit(result, chosen, out)
     except ClaimxError as exc:
         fail(exc, debug)
-
-
-def _refuse_to_overwrite(out: Path, overwrite: bool) -> None:
-    """One rule for every output: an existing file is replaced only when asked to."""
-    try:
-        kind = output_kind(out)
-    except ClaimxError as exc:
-        fail(exc)
-    if kind == "file" and out.stat().st_size and not overwrite:
-        _usage(f"{out} already exists: add --overwrite to replace it")
 
 
 @dataclass(frozen=True)
@@ -406,7 +405,10 @@ def _batch(
         except ClaimxError as exc:
             fail(exc)
         if kind == "file" and out.stat().st_size and not flags.overwrite:
-            _usage(f"{out} already holds results: add --resume to continue it, or --overwrite to start again")
+            if holds_results(out):
+                again = "add --resume to continue it, or --overwrite to start again"
+                _usage(f"{out} already holds results: {again}")
+            _usage(f"{out} already exists and is not a claimx results file: add --overwrite to replace it")
     total = count_documents(plan)
     try:
         extractor = build_extractor(**options)

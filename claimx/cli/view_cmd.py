@@ -13,7 +13,7 @@ import typer
 from pydantic import ValidationError
 
 from claimx.cli import app, helptext
-from claimx.cli.common import atomic_write, count, fail, stderr
+from claimx.cli.common import atomic_write, count, fail, refuse_output, stderr
 from claimx.errors import ClaimxError, ConfigError, InputError
 from claimx.inputs import decode, read_path
 from claimx.schema import Extraction
@@ -126,6 +126,7 @@ def view_command(
         "--text",
         help="The article, when the result was saved without it (--no-text); checked by sha256.",
     ),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out file."),
     doc: str | None = typer.Option(None, "--doc", help="Which document, when RESULT holds several."),
     encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of --text (default UTF-8)."),
     debug: bool = typer.Option(False, "--debug", help="Tracebacks on errors."),
@@ -137,6 +138,9 @@ def view_command(
     Example:
     [bold]claimx extract article.txt -f json -o result.json && claimx view result.json -o page.html[/bold]
     """
+    if out is not None:  # before anything is read: the page never replaces what it shows
+        sources = [Path(p) for p in (result_path, text_path) if p is not None and p != "-"]
+        refuse_output(out, overwrite=overwrite, inputs=sources, debug=debug)
     try:
         if result_path == "-":
             name, data = "stdin", sys.stdin.buffer.read()

@@ -106,14 +106,6 @@ def _according(text: str, cue: TaggedSpan) -> bool:
     return text[cue.start : cue.end].lower().startswith("according to")
 
 
-def _distance(a: TaggedSpan, b: TaggedSpan) -> int:
-    if a.end <= b.start:
-        return b.start - a.end
-    if b.end <= a.start:
-        return a.start - b.end
-    return 0
-
-
 def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attribution]:
     """Pair each content run with a cue and a source (the trained ranker's, else the nearest)."""
     text = document.text
@@ -199,7 +191,7 @@ def _ranked(
 
 def cue_candidates(content: TaggedSpan, cues: list[TaggedSpan]) -> list[TaggedSpan]:
     """The cues that may be a content's: the tagged ones in its paragraph, within reach."""
-    return [c for c in cues if c.paragraph == content.paragraph and _distance(c, content) <= CUE_REACH]
+    return [c for c in cues if c.paragraph == content.paragraph and c.gap(content) <= CUE_REACH]
 
 
 def _nearest_cue(
@@ -209,7 +201,7 @@ def _nearest_cue(
     home = {s.number for s in where.document.sentences_overlapping(content.start, content.end)}
     return min(
         candidates,
-        key=lambda c: (where.sentence(c.start) not in home, not _according(text, c), _distance(c, content)),
+        key=lambda c: (where.sentence(c.start) not in home, not _according(text, c), c.gap(content)),
         default=None,
     )
 
@@ -223,7 +215,7 @@ def _nearest_source(
         s
         for s in sources
         if s.paragraph == anchor.paragraph
-        and _distance(s, anchor) <= SOURCE_REACH
+        and s.gap(anchor) <= SOURCE_REACH
         and not (content.start <= s.start < content.end)
     ]
     anchor_sentence = where.sentence(anchor.start)
@@ -231,7 +223,7 @@ def _nearest_source(
         near,
         key=lambda s: (
             where.sentence(s.start) != anchor_sentence,
-            _distance(s, anchor),
+            s.gap(anchor),
             s.start > anchor.start,
         ),
         default=None,
@@ -246,7 +238,7 @@ def source_candidates(
     for s in sources:
         if (
             s.paragraph == cue.paragraph
-            and _distance(s, cue) <= RANKED_SOURCE_REACH
+            and s.gap(cue) <= RANKED_SOURCE_REACH
             and not (content.start <= s.start < content.end)
         ):
             kinds.setdefault(s, set()).add("tagged")

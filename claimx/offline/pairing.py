@@ -97,14 +97,6 @@ def _bucket(n: int) -> str:
     return "far"
 
 
-def _gap(a: TaggedSpan, b: TaggedSpan) -> int:
-    if a.end <= b.start:
-        return b.start - a.end
-    if b.end <= a.start:
-        return a.start - b.end
-    return 0
-
-
 def _side(span: TaggedSpan, anchor: TaggedSpan) -> str:
     if span.end <= anchor.start:
         return "before"
@@ -181,7 +173,7 @@ def cue_features(cue: TaggedSpan, content: TaggedSpan, others: list[TaggedSpan],
     text = where.document.text
     words = text[cue.start : cue.end]
     side = _side(cue, content)
-    gap = _gap(cue, content)
+    gap = cue.gap(content)
     home = {where.sentence(content.start), where.sentence(max(content.start, content.end - 1))}
     cue_sentence = where.sentence(cue.start)
     if cue_sentence in home:
@@ -190,14 +182,14 @@ def cue_features(cue: TaggedSpan, content: TaggedSpan, others: list[TaggedSpan],
         sentence = f"prev{min(3, min(home) - cue_sentence)}"
     else:
         sentence = f"next{min(3, cue_sentence - max(home))}"
-    nearer = sum(1 for o in others if o is not cue and _gap(o, content) < gap)
+    nearer = sum(1 for o in others if o is not cue and o.gap(content) < gap)
     nearer_side = sum(
-        1 for o in others if o is not cue and _side(o, content) == side and _gap(o, content) < gap
+        1 for o in others if o is not cue and _side(o, content) == side and o.gap(content) < gap
     )
     first, last = _first_word(words), _last_word(words)
     lo, hi = _between(cue, content)
     between = text[lo:hi]
-    adjacent_source = any(_gap(s, cue) <= 3 for s in where.in_paragraph(where.sources, cue.paragraph))
+    adjacent_source = any(s.gap(cue) <= 3 for s in where.in_paragraph(where.sources, cue.paragraph))
     features = [
         "bias",
         f"side={side}",
@@ -282,9 +274,9 @@ def source_features(
     low = words.lower()
     first = low.split()[0] if low else ""
     side = _side(span, cue)
-    gap = _gap(span, cue)
-    nearer = sum(1 for s in spans if s is not span and _gap(s, cue) < gap)
-    nearer_side = sum(1 for s in spans if s is not span and _side(s, cue) == side and _gap(s, cue) < gap)
+    gap = span.gap(cue)
+    nearer = sum(1 for s in spans if s is not span and s.gap(cue) < gap)
+    nearer_side = sum(1 for s in spans if s is not span and _side(s, cue) == side and s.gap(cue) < gap)
     same_sentence = where.sentence(span.start) == where.sentence(cue.start)
     lo, hi = _between(span, cue)
     between = text[lo:hi]

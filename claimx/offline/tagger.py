@@ -36,6 +36,14 @@ class TaggedSpan:
     end: int
     paragraph: int
 
+    def gap(self, other: TaggedSpan) -> int:
+        """Characters between this span and ``other`` (0 when they touch or overlap)."""
+        if self.end <= other.start:
+            return other.start - self.end
+        if other.end <= self.start:
+            return self.start - other.end
+        return 0
+
 
 #: Weights are stored to four decimals, so as integers (×10⁴) they add up exactly; a token's
 #: label scores are packed into one integer, ``_FIELD`` bits per label, and summed in one go.

@@ -44,9 +44,8 @@ OFFLINE_NOTE = (
 def offline_sha256() -> str:
     """A fingerprint of the rules and the trained model: results say which they came from."""
     digest = hashlib.sha256(OFFLINE_ID.encode())
-    digest.update(MODEL_PATH.read_bytes() if MODEL_PATH.exists() else b"")
-    digest.update(STANCE_MODEL_PATH.read_bytes() if STANCE_MODEL_PATH.exists() else b"")
-    digest.update(PAIRING_MODEL_PATH.read_bytes() if PAIRING_MODEL_PATH.exists() else b"")
+    for path in (MODEL_PATH, STANCE_MODEL_PATH, PAIRING_MODEL_PATH):  # (a missing file adds nothing)
+        digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()
 
 

@@ -226,13 +226,38 @@ def as_response(output: BaseModel) -> Response:
     narrower (sentence ids an enum, lengths capped), so dumping it and validating the dump
     again as a ``Response`` gives equal items, field for field, dumps included. That round
     trip cost about 0.4 ms and a thousand short-lived objects per 100-statement answer, so
-    such an answer is used as it is. Any other answer (a compact model's, which lacks fields
-    that the round trip fills with their defaults, or any other class) is read through
+    such an answer is used as it is. So is an answer of a subclass of a full model that adds
+    no field of its own (instructor parses into ``instructor.response_schema(model)``, which
+    only adds its methods). Any other answer (a compact model's, which lacks fields that the
+    round trip fills with their defaults, or any other class) is read through
     ``Response.model_validate(output.model_dump())``, as before.
     """
-    if isinstance(output, Response) and type(output) in _FULL:
+    if isinstance(output, Response) and _is_full(type(output)):
         return output
     return Response.model_validate(output.model_dump())
+
+
+def _is_full(cls: type[Response]) -> bool:
+    """``cls`` is a full response model, or a subclass of one with the very same fields."""
+    known = _FULL_KIN.get(cls)
+    if known is None:
+        full = next((c for c in cls.__mro__ if c in _FULL and issubclass(c, Response)), None)
+        known = full is not None and (
+            cls is full
+            or (
+                list(cls.model_fields) == list(full.model_fields)
+                and all(
+                    cls.model_fields[k].annotation is full.model_fields[k].annotation
+                    for k in cls.model_fields
+                )
+            )
+        )
+        _FULL_KIN[cls] = known
+    return known
+
+
+#: What ``_is_full`` found for each class asked about (weakly: response models come and go).
+_FULL_KIN: weakref.WeakKeyDictionary[type[Response], bool] = weakref.WeakKeyDictionary()
 
 
 def response_schema_sha256(limits: OutputLimits | None = None) -> str:

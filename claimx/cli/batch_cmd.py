@@ -19,7 +19,6 @@ from claimx.batchfile import BatchSettings, RetryMode, documents_path_for, expor
 from claimx.batchfile.settings import read_documents
 from claimx.cache import ResponseCache
 from claimx.cli import app, helptext
-from claimx.cli.batch_run import run_batch
 from claimx.cli.common import EXIT_USAGE, count, fail, setup_logging, stderr
 from claimx.errors import ClaimxError, OutputError
 from claimx.extract import ExtractOptions
@@ -230,6 +229,8 @@ def import_command(
         markup=False,
     )
     try:
+        from claimx.cli.batch_run import run_batch  # (its progress display loads with the command)
+
         tally = run_batch(
             (record.source() for record in read_documents(documents_path)),
             extractor=replay.extractor,

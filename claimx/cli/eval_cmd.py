@@ -39,7 +39,6 @@ from claimx.evaluate.runlog import (
 from claimx.evaluate.scorers import ClaimSimilarity, ScoringOptions
 from claimx.evaluate.tables import print_comparison, print_summary
 from claimx.pricing import default_prices
-from claimx.render.eval_report import eval_report_html
 
 __all__ = ["eval_app"]
 
@@ -331,6 +330,8 @@ def report_command(
                 )
             if not {r.id for r in a.records} & {r.id for r in b.records}:
                 raise ConfigError("the two runs have no document in common")
+        from claimx.render.eval_report import eval_report_html  # (only this command draws pages)
+
         html = eval_report_html(a, b, resamples=bootstrap, seed=seed)
     except ClaimxError as exc:
         fail(exc, debug)

@@ -19,9 +19,7 @@ from claimx.budget import check_estimate
 from claimx.cache import ResponseCache
 from claimx.caveats import caveat
 from claimx.cli import app, helptext
-from claimx.cli.batch_run import run_batch
 from claimx.cli.common import EXIT_USAGE, PRICES_OPTION, atomic_write, fail, setup_logging, stderr
-from claimx.cli.spinner import spinner
 from claimx.errors import ClaimxError, InputError
 from claimx.extract import ExtractOptions, Extractor
 from claimx.inputs import (
@@ -36,7 +34,6 @@ from claimx.inputs import (
 )
 from claimx.models.registry import default_model_spec
 from claimx.pricing import default_prices
-from claimx.render.html import extraction_html
 from claimx.render.table import print_extraction
 from claimx.schema import Extraction
 
@@ -138,6 +135,8 @@ def _emit(result: Extraction, fmt: OutputFormat, out: Path | None) -> None:
             atomic_write(out, console.export_text())
         return
     if fmt is OutputFormat.HTML:
+        from claimx.render.html import extraction_html  # (loaded by the command that writes HTML)
+
         data = extraction_html(result)
     else:
         data = result.model_dump_json(indent=None if fmt is OutputFormat.JSONL else 2) + "\n"
@@ -330,6 +329,8 @@ def extract_command(
                 check_estimate(
                     run_sync(extractor.aestimate(text, source.doc_id)), max_cost, extractor.model.id
                 )
+            from claimx.cli.spinner import spinner  # (rich's progress display, loaded when shown)
+
             with spinner(extractor.model.id, stderr):
                 result = extractor.extract(text, doc_id=source.doc_id)
         finally:
@@ -412,6 +413,8 @@ def _batch(
     except ClaimxError as exc:
         fail(exc, flags.debug)
     try:
+        from claimx.cli.batch_run import run_batch  # (its progress display loads with the command)
+
         tally = run_batch(
             sources,
             extractor=extractor,

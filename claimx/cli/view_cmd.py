@@ -16,7 +16,6 @@ from claimx.cli import app, helptext
 from claimx.cli.common import atomic_write, count, fail, stderr
 from claimx.errors import ClaimxError, ConfigError, InputError
 from claimx.inputs import decode, read_path
-from claimx.render.html import extraction_html
 from claimx.schema import Extraction
 
 __all__ = ["Saved", "load_results", "pick_result", "view_command"]
@@ -162,6 +161,8 @@ def view_command(
                 f"claimx: warning: {count(len(problems), 'span')} do not match the text, e.g. {problems[0]}",
                 markup=False,
             )
+        from claimx.render.html import extraction_html  # (the page's code loads with the command)
+
         page = extraction_html(result, text)
     except ClaimxError as exc:
         fail(exc, debug)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 
 __all__ = [
@@ -83,6 +84,7 @@ def tokenize(text: str, start: int, end: int) -> list[Token]:
     return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text, start, end)]
 
 
+@lru_cache(maxsize=1 << 16)
 def _shape(word: str) -> str:
     if word.isdigit():
         return "d"
@@ -120,6 +122,7 @@ def _quote_states(tokens: list[Token]) -> list[int]:
 _BIT = {False: "0", True: "1"}  # (0 and 1 are the same keys)
 
 
+@lru_cache(maxsize=1024)
 def _bucket(distance: int | None) -> str:
     if distance is None:
         return "none"
@@ -130,6 +133,14 @@ def _bucket(distance: int | None) -> str:
     if distance <= 12:
         return "7-12"
     return "far"
+
+
+def _shifted(values: Sequence[str | None], d: int) -> list[str | None]:
+    """``values[i + d]`` at each ``i``, None where ``i + d`` falls outside."""
+    n = len(values)
+    if d >= 0:
+        return [*values[d:], *[None] * min(d, n)]
+    return [*[None] * min(-d, n), *values[: max(0, n + d)]]
 
 
 #: A feature template: its name's prefix, and per token the value (None: the token has none).
@@ -197,7 +208,7 @@ def paragraph_columns(tokens: list[Token]) -> list[Column]:
         seen[k] = position[i] + 1
     cue_sentences = {sentence[i] for i in range(n) if cue[i]}
     quote_sentences = {sentence[i] for i in range(n) if quoted[i]}
-    shapes = [_shape(w) for w in words]
+    shapes = list(map(_shape, words))
     qs = [_BIT[q == 1] for q in quoted]
     capital = [k in ("Xx", "X") for k in shapes]
     depth = 0
@@ -215,8 +226,8 @@ def paragraph_columns(tokens: list[Token]) -> list[Column]:
         ("q=", list(qs)),
         ("cue=", [_BIT[c] for c in cue]),
         ("pro=", [_BIT[w in PRONOUN_WORDS] for w in lower]),
-        ("cb=", [_bucket(d) for d in before]),
-        ("ca=", [_bucket(d) for d in after]),
+        ("cb=", list(map(_bucket, before))),
+        ("ca=", list(map(_bucket, after))),
         ("sf=", [_BIT[i == 0 or sentence[i] != sentence[i - 1]] for i in range(n)]),
         ("rp=", [str(int(position[i] / max(1, sentence_len[sentence[i]]) * 4)) for i in range(n)]),
         ("para0=", [_BIT[k == 0] for k in sentence]),
@@ -240,17 +251,14 @@ def paragraph_columns(tokens: list[Token]) -> list[Column]:
     padded_lower: list[str | None] = [*edge, *lower, *edge]
     for d in (-3, -2, -1, 1, 2, 3):
         columns.append((f"w{d}=", padded_lower[3 + d : 3 + d + n]))
+    cue_marks: list[str | None] = ["" if c else None for c in cue]
     for d in (-2, -1, 1, 2):
-        inside = range(max(0, -d), min(n, n - d))  # tokens whose neighbour at d exists
-        neighbour_shape: list[str | None] = [None] * n
-        neighbour_q: list[str | None] = [None] * n
-        neighbour_cue: list[str | None] = [None] * n
-        for i in inside:
-            neighbour_shape[i] = shapes[i + d]
-            neighbour_q[i] = qs[i + d]
-            if cue[i + d]:
-                neighbour_cue[i] = ""
-        columns += [(f"sh{d}=", neighbour_shape), (f"q{d}=", neighbour_q), (f"cue{d}", neighbour_cue)]
+        # Each token's neighbour at d (None past the paragraph's edge): the list shifted by d.
+        columns += [
+            (f"sh{d}=", _shifted(shapes, d)),
+            (f"q{d}=", _shifted(qs, d)),
+            (f"cue{d}", _shifted(cue_marks, d)),
+        ]
     bigrams = [f"{a}|{b}" for a, b in pairwise(lower)]
     columns.append(("bg=-1:", [None, *bigrams]))
     columns.append(("bg=+1:", [*bigrams, None]))

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import repeat
-from operator import add, mod, sub
+from operator import add, lshift, mod, mul, sub
 from pathlib import Path
 
 from claimx.errors import ConfigError
@@ -57,9 +57,13 @@ class Weights:
     def tables(self) -> dict[str, dict[str | None, int]]:
         """Template prefix → value → the feature's weights packed into one integer."""
         tables: dict[str, dict[str | None, int]] = {}
+        shifts = self.shifts
         for name, weights in self.features.items():
             prefix, value = _split_name(name)
-            tables.setdefault(prefix, {})[value] = _pack(weights)
+            table = tables.get(prefix)
+            if table is None:
+                table = tables[prefix] = {}
+            table[value] = sum(map(lshift, map(round, map(mul, weights, repeat(_SCALE))), shifts))
         return tables
 
     @cached_property
@@ -84,10 +88,6 @@ class Weights:
     def bias(self) -> int:
         """Half a field in every field: added to every total, all fields read off without borrows."""
         return sum(_HALF << shift for shift in self.shifts)
-
-
-def _pack(weights: tuple[float, ...]) -> int:
-    return sum(round(w * _SCALE) << (_FIELD * k) for k, w in enumerate(weights))
 
 
 def _split_name(name: str) -> tuple[str, str]:

@@ -11,6 +11,7 @@ build an ``Extractor`` and use it as a context manager.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import hashlib
 import os
@@ -63,7 +64,15 @@ async def _extract_shared(
 ) -> Extraction:
     """Extract with the pooled extractor for these arguments (on the shared loop: the pool needs no lock)."""
     key = _key(arguments)
-    extractor = _pool.pop(key, None) or arguments.build()
+    extractor = _pool.pop(key, None)
+    if extractor is None:
+        # Built in a thread: it opens the cache (SQLite) and reads the prompt, off the shared loop
+        # that every other call waits on. A call with the same arguments may build one meanwhile.
+        extractor = await asyncio.to_thread(arguments.build)
+        raced = _pool.pop(key, None)
+        if raced is not None:
+            await extractor.aclose()
+            extractor = raced
     _pool[key] = extractor  # the most recently used last
     while len(_pool) > POOL_SIZE:
         _, evicted = _pool.popitem(last=False)

@@ -331,8 +331,8 @@ async def _batch(
 ) -> AsyncGenerator[BatchResult, None]:
     """:func:`aextract_many`: with the given extractor, or one built from ``arguments`` and closed."""
     owned = extractor is None
-    if extractor is None:
-        extractor = arguments.build(concurrency)
+    if extractor is None:  # built in a thread: it opens the cache (SQLite) and reads the prompt
+        extractor = await asyncio.to_thread(arguments.build, concurrency)
     else:
         given = arguments.given()
         if given:  # they belong to the extractor, which is already built

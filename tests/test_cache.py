@@ -133,6 +133,45 @@ def test_cache_reads_and_writes_run_off_the_event_loop(server: ScriptedServer, t
     assert len(threads) == 2 and loop_threads[0] not in threads
 
 
+def test_the_cache_an_extractor_owns_opens_and_closes_off_the_event_loop(
+    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Opening (connect, WAL, schema) and closing (the WAL checkpoint) touch the disk too.
+    seen: list[tuple[str, str]] = []
+    connect, close = ResponseCache._connect, ResponseCache.close
+
+    def watched_connect(self: ResponseCache) -> sqlite3.Connection:
+        seen.append(("open", threading.current_thread().name))
+        return connect(self)
+
+    def watched_close(self: ResponseCache) -> None:
+        seen.append(("close", threading.current_thread().name))
+        close(self)
+
+    monkeypatch.setattr(ResponseCache, "_connect", watched_connect)
+    monkeypatch.setattr(ResponseCache, "close", watched_close)
+    loop_threads: set[str] = set()
+
+    async def run() -> None:
+        loop_threads.add(threading.current_thread().name)
+        # A batch that builds (and closes) its own extractor, with the default cache.
+        results = [r async for r in claimx.aextract_many([TEXT], model="openai/m", base_url=server.base_url)]
+        assert results[0].ok
+        # The one-call API builds its pooled extractor on claimx's shared loop.
+        extraction = await claimx.aextract(TEXT, model="openai/m", base_url=server.base_url, seed=7)
+        assert extraction.claims
+
+    import asyncio
+
+    from claimx.api import close_shared
+
+    asyncio.run(run())
+    close_shared()
+    assert [what for what, _ in seen] == ["open", "close", "open", "close"], seen
+    # Neither the caller's loop nor claimx's shared loop (the thread the one-call API runs on).
+    assert not {thread for _, thread in seen} & (loop_threads | {"claimx-loop"}), seen
+
+
 # ------------------------------------------------------------------ damage
 
 

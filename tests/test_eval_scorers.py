@@ -380,3 +380,19 @@ def test_span_matrices_are_the_pairwise_measures() -> None:
     assert overlap_ratios(preds, golds) == [[overlap_ratio(p, g) for p in preds] for g in golds]
     assert dice_matrix(preds, golds) == [[dice(p, g) for p in preds] for g in golds]
     assert any(0 < x < 1 for row in overlap_ratios(preds, golds) for x in row)
+
+
+def test_a_text_similarity_cut_short_is_below_what_it_was_asked_to_reach() -> None:
+    """Below ``at_least`` the score may come back as 0; at or above it, it is the exact score."""
+    from claimx.evaluate.similarity import text_similarity
+
+    pairs = [
+        ("The senator said the bill would pass.", "the bill would pass, the senator said"),
+        ("Taxes will rise next year.", "The economy is growing fast."),
+        ("abc", "abd"),
+    ]
+    for a, b in pairs:
+        exact = text_similarity(a, b)
+        for at_least in (0.0, exact / 2, exact, min(1.0, exact + 0.01), 1.0):
+            cut = text_similarity(a, b, at_least)
+            assert cut == exact if exact >= at_least else cut < at_least

@@ -99,11 +99,11 @@ class _Derived:
     """An actor draft's names as the matching rules read them (see ``_ActorDraft._derive``)."""
 
     version: tuple[int, int, str | None]
-    named: bool
-    proper_keys: set[str]
-    all_keys: set[str]
-    proper_tokens: tuple[tuple[str, ...], ...]
-    heads: set[str]
+    named: bool  # some name is a proper name, not only a description ("the ambassador")
+    proper_keys: set[str]  # normalized names and mentions that are not descriptions: its identity
+    all_keys: set[str]  # every name and mention, normalized
+    proper_tokens: tuple[tuple[str, ...], ...]  # the tokens of each proper name or mention, in order
+    heads: set[str]  # the head nouns of its descriptions and of its role
 
 
 @dataclass(eq=False)
@@ -127,20 +127,6 @@ class _ActorDraft:
     def named(self) -> bool:
         """True when some name is a proper name, not only a description ("the ambassador")."""
         return self._derive().named
-
-    def proper_keys(self) -> set[str]:
-        """Normalized names and mentions that are not descriptions: what identifies the actor."""
-        return self._derive().proper_keys
-
-    def proper_tokens(self) -> tuple[tuple[str, ...], ...]:
-        """The tokens of each name or mention that is not a description, in order."""
-        return self._derive().proper_tokens
-
-    def all_keys(self) -> set[str]:
-        return self._derive().all_keys
-
-    def description_heads(self) -> set[str]:
-        return self._derive().heads
 
     def _derive(self) -> _Derived:
         """What the matching rules read of the actor, computed again only when it has changed.
@@ -193,8 +179,10 @@ def _candidates(
     if not key:
         return []
     head = _description_head(name)
+    # (``_derive()`` read directly, not through the accessors: this runs for every actor at
+    # every name linked, and a call less per actor is a good part of its cost)
     if head is None:
-        exact = [a for a in actors if key in a.proper_keys()]
+        exact = [a for a in actors if key in a._derive().proper_keys]
         if exact:
             return exact
         tokens = _tokens(name)
@@ -203,14 +191,14 @@ def _candidates(
             for a in actors
             if (a.kind is _PERSON or kind is _PERSON)
             and (a.kind is kind or _OTHER in (a.kind, kind))
-            and any(_surname_of(tokens, proper) for proper in a.proper_tokens())
+            and any(_surname_of(tokens, proper) for proper in a._derive().proper_tokens)
         ]
-    holders = [a for a in actors if key in a.all_keys()]
+    holders = [a for a in actors if key in a._derive().all_keys]
     if holders:
         return holders
     # Long articles are read in chunks: the chunk that says "the ambassador said" may never see
     # his name. A description whose head is the role (or a described mention) of a named actor.
-    return [a for a in actors if a.named and head in a.description_heads()]
+    return [a for a in actors if (derived := a._derive()).named and head in derived.heads]
 
 
 def _one(candidates: list[_ActorDraft]) -> _ActorDraft | None:

@@ -30,7 +30,6 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
-from claimx.built import text_span
 from claimx.document import Document
 from claimx.faithful import negations, quote_alteration, words
 from claimx.schema import Alignment, Span
@@ -427,7 +426,9 @@ class Aligner:
         key = ((hit.start * (len(self.text) + 1)) + hit.end) * 3 + _ALIGNMENT_RANK[hit.alignment]
         span = self._spans.get(key)
         if span is None:
-            span = self._spans[key] = text_span(self.text, hit.start, hit.end, hit.alignment)
+            span = self._spans[key] = Span(
+                start=hit.start, end=hit.end, text=self.text[hit.start : hit.end], alignment=hit.alignment
+            )
         return span
 
 

@@ -27,6 +27,7 @@ the text again.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -148,6 +149,7 @@ class _Grounder:
         self._vocabulary: set[str] | None = None
         self._article_words: frozenset[str] | None = None
         self._titles: dict[str, str | None] = {}
+        self._everywhere: dict[str, list[Span]] = {}
 
     def add(self, response: Response) -> None:
         offset = self._numbers
@@ -274,14 +276,16 @@ class _Grounder:
         mode = st.mode
         speaker: GroundedName | None = None
         mention: Span | None = None
+        # (located once: the speaker is looked for at it, and it is kept below)
+        cue_at = None if st.mode is _AUTHOR_MODE else self._near(st.cue, content, window=300, quote=st.quote)
         if st.speaker is None and mode is not _AUTHOR_MODE:
             pass  # attributed to no one named ("it was reported that"): no speaker, the mode stays
         elif st.speaker is None or is_author(st.speaker) or mode is _AUTHOR_MODE:
             mode = _AUTHOR_MODE
         else:
             mention = self._near(st.speaker_words, content, window=400, quote=st.quote)
-            if mention is not None and st.cue and st.speaker_words:
-                mention = self._by_cue(st.speaker_words, mention, st.cue, content, st.quote)
+            if mention is not None and cue_at is not None and st.speaker_words:
+                mention = self._by_cue(st.speaker_words, mention, cue_at, content)
             speaker = self.name(st.speaker)
             if not speaker.spans:
                 # A name the article never uses: only a grounded mention here can say who speaks.
@@ -310,7 +314,7 @@ class _Grounder:
                 return
         cue = None
         if st.cue and st.cue.strip() and st.mode is not _AUTHOR_MODE:
-            cue = self._near(st.cue, content, window=300, quote=st.quote)
+            cue = cue_at
             if cue is None or (cue.overlap(content) and not _in_ellipsis_gap(st.quote, st.cue)):
                 self.reject(
                     "cue",
@@ -326,23 +330,21 @@ class _Grounder:
             )
         )
 
-    def _by_cue(self, words: str, mention: Span, cue_words: str, content: Span, quote: str) -> Span:
+    def _by_cue(self, words: str, mention: Span, cue: Span, content: Span) -> Span:
         """The occurrence of the speaker's words in their cue's sentence nearest the cue, else ``mention``.
 
         "While he invoked the rising seas …, he did not have …": the "he" of "he invoked" speaks,
         not the "he" nearest the quote. Only when the cue is found next to its quote, outside it.
         """
-        cue = self._near(cue_words, content, window=300, quote=quote)
-        if cue is None or cue.overlap(content) or cue.overlap(mention):
+        if cue.overlap(content) or cue.overlap(mention):
             return mention
         sentence = self.doc.sentence_at(cue.start)
         if sentence is None:
             return mention
-        near = [
-            s
-            for s in self.aligner.locate_all(words)
-            if sentence.start <= s.start < sentence.end and not s.overlap(content) and not s.overlap(cue)
-        ]
+        found = self._occurrences(words)  # (in text order: the sentence's are one slice of them)
+        first = bisect_left(found, sentence.start, key=_start)
+        last = bisect_left(found, sentence.end, lo=first, key=_start)
+        near = [s for s in found[first:last] if not s.overlap(content) and not s.overlap(cue)]
         return min(near, key=lambda s: _gap(s, cue) if not s.overlap(cue) else 0, default=mention)
 
     def _titled(self, words: str) -> str | None:
@@ -364,6 +366,13 @@ class _Grounder:
             self._titles[head] = names.pop() if len(names) == 1 else None
         return self._titles[head]
 
+    def _occurrences(self, words: str) -> list[Span]:
+        """Every occurrence of ``words`` in the article, found once per article ("he" is asked often)."""
+        found = self._everywhere.get(words)
+        if found is None:
+            found = self._everywhere[words] = self.aligner.locate_all(words)
+        return found
+
     def _near(self, words: str | None, content: Span, window: int, quote: str = "") -> Span | None:
         """The occurrence of ``words`` next to ``content`` (within 400 characters of it), if any.
 
@@ -377,7 +386,7 @@ class _Grounder:
         if span is not None and span.overlap(content) and not _ELLIPSIS.search(quote):
             outside = [
                 s
-                for s in self.aligner.locate_all(words)
+                for s in self._occurrences(words)
                 if not s.overlap(content)
                 and s.start >= content.start - window
                 and s.end <= content.end + window
@@ -570,3 +579,7 @@ def _supported(claim: str, vocabulary: set[str]) -> bool:
     if len(words) < 3:
         return True  # too short to judge, or a script without spaces
     return sum(w in vocabulary for w in words) / len(words) >= 1 / 3
+
+
+def _start(span: Span) -> int:
+    return span.start

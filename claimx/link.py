@@ -28,7 +28,6 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
-from claimx.built import built
 from claimx.document import Document
 from claimx.ground import Aligner, Grounded, GroundedName, GroundedStatement, ground, normalize
 from claimx.names import PRONOUNS, is_pronoun
@@ -498,20 +497,15 @@ def link(
     by_number: dict[int, tuple[Claim, Attribution]] = {}
     for i, draft in enumerate(unique, 1):
         st = draft.grounded
-        # (built, not validated again: every value is of its type and every span the article's)
-        fields = {"id": f"C{i}", "text": st.claim, "kind": st.kind, "evidence": list(st.evidence)}
-        claim = built(Claim, fields)
-        att = built(
-            Attribution,
-            {
-                "id": f"Q{i}",
-                "claim_id": claim.id,
-                "speaker_id": actor_ids.get(id(draft.speaker)),
-                "mode": st.mode,
-                "cue": st.cue,
-                "content": st.content,
-                "speaker_mention": draft.mention,
-            },
+        claim = Claim(id=f"C{i}", text=st.claim, kind=st.kind, evidence=list(st.evidence))
+        att = Attribution(
+            id=f"Q{i}",
+            claim_id=claim.id,
+            speaker_id=actor_ids.get(id(draft.speaker)),
+            mode=st.mode,
+            cue=st.cue,
+            content=st.content,
+            speaker_mention=draft.mention,
         )
         claims.append(claim)
         attributions.append(att)
@@ -522,16 +516,13 @@ def link(
 
     positions = _positions(linker, by_number, actor_ids)
     actors = [
-        built(
-            Actor,
-            {
-                "id": actor_ids[id(a)],
-                "name": a.name,
-                "kind": a.kind,
-                "role": a.role,
-                "affiliation": a.affiliation,
-                "mentions": sorted(_unique_spans(a.mentions), key=lambda s: s.start),
-            },
+        Actor(
+            id=actor_ids[id(a)],
+            name=a.name,
+            kind=a.kind,
+            role=a.role,
+            affiliation=a.affiliation,
+            mentions=sorted(_unique_spans(a.mentions), key=lambda s: s.start),
         )
         for a in live
     ]
@@ -600,7 +591,6 @@ def _positions(
     for d in drafts:
         evidence = _unique_spans(by_number[n][1].content for n in d.numbers)
         fields: dict[str, Any] = {
-            "id": "",  # (numbered below, once placed)
             "holder_id": d.holder_id,
             "target": d.target,
             "target_actor_id": d.target_actor_id,
@@ -610,7 +600,7 @@ def _positions(
         }
         placed.append(((min(s.start for s in evidence) if evidence else 0, d.holder_id or ""), fields))
     placed.sort(key=lambda p: p[0])
-    return [built(Position, fields | {"id": f"P{i}"}) for i, (_, fields) in enumerate(placed, 1)]
+    return [Position(id=f"P{i}", **fields) for i, (_, fields) in enumerate(placed, 1)]
 
 
 def _unique_spans(spans: Iterable[Span]) -> list[Span]:

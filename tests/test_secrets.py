@@ -8,6 +8,7 @@ and everything printed is searched for the key (and for its distinctive middle p
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,64 @@ def test_key_not_in_reprs_or_errors(tmp_path: Path) -> None:
     texts.append(results[0].to_json_line())
     for text in texts:
         assert_clean(text.encode(), "a repr or an error")
+
+
+def test_a_key_read_with_its_newline_is_sent_trimmed_and_never_logged(tmp_path: Path) -> None:
+    """``export CLAIMX_API_KEY=$(cat key.txt)`` keeps no newline, but ``--api-key "$(< f)"``-style
+    mistakes and keys pasted from a file do: the header would be illegal, the request retried
+    six times as "could not reach", and with --debug the transport's traceback printed the key."""
+    with ScriptedServer() as server:
+        server.enqueue(Reply.completion({"actors": [], "statements": [], "positions": []}))
+        proc = claimx_cli(
+            "extract", "-", "-m", "openai/x", "--base-url", server.base_url, "--no-cache",
+            "-f", "json", "--debug", "--timeout", "5",
+            stdin=b"The minister said the plan would pass.", env={"CLAIMX_API_KEY": f"  {KEY}\n"},
+        )  # fmt: skip
+        sent = [r.headers.get("authorization") for r in server.completions]
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert sent == [f"Bearer {KEY}"]
+    assert_clean(proc.stderr + proc.stdout, "stderr with --debug")
+
+
+@pytest.mark.parametrize("bad", [f"{KEY[:10]}\n{KEY[10:]}", f"{KEY[:10]} {KEY[10:]}", f"{KEY}…"])
+def test_a_key_that_cannot_be_a_header_is_a_config_error_naming_where_it_came_from(bad: str) -> None:
+    with ScriptedServer() as server:
+        proc = claimx_cli(
+            "extract", "-", "-m", "openai/x", "--base-url", server.base_url, "--no-cache",
+            "--debug", stdin=b"The minister said the plan would pass.", env={"CLAIMX_API_KEY": bad},
+        )  # fmt: skip
+        assert server.completions == []  # refused before any request, never retried
+    err = proc.stderr.decode()
+    assert proc.returncode == 2, err
+    assert "CLAIMX_API_KEY" in err.splitlines()[-1] and "API key" in err.splitlines()[-1]
+    assert_clean(proc.stderr + proc.stdout, "the refusal")
+
+
+def test_debug_logs_redact_the_tracebacks_they_carry(capsys: pytest.CaptureFixture[str]) -> None:
+    """A library logging an exception (the SDK does, with --debug) prints its traceback
+    after the message: the key quoted there must go the way of the one in the message."""
+    import logging
+
+    from claimx.cli.common import setup_logging
+    from claimx.errors import register_secret
+
+    names = ("claimx", "openai", "httpx", "httpx2", "instructor")
+    saved = [
+        (logging.getLogger(n), logging.getLogger(n).handlers[:], logging.getLogger(n).level) for n in names
+    ]
+    debug_before = os.environ.get("CLAIMX_DEBUG")
+    register_secret(KEY)
+    try:
+        setup_logging(debug=True)
+        try:
+            raise ValueError(f"Illegal header value b'Bearer {KEY}\\n'")
+        except ValueError:
+            logging.getLogger("openai").exception("request failed for %s", KEY)
+    finally:  # leave logging as the other tests expect it
+        for logger, handlers, level in saved:
+            logger.handlers, logger.level, logger.propagate = handlers, level, True
+        if debug_before is None:
+            os.environ.pop("CLAIMX_DEBUG", None)
+    err = capsys.readouterr().err
+    assert "request failed" in err and "Illegal header value" in err  # the traceback is there
+    assert_clean(err.encode(), "a logged traceback")

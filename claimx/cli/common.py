@@ -79,9 +79,21 @@ def fail(exc: BaseException, debug: bool = False) -> NoReturn:
 
 
 class _RedactingFilter(logging.Filter):
+    """Redacts a record's message and its traceback.
+
+    The HTTP stack logs exceptions whose text can quote a header (``Authorization`` too).
+    """
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = redact(record.getMessage())
         record.args = None
+        if record.exc_info:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 

@@ -98,13 +98,42 @@ def api_key_for(base_url: str | None, api_key: str | None = None) -> str | None:
     whatever server a --base-url names.
     """
     if api_key:
-        return api_key
+        return _header_safe(api_key, "the API key given (api_key=)", "the API key given with --api-key")
     if os.environ.get(CLAIMX_KEY_VARIABLE):
-        return os.environ[CLAIMX_KEY_VARIABLE]
+        where = f"the API key in ${CLAIMX_KEY_VARIABLE}"
+        return _header_safe(os.environ[CLAIMX_KEY_VARIABLE], where, where)
     paired = base_url is not None and base_url == os.environ.get("OPENAI_BASE_URL")
     if is_openai_api(base_url) or paired or os.environ.get(SEND_OPENAI_KEY_VARIABLE) == "1":
-        return os.environ.get(KEY_VARIABLE)
+        key = os.environ.get(KEY_VARIABLE)
+        where = f"the API key in ${KEY_VARIABLE}"
+        return _header_safe(key, where, where) if key else key
     return None
+
+
+def _header_safe(key: str, where: str, cli_where: str) -> str:
+    """``key`` without surrounding whitespace, or a :class:`ConfigError` saying why it cannot be sent.
+
+    A key read from a file keeps its newline, a pasted one may carry a space or a typographic
+    character: in an HTTP header each fails deep in the transport, which was retried as a
+    network fault and, with ``--debug``, printed the key in its traceback. Surrounding
+    whitespace is never part of a key and is dropped; anything else is refused before a
+    request, naming the position and kind of character, never the key.
+    """
+    trimmed = key.strip()
+    for position, char in enumerate(trimmed, start=1):
+        if not ("!" <= char <= "~"):
+            what = (
+                "a space"
+                if char == " "
+                else "a line break"
+                if char in "\r\n"
+                else f"the character U+{ord(char):04X}"
+            )
+            problem = f"contains {what} at character {position}, which cannot be sent in an HTTP header"
+            raise ConfigError(
+                f"{where} {problem}; set it again", cli_message=f"{cli_where} {problem}; set it again"
+            )
+    return trimmed
 
 
 class DeadlineExceededError(Exception):

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 import openai
@@ -108,6 +109,27 @@ def api_key_for(base_url: str | None, api_key: str | None = None) -> str | None:
         where = f"the API key in ${KEY_VARIABLE}"
         return _header_safe(key, where, where) if key else key
     return None
+
+
+def require_http_url(base_url: str | None) -> None:
+    """Refuse a base URL the HTTP client cannot use, before any request.
+
+    ``localhost:8000/v1`` (no scheme) or ``ftp://…`` failed inside the transport on every
+    request, which was retried as a network fault and reported as "could not reach".
+    """
+    if base_url is None:
+        return
+    try:
+        parts = urlsplit(base_url)
+        parts.port  # noqa: B018  (raises ValueError on a malformed port)
+    except ValueError:
+        parts = None
+    if parts is not None and parts.scheme.lower() in ("http", "https") and parts.hostname:
+        return
+    shown = display_url(base_url)
+    hint = f" (did you mean http://{shown}?)" if parts is not None and "://" not in base_url else ""
+    problem = f"is not an http:// or https:// URL{hint}"
+    raise ConfigError(f"base_url {shown} {problem}", cli_message=f"--base-url {shown} {problem}")
 
 
 def _header_safe(key: str, where: str, cli_where: str) -> str:
@@ -219,6 +241,7 @@ class OpenAIModel(Model):
         *,
         transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
+        require_http_url(config.base_url)
         key = api_key_for(config.base_url, api_key)
         if not key:
             if _is_official(config.base_url):

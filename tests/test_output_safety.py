@@ -485,3 +485,29 @@ def test_view_never_replaces_its_input_nor_an_existing_file(tmp_path: Path) -> N
     replaced = claimx_cli("view", str(result), "-o", str(keep), "--overwrite")
     assert replaced.returncode == 0, replaced.stderr.decode()
     assert keep.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_dev_stdout_as_output_writes_to_stdout_where_it_points(tmp_path: Path) -> None:
+    """``-o /dev/stdout`` (a pipe, or a file the shell appends to): it was resolved to the
+    pipe's unopenable name (``No such file or directory``), or to the appended file,
+    which then needed ``--overwrite`` and would have been replaced, losing what it held."""
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.txt").write_text(article(1 if name == "a" else 2))
+    a, b = str(tmp_path / "a.txt"), str(tmp_path / "b.txt")
+    with ScriptedServer(echo_answer) as server:
+        single = cli(server, "extract", a, "-o", "/dev/stdout")
+        several = cli(server, "extract", a, b, "-o", "/dev/stdout")
+        log = tmp_path / "log.txt"
+        log.write_bytes(b"KEEP ME\n")
+        with log.open("ab") as appended:
+            env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+            command = [sys.executable, "-m", "claimx", "extract", a, "-f", "json", "-o", "/dev/stdout"]
+            command += ["-m", "openai/x", "--base-url", server.base_url]
+            to_file = subprocess.run(command, stdout=appended, stderr=subprocess.PIPE, env=env, timeout=120)
+    assert single.returncode == 0, single.stderr.decode()
+    assert json.loads(single.stdout)["doc_id"] == "a"
+    assert several.returncode == 0, several.stderr.decode()
+    assert sorted(json.loads(line)["doc_id"] for line in several.stdout.splitlines()) == ["a", "b"]
+    assert to_file.returncode == 0, to_file.stderr.decode()
+    kept, _, rest = log.read_bytes().partition(b"\n")
+    assert kept == b"KEEP ME" and json.loads(rest)["doc_id"] == "a"

@@ -381,6 +381,8 @@ def _batch(
         fmt is OutputFormat.AUTO
         and out is not None
         and format_for(fmt, out, terminal=False) is not OutputFormat.JSONL
+        # a pipe or device without an extension (-o /dev/stdout) is written as stdout is
+        and not (out.suffix.lower() not in _FORMAT_BY_SUFFIX and output_kind(out) == "stream")
     ):
         _usage(
             f"several documents are written as JSONL, one line each: name the output {out.stem}.jsonl "

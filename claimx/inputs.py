@@ -64,11 +64,35 @@ class Source:
         return Document.from_text(self.text, self.doc_id)
 
 
+#: Files people give as articles that are not text, by their first bytes: what each is and
+#: what to do. Read with ``--encoding cp1252`` (as the generic advice said) each decodes into
+#: garbage a model would be paid to read.
+_KNOWN_BINARIES = (
+    (b"%PDF-", "a PDF", "extract its text first (e.g. pdftotext FILE out.txt) and give claimx that"),
+    (b"\x1f\x8b", "gzip-compressed", "decompress it first (e.g. gunzip -c FILE | claimx extract -)"),
+    (
+        b"PK\x03\x04",
+        "a ZIP archive (a .docx, .odt or .epub is one)",
+        "save or export it as plain text or HTML, or unpack it, and give claimx that",
+    ),
+    (
+        b"\xd0\xcf\x11\xe0",
+        "an old Microsoft Office file (.doc)",
+        "save it as plain text and give claimx that",
+    ),
+    (b"\x89PNG", "a PNG image", "claimx reads text, not images"),
+    (b"\xff\xd8\xff", "a JPEG image", "claimx reads text, not images"),
+)
+
+
 def decode(data: bytes, *, name: str, encoding: str | None = None) -> str:
     """Bytes → text: UTF-8 (BOM allowed) unless ``encoding`` says otherwise."""
     if not data.strip():
         raise InputError(f"{name} is empty", doc_id=name)
     sample = data[:8192]
+    for magic, what, todo in _KNOWN_BINARIES:
+        if data.startswith(magic):
+            raise InputError(f"{name} is {what}, not text: {todo}", doc_id=name)
     if b"\x00" in sample and not _is_utf16(sample):
         raise InputError(f"{name} looks like a binary file (it contains NUL bytes), not text", doc_id=name)
     chosen = encoding or ("utf-16" if _is_utf16(sample) else "utf-8-sig")

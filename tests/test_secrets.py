@@ -164,3 +164,34 @@ def test_debug_logs_redact_the_tracebacks_they_carry(capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert "request failed" in err and "Illegal header value" in err  # the traceback is there
     assert_clean(err.encode(), "a logged traceback")
+
+
+def test_a_reply_that_echoes_the_key_is_cached_without_it(tmp_path: Path) -> None:
+    """The cache keeps each raw completion for ``claimx cache show``: a server (or a debugging
+    proxy) that echoes the request's headers in a successful reply put the key on disk."""
+    from claimx.testing import chat_completion
+
+    def answer(request: RecordedRequest) -> Reply:
+        content = {"actors": [], "positions": [], "statements": [{
+            "sentences": ["S1"], "quote": "the plan would pass", "speaker": "author", "mode": "author",
+            "claim": "The plan would pass.", "kind": "fact"}]}  # fmt: skip
+        body = chat_completion(json.dumps(content))
+        body["id"] = "chatcmpl-" + request.headers.get("authorization", "")
+        body["debug"] = {"headers": dict(request.headers)}
+        return Reply.json(body)
+
+    env = {"CLAIMX_API_KEY": KEY, "CLAIMX_CACHE_DIR": str(tmp_path / "cache")}
+    with ScriptedServer(answer) as server:
+        proc = claimx_cli(
+            "extract", "-", "-m", "openai/x", "--base-url", server.base_url, "-f", "json",
+            stdin=b"The minister said the plan would pass.", env=env,
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr.decode()
+    listed = claimx_cli("cache", "list", env={"CLAIMX_CACHE_DIR": str(tmp_path / "cache")})
+    key = listed.stdout.decode().splitlines()[1].split("\t")[0]
+    shown = claimx_cli("cache", "show", key, env={"CLAIMX_CACHE_DIR": str(tmp_path / "cache")})
+    assert shown.returncode == 0 and b"chatcmpl-" in shown.stdout  # the raw reply is still there
+    for path in (tmp_path / "cache").rglob("*"):
+        if path.is_file():
+            assert_clean(path.read_bytes(), str(path))
+    assert_clean(proc.stdout + proc.stderr + shown.stdout + shown.stderr, "the run and cache show")

@@ -478,7 +478,7 @@ def test_view_never_replaces_its_input_nor_an_existing_file(tmp_path: Path) -> N
     proc = claimx_cli("view", str(result), "--text", str(source), "-o", str(source), "--overwrite")
     one_line_error(proc, 2, "is both an input and the output")
     assert result.read_bytes() == saved and source.read_text() == article(1)
-    keep = tmp_path / "keep.txt"
+    keep = tmp_path / "keep.html"  # (a .txt is refused: view writes HTML)
     keep.write_text("an article")
     one_line_error(claimx_cli("view", str(result), "-o", str(keep)), 2, "already exists: add --overwrite")
     assert keep.read_text() == "an article"
@@ -511,3 +511,35 @@ def test_dev_stdout_as_output_writes_to_stdout_where_it_points(tmp_path: Path) -
     assert to_file.returncode == 0, to_file.stderr.decode()
     kept, _, rest = log.read_bytes().partition(b"\n")
     assert kept == b"KEEP ME" and json.loads(rest)["doc_id"] == "a"
+
+
+def test_an_output_named_for_another_format_is_refused(tmp_path: Path) -> None:
+    """``view -o page.json`` and ``eval report --out report.json`` wrote an HTML page under a
+    JSON name, ``eval compare --md table.html`` Markdown under an HTML one (the extract
+    command already picks its format by the name); now each says what it writes."""
+    source = tmp_path / "a.txt"
+    source.write_text(article(1))
+    result = tmp_path / "result.json"
+    with ScriptedServer(echo_answer) as server:
+        made = cli(server, "extract", str(source), "-o", str(result))
+    assert made.returncode == 0, made.stderr.decode()
+    run = tmp_path / "run"
+    evaluated = claimx_cli("eval", "run", "-d", "seed", "-m", "baseline", "-o", str(run))
+    assert evaluated.returncode == 0, evaluated.stderr.decode()
+    cases = [
+        (["view", str(result), "-o"], "page.json", "HTML"),
+        (["view", str(result), "-o"], "page.md", "HTML"),
+        (["eval", "report", str(run), "--out"], "report.jsonl", "HTML"),
+        (["eval", "compare", str(run), str(run), "--md"], "table.html", "Markdown"),
+    ]
+    for command, name, writes in cases:
+        proc = claimx_cli(*command, str(tmp_path / name))
+        line = one_line_error(proc, 2, writes)
+        assert "name it" in line, line
+        assert not (tmp_path / name).exists()
+    for command, name in (
+        (["view", str(result), "-o"], "page.htm"),
+        (["eval", "compare", str(run), str(run), "--md"], "c.md"),
+    ):
+        proc = claimx_cli(*command, str(tmp_path / name))
+        assert proc.returncode == 0 and (tmp_path / name).stat().st_size, proc.stderr.decode()

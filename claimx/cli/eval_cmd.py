@@ -94,7 +94,7 @@ PAGE_FILE = "report.html"
 RUN_FILES = (HEADER_FILE, SAMPLES_FILE, SUMMARY_FILE, REPORT_FILE)
 
 
-def _refuse_run_output(out: Path, runs: list[Path], *, overwrite: bool, debug: bool) -> None:
+def _refuse_run_output(out: Path, runs: list[Path], *, overwrite: bool, debug: bool, writes: str) -> None:
     """Refuse an output that is a run's own data (any run folder's, even with --overwrite) or an input.
 
     The files of the runs read are inputs; the data files of any run folder (``run.json``,
@@ -111,7 +111,7 @@ def _refuse_run_output(out: Path, runs: list[Path], *, overwrite: bool, debug: b
             debug,
         )
     inputs = [run / name for run in runs for name in RUN_FILES]
-    refuse_output(out, overwrite=overwrite, inputs=inputs, debug=debug)
+    refuse_output(out, overwrite=overwrite, inputs=inputs, debug=debug, writes=writes)
 
 
 @eval_app.command("run", cls=helptext.Command)
@@ -306,7 +306,7 @@ def compare_command(
     """
     setup_logging(debug)
     if markdown is not None:
-        _refuse_run_output(markdown, [run_a, run_b], overwrite=overwrite, debug=debug)
+        _refuse_run_output(markdown, [run_a, run_b], overwrite=overwrite, debug=debug, writes="Markdown")
     try:
         a, b = read_run(run_a), read_run(run_b)
         if a.header.dataset.spec != b.header.dataset.spec:
@@ -360,7 +360,7 @@ def report_command(
     target = out if out is not None else run_dir / PAGE_FILE
     runs = [run_dir] if compare is None else [run_dir, compare]
     redrawn = same_file(target, run_dir / PAGE_FILE)  # the run's own page: redrawn by design
-    _refuse_run_output(target, runs, overwrite=overwrite or redrawn, debug=debug)
+    _refuse_run_output(target, runs, overwrite=overwrite or redrawn, debug=debug, writes="HTML")
     try:
         a = read_run(run_dir)
         b = read_run(compare) if compare is not None else None

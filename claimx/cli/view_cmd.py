@@ -140,7 +140,7 @@ def view_command(
     """
     if out is not None:  # before anything is read: the page never replaces what it shows
         sources = [Path(p) for p in (result_path, text_path) if p is not None and p != "-"]
-        refuse_output(out, overwrite=overwrite, inputs=sources, debug=debug)
+        refuse_output(out, overwrite=overwrite, inputs=sources, debug=debug, writes="HTML")
     try:
         if result_path == "-":
             name, data = "stdin", sys.stdin.buffer.read()

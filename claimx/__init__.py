@@ -29,6 +29,7 @@ from claimx.errors import (
 from claimx.extract import ExtractOptions, Extractor
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy
 from claimx.pricing import Price, PriceTable
+from claimx.profiles import Profile
 from claimx.response import OutputLimits, Response
 from claimx.schema import (
     Actor,
@@ -80,6 +81,7 @@ __all__ = [
     "Position",
     "Price",
     "PriceTable",
+    "Profile",
     "PromptError",
     "Provenance",
     "Rejected",

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
-from claimx._sync import run_on_shared_loop, run_sync
+from claimx._sync import off_loop, run_on_shared_loop, run_sync
 from claimx.arguments import ExtractorArguments
 from claimx.cache import ResponseCache, default_cache_dir
 from claimx.document import Document
@@ -63,7 +63,15 @@ async def _extract_shared(
 ) -> Extraction:
     """Extract with the pooled extractor for these arguments (on the shared loop: the pool needs no lock)."""
     key = _key(arguments)
-    extractor = _pool.pop(key, None) or arguments.build()
+    extractor = _pool.pop(key, None)
+    if extractor is None:
+        # Built in a thread: it opens the cache (SQLite) and reads the prompt, off the shared loop
+        # that every other call waits on. A call with the same arguments may build one meanwhile.
+        extractor = await off_loop(arguments.build)
+        raced = _pool.pop(key, None)
+        if raced is not None:
+            await extractor.aclose()
+            extractor = raced
     _pool[key] = extractor  # the most recently used last
     while len(_pool) > POOL_SIZE:
         _, evicted = _pool.popitem(last=False)

@@ -10,17 +10,15 @@ result of its own, so that one bad article never stops the others.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel
 
-from claimx._sync import run_sync
+from claimx._sync import off_loop, run_sync
 from claimx.arguments import ExtractorArguments
 from claimx.budget import CostBudget, NotStarted, check_estimate, spend, unknown_price_error
 from claimx.cache import ResponseCache
@@ -109,37 +107,6 @@ _log = logging.getLogger("claimx")
 Work = Callable[[Source], Awaitable[Extraction]]
 
 
-T = TypeVar("T")
-
-
-async def _off_loop(work: Callable[[], T]) -> T:
-    """Run blocking ``work`` (reading a file, or the caller's iterator) in a daemon thread.
-
-    Not the loop's default executor: its threads are joined when the interpreter exits, and a
-    read that never returns (a FIFO nobody writes) would then hang an interrupted program.
-    """
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[T] = loop.create_future()
-
-    def settle(outcome: Callable[[], None]) -> None:
-        if not future.done():
-            outcome()
-
-    def run() -> None:
-        try:
-            result = work()
-        except BaseException as exc:  # handed to the awaiting task, whatever it is
-            error = exc
-            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
-                loop.call_soon_threadsafe(settle, lambda: future.set_exception(error))
-        else:
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(settle, lambda: future.set_result(result))
-
-    threading.Thread(target=run, name="claimx-read", daemon=True).start()
-    return await future
-
-
 def _normalise(item: object, index: int) -> Source | InputError | PendingFile:
     # ``object``: callers' lists are checked at run time, whatever their annotations say.
     if isinstance(item, (Source, InputError, PendingFile)):
@@ -208,7 +175,7 @@ async def run_many(
     declined: list[str] = []
 
     async def one(item: Source | InputError | PendingFile) -> BatchResult | None:
-        source = await _off_loop(item.read) if isinstance(item, PendingFile) else item
+        source = await off_loop(item.read) if isinstance(item, PendingFile) else item
         if isinstance(source, InputError):
             return BatchResult(source.doc_id or "", error=document_error(source))
         started = time.perf_counter()
@@ -233,7 +200,7 @@ async def run_many(
         try:
             while not failures and not declined:
                 async with taking:
-                    source = next_source() if in_memory else await _off_loop(next_source)
+                    source = next_source() if in_memory else await off_loop(next_source)
                 if source is None:
                     break
                 result = await one(source)
@@ -331,8 +298,8 @@ async def _batch(
 ) -> AsyncGenerator[BatchResult, None]:
     """:func:`aextract_many`: with the given extractor, or one built from ``arguments`` and closed."""
     owned = extractor is None
-    if extractor is None:
-        extractor = arguments.build(concurrency)
+    if extractor is None:  # built in a thread: it opens the cache (SQLite) and reads the prompt
+        extractor = await off_loop(lambda: arguments.build(concurrency))
     else:
         given = arguments.given()
         if given:  # they belong to the extractor, which is already built
@@ -380,7 +347,7 @@ async def _batch(
 async def _read(item: object, index: int) -> Source | InputError:
     """One document, read now (a file, in a thread), so it can be estimated and then run."""
     normalised = _normalise(item, index)
-    return await _off_loop(normalised.read) if isinstance(normalised, PendingFile) else normalised
+    return await off_loop(normalised.read) if isinstance(normalised, PendingFile) else normalised
 
 
 async def aestimate_many(
@@ -398,7 +365,7 @@ async def aestimate_many(
         normalised = _normalise(item, index)
         if normalised.doc_id in skip:
             continue
-        source = await _off_loop(normalised.read) if isinstance(normalised, PendingFile) else normalised
+        source = await off_loop(normalised.read) if isinstance(normalised, PendingFile) else normalised
         if isinstance(source, InputError) or source.doc_id in skip:
             continue
         text = source.document() if source.page else source.text

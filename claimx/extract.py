@@ -22,7 +22,7 @@ from typing import Any, Self
 
 from pydantic import ValidationError
 
-from claimx._sync import run_sync
+from claimx._sync import off_loop, run_sync
 from claimx.cache import ResponseCache, StoredAnswer
 from claimx.chunking import estimate_tokens, plan_chunks
 from claimx.document import Document
@@ -199,10 +199,14 @@ class Extractor:
         return total
 
     async def aclose(self) -> None:
-        """Close the model's connections, and the cache if this extractor opened it."""
+        """Close the model's connections, and the cache if this extractor opened it.
+
+        The cache is closed in a thread: closing SQLite's last connection checkpoints its
+        write-ahead log to disk, which must not hold up the event loop.
+        """
         await self.model.aclose()
         if self.cache is not None and self._owns_cache:
-            self.cache.close()
+            await off_loop(self.cache.close)
 
     def close(self) -> None:
         """Synchronous :meth:`aclose`."""

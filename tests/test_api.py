@@ -87,7 +87,16 @@ def test_dir_shows_the_public_api_and_all_of_it_exists() -> None:
         assert getattr(claimx, name) is not None
     for enum_type in (claimx.Mode, claimx.Stance, claimx.ClaimKind, claimx.ActorKind, claimx.Alignment):
         assert issubclass(enum_type, enum.Enum)
-    for needed in ("Usage", "Meta", "ModelRequest", "ModelReply", "RetryPolicy", "Model", "Provenance"):
+    for needed in (
+        "Usage",
+        "Meta",
+        "ModelRequest",
+        "ModelReply",
+        "RetryPolicy",
+        "Model",
+        "Provenance",
+        "Profile",
+    ):
         assert needed in claimx.__all__
     assert "annotations" not in dir(claimx) and "api" not in dir(claimx)
 

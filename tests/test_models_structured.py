@@ -11,6 +11,7 @@ import json
 import logging
 import weakref
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import instructor
@@ -205,6 +206,51 @@ def test_a_bug_in_a_batch_is_an_internal_error_line_with_its_traceback_in_debug_
     assert all(r.error and r.error.type == "KeyError" for r in results)
     tracebacks = [r for r in caplog.records if r.exc_info]
     assert tracebacks and "generate" in caplog.text
+
+
+BUGGY_PLUGIN = """
+from claimx import Model
+
+
+class Buggy(Model):
+    provider = "buggy"
+
+    async def generate(self, request):
+        return {}["missing"]
+
+
+def build(name, *, base_url, api_key, options):
+    model = Buggy()
+    model.name = name
+    return model
+"""
+
+
+def test_cli_batch_names_a_bug_as_internal_and_shows_its_traceback_only_under_debug(tmp_path: Path) -> None:
+    from .test_cli import claimx_cli
+    from .test_registry import install_plugin
+
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    install_plugin(plugins, "claimx_buggy", BUGGY_PLUGIN, "buggy")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("a", "b"):
+        (folder / f"{name}.txt").write_text(f"Document {name} says the plan would pass.")
+    env = {"PYTHONPATH": str(plugins)}
+    for debug in (False, True):
+        out = tmp_path / f"out-{debug}.jsonl"
+        flags = ["--debug"] if debug else []
+        proc = claimx_cli(
+            "extract", str(folder), "-m", "buggy/v1", "-o", str(out), "--no-cache", *flags, env=env
+        )
+        err = proc.stderr.decode()
+        assert proc.returncode == 1, err
+        lines = [json.loads(line) for line in out.read_text().splitlines()]
+        assert [line["error"]["cause"] for line in lines] == ["internal", "internal"]
+        assert all(line["error"]["type"] == "KeyError" for line in lines)
+        assert "internal error, a bug in claimx or a library (KeyError: 'missing')" in err
+        assert ('File "' in err and "Traceback" in err) is debug, err  # where the bug is, with --debug only
 
 
 @pytest.mark.parametrize("status", [401, 404])

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import ast
 import sys
+import warnings
+
+import pytest
 
 from .conftest import ROOT
 
@@ -96,3 +99,11 @@ def test_no_module_names_instructor_internals() -> None:
         if "instructor.v2" in path.read_text(encoding="utf-8")
     ]
     assert mentions == []
+
+
+@pytest.mark.parametrize("module", ["instructor.core.patch", "claimx.models.structured"])
+def test_a_deprecation_warning_from_instructor_or_claimx_fails_the_tests(module: str) -> None:
+    # pyproject's filterwarnings: an upgrade's first deprecation is an error, not a line in a summary
+    # (instructor's own, and those it attributes to its caller, claimx, with stacklevel=2).
+    with pytest.raises(DeprecationWarning, match="renamed"):
+        warnings.warn_explicit("'mode' was renamed", DeprecationWarning, "x.py", 1, module=module)

@@ -11,7 +11,7 @@ import claimx
 from claimx.errors import ConfigError
 from claimx.extract import ExtractOptions
 from claimx.models.registry import ENTRY_POINT_GROUP, providers, resolve_model
-from claimx.profiles import SMALL, STANDARD, Profile, profile_for
+from claimx.profiles import SMALL, STANDARD, profile_for
 from claimx.testing import ScriptedServer, echo_answer
 
 URL = "http://127.0.0.1:9/v1"
@@ -67,7 +67,7 @@ def test_the_extractor_picks_the_profile_not_the_backend() -> None:
     big = resolve_model("openai/m", base_url=URL)
     assert profile_for(big) is STANDARD
     assert profile_for(resolve_model("local")) is SMALL  # the bundled model: built, not loaded
-    chosen = Profile(prompt="extract-small@v1")
+    chosen = claimx.Profile(prompt="extract-small@v1")  # the public name
     extractor = claimx.Extractor(big, cache=False, options=ExtractOptions(profile=chosen))
     assert extractor.profile is chosen and extractor.prompt.id == "extract-small@v1"
     assert not hasattr(big, "default_prompt") and not hasattr(big, "output_limits")
@@ -79,6 +79,11 @@ def test_built_in_providers_are_registered_as_entry_points() -> None:
         pytest.skip("the installed claimx metadata predates its entry points: pip install -e . again")
     assert names["openai"] == "claimx.models.registry:build_openai"
     assert {"openai", "ollama", "local"} <= set(names)
+    # Each entry point loads the very function claimx builds that provider's models with.
+    known = providers()
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        if point.value.startswith("claimx."):
+            assert point.load() is known[point.name], point
 
 
 PLUGIN = """

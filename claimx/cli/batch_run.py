@@ -26,7 +26,7 @@ from rich.progress import (
 
 from claimx._sync import run_sync
 from claimx.atomic import write_error
-from claimx.batch import BatchResult, aestimate_many, extract_many
+from claimx.batch import BatchResult, DocumentError, aestimate_many, extract_many
 from claimx.budget import CostBudget, CostLimitReached, check_estimate, unknown_price_error
 from claimx.cli.common import EXIT_FAILED_DOCS, EXIT_INTERRUPTED, EXIT_OK, count, stderr
 from claimx.errors import InputError, OutputError
@@ -70,7 +70,7 @@ class BatchTally:
             self.failed += 1
             self.retryable += result.error is not None and result.error.cause != "input"
             if len(self.failures) < 5 and result.error is not None:
-                self.failures.append(f"{result.doc_id}: {result.error.message}")
+                self.failures.append(f"{result.doc_id}: {_describe(result.error)}")
 
     @property
     def exit_code(self) -> int:
@@ -207,6 +207,16 @@ def run_batch(
     if tally.write_failure is not None:
         raise tally.write_failure
     return tally
+
+
+def _describe(error: DocumentError) -> str:
+    """One failure, for the closing lines: a bug is named as one, not as what the model did."""
+    if error.cause == "internal":
+        return (
+            f"internal error, a bug in claimx or a library ({error.type}: {error.message}); "
+            "--debug shows its traceback"
+        )
+    return error.message
 
 
 def _check_cost(

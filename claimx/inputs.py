@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -238,7 +239,7 @@ def plan_inputs(specs: Iterable[str], *, output: Path | None = None) -> InputPla
                     )
                 skipped.append(f"{file} (the output file)")
                 continue
-            kind = written_kind(file) if _is_jsonl(file) else None
+            kind = written_kind(file) if _is_jsonl(file) else _page_kind(file)
             if kind is not None:
                 if explicit:
                     items.append(
@@ -313,6 +314,29 @@ def written_kind(path: Path) -> str | None:
     except OSError:
         return None
     return None
+
+
+#: In the head of every page claimx writes (``view``, ``extract -f html``, ``eval report``).
+_PAGE_MARK = b'<meta name="generator" content="claimx">'
+_PAGE_SUFFIXES = frozenset([".html", ".htm", ".xhtml"])
+
+
+def _page_kind(path: Path) -> str | None:
+    """``a page claimx wrote (…)`` for one of claimx's own HTML pages, else None.
+
+    Such a page holds an article already extracted, wrapped in claimx's tables: read as an
+    article it would be the same story again, paid for twice.
+    """
+    if path.suffix.lower() not in _PAGE_SUFFIXES:
+        return None
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block here: it is read later
+            return None
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return None
+    return "a page claimx wrote (claimx view, extract -f html or eval report)" if _PAGE_MARK in head else None
 
 
 def _kind_of_first_line(line: bytes, is_result: bool) -> str | None:

@@ -543,3 +543,23 @@ def test_an_output_named_for_another_format_is_refused(tmp_path: Path) -> None:
     ):
         proc = claimx_cli(*command, str(tmp_path / name))
         assert proc.returncode == 0 and (tmp_path / name).stat().st_size, proc.stderr.decode()
+
+
+def test_a_page_claimx_wrote_is_never_read_as_an_article(tmp_path: Path) -> None:
+    """``extract -f html -o articles/a.page.html`` (or ``view``, or ``eval report``) put a page
+    beside the articles; the next ``extract articles/`` read it as one more article: the
+    same story again, wrapped in claimx's own tables, paid for twice."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text(article(1))
+    page = folder / "a.page.html"
+    out = tmp_path / "out.jsonl"
+    with ScriptedServer(echo_answer) as server:
+        assert cli(server, "extract", str(folder / "a.txt"), "-o", str(page)).returncode == 0
+        assert b'name="generator" content="claimx"' in page.read_bytes()
+        scanned = cli(server, "extract", str(folder), "-o", str(out))
+        named = cli(server, "extract", str(page), "-f", "json")
+    assert scanned.returncode == 0, scanned.stderr.decode()
+    assert [line["doc_id"] for line in read_lines(out)] == ["a"]
+    assert f"not reading {page}" in scanned.stderr.decode()
+    one_line_error(named, 3, "claimx wrote")

@@ -563,3 +563,20 @@ def test_a_page_claimx_wrote_is_never_read_as_an_article(tmp_path: Path) -> None
     assert [line["doc_id"] for line in read_lines(out)] == ["a"]
     assert f"not reading {page}" in scanned.stderr.decode()
     one_line_error(named, 3, "claimx wrote")
+
+
+def test_an_output_ending_in_a_slash_is_a_folder_never_a_file(tmp_path: Path) -> None:
+    """``-o results/`` (a folder that does not exist yet) wrote a file named ``results``:
+    the slash was lost when the option became a path, so the user's folder became a file."""
+    source = tmp_path / "a.txt"
+    source.write_text(article(1))
+    result = tmp_path / "result.json"
+    with ScriptedServer(echo_answer) as server:
+        assert cli(server, "extract", str(source), "-o", str(result)).returncode == 0
+        extracted = cli(server, "extract", str(source), "-o", f"{tmp_path / 'new'}/")
+        exported = cli(server, "batch", "export", str(source), "-o", f"{tmp_path / 'reqs'}/")
+    viewed = claimx_cli("view", str(result), "-o", f"{tmp_path / 'pages'}/")
+    for proc in (extracted, exported, viewed):
+        stderr = proc.stderr.decode()
+        assert proc.returncode == 2 and "folder" in stderr, stderr
+    assert not [name for name in ("new", "reqs", "reqs.claimx.jsonl", "pages") if (tmp_path / name).exists()]

@@ -36,6 +36,7 @@ __all__ = [
     "atomic_write",
     "count",
     "fail",
+    "file_output",
     "refuse_output",
     "setup_logging",
     "stderr",
@@ -132,6 +133,19 @@ _FORMAT_OF_SUFFIX = {
 }
 #: The format → the extension to suggest, and the other extensions that fit it.
 _FITTING_SUFFIXES = {"HTML": (".html", {".htm"}), "Markdown": (".md", {".markdown", ".txt"})}
+
+
+def file_output(value: str) -> Path:
+    """An output file's path, refusing a name that ends in ``/`` (a folder).
+
+    ``-o results/`` meant a folder; as a ``Path`` the slash is gone, and a file named
+    ``results`` was written where the user expected a folder of results.
+    """
+    if value.endswith(("/", os.sep)):
+        raise typer.BadParameter(
+            f"{value} ends in '/', so it names a folder; give a file name (e.g. {value}results.jsonl)"
+        )
+    return Path(value)
 
 
 def refuse_output(

@@ -20,6 +20,7 @@ from claimx.cli.common import (
     atomic_write,
     count,
     fail,
+    file_output,
     refuse_output,
     setup_logging,
     stderr,
@@ -292,7 +293,12 @@ def compare_command(
     run_b: Path = typer.Argument(..., help="The candidate run (B); deltas are B − A."),
     top: int = typer.Option(5, "--top", help="How many most-worse and most-better documents to list."),
     markdown: Path | None = typer.Option(
-        None, "--markdown", "--md", help="Also write the comparison as Markdown."
+        None,
+        "--markdown",
+        "--md",
+        parser=file_output,
+        metavar="<path>",
+        help="Also write the comparison as Markdown.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON instead of tables."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --markdown file."),
@@ -338,7 +344,12 @@ def report_command(
         None, "--compare", "-c", help="A second run (B) to compare with the first; changes are B − A."
     ),
     out: Path | None = typer.Option(
-        None, "--out", "-o", help="Where to write the page (atomically); default RUN_DIR/report.html."
+        None,
+        "--out",
+        "-o",
+        parser=file_output,
+        metavar="<path>",
+        help="Where to write the page (atomically); default RUN_DIR/report.html.",
     ),
     bootstrap: int | None = typer.Option(
         None, "--bootstrap", help="Bootstrap resamples for the intervals (default: as the run was scored)."

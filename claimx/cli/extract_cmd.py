@@ -24,6 +24,7 @@ from claimx.cli.common import (
     PRICES_OPTION,
     atomic_write,
     fail,
+    file_output,
     refuse_output,
     setup_logging,
     stderr,
@@ -199,6 +200,8 @@ def extract_command(
         None,
         "--out",
         "-o",
+        parser=file_output,
+        metavar="<path>",
         help="Write here (atomically) instead of stdout; never an input, never replaced without "
         "--overwrite (or --resume).",
     ),

@@ -13,7 +13,7 @@ import typer
 from pydantic import ValidationError
 
 from claimx.cli import app, helptext
-from claimx.cli.common import atomic_write, count, fail, refuse_output, stderr
+from claimx.cli.common import atomic_write, count, fail, file_output, refuse_output, stderr
 from claimx.errors import ClaimxError, ConfigError, InputError
 from claimx.inputs import decode, read_path
 from claimx.schema import Extraction
@@ -119,7 +119,12 @@ def view_command(
         ..., metavar="RESULT", help="A result saved by claimx extract (JSON or JSONL), or -."
     ),
     out: Path | None = typer.Option(
-        None, "--out", "-o", help="Write the page here (atomically) instead of stdout."
+        None,
+        "--out",
+        "-o",
+        parser=file_output,
+        metavar="<path>",
+        help="Write the page here (atomically) instead of stdout.",
     ),
     text_path: Path | None = typer.Option(
         None,

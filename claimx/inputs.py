@@ -93,7 +93,7 @@ def decode(data: bytes, *, name: str, encoding: str | None = None) -> str:
     sample = data[:8192]
     for magic, what, todo in _KNOWN_BINARIES:
         if data.startswith(magic):
-            raise InputError(f"{name} is {what}, not text: {todo}", doc_id=name)
+            raise InputError(f"{name} is a binary file ({what}), not text: {todo}", doc_id=name)
     if b"\x00" in sample and not _is_utf16(sample):
         raise InputError(f"{name} looks like a binary file (it contains NUL bytes), not text", doc_id=name)
     chosen = encoding or ("utf-16" if _is_utf16(sample) else "utf-8-sig")

@@ -280,6 +280,8 @@ class _Grounder:
             mode = _AUTHOR_MODE
         else:
             mention = self._near(st.speaker_words, content, window=400, quote=st.quote)
+            if mention is not None and st.cue and st.speaker_words:
+                mention = self._by_cue(st.speaker_words, mention, st.cue, content, st.quote)
             speaker = self.name(st.speaker)
             if not speaker.spans:
                 # A name the article never uses: only a grounded mention here can say who speaks.
@@ -323,6 +325,25 @@ class _Grounder:
                 number, claim, st.kind, mode, content, evidence, cue, speaker, mention, st, self._chunk
             )
         )
+
+    def _by_cue(self, words: str, mention: Span, cue_words: str, content: Span, quote: str) -> Span:
+        """The occurrence of the speaker's words in their cue's sentence nearest the cue, else ``mention``.
+
+        "While he invoked the rising seas …, he did not have …": the "he" of "he invoked" speaks,
+        not the "he" nearest the quote. Only when the cue is found next to its quote, outside it.
+        """
+        cue = self._near(cue_words, content, window=300, quote=quote)
+        if cue is None or cue.overlap(content) or cue.overlap(mention):
+            return mention
+        sentence = self.doc.sentence_at(cue.start)
+        if sentence is None:
+            return mention
+        near = [
+            s
+            for s in self.aligner.locate_all(words)
+            if sentence.start <= s.start < sentence.end and not s.overlap(content) and not s.overlap(cue)
+        ]
+        return min(near, key=lambda s: _gap(s, cue) if not s.overlap(cue) else 0, default=mention)
 
     def _titled(self, words: str) -> str | None:
         """The one name the article gives the title of a description ("the mayor": "Mayor Tom Baker").

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from claimx.document import Document
 
@@ -65,6 +66,9 @@ def is_pronoun(words: str) -> bool:
 
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’\-\.]*", re.UNICODE)
+#: A token and what follows it up to the next one (everything up to the next letter): the
+#: tokens of :data:`_TOKEN` in one C-level pass, each with the gap after it.
+_TOKEN_GAP = re.compile(r"([^\W\d_][\w'’\-\.]*)([\W\d_]*)")
 _STOP = frozenset(
     [
         "january",
@@ -131,10 +135,6 @@ _STOP = frozenset(
 )
 
 
-def _capitalised(word: str) -> bool:
-    return word[:1].isupper()
-
-
 def proper_names(
     document: Document, sentence_numbers: Sequence[int] | None = None, limit: int = 40
 ) -> list[str]:
@@ -144,7 +144,17 @@ def proper_names(
         if sentence_numbers is None
         else [document.sentences[n - 1] for n in sentence_numbers]
     )
-    lowercase_words = {w for w in _TOKEN.findall(document.text) if w.islower()}
+    return list(_ranked_names(document.text, tuple(s.text for s in chosen))[:limit])
+
+
+@lru_cache(maxsize=4)
+def _ranked_names(text: str, sentences: tuple[str, ...]) -> tuple[str, ...]:
+    """Every name in ``sentences`` of ``text``, most frequent first.
+
+    Kept for the last few articles: the offline extractor asks three times per article
+    (speakers, entities, positions), with different limits, for the same list.
+    """
+    lowercase_words = {w for w in _TOKEN.findall(text) if w.islower()}
     counts: dict[str, int] = {}
 
     def flush(run: list[str]) -> None:
@@ -156,23 +166,25 @@ def proper_names(
         for name in names:
             counts[name] = counts.get(name, 0) + 1
 
-    for sentence in chosen:
+    for sentence in sentences:
         run: list[str] = []
-        previous_end: int | None = None
-        for i, match in enumerate(_TOKEN.finditer(sentence.text)):
-            word = match.group(0).rstrip(".")
-            is_name = (
-                _capitalised(word)
-                and word.lower() not in _STOP
-                and not (i == 0 and word.lower() in lowercase_words)
-            )
-            contiguous = previous_end is not None and match.start() - previous_end <= 1
-            if is_name and run and contiguous:
-                run.append(word)
-            else:
+        joined = False  # the previous token ended at most one character before this one
+        for i, (token, gap) in enumerate(_TOKEN_GAP.findall(sentence)):
+            if token[0].isupper():  # (a token opens with a letter: the word's own first one)
+                word = token.rstrip(".")
+                low = word.lower()
+                if low not in _STOP and not (i == 0 and low in lowercase_words):
+                    if run and joined:
+                        run.append(word)
+                    else:
+                        flush(run)
+                        run = [word]
+                    joined = len(gap) <= 1
+                    continue
+            if run:
                 flush(run)
-                run = [word] if is_name else []
-            previous_end = match.end()
+                run = []
+            joined = len(gap) <= 1
         flush(run)
-    ordered = sorted(counts, key=lambda n: (-counts[n], document.text.find(n)))
-    return [n for n in ordered if len(n) > 1][:limit]
+    ordered = sorted(counts, key=lambda n: (-counts[n], text.find(n)))
+    return tuple(n for n in ordered if len(n) > 1)

@@ -12,7 +12,7 @@ from claimx.batch import DocumentError
 from claimx.evaluate.datasets import Dataset, load_dataset
 from claimx.evaluate.predictors import Description, make_predictor
 from claimx.evaluate.run import run_eval
-from claimx.evaluate.runlog import read_run
+from claimx.evaluate.runlog import SampleRecord, read_run
 from claimx.evaluate.sample import Sample
 from claimx.testing import RecordedRequest, Reply, ScriptedServer, echo_answer
 
@@ -115,3 +115,18 @@ def test_a_rejected_key_stops_the_run_and_is_every_sample_error(
     assert len(server.completions) == 1  # not one request per sample
     assert [r.error.status if r.error else None for r in records] == [401] * 5
     assert summary.samples.failed == 5 and len(read_run(tmp_path / "run").records) == 5
+
+
+def test_every_finished_sample_s_line_is_in_the_file_before_the_run_ends(tmp_path: Path) -> None:
+    """Lines are flushed as samples finish (fsync at most once a second), then put in dataset order."""
+    data = _dataset(3)
+    seen: list[list[str]] = []
+
+    def on_record(record: SampleRecord) -> None:
+        seen.append((tmp_path / "run" / "samples.jsonl").read_text(encoding="utf-8").splitlines())
+
+    records, _ = asyncio.run(run_eval(data, make_predictor("gold"), tmp_path / "run", on_record=on_record))
+    assert [len(lines) for lines in seen] == [1, 2, 3]
+    written = (tmp_path / "run" / "samples.jsonl").read_text(encoding="utf-8").splitlines()
+    assert written == [record.model_dump_json() for record in records]
+    assert [r.id for r in read_run(tmp_path / "run").records] == [s.id for s in data.samples]

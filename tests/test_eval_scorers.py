@@ -332,6 +332,35 @@ def test_bootstrap_draws_are_randrange_draws() -> None:
             assert fast.random() == slow.random()
 
 
+def test_bootstrap_resamples_are_randrange_draws() -> None:
+    """All resamples' draws at once (bytes of top bits) are the resamples of randrange, in turn."""
+    import random
+
+    from claimx.evaluate.metrics import _resamples
+
+    for seed in range(3):
+        for n in (1, 2, 3, 7, 64, 84, 128, 255, 256, 1000):
+            slow = random.Random(seed)
+            expected = [[slow.randrange(n) for _ in range(n)] for _ in range(40)]
+            assert [list(picks) for picks in _resamples(random.Random(seed), n, 40)] == expected
+
+
+def test_packed_sums_are_the_column_sums() -> None:
+    """Counts packed in one integer sum to each column's own sum (wide values and negatives too)."""
+    import random
+
+    from claimx.evaluate.metrics import _Packed
+
+    rng = random.Random(1)
+    for top in (1, 9, 1000, 2**40):
+        for low in (0, -5):
+            columns = [[rng.randint(low, top) for _ in range(30)] for _ in range(3)]
+            packed = _Packed(columns)
+            for _ in range(20):
+                picks = [rng.randrange(30) for _ in range(30)]
+                assert packed.sums(picks) == [sum(c[i] for i in picks) for c in columns]
+
+
 def test_span_matrices_are_the_pairwise_measures() -> None:
     """Merging each side once gives overlap_ratio and dice exactly, overlapping gold pieces included."""
     import random
@@ -351,3 +380,19 @@ def test_span_matrices_are_the_pairwise_measures() -> None:
     assert overlap_ratios(preds, golds) == [[overlap_ratio(p, g) for p in preds] for g in golds]
     assert dice_matrix(preds, golds) == [[dice(p, g) for p in preds] for g in golds]
     assert any(0 < x < 1 for row in overlap_ratios(preds, golds) for x in row)
+
+
+def test_a_text_similarity_cut_short_is_below_what_it_was_asked_to_reach() -> None:
+    """Below ``at_least`` the score may come back as 0; at or above it, it is the exact score."""
+    from claimx.evaluate.similarity import text_similarity
+
+    pairs = [
+        ("The senator said the bill would pass.", "the bill would pass, the senator said"),
+        ("Taxes will rise next year.", "The economy is growing fast."),
+        ("abc", "abd"),
+    ]
+    for a, b in pairs:
+        exact = text_similarity(a, b)
+        for at_least in (0.0, exact / 2, exact, min(1.0, exact + 0.01), 1.0):
+            cut = text_similarity(a, b, at_least)
+            assert cut == exact if exact >= at_least else cut < at_least

@@ -167,3 +167,27 @@ def test_readme_lists_every_rejection_code() -> None:
         code.value for code in RejectionCode if code is not RejectionCode.OTHER and f"`{code}`" not in readme
     ]
     assert missing == []
+
+
+def test_a_pronoun_speaker_is_the_one_at_its_cue() -> None:
+    # The "he" after the quote is nearer it; the one before "invoked" is the speaker.
+    from claimx.ground import ground
+    from claimx.response import Response
+
+    text = "Tom Baker spoke on Monday. While he invoked the rising seas, he did not say more."
+    statement = {
+        "sentences": ["S2"],
+        "quote": "the rising seas",
+        "speaker": "Tom Baker",
+        "speaker_words": "he",
+        "cue": "invoked",
+        "mode": "indirect",
+        "claim": "",
+        "kind": "other",
+    }
+    response = Response.model_validate(
+        {"actors": [{"name": "Tom Baker", "kind": "person"}], "statements": [statement], "positions": []}
+    )
+    [grounded] = ground(Document.from_text(text), response).statements
+    mention = grounded.speaker_mention
+    assert mention is not None and mention.start == text.index("he invoked")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 import claimx
 from claimx.document import Document
-from claimx.offline.entities import find_entities
+from claimx.offline.entities import _Variants, find_entities
 from claimx.offline.stance_pairs import MODEL_PATH, load_stance_weights, probability
 from claimx.offline.train_stances import main as train_main
 from claimx.schema import Stance
@@ -93,3 +94,23 @@ def test_one_command_rebuilds_the_models_the_same_way_twice(
     assert first.read_bytes() == second.read_bytes()
     model = json.loads(gzip.decompress(first.read_bytes()))
     assert set(model) == {"pair", "oppose", "threshold"} and model["pair"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Trump met Donald Trump and Trump-Pence; Trumpism, _Trump, Trump_ and Trump. Trump",
+        "Republicans-only House Republicans House Republicanss GOP lawmakers GOPs Ünal Ünal’s ÜnalX ünal",
+        "Donald Trump Jr. Donald Trump2 Donald Trumps Donald Trump",
+        "",
+    ],
+)
+def test_entity_mentions_are_found_as_the_alternation_would(text: str) -> None:
+    # The scan by first letter stands in for one regular expression per article: same matches.
+    variants = ["Trump", "Donald Trump", "Donald Trump Jr", "Trump-Pence", "House Republicans", "Republicans"]
+    variants += ["GOP", "GOP lawmakers", "Ünal", "Pence", "Donald"]
+    alternation = "|".join(re.escape(v) for v in sorted(variants, key=len, reverse=True))
+    pattern = re.compile(rf"(?<![\w-])({alternation})(?![\w-])")
+    expected = [(m.start(), m.group(1)) for m in pattern.finditer(text)]
+    assert _Variants(variants).find(text) == expected
+    assert expected or not text  # (the cases do hold mentions)

@@ -10,7 +10,7 @@ same run always reports the same interval.
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
@@ -45,22 +45,17 @@ class Counts(BaseModel):
     @property
     def precision(self) -> float:
         """Matched / predicted; 1.0 when nothing was predicted and nothing was there to find."""
-        if self.n_pred == 0:
-            return 1.0 if self.n_gold == 0 else 0.0
-        return self.tp / self.n_pred
+        return _prf(self.tp, self.n_pred, self.n_gold)[0]
 
     @property
     def recall(self) -> float:
         """Matched / gold; 1.0 when the gold is empty and nothing was predicted."""
-        if self.n_gold == 0:
-            return 1.0 if self.n_pred == 0 else 0.0
-        return self.tp / self.n_gold
+        return _prf(self.tp, self.n_pred, self.n_gold)[1]
 
     @property
     def f1(self) -> float:
         """The harmonic mean of precision and recall (0 when both are 0)."""
-        p, r = self.precision, self.recall
-        return 0.0 if p + r == 0 else 2 * p * r / (p + r)
+        return _prf(self.tp, self.n_pred, self.n_gold)[2]
 
 
 class Accuracy(BaseModel):
@@ -135,8 +130,36 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _prf(tp: int, n_pred: int, n_gold: int) -> tuple[float, float, float]:
-    counts = Counts.model_construct(tp=tp, n_pred=n_pred, n_gold=n_gold)  # (ints already: no validation)
-    return counts.precision, counts.recall, counts.f1
+    """:class:`Counts`' precision, recall and F1 from bare counts (the bootstrap's many resamples)."""
+    p = (1.0 if n_gold == 0 else 0.0) if n_pred == 0 else tp / n_pred
+    r = (1.0 if n_pred == 0 else 0.0) if n_gold == 0 else tp / n_gold
+    return p, r, (0.0 if p + r == 0 else 2 * p * r / (p + r))
+
+
+class _Packed:
+    """Each item's counts packed in one integer: one sum of picks adds every column at once.
+
+    A field holds any sum of ``len(items)`` picks without reaching the next (so the sums are
+    exact), and with the fields this narrow the packed sums stay machine-sized integers,
+    which ``sum`` adds fastest. (Counts are never negative; were one, its column is summed alone.)
+    """
+
+    def __init__(self, columns: Sequence[list[int]]) -> None:
+        n = len(columns[0])
+        self.columns = columns
+        self.separate = any(min(c) < 0 for c in columns)
+        self.width = max(1, (max(max(c) for c in columns) * n).bit_length())
+        self.field = (1 << self.width) - 1
+        self.packed = [0] * n
+        for k, column in enumerate(columns):
+            self.packed = [p | v << (k * self.width) for p, v in zip(self.packed, column, strict=True)]
+
+    def sums(self, picks: Iterable[int]) -> list[int]:
+        """Each column's sum over the picked items."""
+        if self.separate:
+            return [_picked_sum(column, picks) for column in self.columns]
+        total = _picked_sum(self.packed, picks)
+        return [total >> (k * self.width) & self.field for k in range(len(self.columns))]
 
 
 def _draws(rng: random.Random, n: int) -> list[int]:
@@ -154,7 +177,32 @@ def _draws(rng: random.Random, n: int) -> list[int]:
     return picks
 
 
-def _picked_sum(values: list[int], picks: list[int]) -> int:
+def _resamples(rng: random.Random, n: int, count: int) -> list[bytes] | list[list[int]]:
+    """``[_draws(rng, n) for _ in range(count)]``, the same numbers: every resample's draws at once.
+
+    ``getrandbits(k)`` for ``k`` ≤ 32 is the top ``k`` bits of the generator's next 32-bit word,
+    and ``getrandbits(32 * m)`` is its next ``m`` words, the first lowest. For up to 255
+    documents a draw is the top byte of a word shifted, so one call gives the words of every
+    resample, and C-level byte passes pick the top bytes, drop those out of range and shift the
+    rest (``bytes.translate``), where a Python call per draw was most of a summary's time. The
+    generator is this function's alone: the words drawn past the last resample's are never used.
+    """
+    bits = n.bit_length()
+    if bits > 8:  # (more than 255 documents): draw one by one
+        return [_draws(rng, n) for _ in range(count)]
+    shift = 8 - bits
+    table = bytes((b >> shift) % 256 for b in range(256))
+    out_of_range = bytes(b for b in range(256) if b >> shift >= n)
+    need = n * count
+    picks = b""
+    while len(picks) < need:
+        words = (need - len(picks)) * (1 << bits) // n + 16  # about 2**k / n words per accepted draw
+        top = rng.getrandbits(32 * words).to_bytes(4 * words, "little")[3::4]
+        picks += top.translate(table, out_of_range)
+    return [picks[i : i + n] for i in range(0, need, n)]
+
+
+def _picked_sum(values: list[int], picks: Iterable[int]) -> int:
     return sum(map(values.__getitem__, picks))
 
 
@@ -171,10 +219,9 @@ def bootstrap(
         return None
     rng = random.Random(seed)
     values: dict[str, list[float]] = {"precision": [], "recall": [], "f1": []}
-    tps, preds, golds = [c.tp for c in items], [c.n_pred for c in items], [c.n_gold for c in items]
-    for _ in range(resamples):
-        picks = _draws(rng, n)
-        p, r, f = _prf(_picked_sum(tps, picks), _picked_sum(preds, picks), _picked_sum(golds, picks))
+    counts = _Packed([[c.tp for c in items], [c.n_pred for c in items], [c.n_gold for c in items]])
+    for picks in _resamples(rng, n, resamples):
+        p, r, f = _prf(*counts.sums(picks))
         values["precision"].append(p)
         values["recall"].append(r)
         values["f1"].append(f)
@@ -191,11 +238,10 @@ def accuracy_interval(
     rng = random.Random(seed)
     n = len(items)
     values = []
-    totals, rights = [a.total for a in items], [a.correct for a in items]
-    for _ in range(resamples):
-        picks = _draws(rng, n)
-        total = _picked_sum(totals, picks)
-        values.append(_picked_sum(rights, picks) / total if total else 0.0)
+    counts = _Packed([[a.total for a in items], [a.correct for a in items]])
+    for picks in _resamples(rng, n, resamples):
+        total, right = counts.sums(picks)
+        values.append(right / total if total else 0.0)
     tail = (1 - level) / 2
     return Interval(_percentile(values, tail), _percentile(values, 1 - tail))
 
@@ -220,10 +266,11 @@ def paired_bootstrap(
         return None
     rng = random.Random(seed)
     deltas = []
-    for _ in range(resamples):
-        picks = _draws(rng, n)
-        fa = _prf(*(sum(getattr(a[i], k) for i in picks) for k in ("tp", "n_pred", "n_gold")))[2]
-        fb = _prf(*(sum(getattr(b[i], k) for i in picks) for k in ("tp", "n_pred", "n_gold")))[2]
+    counts_a = _Packed([[c.tp for c in a], [c.n_pred for c in a], [c.n_gold for c in a]])
+    counts_b = _Packed([[c.tp for c in b], [c.n_pred for c in b], [c.n_gold for c in b]])
+    for picks in _resamples(rng, n, resamples):
+        fa = _prf(*counts_a.sums(picks))[2]
+        fb = _prf(*counts_b.sums(picks))[2]
         deltas.append(fb - fa)
     tail = (1 - level) / 2
     not_better = sum(1 for d in deltas if d <= 0) / resamples

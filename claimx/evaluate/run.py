@@ -137,7 +137,7 @@ async def run_eval(
         await predictor.aclose()
     # A run stopped at its cost limit has no record for the samples it did not start.
     records = [done[s.id] for s in dataset.samples if s.id in done]
-    write_records(folder, records)
+    write_records(folder, records, writer.lines)
     stopped = budget.stopped_error().message if budget is not None and budget.closed else None
     summary = write_summary(folder, header, records, stopped=stopped)
     return records, summary

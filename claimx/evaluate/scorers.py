@@ -322,13 +322,18 @@ def match_actors(gold: list[Actor], pred: list[Actor], threshold: float = 0.5) -
 def _claim_similarities(
     golds: list[Claim], preds: list[Claim], options: ScoringOptions, text: TextSimilarity
 ) -> list[list[float]]:
-    """Every gold claim (rows) against every predicted one (columns).
+    """Every gold claim (rows) against every predicted one (columns), for matching.
 
     Evidence overlap is Dice on characters where both claims have evidence, else 0; with
     ``auto`` it is averaged with the fuzzy text score, which stands alone for a claim
-    without evidence. Each claim's evidence is merged once, not once per pair.
+    without evidence. Each claim's evidence is merged once, not once per pair. A pair that
+    cannot reach ``options.claim_threshold`` may be scored lower than its similarity (the
+    fuzzy score told what it would need, and stopping short of it): :func:`match` never
+    pairs either, so the pairs and their scores are the same.
     """
     spans = dice_matrix([pieces_of(p.evidence) for p in preds], [pieces_of(g.evidence) for g in golds])
+    threshold = options.claim_threshold
+    fuzzy = text is text_similarity
     rows = []
     for gold, span_row in zip(golds, spans, strict=True):
         row = []
@@ -339,11 +344,14 @@ def _claim_similarities(
             if options.claim_similarity is ClaimSimilarity.SPAN:
                 row.append(span_score)
                 continue
-            text_score = text(gold.text, pred.text)
-            if options.claim_similarity is ClaimSimilarity.TEXT or not has_spans:
-                row.append(text_score)
+            alone = options.claim_similarity is ClaimSimilarity.TEXT or not has_spans
+            if fuzzy:  # the least text score that reaches the threshold, alone or averaged
+                text_score = text_similarity(
+                    gold.text, pred.text, threshold if alone else 2 * threshold - span_score
+                )
             else:
-                row.append((span_score + text_score) / 2)
+                text_score = text(gold.text, pred.text)
+            row.append(text_score if alone else (span_score + text_score) / 2)
         rows.append(row)
     return rows
 

@@ -142,9 +142,20 @@ def _name_words(name: str) -> tuple[str, ...]:
     return tuple(w for w in _words(name) if w not in _ARTICLES)
 
 
-def text_similarity(a: str, b: str) -> float:
-    """Word-order-insensitive fuzzy similarity in [0, 1] (rapidfuzz ``token_sort_ratio``)."""
-    return float(fuzz.ratio(_sorted_words(a), _sorted_words(b))) / 100.0
+def text_similarity(a: str, b: str, at_least: float = 0.0) -> float:
+    """Word-order-insensitive fuzzy similarity in [0, 1] (rapidfuzz ``token_sort_ratio``).
+
+    A similarity below ``at_least`` may be given as 0: rapidfuzz then stops as soon as the
+    texts' lengths or their first differences rule it out, where a matcher only needs to
+    know the pair cannot reach its threshold. At or above it, the similarity is exact.
+    """
+    cutoff = max(0.0, at_least * 100.0 - _CUTOFF_SLACK)
+    return float(fuzz.ratio(_sorted_words(a), _sorted_words(b), score_cutoff=cutoff)) / 100.0
+
+
+#: Taken off a cutoff (in rapidfuzz's 0-100 points) so that rounding in converting a
+#: threshold to points can only let a pair through to be scored exactly, never turn one away.
+_CUTOFF_SLACK = 1e-6
 
 
 def topic_similarity(a: str, b: str) -> float:

@@ -158,6 +158,58 @@ def _topics(document: Document, minimum: int = 3) -> list[str]:
     return [p for p, n in sorted(counts.items(), key=lambda kv: -kv[1]) if n >= minimum][:8]
 
 
+#: Where a word starts: the only places a variant opening with a letter can match.
+_WORD_START = re.compile(r"(?<![\w-])\w")
+
+
+class _Variants:
+    r"""Finds each whole-word occurrence of the variants, the longest where several start at one place.
+
+    What ``finditer`` of ``(?<![\w-])(v1|v2|…)(?![\w-])`` (the variants longest first) finds,
+    without compiling that alternation for every article (a third of the entity finding's
+    time): variants open with a letter, so they are looked up by their first character at each
+    word start.
+    """
+
+    def __init__(self, variants: list[str]) -> None:
+        longest_first = sorted(variants, key=len, reverse=True)
+        self.pattern: re.Pattern[str] | None = None
+        self.by_first: dict[str, list[str]] = {}
+        if any(not _is_word(v[:1]) for v in longest_first):  # (none do: names open with a letter)
+            alternatives = "|".join(re.escape(v) for v in longest_first)
+            self.pattern = re.compile(rf"(?<![\w-])({alternatives})(?![\w-])")
+            return
+        for v in longest_first:
+            self.by_first.setdefault(v[0], []).append(v)
+
+    def find(self, text: str) -> list[tuple[int, str]]:
+        """(offset, variant) of each occurrence in ``text``, in text order."""
+        if self.pattern is not None:
+            return [(m.start(), m.group(1)) for m in self.pattern.finditer(text)]
+        found: list[tuple[int, str]] = []
+        resume = 0
+        end = len(text)
+        by_first = self.by_first
+        for start in _WORD_START.finditer(text):
+            at = start.start()
+            if at < resume:
+                continue
+            for v in by_first.get(text[at], ()):
+                stop = at + len(v)
+                if text.startswith(v, at) and (
+                    stop == end or not (_is_word(text[stop]) or text[stop] == "-")
+                ):
+                    found.append((at, v))
+                    resume = stop
+                    break
+        return found
+
+
+def _is_word(char: str) -> bool:
+    r"""Whether ``char`` is one ``\w`` matches (a letter, a digit or an underscore)."""
+    return char.isalnum() or char == "_"
+
+
 def find_entities(document: Document, limit: int = 60) -> list[Entity]:
     """The article's named entities, most mentioned first (at most ``limit`` names considered).
 
@@ -179,31 +231,31 @@ def find_entities(document: Document, limit: int = 60) -> list[Entity]:
         entity = Entity(name=topic, variants={topic}, topic=True)
         entities.append(entity)
         owner[topic] = entity
+    named = [(e, e.name.split()) for e in entities]  # (each entity's words, split once: names stay)
     for name in sorted(names, key=lambda n: -len(n.split())):
         words = name.split()
         home = next(
             (
                 e
-                for e in entities
-                if e.name.split()[-len(words) :] == words
-                and (len(words) > 1 or words[0] not in _GENERIC_HEADS)
+                for e, own in named
+                if own[-len(words) :] == words and (len(words) > 1 or words[0] not in _GENERIC_HEADS)
             ),
             None,
         )
         if home is None:
             home = Entity(name=name, variants={name})
             entities.append(home)
+            named.append((home, words))
         home.variants.add(name)
         owner[name] = home
     if not entities:
         return []
-    alternatives = "|".join(re.escape(v) for v in sorted(owner, key=len, reverse=True))
-    pattern = re.compile(rf"(?<![\w-])({alternatives})(?![\w-])")
+    variants = _Variants(list(owner))
     for sentence in document.sentences:
-        for m in pattern.finditer(sentence.text):
-            entity = owner[m.group(1)]
-            entity.places.setdefault(sentence.number, []).append(sentence.start + m.start())
-            entity.by_variant.setdefault(m.group(1), []).append(sentence.start + m.start())
+        for at, variant in variants.find(sentence.text):
+            entity = owner[variant]
+            entity.places.setdefault(sentence.number, []).append(sentence.start + at)
+            entity.by_variant.setdefault(variant, []).append(sentence.start + at)
     for entity in entities:
         entity.name = _canonical(entity)
     found = [e for e in entities if e.places]

@@ -18,10 +18,10 @@ import gzip
 import json
 import math
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import repeat
+from itertools import accumulate, repeat
 from operator import mul
 from pathlib import Path
 
@@ -157,29 +157,77 @@ class _Tone:
         c.add(prefix + "verbs_oppose", float(self.opposes))
 
 
+class _SentencePairs:
+    """One sentence's share of its pairs' features, worked out once for all its pairs.
+
+    What depends on the sentence alone, or on one offset or two, is shared by the pairs that
+    need it: a sentence naming k entities has k(k-1) pairs.
+    """
+
+    def __init__(self, sentence: Sentence, tone: _Tone) -> None:
+        self.text = sentence.text
+        self.start = sentence.start
+        self.title = float(sentence.number == 1)
+        self.tone = (
+            float(tone.positive > tone.negative),
+            float(tone.negative > tone.positive),
+            float(tone.negated),
+            float(tone.supports),
+            float(tone.opposes),
+        )
+        self._says: dict[int, float] = {}
+        self._between: dict[tuple[int, int], list[str]] = {}
+
+    def says(self, rel_h: int) -> float:
+        """Whether a say verb is among the three words after the holder's first."""
+        found = self._says.get(rel_h)
+        if found is None:
+            after_h = _words(self.text[rel_h : rel_h + 60])[1:4]
+            found = self._says[rel_h] = float(any(w in SAY_VERBS for w in after_h))
+        return found
+
+    def between(self, a: int, b: int) -> list[str]:
+        """The words between two mentions (offsets in the sentence, ``a`` < ``b``), neither's own."""
+        found = self._between.get((a, b))
+        if found is None:
+            found = self._between[(a, b)] = _words(self.text[a:b])[1:-1]
+        return found
+
+
 def _pair_features(
-    c: Candidate, sentence: Sentence, tone: _Tone, h: int, t: int, mentions: list[tuple[int, Entity]]
+    c: Candidate, sentence: _SentencePairs, h: int, t: int, mentions: list[tuple[int, Entity]]
 ) -> None:
-    """What one sentence says about holder (mentioned at offset h) and target (at offset t)."""
-    text = sentence.text
+    """What one sentence says about holder (mentioned at offset h) and target (at offset t).
+
+    The features are added in a fixed order (the model's sums follow the dict's order).
+    """
+    f = c.features
+    get = f.get
     rel_h, rel_t = h - sentence.start, t - sentence.start
-    c.add("co")
-    c.add("h_first", float(rel_h < rel_t))
-    c.add("h_subject", float(mentions[0][0] == h))
-    c.add("title", float(sentence.number == 1))
-    after_h = _words(text[rel_h : rel_h + 60])[1:4]
-    c.add("h_says", float(any(w in SAY_VERBS for w in after_h)))
-    between = _words(text[min(rel_h, rel_t) : max(rel_h, rel_t)])[1:-1] if rel_h != rel_t else []
-    c.add("near", float(len(between) <= 8))
-    for w in between[:25]:
-        stance = VERB_STANCE.get(w)
-        if stance is not None and rel_h < rel_t:
-            c.add("verb_" + stance.value)
-    c.add("s_pos", float(tone.positive > tone.negative))
-    c.add("s_neg", float(tone.negative > tone.positive))
-    c.add("s_negation", float(tone.negated))
-    c.add("s_verbs_support", float(tone.supports))
-    c.add("s_verbs_oppose", float(tone.opposes))
+    f["co"] = get("co", 0.0) + 1.0
+    f["h_first"] = get("h_first", 0.0) + float(rel_h < rel_t)
+    f["h_subject"] = get("h_subject", 0.0) + float(mentions[0][0] == h)
+    f["title"] = get("title", 0.0) + sentence.title
+    f["h_says"] = get("h_says", 0.0) + sentence.says(rel_h)
+    if rel_h < rel_t:
+        between = sentence.between(rel_h, rel_t)
+    elif rel_h > rel_t:
+        between = sentence.between(rel_t, rel_h)
+    else:
+        between = []
+    f["near"] = get("near", 0.0) + float(len(between) <= 8)
+    if rel_h < rel_t:
+        for w in between[:25]:
+            stance = VERB_STANCE.get(w)
+            if stance is not None:
+                name = "verb_" + stance.value
+                f[name] = get(name, 0.0) + 1.0
+    pos, neg, negation, supports, opposes = sentence.tone
+    f["s_pos"] = get("s_pos", 0.0) + pos
+    f["s_neg"] = get("s_neg", 0.0) + neg
+    f["s_negation"] = get("s_negation", 0.0) + negation
+    f["s_verbs_support"] = get("s_verbs_support", 0.0) + supports
+    f["s_verbs_oppose"] = get("s_verbs_oppose", 0.0) + opposes
 
 
 def candidates(
@@ -191,6 +239,9 @@ def candidates(
         return []
     rank = {id(e): i for i, e in enumerate(entities, 1)}
     quotes = _quotes(document, statements, speakers)
+    spans = sorted((a, b) for a, b, _ in quotes)
+    quote_starts = [a for a, _ in spans]
+    quote_reach = list(accumulate((b for _, b in spans), max))  # the furthest end up to each quote
     pairs: dict[tuple[int, int], Candidate] = {}
 
     def pair(holder: Entity | None, target: Entity) -> Candidate:
@@ -225,22 +276,25 @@ def candidates(
                     if sentence.number not in c.sentences:
                         c.sentences.append(sentence.number)
         previous = mentions
-        tone = _Tone.of(sentence.text) if mentions else _Tone(0, 0, False)
+        if not mentions:
+            continue
+        tone = _Tone.of(sentence.text)
+        shared = _SentencePairs(sentence, tone)
         for t, target in mentions:
             own = pair(None, target)
             own.sentences.append(sentence.number)
             own.add("a_mention")
-            in_quote = any(a <= t < b for a, b, _ in quotes)
-            own.add("a_quoted", float(in_quote))
-            own.add("a_pos", float(tone.positive > tone.negative))
-            own.add("a_neg", float(tone.negative > tone.positive))
-            own.add("a_title", float(sentence.number == 1))
+            before = bisect_right(quote_starts, t)  # (a quote starting at or before t reaching past it)
+            own.add("a_quoted", float(before > 0 and quote_reach[before - 1] > t))
+            own.add("a_pos", shared.tone[0])
+            own.add("a_neg", shared.tone[1])
+            own.add("a_title", shared.title)
             for h, holder in mentions:
                 if holder is target:
                     continue
                 c = pair(holder, target)
                 c.sentences.append(sentence.number)
-                _pair_features(c, sentence, tone, h, t, mentions)
+                _pair_features(c, shared, h, t, mentions)
                 c.add("by_pronoun", float(holder is pronoun_of))
     everywhere = sorted((o, i) for i, e in enumerate(entities) for v in e.places.values() for o in v)
     offsets = [o for o, _ in everywhere]
@@ -267,12 +321,13 @@ def candidates(
                 _Tone.of(document.text[max(a, home.start) : min(b, home.end)]).add_to(c, "q_")
                 if home.number not in c.sentences:
                     c.sentences.append(home.number)
+    count = {id(e): e.count for e in entities}
     out: list[Candidate] = []
     for c in pairs.values():
         squashed = {k: math.log1p(v) for k, v in c.features.items()}
         t_rank = rank[id(c.target)]
         squashed["t_rank_" + _rank(t_rank)] = 1.0
-        squashed["t_count"] = math.log1p(c.target.count)
+        squashed["t_count"] = math.log1p(count[id(c.target)])
         squashed["t_person"] = float(c.target.person)
         squashed["t_topic"] = float(c.target.topic)
         squashed["t_party"] = float(c.target.party)
@@ -282,7 +337,7 @@ def candidates(
             squashed["author"] = 1.0
         else:
             squashed["h_rank_" + _rank(rank[id(c.holder)])] = 1.0
-            squashed["h_count"] = math.log1p(c.holder.count)
+            squashed["h_count"] = math.log1p(count[id(c.holder)])
             squashed["h_person"] = float(c.holder.person)
             squashed["h_topic"] = float(c.holder.topic)
             squashed["h_party"] = float(c.holder.party)

@@ -132,16 +132,31 @@ def to_text(raw: object, *, name: str, html: bool | None = None) -> tuple[str, P
     return text, page
 
 
+#: The most one article may hold. Read whole, ``/dev/zero``, a disk image or an archive named
+#: by mistake ran the process out of memory; a real article is a thousandth of this.
+MAX_ARTICLE_BYTES = 64 * 1024 * 1024
+
+
+def _too_large(name: str) -> str:
+    return (
+        f"{name} holds more than {MAX_ARTICLE_BYTES // (1024 * 1024)} MB: too much for one article "
+        "(a device, an archive or a file named by mistake?); give articles as files or JSONL lines"
+    )
+
+
 def read_path(path: Path, *, encoding: str | None = None, html: bool | None = None) -> Source:
     """Read one file as a document; its id is the file name without extension."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_ARTICLE_BYTES + 1)
     except FileNotFoundError as exc:
         raise InputError(f"no such file: {path}", doc_id=path.name) from exc
     except IsADirectoryError as exc:
         raise InputError(f"{path} is a directory", doc_id=path.name) from exc
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}", doc_id=path.name) from exc
+    if len(data) > MAX_ARTICLE_BYTES:
+        raise InputError(_too_large(str(path)), doc_id=path.name)
     raw = decode(data, name=str(path), encoding=encoding)
     if html is None and path.suffix.lower() in (".html", ".htm", ".xhtml"):
         html = True
@@ -567,14 +582,18 @@ def _jsonl_sources(
 def _stdin_sources(
     stream: BinaryIO, *, encoding: str | None, html: bool | None
 ) -> Iterator[Source | InputError]:
-    first = stream.readline()
+    first = stream.readline(MAX_ARTICLE_BYTES + 1)
     while first and not first.strip():
-        first = stream.readline()
-    if _is_jsonl_line(first):
+        first = stream.readline(MAX_ARTICLE_BYTES + 1)
+    if len(first) <= MAX_ARTICLE_BYTES and _is_jsonl_line(first):
         yield from _jsonl_sources(_chain(first, stream), "stdin", "stdin", encoding=encoding, html=html)
         return
+    data = first + stream.read(max(0, MAX_ARTICLE_BYTES + 1 - len(first)))
+    if len(data) > MAX_ARTICLE_BYTES:
+        yield InputError(_too_large("stdin"), doc_id="stdin")
+        return
     try:
-        raw = decode(first + stream.read(), name="stdin", encoding=encoding)
+        raw = decode(data, name="stdin", encoding=encoding)
         text, page = to_text(raw, name="stdin", html=html)
     except InputError as exc:
         yield exc

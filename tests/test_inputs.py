@@ -260,3 +260,31 @@ def test_a_pdf_an_archive_or_a_word_file_says_what_it_is(server: ScriptedServer,
     lines = {line["doc_id"]: line for line in map(json.loads, out.read_text().splitlines())}
     assert "error" not in lines["ok"] and len(lines) == 4
     assert server.completions and all("PDF" not in r.body.decode() for r in server.completions)
+
+
+def test_an_endless_input_is_refused_not_read_until_memory_runs_out(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    """``claimx extract /dev/zero`` (or a disk image named by mistake, or ``cat big |``) was read
+    whole: a MemoryError (exit 1, a bug's message) or the machine's memory gone."""
+    server.responder = echo_answer
+    (tmp_path / "ok.txt").write_text("The minister said the plan would pass. Critics disagreed.")
+    base = ["-m", "openai/m", "--base-url", server.base_url, "--no-cache"]
+    named = cli("extract", "/dev/zero", *base)
+    assert named.returncode == 3, named.stderr.decode()
+    assert "MB" in named.stderr.decode().strip().splitlines()[-1]
+    out = tmp_path / "out.jsonl"
+    batch = cli("extract", "/dev/zero", str(tmp_path / "ok.txt"), *base, "-o", str(out))
+    assert batch.returncode == 1, batch.stderr.decode()
+    lines = {line["doc_id"]: line for line in map(json.loads, out.read_text().splitlines())}
+    assert "error" in lines["zero"] and "error" not in lines["ok"]
+    with open("/dev/zero", "rb") as zeros:  # the same endless stream on stdin
+        env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+        piped = subprocess.run(
+            [sys.executable, "-m", "claimx", "extract", "-", *base],
+            stdin=zeros,
+            capture_output=True,
+            env=env,
+            timeout=300,
+        )
+    assert piped.returncode == 3, piped.stderr.decode()

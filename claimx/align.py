@@ -30,6 +30,7 @@ from typing import NamedTuple
 
 from rapidfuzz import fuzz
 
+from claimx.built import text_span
 from claimx.document import Document
 from claimx.faithful import negations, quote_alteration, words
 from claimx.schema import Alignment, Span
@@ -264,7 +265,9 @@ class Aligner:
                 return self._snap(_Hit(start, start + len(needle), _EXACT), reach=0)
 
             lo, hi = region or (0, 0)
-        if not needle:
+        if not needle or haystack.find(needle) == -1:
+            # (one scan in C says there is nothing to find: a quote that is not there as given,
+            # the usual reason to be here, costs no search around its region)
             return None
         if region is None:
             return self._first_valid(haystack, needle, 0, to_hit)
@@ -424,9 +427,7 @@ class Aligner:
         key = ((hit.start * (len(self.text) + 1)) + hit.end) * 3 + _ALIGNMENT_RANK[hit.alignment]
         span = self._spans.get(key)
         if span is None:
-            span = self._spans[key] = Span(
-                start=hit.start, end=hit.end, text=self.text[hit.start : hit.end], alignment=hit.alignment
-            )
+            span = self._spans[key] = text_span(self.text, hit.start, hit.end, hit.alignment)
         return span
 
 

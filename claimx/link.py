@@ -28,6 +28,7 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from claimx.built import built
 from claimx.document import Document
 from claimx.ground import Aligner, Grounded, GroundedName, GroundedStatement, ground, normalize
 from claimx.names import PRONOUNS, is_pronoun
@@ -98,11 +99,11 @@ class _Derived:
     """An actor draft's names as the matching rules read them (see ``_ActorDraft._derive``)."""
 
     version: tuple[int, int, str | None]
-    named: bool
-    proper_keys: set[str]
-    all_keys: set[str]
-    proper_tokens: tuple[tuple[str, ...], ...]
-    heads: set[str]
+    named: bool  # some name is a proper name, not only a description ("the ambassador")
+    proper_keys: set[str]  # normalized names and mentions that are not descriptions: its identity
+    all_keys: set[str]  # every name and mention, normalized
+    proper_tokens: tuple[tuple[str, ...], ...]  # the tokens of each proper name or mention, in order
+    heads: set[str]  # the head nouns of its descriptions and of its role
 
 
 @dataclass(eq=False)
@@ -126,20 +127,6 @@ class _ActorDraft:
     def named(self) -> bool:
         """True when some name is a proper name, not only a description ("the ambassador")."""
         return self._derive().named
-
-    def proper_keys(self) -> set[str]:
-        """Normalized names and mentions that are not descriptions: what identifies the actor."""
-        return self._derive().proper_keys
-
-    def proper_tokens(self) -> tuple[tuple[str, ...], ...]:
-        """The tokens of each name or mention that is not a description, in order."""
-        return self._derive().proper_tokens
-
-    def all_keys(self) -> set[str]:
-        return self._derive().all_keys
-
-    def description_heads(self) -> set[str]:
-        return self._derive().heads
 
     def _derive(self) -> _Derived:
         """What the matching rules read of the actor, computed again only when it has changed.
@@ -192,8 +179,10 @@ def _candidates(
     if not key:
         return []
     head = _description_head(name)
+    # (``_derive()`` read directly, not through the accessors: this runs for every actor at
+    # every name linked, and a call less per actor is a good part of its cost)
     if head is None:
-        exact = [a for a in actors if key in a.proper_keys()]
+        exact = [a for a in actors if key in a._derive().proper_keys]
         if exact:
             return exact
         tokens = _tokens(name)
@@ -202,14 +191,14 @@ def _candidates(
             for a in actors
             if (a.kind is _PERSON or kind is _PERSON)
             and (a.kind is kind or _OTHER in (a.kind, kind))
-            and any(_surname_of(tokens, proper) for proper in a.proper_tokens())
+            and any(_surname_of(tokens, proper) for proper in a._derive().proper_tokens)
         ]
-    holders = [a for a in actors if key in a.all_keys()]
+    holders = [a for a in actors if key in a._derive().all_keys]
     if holders:
         return holders
     # Long articles are read in chunks: the chunk that says "the ambassador said" may never see
     # his name. A description whose head is the role (or a described mention) of a named actor.
-    return [a for a in actors if a.named and head in a.description_heads()]
+    return [a for a in actors if (derived := a._derive()).named and head in derived.heads]
 
 
 def _one(candidates: list[_ActorDraft]) -> _ActorDraft | None:
@@ -509,15 +498,20 @@ def link(
     by_number: dict[int, tuple[Claim, Attribution]] = {}
     for i, draft in enumerate(unique, 1):
         st = draft.grounded
-        claim = Claim(id=f"C{i}", text=st.claim, kind=st.kind, evidence=list(st.evidence))
-        att = Attribution(
-            id=f"Q{i}",
-            claim_id=claim.id,
-            speaker_id=actor_ids.get(id(draft.speaker)),
-            mode=st.mode,
-            cue=st.cue,
-            content=st.content,
-            speaker_mention=draft.mention,
+        # (built, not validated again: every value is of its type and every span the article's)
+        fields = {"id": f"C{i}", "text": st.claim, "kind": st.kind, "evidence": list(st.evidence)}
+        claim = built(Claim, fields)
+        att = built(
+            Attribution,
+            {
+                "id": f"Q{i}",
+                "claim_id": claim.id,
+                "speaker_id": actor_ids.get(id(draft.speaker)),
+                "mode": st.mode,
+                "cue": st.cue,
+                "content": st.content,
+                "speaker_mention": draft.mention,
+            },
         )
         claims.append(claim)
         attributions.append(att)
@@ -528,13 +522,16 @@ def link(
 
     positions = _positions(linker, by_number, actor_ids)
     actors = [
-        Actor(
-            id=actor_ids[id(a)],
-            name=a.name,
-            kind=a.kind,
-            role=a.role,
-            affiliation=a.affiliation,
-            mentions=sorted(_unique_spans(a.mentions), key=lambda s: s.start),
+        built(
+            Actor,
+            {
+                "id": actor_ids[id(a)],
+                "name": a.name,
+                "kind": a.kind,
+                "role": a.role,
+                "affiliation": a.affiliation,
+                "mentions": sorted(_unique_spans(a.mentions), key=lambda s: s.start),
+            },
         )
         for a in live
     ]
@@ -603,6 +600,7 @@ def _positions(
     for d in drafts:
         evidence = _unique_spans(by_number[n][1].content for n in d.numbers)
         fields: dict[str, Any] = {
+            "id": "",  # (numbered below, once placed)
             "holder_id": d.holder_id,
             "target": d.target,
             "target_actor_id": d.target_actor_id,
@@ -612,7 +610,7 @@ def _positions(
         }
         placed.append(((min(s.start for s in evidence) if evidence else 0, d.holder_id or ""), fields))
     placed.sort(key=lambda p: p[0])
-    return [Position(id=f"P{i}", **fields) for i, (_, fields) in enumerate(placed, 1)]
+    return [built(Position, fields | {"id": f"P{i}"}) for i, (_, fields) in enumerate(placed, 1)]
 
 
 def _unique_spans(spans: Iterable[Span]) -> list[Span]:

@@ -323,9 +323,9 @@ def written_kind(path: Path) -> str | None:
 
     try:
         with path.open("rb") as handle:
-            for line in handle:
+            for line in _bounded_lines(handle):
                 if line.strip():
-                    return _kind_of_first_line(line, is_results_line(line))
+                    return None if line is _OVERLONG else _kind_of_first_line(line, is_results_line(line))
     except OSError:
         return None
     return None
@@ -527,7 +527,24 @@ def _open_jsonl(path: Path) -> Iterator[Iterator[bytes]]:
             text = io.TextIOWrapper(handle, encoding="utf-16", newline="")
             yield (line.encode("utf-8", "surrogatepass") for line in text)
         else:
-            yield iter(handle)
+            yield _bounded_lines(handle)
+
+
+#: Stands for a line longer than an article may be; the file is read no further.
+_OVERLONG = b"\x00(a line over the size limit)"
+
+
+def _bounded_lines(handle: BinaryIO) -> Iterator[bytes]:
+    """The lines of ``handle``, none longer than :data:`MAX_ARTICLE_BYTES`.
+
+    A longer line (a whole JSON array on one line, ``/dev/zero`` behind a ``.jsonl`` name) is
+    :data:`_OVERLONG` and ends the file: read whole, it ran the process out of memory.
+    """
+    while line := handle.readline(MAX_ARTICLE_BYTES + 1):
+        if len(line) > MAX_ARTICLE_BYTES:
+            yield _OVERLONG
+            return
+        yield line
 
 
 def _jsonl_file_sources(
@@ -550,6 +567,9 @@ def _jsonl_sources(
             continue
         where = f"{origin} line {number}"
         fallback_id = f"{stem}:{number}"
+        if raw is _OVERLONG:
+            yield InputError(_too_large(where) + "; the rest of the file was not read", doc_id=fallback_id)
+            return
         try:
             record = json.loads(raw.decode(encoding or "utf-8-sig"))
         except UnicodeDecodeError as exc:
@@ -586,7 +606,8 @@ def _stdin_sources(
     while first and not first.strip():
         first = stream.readline(MAX_ARTICLE_BYTES + 1)
     if len(first) <= MAX_ARTICLE_BYTES and _is_jsonl_line(first):
-        yield from _jsonl_sources(_chain(first, stream), "stdin", "stdin", encoding=encoding, html=html)
+        lines = _chain(first, _bounded_lines(stream))
+        yield from _jsonl_sources(lines, "stdin", "stdin", encoding=encoding, html=html)
         return
     data = first + stream.read(max(0, MAX_ARTICLE_BYTES + 1 - len(first)))
     if len(data) > MAX_ARTICLE_BYTES:

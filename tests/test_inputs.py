@@ -278,6 +278,19 @@ def test_an_endless_input_is_refused_not_read_until_memory_runs_out(
     assert batch.returncode == 1, batch.stderr.decode()
     lines = {line["doc_id"]: line for line in map(json.loads, out.read_text().splitlines())}
     assert "error" in lines["zero"] and "error" not in lines["ok"]
+    (tmp_path / "wire.jsonl").symlink_to("/dev/zero")  # one endless JSONL line
+    wire = cli(
+        "extract",
+        str(tmp_path / "wire.jsonl"),
+        str(tmp_path / "ok.txt"),
+        *base,
+        "-o",
+        str(out),
+        "--overwrite",
+    )
+    assert wire.returncode == 1, wire.stderr.decode()
+    lines = {line["doc_id"]: line for line in map(json.loads, out.read_text().splitlines())}
+    assert "MB" in lines["wire:1"]["error"]["message"] and "error" not in lines["ok"]
     with open("/dev/zero", "rb") as zeros:  # the same endless stream on stdin
         env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
         piped = subprocess.run(

@@ -9,6 +9,7 @@ directory, a block device or a socket is refused.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -18,7 +19,49 @@ from typing import BinaryIO
 
 from claimx.errors import OutputError
 
-__all__ = ["atomic_replace", "output_kind", "write_error"]
+__all__ = ["atomic_replace", "descriptor_of", "open_stream", "output_kind", "write_error"]
+
+#: Where the kernel lists a process's open files: ``/proc/self/fd/1`` (``/dev/stdout`` and
+#: ``/dev/fd/N`` lead there).
+_FD_FOLDER = re.compile(r"^/proc/(?:self|thread-self|\d+)/fd$")
+
+
+def descriptor_of(path: Path) -> int | None:
+    """The open file descriptor ``path`` names (``/dev/stdout`` → 1), or None for a plain path.
+
+    Such a path is a door to a file the shell already opened (a pipe, or a file it appends
+    to): resolving it as a name gives ``pipe:[1234]`` (which cannot be opened) or the file
+    itself (which would then be replaced, losing what the shell appended to).
+    """
+    current = os.path.abspath(path)
+    for _ in range(40):  # symlinks are followed one at a time, as the kernel does
+        folder = os.path.realpath(os.path.dirname(current))
+        name = os.path.basename(current)
+        if _FD_FOLDER.match(folder) and name.isdigit():
+            return (
+                int(name) if folder.endswith(("/self/fd", "/thread-self/fd", f"/{os.getpid()}/fd")) else None
+            )
+        try:
+            link = os.readlink(current)
+        except OSError:
+            return None
+        current = os.path.normpath(os.path.join(folder, link))
+    return None
+
+
+def open_stream(path: Path) -> BinaryIO:
+    """A handle writing through ``path``: a device, a FIFO or an open descriptor (``/dev/stdout``).
+
+    A descriptor is duplicated, so the data goes where the shell pointed it, at its position
+    (appending where it appends); anything else is opened by its real name.
+    """
+    descriptor = descriptor_of(path)
+    try:
+        if descriptor is not None:
+            return os.fdopen(os.dup(descriptor), "wb")
+        return open(os.path.realpath(path), "wb")
+    except OSError as exc:
+        raise write_error(path, exc) from exc
 
 
 def output_kind(path: Path) -> str:
@@ -27,6 +70,8 @@ def output_kind(path: Path) -> str:
     Raises :class:`OutputError` for what can never be an output (a directory, a block device,
     a socket).
     """
+    if descriptor_of(path) is not None:
+        return "stream"
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
@@ -58,14 +103,14 @@ def atomic_replace(path: Path) -> Iterator[BinaryIO]:
     not the private ones of a temporary file. A device or FIFO is written through instead.
     An ``OSError`` (full disk, read-only folder) becomes an :class:`OutputError`.
     """
-    target = Path(os.path.realpath(path))
-    if output_kind(target) == "stream":
+    if output_kind(path) == "stream":
         try:
-            with open(target, "wb") as stream:
+            with open_stream(path) as stream:
                 yield stream
         except OSError as exc:
             raise write_error(path, exc) from exc
         return
+    target = Path(os.path.realpath(path))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from claimx.errors import redact
 from claimx.schema import Usage
 
 __all__ = ["CacheEntry", "ResponseCache", "StoredAnswer", "default_cache_dir"]
@@ -221,7 +222,8 @@ class ResponseCache:
             key,
             answer.output,
             answer.usage.model_dump_json(),
-            answer.raw_completion,
+            # A server may echo the request's headers in its reply: the key never goes to disk.
+            redact(answer.raw_completion) if answer.raw_completion is not None else None,
             json.dumps(answer.label, ensure_ascii=False, default=str),
             time.time(),
         )

@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -64,11 +65,35 @@ class Source:
         return Document.from_text(self.text, self.doc_id)
 
 
+#: Files people give as articles that are not text, by their first bytes: what each is and
+#: what to do. Read with ``--encoding cp1252`` (as the generic advice said) each decodes into
+#: garbage a model would be paid to read.
+_KNOWN_BINARIES = (
+    (b"%PDF-", "a PDF", "extract its text first (e.g. pdftotext FILE out.txt) and give claimx that"),
+    (b"\x1f\x8b", "gzip-compressed", "decompress it first (e.g. gunzip -c FILE | claimx extract -)"),
+    (
+        b"PK\x03\x04",
+        "a ZIP archive (a .docx, .odt or .epub is one)",
+        "save or export it as plain text or HTML, or unpack it, and give claimx that",
+    ),
+    (
+        b"\xd0\xcf\x11\xe0",
+        "an old Microsoft Office file (.doc)",
+        "save it as plain text and give claimx that",
+    ),
+    (b"\x89PNG", "a PNG image", "claimx reads text, not images"),
+    (b"\xff\xd8\xff", "a JPEG image", "claimx reads text, not images"),
+)
+
+
 def decode(data: bytes, *, name: str, encoding: str | None = None) -> str:
     """Bytes → text: UTF-8 (BOM allowed) unless ``encoding`` says otherwise."""
     if not data.strip():
         raise InputError(f"{name} is empty", doc_id=name)
     sample = data[:8192]
+    for magic, what, todo in _KNOWN_BINARIES:
+        if data.startswith(magic):
+            raise InputError(f"{name} is a binary file ({what}), not text: {todo}", doc_id=name)
     if b"\x00" in sample and not _is_utf16(sample):
         raise InputError(f"{name} looks like a binary file (it contains NUL bytes), not text", doc_id=name)
     chosen = encoding or ("utf-16" if _is_utf16(sample) else "utf-8-sig")
@@ -107,16 +132,31 @@ def to_text(raw: object, *, name: str, html: bool | None = None) -> tuple[str, P
     return text, page
 
 
+#: The most one article may hold. Read whole, ``/dev/zero``, a disk image or an archive named
+#: by mistake ran the process out of memory; a real article is a thousandth of this.
+MAX_ARTICLE_BYTES = 64 * 1024 * 1024
+
+
+def _too_large(name: str) -> str:
+    return (
+        f"{name} holds more than {MAX_ARTICLE_BYTES // (1024 * 1024)} MB: too much for one article "
+        "(a device, an archive or a file named by mistake?); give articles as files or JSONL lines"
+    )
+
+
 def read_path(path: Path, *, encoding: str | None = None, html: bool | None = None) -> Source:
     """Read one file as a document; its id is the file name without extension."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_ARTICLE_BYTES + 1)
     except FileNotFoundError as exc:
         raise InputError(f"no such file: {path}", doc_id=path.name) from exc
     except IsADirectoryError as exc:
         raise InputError(f"{path} is a directory", doc_id=path.name) from exc
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}", doc_id=path.name) from exc
+    if len(data) > MAX_ARTICLE_BYTES:
+        raise InputError(_too_large(str(path)), doc_id=path.name)
     raw = decode(data, name=str(path), encoding=encoding)
     if html is None and path.suffix.lower() in (".html", ".htm", ".xhtml"):
         html = True
@@ -214,7 +254,7 @@ def plan_inputs(specs: Iterable[str], *, output: Path | None = None) -> InputPla
                     )
                 skipped.append(f"{file} (the output file)")
                 continue
-            kind = written_kind(file) if _is_jsonl(file) else None
+            kind = written_kind(file) if _is_jsonl(file) else _page_kind(file)
             if kind is not None:
                 if explicit:
                     items.append(
@@ -283,12 +323,35 @@ def written_kind(path: Path) -> str | None:
 
     try:
         with path.open("rb") as handle:
-            for line in handle:
+            for line in _bounded_lines(handle):
                 if line.strip():
-                    return _kind_of_first_line(line, is_results_line(line))
+                    return None if line is _OVERLONG else _kind_of_first_line(line, is_results_line(line))
     except OSError:
         return None
     return None
+
+
+#: In the head of every page claimx writes (``view``, ``extract -f html``, ``eval report``).
+_PAGE_MARK = b'<meta name="generator" content="claimx">'
+_PAGE_SUFFIXES = frozenset([".html", ".htm", ".xhtml"])
+
+
+def _page_kind(path: Path) -> str | None:
+    """``a page claimx wrote (…)`` for one of claimx's own HTML pages, else None.
+
+    Such a page holds an article already extracted, wrapped in claimx's tables: read as an
+    article it would be the same story again, paid for twice.
+    """
+    if path.suffix.lower() not in _PAGE_SUFFIXES:
+        return None
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO would block here: it is read later
+            return None
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return None
+    return "a page claimx wrote (claimx view, extract -f html or eval report)" if _PAGE_MARK in head else None
 
 
 def _kind_of_first_line(line: bytes, is_result: bool) -> str | None:
@@ -464,7 +527,24 @@ def _open_jsonl(path: Path) -> Iterator[Iterator[bytes]]:
             text = io.TextIOWrapper(handle, encoding="utf-16", newline="")
             yield (line.encode("utf-8", "surrogatepass") for line in text)
         else:
-            yield iter(handle)
+            yield _bounded_lines(handle)
+
+
+#: Stands for a line longer than an article may be; the file is read no further.
+_OVERLONG = b"\x00(a line over the size limit)"
+
+
+def _bounded_lines(handle: BinaryIO) -> Iterator[bytes]:
+    """The lines of ``handle``, none longer than :data:`MAX_ARTICLE_BYTES`.
+
+    A longer line (a whole JSON array on one line, ``/dev/zero`` behind a ``.jsonl`` name) is
+    :data:`_OVERLONG` and ends the file: read whole, it ran the process out of memory.
+    """
+    while line := handle.readline(MAX_ARTICLE_BYTES + 1):
+        if len(line) > MAX_ARTICLE_BYTES:
+            yield _OVERLONG
+            return
+        yield line
 
 
 def _jsonl_file_sources(
@@ -487,6 +567,9 @@ def _jsonl_sources(
             continue
         where = f"{origin} line {number}"
         fallback_id = f"{stem}:{number}"
+        if raw is _OVERLONG:
+            yield InputError(_too_large(where) + "; the rest of the file was not read", doc_id=fallback_id)
+            return
         try:
             record = json.loads(raw.decode(encoding or "utf-8-sig"))
         except UnicodeDecodeError as exc:
@@ -519,14 +602,19 @@ def _jsonl_sources(
 def _stdin_sources(
     stream: BinaryIO, *, encoding: str | None, html: bool | None
 ) -> Iterator[Source | InputError]:
-    first = stream.readline()
+    first = stream.readline(MAX_ARTICLE_BYTES + 1)
     while first and not first.strip():
-        first = stream.readline()
-    if _is_jsonl_line(first):
-        yield from _jsonl_sources(_chain(first, stream), "stdin", "stdin", encoding=encoding, html=html)
+        first = stream.readline(MAX_ARTICLE_BYTES + 1)
+    if len(first) <= MAX_ARTICLE_BYTES and _is_jsonl_line(first):
+        lines = _chain(first, _bounded_lines(stream))
+        yield from _jsonl_sources(lines, "stdin", "stdin", encoding=encoding, html=html)
+        return
+    data = first + stream.read(max(0, MAX_ARTICLE_BYTES + 1 - len(first)))
+    if len(data) > MAX_ARTICLE_BYTES:
+        yield InputError(_too_large("stdin"), doc_id="stdin")
         return
     try:
-        raw = decode(first + stream.read(), name="stdin", encoding=encoding)
+        raw = decode(data, name="stdin", encoding=encoding)
         text, page = to_text(raw, name="stdin", html=html)
     except InputError as exc:
         yield exc

@@ -32,7 +32,7 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
-from claimx.atomic import output_kind, write_error
+from claimx.atomic import open_stream, output_kind, write_error
 from claimx.errors import OutputError
 
 __all__ = [
@@ -129,14 +129,11 @@ def open_results(
     Raises :class:`OutputError` when the file is locked by another run, holds results
     and neither flag was given, is not a claimx results file, or cannot be written.
     """
-    target = Path(os.path.realpath(path))
-    if output_kind(target) == "stream":
+    if output_kind(path) == "stream":
         if resume:
             raise OutputError(f"cannot resume {path}: it is a device or a pipe, not a results file")
-        try:
-            return JsonlWriter(open(target, "wb"), owned=True), ResumeState()
-        except OSError as exc:
-            raise write_error(path, exc) from exc
+        return JsonlWriter(open_stream(path), owned=True), ResumeState()
+    target = Path(os.path.realpath(path))
     fd = _open_locked(target, path)
     try:
         if not resume:

@@ -36,6 +36,8 @@ def display_url(url: str | None) -> str | None:
     """``url`` without user, password or secret-looking query values (``***`` in their place)."""
     if url is None:
         return None
+    if "://" not in url:  # ``user:pw@host/v1`` without a scheme: not a URL, but still a password
+        return re.sub(r"^[^/@\s?#]+@", "***@", url)
     split = _split(url)
     if split is None:
         return re.sub(r"(?<=://)[^/@\s?#]+@", "***@", url)

@@ -224,3 +224,80 @@ def test_batch_files_in_an_input_folder_are_never_read_as_articles(tmp_path: Pat
     named = plan_inputs([str(folder / "requests.jsonl")])
     assert isinstance(named.items[0], InputError)
     assert "batch file" in str(named.items[0])
+
+
+KNOWN_BINARIES = {
+    "report.pdf": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n", "PDF"),
+    "story.txt.gz": (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + bytes(range(1, 40)), "gzip"),
+    "story.docx": (b"PK\x03\x04\x14\x00\x06\x00\x08\x00word/document.xml" + b"\x80" * 20, "ZIP"),
+}
+
+
+def test_a_pdf_an_archive_or_a_word_file_says_what_it_is(server: ScriptedServer, tmp_path: Path) -> None:
+    """A PDF was "not valid utf-8 … say --encoding cp1252", which decodes it into garbage the
+    model is then paid to read; a .gz or .docx "looks like a binary file". Each now says what
+    the file is and what to do, and in a batch the other documents go on."""
+    server.responder = echo_answer
+    for name, (data, _) in KNOWN_BINARIES.items():
+        (tmp_path / name).write_bytes(data)
+        proc = cli(
+            "extract", str(tmp_path / name), "-m", "openai/m", "--base-url", server.base_url, "--no-cache"
+        )
+        err = proc.stderr.decode()
+        assert proc.returncode == 3, err
+        last = err.strip().splitlines()[-1]
+        assert KNOWN_BINARIES[name][1] in last and "--encoding" not in last, last
+        forced = cli("extract", str(tmp_path / name), "-m", "openai/m", "--base-url", server.base_url,
+                     "--no-cache", "--encoding", "cp1252")  # fmt: skip
+        assert forced.returncode == 3, forced.stderr.decode()  # never decoded into garbage
+    (tmp_path / "ok.txt").write_text("The minister said the plan would pass. Critics disagreed.")
+    out = tmp_path / "out.jsonl"
+    files = [str(tmp_path / name) for name in [*KNOWN_BINARIES, "ok.txt"]]
+    batch = cli(
+        "extract", *files, "-m", "openai/m", "--base-url", server.base_url, "--no-cache", "-o", str(out)
+    )
+    assert batch.returncode == 1, batch.stderr.decode()
+    lines = {line["doc_id"]: line for line in map(json.loads, out.read_text().splitlines())}
+    assert "error" not in lines["ok"] and len(lines) == 4
+    assert server.completions and all("PDF" not in r.body.decode() for r in server.completions)
+
+
+def test_an_endless_input_is_refused_not_read_until_memory_runs_out(
+    server: ScriptedServer, tmp_path: Path
+) -> None:
+    """``claimx extract /dev/zero`` (or a disk image named by mistake, or ``cat big |``) was read
+    whole: a MemoryError (exit 1, a bug's message) or the machine's memory gone."""
+    server.responder = echo_answer
+    (tmp_path / "ok.txt").write_text("The minister said the plan would pass. Critics disagreed.")
+    base = ["-m", "openai/m", "--base-url", server.base_url, "--no-cache"]
+    named = cli("extract", "/dev/zero", *base)
+    assert named.returncode == 3, named.stderr.decode()
+    assert "MB" in named.stderr.decode().strip().splitlines()[-1]
+    out = tmp_path / "out.jsonl"
+    batch = cli("extract", "/dev/zero", str(tmp_path / "ok.txt"), *base, "-o", str(out))
+    assert batch.returncode == 1, batch.stderr.decode()
+    lines = {line["doc_id"]: line for line in map(json.loads, out.read_text().splitlines())}
+    assert "error" in lines["zero"] and "error" not in lines["ok"]
+    (tmp_path / "wire.jsonl").symlink_to("/dev/zero")  # one endless JSONL line
+    wire = cli(
+        "extract",
+        str(tmp_path / "wire.jsonl"),
+        str(tmp_path / "ok.txt"),
+        *base,
+        "-o",
+        str(out),
+        "--overwrite",
+    )
+    assert wire.returncode == 1, wire.stderr.decode()
+    lines = {line["doc_id"]: line for line in map(json.loads, out.read_text().splitlines())}
+    assert "MB" in lines["wire:1"]["error"]["message"] and "error" not in lines["ok"]
+    with open("/dev/zero", "rb") as zeros:  # the same endless stream on stdin
+        env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+        piped = subprocess.run(
+            [sys.executable, "-m", "claimx", "extract", "-", *base],
+            stdin=zeros,
+            capture_output=True,
+            env=env,
+            timeout=300,
+        )
+    assert piped.returncode == 3, piped.stderr.decode()

@@ -478,10 +478,105 @@ def test_view_never_replaces_its_input_nor_an_existing_file(tmp_path: Path) -> N
     proc = claimx_cli("view", str(result), "--text", str(source), "-o", str(source), "--overwrite")
     one_line_error(proc, 2, "is both an input and the output")
     assert result.read_bytes() == saved and source.read_text() == article(1)
-    keep = tmp_path / "keep.txt"
+    keep = tmp_path / "keep.html"  # (a .txt is refused: view writes HTML)
     keep.write_text("an article")
     one_line_error(claimx_cli("view", str(result), "-o", str(keep)), 2, "already exists: add --overwrite")
     assert keep.read_text() == "an article"
     replaced = claimx_cli("view", str(result), "-o", str(keep), "--overwrite")
     assert replaced.returncode == 0, replaced.stderr.decode()
     assert keep.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_dev_stdout_as_output_writes_to_stdout_where_it_points(tmp_path: Path) -> None:
+    """``-o /dev/stdout`` (a pipe, or a file the shell appends to): it was resolved to the
+    pipe's unopenable name (``No such file or directory``), or to the appended file,
+    which then needed ``--overwrite`` and would have been replaced, losing what it held."""
+    for name in ("a", "b"):
+        (tmp_path / f"{name}.txt").write_text(article(1 if name == "a" else 2))
+    a, b = str(tmp_path / "a.txt"), str(tmp_path / "b.txt")
+    with ScriptedServer(echo_answer) as server:
+        single = cli(server, "extract", a, "-o", "/dev/stdout")
+        several = cli(server, "extract", a, b, "-o", "/dev/stdout")
+        log = tmp_path / "log.txt"
+        log.write_bytes(b"KEEP ME\n")
+        with log.open("ab") as appended:
+            env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+            command = [sys.executable, "-m", "claimx", "extract", a, "-f", "json", "-o", "/dev/stdout"]
+            command += ["-m", "openai/x", "--base-url", server.base_url]
+            to_file = subprocess.run(command, stdout=appended, stderr=subprocess.PIPE, env=env, timeout=120)
+    assert single.returncode == 0, single.stderr.decode()
+    assert json.loads(single.stdout)["doc_id"] == "a"
+    assert several.returncode == 0, several.stderr.decode()
+    assert sorted(json.loads(line)["doc_id"] for line in several.stdout.splitlines()) == ["a", "b"]
+    assert to_file.returncode == 0, to_file.stderr.decode()
+    kept, _, rest = log.read_bytes().partition(b"\n")
+    assert kept == b"KEEP ME" and json.loads(rest)["doc_id"] == "a"
+
+
+def test_an_output_named_for_another_format_is_refused(tmp_path: Path) -> None:
+    """``view -o page.json`` and ``eval report --out report.json`` wrote an HTML page under a
+    JSON name, ``eval compare --md table.html`` Markdown under an HTML one (the extract
+    command already picks its format by the name); now each says what it writes."""
+    source = tmp_path / "a.txt"
+    source.write_text(article(1))
+    result = tmp_path / "result.json"
+    with ScriptedServer(echo_answer) as server:
+        made = cli(server, "extract", str(source), "-o", str(result))
+    assert made.returncode == 0, made.stderr.decode()
+    run = tmp_path / "run"
+    evaluated = claimx_cli("eval", "run", "-d", "seed", "-m", "baseline", "-o", str(run))
+    assert evaluated.returncode == 0, evaluated.stderr.decode()
+    cases = [
+        (["view", str(result), "-o"], "page.json", "HTML"),
+        (["view", str(result), "-o"], "page.md", "HTML"),
+        (["eval", "report", str(run), "--out"], "report.jsonl", "HTML"),
+        (["eval", "compare", str(run), str(run), "--md"], "table.html", "Markdown"),
+    ]
+    for command, name, writes in cases:
+        proc = claimx_cli(*command, str(tmp_path / name))
+        line = one_line_error(proc, 2, writes)
+        assert "name it" in line, line
+        assert not (tmp_path / name).exists()
+    for command, name in (
+        (["view", str(result), "-o"], "page.htm"),
+        (["eval", "compare", str(run), str(run), "--md"], "c.md"),
+    ):
+        proc = claimx_cli(*command, str(tmp_path / name))
+        assert proc.returncode == 0 and (tmp_path / name).stat().st_size, proc.stderr.decode()
+
+
+def test_a_page_claimx_wrote_is_never_read_as_an_article(tmp_path: Path) -> None:
+    """``extract -f html -o articles/a.page.html`` (or ``view``, or ``eval report``) put a page
+    beside the articles; the next ``extract articles/`` read it as one more article: the
+    same story again, wrapped in claimx's own tables, paid for twice."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text(article(1))
+    page = folder / "a.page.html"
+    out = tmp_path / "out.jsonl"
+    with ScriptedServer(echo_answer) as server:
+        assert cli(server, "extract", str(folder / "a.txt"), "-o", str(page)).returncode == 0
+        assert b'name="generator" content="claimx"' in page.read_bytes()
+        scanned = cli(server, "extract", str(folder), "-o", str(out))
+        named = cli(server, "extract", str(page), "-f", "json")
+    assert scanned.returncode == 0, scanned.stderr.decode()
+    assert [line["doc_id"] for line in read_lines(out)] == ["a"]
+    assert f"not reading {page}" in scanned.stderr.decode()
+    one_line_error(named, 3, "claimx wrote")
+
+
+def test_an_output_ending_in_a_slash_is_a_folder_never_a_file(tmp_path: Path) -> None:
+    """``-o results/`` (a folder that does not exist yet) wrote a file named ``results``:
+    the slash was lost when the option became a path, so the user's folder became a file."""
+    source = tmp_path / "a.txt"
+    source.write_text(article(1))
+    result = tmp_path / "result.json"
+    with ScriptedServer(echo_answer) as server:
+        assert cli(server, "extract", str(source), "-o", str(result)).returncode == 0
+        extracted = cli(server, "extract", str(source), "-o", f"{tmp_path / 'new'}/")
+        exported = cli(server, "batch", "export", str(source), "-o", f"{tmp_path / 'reqs'}/")
+    viewed = claimx_cli("view", str(result), "-o", f"{tmp_path / 'pages'}/")
+    for proc in (extracted, exported, viewed):
+        stderr = proc.stderr.decode()
+        assert proc.returncode == 2 and "folder" in stderr, stderr
+    assert not [name for name in ("new", "reqs", "reqs.claimx.jsonl", "pages") if (tmp_path / name).exists()]

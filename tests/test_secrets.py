@@ -8,6 +8,7 @@ and everything printed is searched for the key (and for its distinctive middle p
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,95 @@ def test_key_not_in_reprs_or_errors(tmp_path: Path) -> None:
     texts.append(results[0].to_json_line())
     for text in texts:
         assert_clean(text.encode(), "a repr or an error")
+
+
+def test_a_key_read_with_its_newline_is_sent_trimmed_and_never_logged(tmp_path: Path) -> None:
+    """``export CLAIMX_API_KEY=$(cat key.txt)`` keeps no newline, but ``--api-key "$(< f)"``-style
+    mistakes and keys pasted from a file do: the header would be illegal, the request retried
+    six times as "could not reach", and with --debug the transport's traceback printed the key."""
+    with ScriptedServer() as server:
+        server.enqueue(Reply.completion({"actors": [], "statements": [], "positions": []}))
+        proc = claimx_cli(
+            "extract", "-", "-m", "openai/x", "--base-url", server.base_url, "--no-cache",
+            "-f", "json", "--debug", "--timeout", "5",
+            stdin=b"The minister said the plan would pass.", env={"CLAIMX_API_KEY": f"  {KEY}\n"},
+        )  # fmt: skip
+        sent = [r.headers.get("authorization") for r in server.completions]
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert sent == [f"Bearer {KEY}"]
+    assert_clean(proc.stderr + proc.stdout, "stderr with --debug")
+
+
+@pytest.mark.parametrize("bad", [f"{KEY[:10]}\n{KEY[10:]}", f"{KEY[:10]} {KEY[10:]}", f"{KEY}…"])
+def test_a_key_that_cannot_be_a_header_is_a_config_error_naming_where_it_came_from(bad: str) -> None:
+    with ScriptedServer() as server:
+        proc = claimx_cli(
+            "extract", "-", "-m", "openai/x", "--base-url", server.base_url, "--no-cache",
+            "--debug", stdin=b"The minister said the plan would pass.", env={"CLAIMX_API_KEY": bad},
+        )  # fmt: skip
+        assert server.completions == []  # refused before any request, never retried
+    err = proc.stderr.decode()
+    assert proc.returncode == 2, err
+    assert "CLAIMX_API_KEY" in err.splitlines()[-1] and "API key" in err.splitlines()[-1]
+    assert_clean(proc.stderr + proc.stdout, "the refusal")
+
+
+def test_debug_logs_redact_the_tracebacks_they_carry(capsys: pytest.CaptureFixture[str]) -> None:
+    """A library logging an exception (the SDK does, with --debug) prints its traceback
+    after the message: the key quoted there must go the way of the one in the message."""
+    import logging
+
+    from claimx.cli.common import setup_logging
+    from claimx.errors import register_secret
+
+    names = ("claimx", "openai", "httpx", "httpx2", "instructor")
+    saved = [
+        (logging.getLogger(n), logging.getLogger(n).handlers[:], logging.getLogger(n).level) for n in names
+    ]
+    debug_before = os.environ.get("CLAIMX_DEBUG")
+    register_secret(KEY)
+    try:
+        setup_logging(debug=True)
+        try:
+            raise ValueError(f"Illegal header value b'Bearer {KEY}\\n'")
+        except ValueError:
+            logging.getLogger("openai").exception("request failed for %s", KEY)
+    finally:  # leave logging as the other tests expect it
+        for logger, handlers, level in saved:
+            logger.handlers, logger.level, logger.propagate = handlers, level, True
+        if debug_before is None:
+            os.environ.pop("CLAIMX_DEBUG", None)
+    err = capsys.readouterr().err
+    assert "request failed" in err and "Illegal header value" in err  # the traceback is there
+    assert_clean(err.encode(), "a logged traceback")
+
+
+def test_a_reply_that_echoes_the_key_is_cached_without_it(tmp_path: Path) -> None:
+    """The cache keeps each raw completion for ``claimx cache show``: a server (or a debugging
+    proxy) that echoes the request's headers in a successful reply put the key on disk."""
+    from claimx.testing import chat_completion
+
+    def answer(request: RecordedRequest) -> Reply:
+        content = {"actors": [], "positions": [], "statements": [{
+            "sentences": ["S1"], "quote": "the plan would pass", "speaker": "author", "mode": "author",
+            "claim": "The plan would pass.", "kind": "fact"}]}  # fmt: skip
+        body = chat_completion(json.dumps(content))
+        body["id"] = "chatcmpl-" + request.headers.get("authorization", "")
+        body["debug"] = {"headers": dict(request.headers)}
+        return Reply.json(body)
+
+    env = {"CLAIMX_API_KEY": KEY, "CLAIMX_CACHE_DIR": str(tmp_path / "cache")}
+    with ScriptedServer(answer) as server:
+        proc = claimx_cli(
+            "extract", "-", "-m", "openai/x", "--base-url", server.base_url, "-f", "json",
+            stdin=b"The minister said the plan would pass.", env=env,
+        )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr.decode()
+    listed = claimx_cli("cache", "list", env={"CLAIMX_CACHE_DIR": str(tmp_path / "cache")})
+    key = listed.stdout.decode().splitlines()[1].split("\t")[0]
+    shown = claimx_cli("cache", "show", key, env={"CLAIMX_CACHE_DIR": str(tmp_path / "cache")})
+    assert shown.returncode == 0 and b"chatcmpl-" in shown.stdout  # the raw reply is still there
+    for path in (tmp_path / "cache").rglob("*"):
+        if path.is_file():
+            assert_clean(path.read_bytes(), str(path))
+    assert_clean(proc.stdout + proc.stderr + shown.stdout + shown.stderr, "the run and cache show")

@@ -215,3 +215,26 @@ def test_ollama_never_gets_the_openai_key(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("OPENAI_API_KEY", "sk-envkey-notforyou-1234567890")
     model = resolve_model("ollama/llama3")
     assert getattr(model, "_client").api_key == "not-needed"  # noqa: B009
+
+
+@pytest.mark.parametrize("scheme", ["", "ftp://"])
+def test_a_base_url_without_http_is_a_config_error_not_six_retries(tmp_path: Path, scheme: str) -> None:
+    """``--base-url localhost:8000/v1`` (no scheme) is a newcomer's first mistake: it was
+    retried six times per document as "could not reach" (exit 4, ~25 s each)."""
+    docs = tmp_path / "in"
+    docs.mkdir()
+    for name in ("a", "b"):
+        (docs / f"{name}.txt").write_text(TEXT)
+    with ScriptedServer(echo_answer) as server:
+        url = f"{scheme}user:pw-hidden-77@127.0.0.1:{server.port}/v1"
+        proc = claimx_cli(
+            "extract", str(docs), "-m", "openai/m", "--base-url", url, "--no-cache",
+            "-o", str(tmp_path / "out.jsonl"),
+        )  # fmt: skip
+        assert server.completions == []
+    err = proc.stderr.decode()
+    assert proc.returncode == 2, err
+    last = err.strip().splitlines()[-1]
+    assert "http://" in last and "--base-url" in last, last
+    assert "pw-hidden-77" not in err
+    assert not (tmp_path / "out.jsonl").exists() or not (tmp_path / "out.jsonl").read_bytes()

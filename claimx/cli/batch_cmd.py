@@ -19,7 +19,7 @@ from claimx.batchfile import BatchSettings, RetryMode, documents_path_for, expor
 from claimx.batchfile.settings import read_documents
 from claimx.cache import ResponseCache
 from claimx.cli import app, helptext
-from claimx.cli.common import EXIT_USAGE, count, fail, setup_logging, stderr
+from claimx.cli.common import EXIT_USAGE, count, fail, file_output, setup_logging, stderr
 from claimx.errors import ClaimxError, OutputError
 from claimx.extract import ExtractOptions
 from claimx.inputs import InputFile, iter_documents, plan_inputs
@@ -82,6 +82,8 @@ def export_command(
         ...,
         "--out",
         "-o",
+        parser=file_output,
+        metavar="<path>",
         help="The batch file (JSONL) to write; its documents file goes beside it (x.jsonl → x.claimx.jsonl).",
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
@@ -160,6 +162,8 @@ def import_command(
         None,
         "--out",
         "-o",
+        parser=file_output,
+        metavar="<path>",
         help="Results JSONL (default stdout); never an input, never replaced without --overwrite.",
     ),
     documents: Path | None = typer.Option(

@@ -17,7 +17,7 @@ import typer
 from claimx import batch_api
 from claimx.cli import helptext
 from claimx.cli.batch_cmd import batch_app
-from claimx.cli.common import EXIT_USAGE, PRICES_OPTION, count, fail, setup_logging, stderr
+from claimx.cli.common import EXIT_USAGE, PRICES_OPTION, count, fail, file_output, setup_logging, stderr
 from claimx.errors import ClaimxError, ModelError, redact
 from claimx.pricing import default_prices
 
@@ -139,7 +139,12 @@ def _age(seconds: float | None) -> str:
 def collect_command(
     job: Path = _JOB,
     out: Path = typer.Option(
-        ..., "--out", "-o", help="The results file (JSONL, as `claimx extract` writes)."
+        ...,
+        "--out",
+        "-o",
+        parser=file_output,
+        metavar="<path>",
+        help="The results file (JSONL, as `claimx extract` writes).",
     ),
     wait: bool = typer.Option(
         False, "--wait", help="Wait for the batches to end (else refuse while running)."

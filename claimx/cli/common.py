@@ -36,6 +36,7 @@ __all__ = [
     "atomic_write",
     "count",
     "fail",
+    "file_output",
     "refuse_output",
     "setup_logging",
     "stderr",
@@ -79,9 +80,21 @@ def fail(exc: BaseException, debug: bool = False) -> NoReturn:
 
 
 class _RedactingFilter(logging.Filter):
+    """Redacts a record's message and its traceback.
+
+    The HTTP stack logs exceptions whose text can quote a header (``Authorization`` too).
+    """
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = redact(record.getMessage())
         record.args = None
+        if record.exc_info:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
 
 
@@ -106,13 +119,51 @@ def atomic_write(path: Path, data: str) -> None:
         handle.write(data.encode("utf-8", "surrogatepass"))
 
 
-def refuse_output(out: Path, *, overwrite: bool, inputs: Iterable[Path] = (), debug: bool = False) -> None:
+#: What a file's extension says it holds, for outputs written in one format only.
+_FORMAT_OF_SUFFIX = {
+    ".json": "JSON",
+    ".jsonl": "JSONL",
+    ".html": "HTML",
+    ".htm": "HTML",
+    ".md": "Markdown",
+    ".markdown": "Markdown",
+    ".txt": "text",
+    ".csv": "CSV",
+    ".pdf": "PDF",
+}
+#: The format → the extension to suggest, and the other extensions that fit it.
+_FITTING_SUFFIXES = {"HTML": (".html", {".htm"}), "Markdown": (".md", {".markdown", ".txt"})}
+
+
+def file_output(value: str) -> Path:
+    """An output file's path, refusing a name that ends in ``/`` (a folder).
+
+    ``-o results/`` meant a folder; as a ``Path`` the slash is gone, and a file named
+    ``results`` was written where the user expected a folder of results.
+    """
+    if value.endswith(("/", os.sep)):
+        raise typer.BadParameter(
+            f"{value} ends in '/', so it names a folder; give a file name (e.g. {value}results.jsonl)"
+        )
+    return Path(value)
+
+
+def refuse_output(
+    out: Path,
+    *,
+    overwrite: bool,
+    inputs: Iterable[Path] = (),
+    debug: bool = False,
+    writes: str | None = None,
+) -> None:
     """One rule for every output: never an input, never a non-file, an existing file only when asked.
 
     An output that is one of ``inputs`` (the same path, a symlink to it, a hard link) is
     refused even with ``--overwrite``: writing it would destroy what the command reads. A
     folder, block device or socket is refused; a non-empty regular file needs ``overwrite``.
-    Each refusal is one line on stderr and exit 2, before anything is written.
+    Each refusal is one line on stderr and exit 2, before anything is written. ``writes``
+    names the one format the command writes (``HTML``, ``Markdown``): an output whose
+    extension names another (``page.json``) is refused, never filled with the wrong kind.
     """
     for source in inputs:
         if same_file(source, out):
@@ -129,6 +180,17 @@ def refuse_output(out: Path, *, overwrite: bool, inputs: Iterable[Path] = (), de
         fail(exc, debug)
     if kind == "file" and out.stat().st_size and not overwrite:
         fail(OutputError(f"{out} already exists: add --overwrite to replace it"), debug)
+    if writes is not None:
+        suggested, others = _FITTING_SUFFIXES[writes]
+        said = _FORMAT_OF_SUFFIX.get(out.suffix.lower())
+        if said is not None and out.suffix.lower() != suggested and out.suffix.lower() not in others:
+            fail(
+                OutputError(
+                    f"{out} names a {said} file, but this command writes {writes}: "
+                    f"name it {out.with_suffix(suggested).name}"
+                ),
+                debug,
+            )
 
 
 #: ``--prices FILE``: one option for every command that prices its calls (extract, eval run, batch submit).

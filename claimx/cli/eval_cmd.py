@@ -20,6 +20,7 @@ from claimx.cli.common import (
     atomic_write,
     count,
     fail,
+    file_output,
     refuse_output,
     setup_logging,
     stderr,
@@ -94,7 +95,7 @@ PAGE_FILE = "report.html"
 RUN_FILES = (HEADER_FILE, SAMPLES_FILE, SUMMARY_FILE, REPORT_FILE)
 
 
-def _refuse_run_output(out: Path, runs: list[Path], *, overwrite: bool, debug: bool) -> None:
+def _refuse_run_output(out: Path, runs: list[Path], *, overwrite: bool, debug: bool, writes: str) -> None:
     """Refuse an output that is a run's own data (any run folder's, even with --overwrite) or an input.
 
     The files of the runs read are inputs; the data files of any run folder (``run.json``,
@@ -111,7 +112,7 @@ def _refuse_run_output(out: Path, runs: list[Path], *, overwrite: bool, debug: b
             debug,
         )
     inputs = [run / name for run in runs for name in RUN_FILES]
-    refuse_output(out, overwrite=overwrite, inputs=inputs, debug=debug)
+    refuse_output(out, overwrite=overwrite, inputs=inputs, debug=debug, writes=writes)
 
 
 @eval_app.command("run", cls=helptext.Command)
@@ -292,7 +293,12 @@ def compare_command(
     run_b: Path = typer.Argument(..., help="The candidate run (B); deltas are B − A."),
     top: int = typer.Option(5, "--top", help="How many most-worse and most-better documents to list."),
     markdown: Path | None = typer.Option(
-        None, "--markdown", "--md", help="Also write the comparison as Markdown."
+        None,
+        "--markdown",
+        "--md",
+        parser=file_output,
+        metavar="<path>",
+        help="Also write the comparison as Markdown.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON instead of tables."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --markdown file."),
@@ -306,7 +312,7 @@ def compare_command(
     """
     setup_logging(debug)
     if markdown is not None:
-        _refuse_run_output(markdown, [run_a, run_b], overwrite=overwrite, debug=debug)
+        _refuse_run_output(markdown, [run_a, run_b], overwrite=overwrite, debug=debug, writes="Markdown")
     try:
         a, b = read_run(run_a), read_run(run_b)
         if a.header.dataset.spec != b.header.dataset.spec:
@@ -338,7 +344,12 @@ def report_command(
         None, "--compare", "-c", help="A second run (B) to compare with the first; changes are B − A."
     ),
     out: Path | None = typer.Option(
-        None, "--out", "-o", help="Where to write the page (atomically); default RUN_DIR/report.html."
+        None,
+        "--out",
+        "-o",
+        parser=file_output,
+        metavar="<path>",
+        help="Where to write the page (atomically); default RUN_DIR/report.html.",
     ),
     bootstrap: int | None = typer.Option(
         None, "--bootstrap", help="Bootstrap resamples for the intervals (default: as the run was scored)."
@@ -360,7 +371,7 @@ def report_command(
     target = out if out is not None else run_dir / PAGE_FILE
     runs = [run_dir] if compare is None else [run_dir, compare]
     redrawn = same_file(target, run_dir / PAGE_FILE)  # the run's own page: redrawn by design
-    _refuse_run_output(target, runs, overwrite=overwrite or redrawn, debug=debug)
+    _refuse_run_output(target, runs, overwrite=overwrite or redrawn, debug=debug, writes="HTML")
     try:
         a = read_run(run_dir)
         b = read_run(compare) if compare is not None else None

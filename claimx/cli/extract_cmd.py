@@ -24,6 +24,7 @@ from claimx.cli.common import (
     PRICES_OPTION,
     atomic_write,
     fail,
+    file_output,
     refuse_output,
     setup_logging,
     stderr,
@@ -199,6 +200,8 @@ def extract_command(
         None,
         "--out",
         "-o",
+        parser=file_output,
+        metavar="<path>",
         help="Write here (atomically) instead of stdout; never an input, never replaced without "
         "--overwrite (or --resume).",
     ),
@@ -381,6 +384,8 @@ def _batch(
         fmt is OutputFormat.AUTO
         and out is not None
         and format_for(fmt, out, terminal=False) is not OutputFormat.JSONL
+        # a pipe or device without an extension (-o /dev/stdout) is written as stdout is
+        and not (out.suffix.lower() not in _FORMAT_BY_SUFFIX and output_kind(out) == "stream")
     ):
         _usage(
             f"several documents are written as JSONL, one line each: name the output {out.stem}.jsonl "

@@ -13,7 +13,7 @@ import typer
 from pydantic import ValidationError
 
 from claimx.cli import app, helptext
-from claimx.cli.common import atomic_write, count, fail, refuse_output, stderr
+from claimx.cli.common import atomic_write, count, fail, file_output, refuse_output, stderr
 from claimx.errors import ClaimxError, ConfigError, InputError
 from claimx.inputs import decode, read_path
 from claimx.schema import Extraction
@@ -119,7 +119,12 @@ def view_command(
         ..., metavar="RESULT", help="A result saved by claimx extract (JSON or JSONL), or -."
     ),
     out: Path | None = typer.Option(
-        None, "--out", "-o", help="Write the page here (atomically) instead of stdout."
+        None,
+        "--out",
+        "-o",
+        parser=file_output,
+        metavar="<path>",
+        help="Write the page here (atomically) instead of stdout.",
     ),
     text_path: Path | None = typer.Option(
         None,
@@ -140,7 +145,7 @@ def view_command(
     """
     if out is not None:  # before anything is read: the page never replaces what it shows
         sources = [Path(p) for p in (result_path, text_path) if p is not None and p != "-"]
-        refuse_output(out, overwrite=overwrite, inputs=sources, debug=debug)
+        refuse_output(out, overwrite=overwrite, inputs=sources, debug=debug, writes="HTML")
     try:
         if result_path == "-":
             name, data = "stdin", sys.stdin.buffer.read()

@@ -27,6 +27,7 @@ import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx2
 import openai
@@ -98,13 +99,63 @@ def api_key_for(base_url: str | None, api_key: str | None = None) -> str | None:
     whatever server a --base-url names.
     """
     if api_key:
-        return api_key
+        return _header_safe(api_key, "the API key given (api_key=)", "the API key given with --api-key")
     if os.environ.get(CLAIMX_KEY_VARIABLE):
-        return os.environ[CLAIMX_KEY_VARIABLE]
+        where = f"the API key in ${CLAIMX_KEY_VARIABLE}"
+        return _header_safe(os.environ[CLAIMX_KEY_VARIABLE], where, where)
     paired = base_url is not None and base_url == os.environ.get("OPENAI_BASE_URL")
     if is_openai_api(base_url) or paired or os.environ.get(SEND_OPENAI_KEY_VARIABLE) == "1":
-        return os.environ.get(KEY_VARIABLE)
+        key = os.environ.get(KEY_VARIABLE)
+        where = f"the API key in ${KEY_VARIABLE}"
+        return _header_safe(key, where, where) if key else key
     return None
+
+
+def require_http_url(base_url: str | None) -> None:
+    """Refuse a base URL the HTTP client cannot use, before any request.
+
+    ``localhost:8000/v1`` (no scheme) or ``ftp://…`` failed inside the transport on every
+    request, which was retried as a network fault and reported as "could not reach".
+    """
+    if base_url is None:
+        return
+    try:
+        parts = urlsplit(base_url)
+        parts.port  # noqa: B018  (raises ValueError on a malformed port)
+    except ValueError:
+        parts = None
+    if parts is not None and parts.scheme.lower() in ("http", "https") and parts.hostname:
+        return
+    shown = display_url(base_url)
+    hint = f" (did you mean http://{shown}?)" if parts is not None and "://" not in base_url else ""
+    problem = f"is not an http:// or https:// URL{hint}"
+    raise ConfigError(f"base_url {shown} {problem}", cli_message=f"--base-url {shown} {problem}")
+
+
+def _header_safe(key: str, where: str, cli_where: str) -> str:
+    """``key`` without surrounding whitespace, or a :class:`ConfigError` saying why it cannot be sent.
+
+    A key read from a file keeps its newline, a pasted one may carry a space or a typographic
+    character: in an HTTP header each fails deep in the transport, which was retried as a
+    network fault and, with ``--debug``, printed the key in its traceback. Surrounding
+    whitespace is never part of a key and is dropped; anything else is refused before a
+    request, naming the position and kind of character, never the key.
+    """
+    trimmed = key.strip()
+    for position, char in enumerate(trimmed, start=1):
+        if not ("!" <= char <= "~"):
+            what = (
+                "a space"
+                if char == " "
+                else "a line break"
+                if char in "\r\n"
+                else f"the character U+{ord(char):04X}"
+            )
+            problem = f"contains {what} at character {position}, which cannot be sent in an HTTP header"
+            raise ConfigError(
+                f"{where} {problem}; set it again", cli_message=f"{cli_where} {problem}; set it again"
+            )
+    return trimmed
 
 
 class DeadlineExceededError(Exception):
@@ -190,6 +241,7 @@ class OpenAIModel(Model):
         *,
         transport: httpx2.AsyncBaseTransport | None = None,
     ) -> None:
+        require_http_url(config.base_url)
         key = api_key_for(config.base_url, api_key)
         if not key:
             if _is_official(config.base_url):

@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 import openai
 
 from claimx.errors import ModelError, register_secret
-from claimx.models.openai import OPENAI_URL, api_key_for
+from claimx.models.openai import OPENAI_URL, api_key_for, require_http_url
 from claimx.urls import display_url, url_secrets
 
 __all__ = ["BatchInfo", "OpenAIBatches"]
@@ -47,6 +47,7 @@ class OpenAIBatches:
     """A Files + Batches client for OpenAI or any server that implements the same routes."""
 
     def __init__(self, base_url: str | None, api_key: str | None = None, timeout_s: float = 120.0) -> None:
+        require_http_url(base_url)
         key = api_key_for(base_url, api_key) or "not-needed"
         register_secret(key)
         for secret in url_secrets(base_url):

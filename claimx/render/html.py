@@ -562,7 +562,8 @@ def _rejection_group(group: RejectionGroup) -> str:
             f'<li class="item{" kept" if entry.partial else ""}">'
             f'<span class="dropped">{esc(entry.dropped)}</span>{kept} '
             f'<span dir="auto">{esc(entry.line)}</span> '
-            f'<details class="raw"><summary>what the model said</summary><pre dir="auto">'
+            + (f'<span class="why" dir="auto">({esc(entry.detail)})</span> ' if entry.detail else "")
+            + f'<details class="raw"><summary>what the model said</summary><pre dir="auto">'
             f"{esc(_raw(entry.rejected.item))}</pre></details></li>"
         )
     return (

@@ -10,7 +10,7 @@ reads as if everything was thrown out. Rejections are grouped by their reason co
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from claimx.schema import Attribution, Extraction, Rejected, RejectionCode
 
@@ -29,6 +29,19 @@ _DROPPED = {
 }
 #: Codes that drop a part of an item rather than the item: what they drop, and what stays.
 _PART_BY_CODE = {RejectionCode.DETAIL_NOT_IN_ARTICLE: "detail"}
+#: A group's title when its rejections give different reasons (each then shows its own).
+_TITLES = {
+    RejectionCode.QUOTE_NOT_FOUND.value: "The quote is not in the article",
+    RejectionCode.QUOTE_ALTERED.value: "Only a changed copy of the quote is in the article",
+    RejectionCode.SENTENCE_OUT_OF_RANGE.value: "The quote is not found and its sentences do not exist",
+    RejectionCode.CUE_NOT_NEAR_QUOTE.value: "The cue is not next to its quote",
+    RejectionCode.SPEAKER_NOT_MENTIONED.value: "The speaker is not mentioned in the article",
+    RejectionCode.SPEAKER_MISMATCH.value: "The article gives the speaker's title to someone else",
+    RejectionCode.CLAIM_UNFAITHFUL.value: "The rewritten claim says what its evidence does not",
+    RejectionCode.ACTOR_NOT_IN_ARTICLE.value: "The actor is not named in the article",
+    RejectionCode.DETAIL_NOT_IN_ARTICLE.value: "A role or affiliation the article does not support",
+    RejectionCode.POSITION_UNSUPPORTED.value: "A position without a grounded statement",
+}
 #: A dropped part → the thing that stays in the result without it.
 _KEEPER = {"cue": "statement", "speaker": "statement", "mention": "statement", "detail": "actor"}
 _QUOTED = re.compile(r"""\s*(?:'[^']*'|"[^"]*"|“[^”]*”)""")
@@ -105,6 +118,9 @@ class RejectionEntry:
     kept_as: str | None
     #: What the model said, as one readable line.
     line: str
+    #: This rejection's own reason, when its group's title does not say it (the title of
+    #: ``quote_altered`` cannot name the number of one quote and the word of another).
+    detail: str | None = None
 
     @property
     def partial(self) -> bool:
@@ -134,6 +150,10 @@ def group_rejections(result: Extraction) -> list[RejectionGroup]:
         kept = _kept_as(rejected, result.attributions) if statement_kept else None
         dropped = f"{noun} dropped" + (f"; {keeper} kept" if keeper else "")
         group.entries.append(RejectionEntry(rejected, dropped, statement_kept, kept, _line(rejected)))
+    for group in groups.values():
+        if len({_generic(e.rejected.reason) for e in group.entries}) > 1:
+            group.title = _TITLES.get(group.code, group.title)
+            group.entries = [replace(e, detail=_generic(e.rejected.reason)) for e in group.entries]
     return sorted(
         groups.values(),
         key=lambda g: (all(e.partial for e in g.entries), -len(g.entries), g.code),

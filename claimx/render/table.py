@@ -107,7 +107,8 @@ def extraction_table(result: Extraction) -> Group:
             lines.append(f"\n  {group.title} [{group.code}] ×{len(group.entries)}", style="bold")
             for entry in group.entries[:5]:
                 kept = f" as {entry.kept_as}" if entry.kept_as else ""
-                lines.append(f"\n    {entry.dropped}{kept}: {_clip(entry.line, 150)}")
+                why = f" ({entry.detail})" if entry.detail else ""
+                lines.append(f"\n    {entry.dropped}{kept}: {_clip(entry.line, 150)}{why}")
             if len(group.entries) > 5:
                 lines.append(f"\n    … and {len(group.entries) - 5} more")
         parts.append(Text.assemble(lines, style="yellow"))

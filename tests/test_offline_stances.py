@@ -12,7 +12,7 @@ import pytest
 import claimx
 from claimx.document import Document
 from claimx.offline.entities import _Variants, find_entities
-from claimx.offline.stance_pairs import MODEL_PATH, load_stance_weights, probability
+from claimx.offline.stance_pairs import MODEL_PATH, candidates, load_stance_weights, probability
 from claimx.offline.train_stances import main as train_main
 from claimx.schema import Stance
 
@@ -114,3 +114,18 @@ def test_entity_mentions_are_found_as_the_alternation_would(text: str) -> None:
     expected = [(m.start(), m.group(1)) for m in pattern.finditer(text)]
     assert _Variants(variants).find(text) == expected
     assert expected or not text  # (the cases do hold mentions)
+
+
+def test_an_actor_beyond_the_thirtieth_most_named_is_still_paired() -> None:
+    """Articles with a long cast name their sides rarely: pairs reach past the 30 most mentioned."""
+    firsts = ["Ada", "Bruno", "Clara", "Dmitri", "Elena", "Farid", "Greta", "Hugo", "Irene", "Jonas"]
+    lasts = ["Quill", "Ressel", "Sorba", "Tamberg"]
+    cast = [f"{f} {last}" for last in lasts for f in firsts][:36]
+    filler = " ".join(f"{name} met {name} voters in town." for name in cast)
+    text = filler + " Marta Vell criticized Oskar Brandt over the budget."
+    document = Document.from_text(text)
+    entities = find_entities(document)
+    ranks = {e.name: i for i, e in enumerate(entities, 1)}
+    assert ranks["Marta Vell"] > 30 and ranks["Oskar Brandt"] > 30
+    pairs = {(c.holder.name if c.holder else None, c.target.name) for c in candidates(document, [], [])}
+    assert ("Marta Vell", "Oskar Brandt") in pairs

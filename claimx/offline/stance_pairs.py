@@ -44,7 +44,7 @@ __all__ = [
 
 MODEL_PATH = Path(__file__).with_name("stances.json.gz")
 #: At most this many entities (the most mentioned) are paired: the rest are rarely sides.
-TOP_ENTITIES = 30
+TOP_ENTITIES = 45
 _TOKEN = re.compile(r"[a-z]+(?:'t)?")
 #: A sentence whose subject is a pronoun: "He also criticized …" is the last person's.
 _PRONOUN_SUBJECT = re.compile(r"^\W*(?:\w+\s+){0,3}?(He|She|he|she)\b")

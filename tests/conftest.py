@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,6 +32,21 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     monkeypatch.delenv("CLAIMX_PRICES", raising=False)
     monkeypatch.setenv("CLAIMX_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """A CLI run in process (``CliRunner``) sets claimx's loggers up for its own stderr, which
+    closes with it; each test gets the loggers back as they were, so a later one logs (and
+    ``caplog`` sees it) as in a fresh process, whatever ran before it."""
+    names = ("claimx", "openai", "httpx", "httpx2", "instructor")
+    loggers = [logging.getLogger(name) for name in names]
+    saved = [(logger.handlers[:], logger.level, logger.propagate) for logger in loggers]
+    yield
+    for logger, (handlers, level, propagate) in zip(loggers, saved, strict=True):
+        logger.handlers = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
 
 
 @pytest.fixture(scope="module")

@@ -345,7 +345,7 @@ class _Grounder:
         first = bisect_left(found, sentence.start, key=_start)
         last = bisect_left(found, sentence.end, lo=first, key=_start)
         near = [s for s in found[first:last] if not s.overlap(content) and not s.overlap(cue)]
-        return min(near, key=lambda s: _gap(s, cue) if not s.overlap(cue) else 0, default=mention)
+        return min(near, key=lambda s: _gap(s, cue), default=mention)
 
     def _titled(self, words: str) -> str | None:
         """The one name the article gives the title of a description ("the mayor": "Mayor Tom Baker").

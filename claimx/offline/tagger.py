@@ -195,6 +195,13 @@ def _decode(weights: Weights, scores: Iterable[Sequence[int]]) -> list[str]:
     label is one ``max`` of integers, ties going to the higher label as the ``max`` of
     ``(score, label)`` pairs this replaced did; ``x - x % L`` is the score times ``L`` again.
     """
+    if len(weights.labels) == 4:
+        return _decode_four(weights, scores)
+    return _decode_any(weights, scores)
+
+
+def _decode_any(weights: Weights, scores: Iterable[Sequence[int]]) -> list[str]:
+    """:func:`_decode` for any number of labels."""
     n_labels = len(weights.labels)
     rows = iter(scores)
     first = next(rows, None)
@@ -214,6 +221,40 @@ def _decode(weights: Weights, scores: Iterable[Sequence[int]]) -> list[str]:
         path.append(label)
     path.reverse()
     return [weights.labels[i] for i in path]
+
+
+def _decode_four(weights: Weights, scores: Iterable[Sequence[int]]) -> list[str]:
+    """:func:`_decode` written out for four labels (the packaged model's: O, SRC, CUE, CON).
+
+    The same integers compared in the same order, so the same labels (ties included); with
+    the sixteen transition weights in local variables, a token costs four ``max`` calls of
+    four sums, where the general loop built and consumed five ``map`` objects per label:
+    about half the decoding time.
+    """
+    rows = iter(scores)
+    first = next(rows, None)
+    if first is None:
+        return []
+    into = weights.into_tagged
+    (i00, i01, i02, i03), (i10, i11, i12, i13), (i20, i21, i22, i23), (i30, i31, i32, i33) = into
+    b0, b1, b2, b3 = first
+    back: list[tuple[int, int, int, int]] = []
+    for e0, e1, e2, e3 in rows:
+        t0 = max(b0 + i00, b1 + i01, b2 + i02, b3 + i03)
+        t1 = max(b0 + i10, b1 + i11, b2 + i12, b3 + i13)
+        t2 = max(b0 + i20, b1 + i21, b2 + i22, b3 + i23)
+        t3 = max(b0 + i30, b1 + i31, b2 + i32, b3 + i33)
+        back.append((t0, t1, t2, t3))
+        b0, b1, b2, b3 = t0 - t0 % 4 + e0, t1 - t1 % 4 + e1, t2 - t2 % 4 + e2, t3 - t3 % 4 + e3
+    best = (b0, b1, b2, b3)
+    label = max(range(4), key=best.__getitem__)
+    path = [label]
+    for tops in reversed(back):
+        label = tops[label] % 4
+        path.append(label)
+    path.reverse()
+    labels = weights.labels
+    return [labels[i] for i in path]
 
 
 def tag_text(text: str) -> list[TaggedSpan]:

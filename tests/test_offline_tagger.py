@@ -3,8 +3,20 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
-from claimx.offline.tagger import Weights, _decode_any, _decode_four
+from claimx.offline.features import context_columns, paragraph_columns, paragraphs, tokenize
+from claimx.offline.tagger import (
+    MODEL_PATH,
+    Weights,
+    _decode_any,
+    _decode_four,
+    _totals,
+    _word_scores,
+    load_weights,
+)
+
+SEED = Path(__file__).resolve().parents[1] / "seeds" / "000_a52612c81e7ad0d0.txt"
 
 
 def _weights(rng: random.Random, labels: int) -> Weights:
@@ -26,3 +38,20 @@ def test_four_label_viterbi_is_the_general_one_ties_included() -> None:
         argmax = [weights.labels[max(range(4), key=row.__getitem__)] for row in scores]
         steered += general != argmax
     assert steered > 50  # the transitions, not the scores alone, decided many of these paths
+
+
+def test_word_form_sums_are_the_word_templates_looked_up_one_by_one() -> None:
+    """The tagger's path (words summed per form) scores every token as the full columns do."""
+    weights = load_weights(MODEL_PATH)
+    text = (
+        SEED.read_text(encoding="utf-8")
+        + '\n"We will (not) go," said Mr. O\'Neil, according to aides.\nSaid.\nHe said: no\n'
+    )
+    checked = 0
+    for start, end in paragraphs(text):
+        tokens = tokenize(text, start, end)
+        words = [t.text for t in tokens]
+        fast = _totals(weights, context_columns(words), _word_scores(weights, words))
+        assert fast == _totals(weights, paragraph_columns(tokens))
+        checked += len(tokens)
+    assert checked > 100 and len(weights.by_word) > 50

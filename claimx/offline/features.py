@@ -11,16 +11,20 @@ cannot drift apart.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 
 __all__ = [
     "CUE_WORDS",
+    "EDGE",
     "NARROW_GROUPS",
+    "TEMPLATES",
+    "WORD_TEMPLATES",
     "Column",
     "Token",
+    "context_columns",
     "paragraph_columns",
     "paragraph_features",
     "paragraphs",
@@ -98,12 +102,11 @@ def _shape(word: str) -> str:
     return "x"
 
 
-def _quote_states(tokens: list[Token]) -> list[int]:
-    """1 for tokens inside quotation marks (the marks themselves included), else 0."""
+def _quote_states(words: list[str]) -> list[int]:
+    """1 for words inside quotation marks (the marks themselves included), else 0."""
     inside = False
     states: list[int] = []
-    for token in tokens:
-        t = token.text
+    for t in words:
         if t in _OPEN and not (t == "‘" and inside):
             states.append(1)
             inside = True
@@ -158,6 +161,39 @@ NARROW_GROUPS: tuple[frozenset[str], ...] = (
 Column = tuple[str, Sequence[str | None]]
 
 
+def _suffix(word: str) -> str:
+    return word.lower()[-3:]
+
+
+#: A neighbour's value past the paragraph's edge.
+EDGE = "<edge>"
+
+#: Templates whose value is a function of one word alone, the token's or a neighbour's: the
+#: prefix, the neighbour's offset (0: the token) and the value; past the paragraph's edge the
+#: value is :data:`EDGE`. A tagger can add up their weights once per word form, not per token.
+WORD_TEMPLATES: tuple[tuple[str, int, Callable[[str], str]], ...] = (
+    ("w=", 0, str.lower),
+    ("s3=", 0, _suffix),
+    ("sh=", 0, _shape),
+    *((f"w{d}=", d, str.lower) for d in (-3, -2, -1, 1, 2, 3)),
+)
+
+
+def _ordered(text: str) -> tuple[str, ...]:
+    """The whitespace-separated names in ``text``, in order."""
+    return tuple(text.split())
+
+
+#: Every template, in the order training writes a token's features (:func:`paragraph_features`).
+TEMPLATES = _ordered(
+    """
+    b qp= w= s3= sh= q= cue= pro= cb= ca= sf= rp= para0= hc= hq= nc= pc= nm= par= te=
+    w-3= w-2= w-1= w1= w2= w3= sh-2= q-2= cue-2 sh-1= q-1= cue-1 sh1= q1= cue1 sh2= q2= cue2
+    bg=-1: bg=+1: between_cues
+    """
+)
+
+
 def paragraph_features(tokens: list[Token]) -> list[list[str]]:
     """The feature strings of each token of one paragraph: each column's prefix and value."""
     columns = paragraph_columns(tokens)
@@ -168,17 +204,26 @@ def paragraph_features(tokens: list[Token]) -> list[list[str]]:
 
 
 def paragraph_columns(tokens: list[Token]) -> list[Column]:
-    """The features of one paragraph, one column per template.
+    """The features of one paragraph, one column per template, in :data:`TEMPLATES` order.
 
     Columns, not strings: the tagger looks each value up in its template's table without
     building the feature's name (most of the time tagging took), and the same values read
     as ``prefix + value`` are what the model was trained on.
     """
     words = [t.text for t in tokens]
+    columns = dict(context_columns(words))
+    for prefix, offset, value in WORD_TEMPLATES:
+        values = list(map(value, words))
+        columns[prefix] = [EDGE if v is None else v for v in _shifted(values, offset)] if offset else values
+    return [(prefix, columns[prefix]) for prefix in TEMPLATES]
+
+
+def context_columns(words: list[str]) -> list[Column]:
+    """The columns of every template but the :data:`WORD_TEMPLATES`, given a paragraph's words."""
     lower = [w.lower() for w in words]
-    quoted = _quote_states(tokens)
+    quoted = _quote_states(words)
     opens_quoted = bool(quoted) and quoted[0] == 1  # a paragraph that opens a (continued) quotation
-    n = len(tokens)
+    n = len(words)
     # Sentence index of each token (a new one after . ! ? unless inside a quote's closing marks).
     sentence: list[int] = []
     current = 0
@@ -231,9 +276,6 @@ def paragraph_columns(tokens: list[Token]) -> list[Column]:
     columns: list[Column] = [
         ("b", list(every)),
         ("qp=", [_BIT[any(quoted)] + _BIT[opens_quoted]] * n),
-        ("w=", list(lower)),
-        ("s3=", [w[-3:] for w in lower]),
-        ("sh=", list(shapes)),
         ("q=", list(qs)),
         ("cue=", [_BIT[c] for c in cue]),
         ("pro=", [_BIT[w in PRONOUN_WORDS] for w in lower]),
@@ -258,10 +300,6 @@ def paragraph_columns(tokens: list[Token]) -> list[Column]:
         ("par=", paren),
         ("te=", [_bucket(sentence_len[sentence[i]] - position[i] - 1) for i in range(n)]),
     ]
-    edge = ["<edge>"] * 3
-    padded_lower: list[str | None] = [*edge, *lower, *edge]
-    for d in (-3, -2, -1, 1, 2, 3):
-        columns.append((f"w{d}=", padded_lower[3 + d : 3 + d + n]))
     cue_marks: list[str | None] = ["" if c else None for c in cue]
     for d in (-2, -1, 1, 2):
         # Each token's neighbour at d (None past the paragraph's edge): the list shifted by d.

@@ -16,11 +16,20 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from itertools import repeat
-from operator import add, lshift, mod, mul, sub
+from operator import add, itemgetter, lshift, mod, mul, sub
 from pathlib import Path
 
 from claimx.errors import ConfigError
-from claimx.offline.features import NARROW_GROUPS, Column, Token, paragraph_columns, paragraphs, tokenize
+from claimx.offline.features import (
+    EDGE,
+    NARROW_GROUPS,
+    WORD_TEMPLATES,
+    Column,
+    Token,
+    context_columns,
+    paragraphs,
+    tokenize,
+)
 
 __all__ = ["MODEL_PATH", "TaggedSpan", "Weights", "emissions", "load_weights", "tag_text", "viterbi"]
 
@@ -80,6 +89,11 @@ class Weights:
         return {}
 
     @cached_property
+    def by_word(self) -> _WordScores:
+        """Word form → what it adds through the word templates (see :class:`_WordScores`)."""
+        return _WordScores(self.tables)
+
+    @cached_property
     def into(self) -> tuple[tuple[int, ...], ...]:
         """Per label, the scaled transition weight from each previous label."""
         return tuple(
@@ -101,6 +115,50 @@ class Weights:
     def bias(self) -> int:
         """Half a field in every field: added to every total, all fields read off without borrows."""
         return sum(_HALF << shift for shift in self.shifts)
+
+
+#: The offsets of the :data:`~claimx.offline.features.WORD_TEMPLATES` (0: the token's own word).
+_OFFSETS = tuple(sorted({offset for _, offset, _ in WORD_TEMPLATES}))
+_REACH = max(abs(offset) for offset in _OFFSETS)
+#: A word form table this large is emptied: a long-running process meets ever more words.
+_MAX_WORDS = 1 << 18
+
+
+class _WordScores(dict[str, tuple[int, ...]]):
+    """Word form → per offset (:data:`_OFFSETS`), the packed weights of the word templates it feeds there.
+
+    A word's own templates (the lower-cased word, its suffix, its shape) and the templates
+    that read it as a neighbour depend on the word alone, so their weights are summed the
+    first time a word form turns up, not looked up template by template for every token:
+    one look-up per token where there were nine, over a table that stays small and warm.
+    """
+
+    def __init__(self, tables: dict[str, dict[str | None, int]]) -> None:
+        super().__init__()
+        empty: dict[str | None, int] = {}
+        self.templates = tuple(
+            tuple((tables.get(prefix, empty), value) for prefix, at, value in WORD_TEMPLATES if at == offset)
+            for offset in _OFFSETS
+        )
+        #: What a neighbour past the paragraph's edge adds at each offset.
+        self.edge = tuple(sum(table.get(EDGE, 0) for table, _ in templates) for templates in self.templates)
+
+    def __missing__(self, word: str) -> tuple[int, ...]:
+        if len(self) >= _MAX_WORDS:
+            self.clear()
+        scores = self[word] = tuple(
+            sum(table.get(value(word), 0) for table, value in templates) for templates in self.templates
+        )
+        return scores
+
+
+def _word_scores(weights: Weights, words: list[str]) -> list[Iterable[int]]:
+    """Per offset, each token's packed weights of the word templates (a paragraph's words)."""
+    by_word = weights.by_word
+    n = len(words)
+    edge = [by_word.edge] * _REACH
+    padded = [*edge, *map(by_word.__getitem__, words), *edge]
+    return [map(itemgetter(k), padded[_REACH + d : _REACH + d + n]) for k, d in enumerate(_OFFSETS)]
 
 
 def _split_name(name: str) -> tuple[str, str]:
@@ -129,17 +187,18 @@ def load_weights(path: Path = MODEL_PATH) -> Weights:
     )
 
 
-def _totals(weights: Weights, columns: list[Column]) -> list[int]:
+def _totals(weights: Weights, columns: list[Column], more: Iterable[Iterable[int]] = ()) -> list[int]:
     """Each token's packed label scores, biased by half a field (see :func:`emissions`).
 
-    Column by column: one C-level pass of look-ups and one of additions per template, where
-    summing token by token built a row tuple per token and filtered it. The templates of a
-    :data:`~claimx.offline.features.NARROW_GROUPS` group are looked up together, by the
-    tuple of their values, in a table filled as combinations turn up (integers: the same sums).
+    Column by column: one C-level pass of look-ups per template, and one pass summing
+    each token's values (``more``: columns of packed weights already looked up, see
+    :func:`_word_scores`). The templates of a :data:`~claimx.offline.features.NARROW_GROUPS`
+    group are looked up together, by the tuple of their values, in a table filled as
+    combinations turn up (integers: the same sums in any order).
     """
     tables = weights.tables
     empty: dict[str | None, int] = {}
-    totals = [weights.bias] * len(columns[0][1]) if columns else []
+    parts: list[Iterable[int]] = [repeat(weights.bias, len(columns[0][1]) if columns else 0)]
     grouped: list[list[Column]] = [[] for _ in NARROW_GROUPS]
     for column in columns:
         group = _GROUP_OF.get(column[0])
@@ -147,11 +206,10 @@ def _totals(weights: Weights, columns: list[Column]) -> list[int]:
             grouped[group].append(column)
         else:
             prefix, values = column
-            totals = list(map(add, totals, map(tables.get(prefix, empty).get, values, repeat(0))))
-    for members in grouped:
-        if members:
-            totals = list(map(add, totals, _group_scores(weights, members)))
-    return totals
+            parts.append(map(tables.get(prefix, empty).get, values, repeat(0)))
+    parts += [_group_scores(weights, members) for members in grouped if members]
+    parts += more
+    return list(map(sum, zip(*parts, strict=True)))
 
 
 _GROUP_OF = {prefix: k for k, group in enumerate(NARROW_GROUPS) for prefix in group}
@@ -264,7 +322,8 @@ def tag_text(text: str) -> list[TaggedSpan]:
     for number, (start, end) in enumerate(paragraphs(text)):
         tokens = tokenize(text, start, end)
         if tokens:
-            totals = _totals(weights, paragraph_columns(tokens))
+            words = [token.text for token in tokens]
+            totals = _totals(weights, context_columns(words), _word_scores(weights, words))
             labels = _decode(weights, zip(*_label_scores(weights, totals, len(weights.labels)), strict=True))
             spans.extend(_runs(tokens, labels, number))
     return spans

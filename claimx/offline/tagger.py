@@ -74,13 +74,17 @@ class Weights:
     def tables(self) -> dict[str, dict[str | None, int]]:
         """Template prefix → value → the feature's weights packed into one integer."""
         tables: dict[str, dict[str | None, int]] = {}
-        shifts = self.shifts
-        for name, weights in self.features.items():
-            prefix, value = _split_name(name)
+        # Label by label over all features at once (C-level passes), not feature by feature.
+        packed: Iterable[int] = repeat(0)
+        for shift, weights in zip(self.shifts, zip(*self.features.values(), strict=True), strict=False):
+            scaled = map(round, map(mul, weights, repeat(_SCALE)))
+            packed = list(map(add, packed, map(lshift, scaled, repeat(shift))))
+        for name, value in zip(self.features, packed, strict=False):
+            prefix, rest = _split_name(name)
             table = tables.get(prefix)
             if table is None:
                 table = tables[prefix] = {}
-            table[value] = sum(map(lshift, map(round, map(mul, weights, repeat(_SCALE))), shifts))
+            table[rest] = value
         return tables
 
     @cached_property

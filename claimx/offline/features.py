@@ -29,6 +29,7 @@ __all__ = [
     "paragraph_columns",
     "paragraph_features",
     "paragraphs",
+    "token_matches",
     "tokenize",
     "words",
 ]
@@ -88,7 +89,12 @@ def paragraphs(text: str) -> Iterator[tuple[int, int]]:
 
 def tokenize(text: str, start: int, end: int) -> list[Token]:
     """The tokens of ``text[start:end]``, offsets into ``text``."""
-    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text, start, end)]
+    return [Token(m.group(), m.start(), m.end()) for m in token_matches(text, start, end)]
+
+
+def token_matches(text: str, start: int, end: int) -> list[re.Match[str]]:
+    """The tokens of ``text[start:end]`` as matches (the tagger reads few offsets: no objects)."""
+    return list(_TOKEN.finditer(text, start, end))
 
 
 def _shape_of(word: str) -> str:

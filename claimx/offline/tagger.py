@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from itertools import repeat
+from itertools import groupby, repeat
 from operator import add, itemgetter, lshift, mod, mul, sub
 from pathlib import Path
 
@@ -25,10 +26,9 @@ from claimx.offline.features import (
     NARROW_GROUPS,
     WORD_TEMPLATES,
     Column,
-    Token,
     context_columns,
     paragraphs,
-    tokenize,
+    token_matches,
 )
 
 __all__ = ["MODEL_PATH", "TaggedSpan", "Weights", "emissions", "load_weights", "tag_text", "viterbi"]
@@ -324,24 +324,25 @@ def tag_text(text: str) -> list[TaggedSpan]:
     weights = load_weights(MODEL_PATH)
     spans: list[TaggedSpan] = []
     for number, (start, end) in enumerate(paragraphs(text)):
-        tokens = tokenize(text, start, end)
+        tokens = token_matches(text, start, end)
         if tokens:
-            words = [token.text for token in tokens]
+            words = list(map(_text, tokens))
             totals = _totals(weights, context_columns(words), _word_scores(weights, words))
             labels = _decode(weights, zip(*_label_scores(weights, totals, len(weights.labels)), strict=True))
             spans.extend(_runs(tokens, labels, number))
     return spans
 
 
-def _runs(tokens: list[Token], labels: list[str], paragraph: int) -> list[TaggedSpan]:
+_text = re.Match.group
+
+
+def _runs(tokens: list[re.Match[str]], labels: list[str], paragraph: int) -> list[TaggedSpan]:
+    """The runs of tokens with one label other than ``O``."""
     out: list[TaggedSpan] = []
     i = 0
-    while i < len(tokens):
-        label = labels[i]
-        j = i
-        while j + 1 < len(tokens) and labels[j + 1] == label:
-            j += 1
+    for label, run in groupby(labels):
+        j = i + sum(1 for _ in run)
         if label != "O":
-            out.append(TaggedSpan(label, tokens[i].start, tokens[j].end, paragraph))
-        i = j + 1
+            out.append(TaggedSpan(label, tokens[i].start(), tokens[j - 1].end(), paragraph))
+        i = j
     return out

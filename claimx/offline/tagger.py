@@ -140,18 +140,26 @@ class _WordScores(dict[str, tuple[int, ...]]):
     def __init__(self, tables: dict[str, dict[str | None, int]]) -> None:
         super().__init__()
         empty: dict[str | None, int] = {}
+        #: The templates' distinct value functions (most read the lower-cased word: one call).
+        self.readers = tuple(dict.fromkeys(value for _, _, value in WORD_TEMPLATES))
+        #: Per offset, each template's table and which of :attr:`readers` it reads.
         self.templates = tuple(
-            tuple((tables.get(prefix, empty), value) for prefix, at, value in WORD_TEMPLATES if at == offset)
+            tuple(
+                (tables.get(prefix, empty), self.readers.index(value))
+                for prefix, at, value in WORD_TEMPLATES
+                if at == offset
+            )
             for offset in _OFFSETS
         )
         #: What a neighbour past the paragraph's edge adds at each offset.
-        self.edge = tuple(sum(table.get(EDGE, 0) for table, _ in templates) for templates in self.templates)
+        self.edge = tuple(sum([table.get(EDGE, 0) for table, _ in templates]) for templates in self.templates)
 
     def __missing__(self, word: str) -> tuple[int, ...]:
         if len(self) >= _MAX_WORDS:
             self.clear()
+        values = [value(word) for value in self.readers]
         scores = self[word] = tuple(
-            sum(table.get(value(word), 0) for table, value in templates) for templates in self.templates
+            [sum([table.get(values[k], 0) for table, k in templates]) for templates in self.templates]
         )
         return scores
 

@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 
 from claimx.offline.features import context_columns, paragraph_columns, paragraphs, tokenize
 from claimx.offline.tagger import (
+    _FIELD,
+    _HALF,
     MODEL_PATH,
     Weights,
-    _decode_any,
+    _decode,
     _decode_four,
     _totals,
     _word_scores,
@@ -34,10 +36,13 @@ def test_four_label_viterbi_is_the_general_one_ties_included() -> None:
     for _ in range(400):
         weights = _weights(rng, 4)
         length = rng.randint(0, 12)
-        # Scores as the tagger passes them: scaled by 10⁴ and multiplied by the number of labels.
-        scores = [[rng.randint(-3, 3) * 10_000 * 4 for _ in range(4)] for _ in range(length)]
-        general = _decode_any(weights, scores)
-        assert _decode_four(weights, scores) == general
+        # Scores scaled by 10⁴; the general loop reads them times the number of labels, the
+        # four-label one packed as :func:`_totals` adds them up (each field biased by half).
+        scaled = [[rng.randint(-3, 3) * 10_000 for _ in range(4)] for _ in range(length)]
+        scores = [[score * 4 for score in row] for row in scaled]
+        packed = [sum((score + _HALF) << (_FIELD * k) for k, score in enumerate(row)) for row in scaled]
+        general = _decode(weights, scores)
+        assert _decode_four(weights, packed) == general
         argmax = [weights.labels[max(range(4), key=row.__getitem__)] for row in scores]
         steered += general != argmax
     assert steered > 50  # the transitions, not the scores alone, decided many of these paths

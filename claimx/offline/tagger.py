@@ -6,6 +6,8 @@ transition weights. The weights ship in the package (``attribution.json.gz``,
 exported by ``python -m claimx.offline.train`` from a model trained on PolNeAR's
 training articles) and are loaded once per process. Decoding is plain Python, so
 the default install needs no compiled package; only training uses python-crfsuite.
+(Its own tagger is no quicker here: building the feature strings and its
+``ItemSequence`` alone cost more than this whole decoder, see ``evals/README.md``.)
 """
 
 from __future__ import annotations

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import claimx
 from claimx.document import Document
-from claimx.offline.assemble import source_candidates
-from claimx.offline.pairing import load_pair_weights, rank
+from claimx.offline.assemble import _names_someone, source_candidates
+from claimx.offline.pairing import SourceCandidate, load_pair_weights, rank
 from claimx.offline.speakers import Resolver
 from claimx.offline.tagger import TaggedSpan
 from claimx.offline.train_pairing import fit
@@ -64,3 +64,17 @@ def test_source_candidates_reach_past_the_tagger() -> None:
     options = source_candidates(claim, asserted, [], document)
     assert "Mook" in {text[o.span.start : o.span.end] for o in options if o.span}
     assert options[-1].span is None  # nobody is always a candidate
+
+
+def test_a_connective_alone_names_no_source() -> None:
+    # "But don't expect …", "Nor is it clear …": the ranker may not take the connective for a speaker.
+    text = "But don't expect a change. Rather than wait, But Trump said so."
+
+    def candidate(words: str) -> SourceCandidate:
+        start = text.index(words)
+        return SourceCandidate(TaggedSpan("SRC", start, start + len(words), 0), frozenset({"tagged"}))
+
+    assert not _names_someone(candidate("But"), text)
+    assert not _names_someone(candidate("Rather than"), text)
+    assert _names_someone(candidate("But Trump"), text)
+    assert _names_someone(SourceCandidate(None, frozenset()), text)  # "nobody" stays a candidate

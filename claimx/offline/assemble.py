@@ -9,6 +9,7 @@ comma or word are joined first.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -181,12 +182,35 @@ def _ranked(
         options = source_candidates(content, cue, where.sources, where.document)
         described = [source_features(o, cue, content, options, where) for o in options]
         shares = log_shares(weights.source, described, NOBODY_BIAS)
-        j = max(range(len(options)), key=lambda k: (shares[k], -k))
+        j = max(
+            range(len(options)),
+            key=lambda k: (shares[k] if _names_someone(options[k], where.document.text) else -math.inf, -k),
+        )
         score = cue_shares[i] + shares[j]
         if best is None or score > best[0]:
             best = (score, cue, options[j].span)
     assert best is not None
     return best[1], best[2]
+
+
+#: Words that open a sentence without naming anyone: a source candidate made of them alone
+#: ("But don't expect", "Nor is it clear", "Rather than moralize") is no one.
+_NO_ONE = words(
+    """
+    but and nor or yet so still then now also rather than in after before since while when if though
+    although however instead meanwhile indeed even just once
+    """
+)
+
+
+def _names_someone(option: SourceCandidate, text: str) -> bool:
+    """Whether a source candidate may name someone: "nobody", or words other than connectives alone."""
+    if option.span is None:
+        return True
+    return any(
+        w.strip(",.;:“”\"‘’'").lower() not in _NO_ONE
+        for w in text[option.span.start : option.span.end].split()
+    )
 
 
 def cue_candidates(content: TaggedSpan, cues: list[TaggedSpan]) -> list[TaggedSpan]:

@@ -99,3 +99,14 @@ def test_the_subject_of_a_passive_report_is_not_its_source() -> None:
     assert _may_speak(rivals, criticized, passive, text) and _may_speak(nobody, criticized, passive, text)
     braynard = SourceCandidate(span("Braynard", "SRC"), frozenset())
     assert not _passive_report(text, quoted) and _may_speak(braynard, quoted, False, text)
+
+
+def test_the_subject_facing_criticism_is_not_its_source() -> None:
+    text = "Trump has faced questions about his foundation. Cruz faced the voters and argued for it."
+
+    def cue(words: str) -> TaggedSpan:
+        start = text.index(words)
+        return TaggedSpan("CUE", start, start + len(words), 0)
+
+    assert _passive_report(text, cue("questions about"))
+    assert not _passive_report(text, cue("argued"))

@@ -219,10 +219,24 @@ _PASSIVE_REPORT = re.compile(
 )
 
 
+#: "Trump has faced questions about …", "came under withering criticism for …": the same, as a noun.
+_FACED = re.compile(
+    r"\b(?:fac(?:e|es|ed|ing)|c[oa]me\s+under|coming\s+under)\s+(?:[\w-]+\s+){0,2}(?:criticism|questions|"
+    r"accusations|allegations|backlash|doubts|calls|attacks|scrutiny|pressure|complaints|charges|"
+    r"condemnation|fire|ridicule)\b"
+)
+
+
 def _passive_report(text: str, cue: TaggedSpan) -> bool:
-    """Whether the cue is (or ends) a reporting verb in the passive, its auxiliary perhaps left out of it."""
-    start = max(0, cue.start - 30)
-    return any(m.end() > cue.start for m in _PASSIVE_REPORT.finditer(text.lower(), start, cue.end))
+    """Whether the cue is (or ends) a reporting verb in the passive, or criticism its subject faces.
+
+    The auxiliary ("has been") or the verb ("has faced") may lie before the tagged cue.
+    """
+    start = max(0, cue.start - 40)
+    low = text[start : cue.end].lower()  # (the regexes' \b sees the window's edge as a word's)
+    return any(
+        m.end() > cue.start - start for pattern in (_PASSIVE_REPORT, _FACED) for m in pattern.finditer(low)
+    )
 
 
 def _may_speak(option: SourceCandidate, cue: TaggedSpan, passive: bool, text: str) -> bool:

@@ -580,3 +580,10 @@ def test_hostile_report_runs_nothing(tmp_path: Path, browser: Chromium) -> None:
     browser.click('input[name="layer"][value="claims"]')
     assert "C2: fine" in browser.evaluate("document.querySelector('#pane-0 .unplaced').textContent")
     assert browser.report.errors == []
+
+
+def test_runs_without_a_model_cost_nothing_not_unknown(runs: Runs) -> None:
+    # gold and baseline ask no model: the page says what they cost, $0, not "cost unknown".
+    for page in (runs.gold_only, runs.single, runs.compare):
+        html = page.read_text(encoding="utf-8")
+        assert "cost unknown" not in html and "$0" in html

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -275,3 +277,29 @@ def test_dir_is_the_public_api() -> None:
     assert not {"Any", "annotations", "run_sync", "batch", "schema"} & set(dir(claimx))
     for name in claimx.__all__:
         assert hasattr(claimx, name), name
+
+
+@pytest.mark.parametrize("spec", ["local", "local:/nowhere/model.gguf"])
+def test_local_without_its_extra_is_one_error_line_before_anything_else(spec: str) -> None:
+    # As where `pip install claimx` left the extra out: llama_cpp cannot be imported.
+    script = (
+        "import sys; sys.modules['llama_cpp'] = None; from claimx.cli import run; "
+        f"sys.argv = ['claimx', 'extract', {str(SEED)!r}, '-m', {spec!r}]; run()"
+    )
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=120)
+    err = proc.stderr.decode().strip()
+    assert proc.returncode == 2, err
+    want = "claimx: error: local models need llama.cpp, which is not installed: pip install 'claimx[local]'"
+    assert err.splitlines() == [want]
+
+
+def test_local_with_a_missing_gguf_is_one_error_line(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "claimx", "extract", str(SEED), "-m", f"local:{tmp_path / 'no.gguf'}"],
+        capture_output=True,
+        timeout=120,
+    )
+    err = proc.stderr.decode().strip()
+    assert proc.returncode == 2 and err.splitlines() == [
+        f"claimx: error: no GGUF file at {tmp_path / 'no.gguf'}"
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -12,6 +13,7 @@ import pytest
 import typer.main
 
 from claimx.cli import app
+from claimx.errors import InputError
 from claimx.testing import Reply, ScriptedServer
 
 from . import synthetic
@@ -115,6 +117,45 @@ def test_view_bad_input_exit_3(tmp_path: Path, content: bytes, needle: str) -> N
     assert proc.returncode == 3, proc.stderr.decode()
     err = proc.stderr.decode().strip()
     assert needle in err.lower() and len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_view_reads_a_device_or_a_huge_line_with_one_line_not_all_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # /dev/zero used to be read whole until memory ran out; its first bytes now name it.
+    zero = claimx_cli("view", "/dev/zero")
+    assert zero.returncode == 3 and "binary file" in zero.stderr.decode(), zero.stderr.decode()
+    # A stream with no NUL and no line end stops at the cap (lowered here), never held whole.
+    from claimx.cli import view_cmd
+
+    monkeypatch.setattr(view_cmd, "MAX_RESULT_BYTES", 100_000)
+    for huge in (b"{" + b"a" * 200_000, b"{\n" + b'"a": 1,\n' * 30_000):  # one line; a document
+        with pytest.raises(InputError, match="MB in one JSON value"):
+            view_cmd.load_results(io.BytesIO(huge), "stdin")
+    small = b"{\n" + b'"a": 1,\n' * 100 + b'"b": 2}'  # under the cap: read, and not a result
+    with pytest.raises(InputError, match="holds no claimx result"):
+        view_cmd.load_results(io.BytesIO(small), "stdin")
+
+
+def test_view_streams_a_large_batch_file_keeping_one_result(tmp_path: Path) -> None:
+    from claimx.cli.view_cmd import load_results
+
+    doc = synthetic.cjk()
+    lines = tmp_path / "results.jsonl"
+    with lines.open("w", encoding="utf-8") as f:
+        for k in range(300):
+            f.write(doc.model_copy(update={"doc_id": f"d{k}"}).model_dump_json() + "\n")
+    with lines.open("rb") as stream:
+        saved = load_results(stream, "results.jsonl", "d250")
+    assert [r.doc_id for r in saved.results] == ["d250"]  # the one asked for, and only it, is held
+    assert len(saved.listing) == 300 and saved.listing[0] == ("d0", len(doc.attributions))
+    chosen = claimx_cli("view", str(lines), "--doc", "d299")
+    assert chosen.returncode == 0 and "王明" in chosen.stdout.decode()
+    # A pretty-printed document (as `-f json` writes it) is still one result.
+    pretty = tmp_path / "one.json"
+    pretty.write_text(json.dumps(doc.model_dump(mode="json"), indent=2, ensure_ascii=False), encoding="utf-8")
+    one = claimx_cli("view", str(pretty))
+    assert one.returncode == 0 and "王明" in one.stdout.decode()
 
 
 def test_view_missing_file_exit_3(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from claimx._version import __version__
-from claimx.schema import Actor, Attribution, Claim, Extraction, Meta, Position
+from claimx.schema import Actor, Attribution, Claim, Extraction, Meta, Position, Usage
 
 __all__ = ["Gold", "Layer", "Sample", "gold_extraction"]
 
@@ -88,5 +88,6 @@ def gold_extraction(sample: Sample) -> Extraction:
             prompt_sha256=digest,
             response_schema_sha256="-",
             claimx_version=__version__,
+            usage=Usage(cost_usd=0.0),  # no model was asked: the run's cost is known, and nothing
         ),
     )

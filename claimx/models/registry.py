@@ -180,9 +180,12 @@ def build_ollama(
 
 def build_local(name: str, *, base_url: str | None, api_key: str | None, options: Mapping[str, Any]) -> Model:
     """``local`` (the bundled GGUF) or ``local:/path/model.gguf``, in process."""
-    from claimx.models.local import LocalConfig, LocalModel
+    from claimx.models.local import LocalConfig, LocalModel, require_installed
 
     checked = check_options(LocalOptions, options, "local")
+    require_installed(bundled=not name)  # before anything is said about the model or read
+    if name and not Path(name).expanduser().is_file():
+        raise ConfigError(f"no GGUF file at {Path(name).expanduser()}")
     settings: dict[str, Any] = checked.model_dump(exclude_none=True)
     if checked.retry is not None:
         settings["retry"] = checked.retry

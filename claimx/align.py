@@ -363,6 +363,8 @@ class Aligner:
         haystack = mirror.text[lo:hi]
         if len(haystack) < len(target):
             return None, None
+        if len(haystack) > len(target) and not _may_align(target, haystack, self.fuzzy_threshold):
+            return None, None  # (proved without aligning: a name the article lacks, searched everywhere)
         found = fuzz.partial_ratio_alignment(target, haystack, score_cutoff=self.fuzzy_threshold)
         if found is None:
             return None, None
@@ -445,6 +447,34 @@ def _variants(quote: str) -> list[str]:
     if trimmed and trimmed not in out:
         out.append(trimmed)
     return out
+
+
+def _may_align(needle: str, haystack: str, threshold: float) -> bool:
+    """False only when no stretch of ``haystack`` scores ``threshold`` against ``needle`` in partial_ratio.
+
+    partial_ratio scores stretches of the longer string no longer than the shorter, ``needle``
+    (m characters), by ``fuzz.ratio``: 100 × (1 − E / (m + w)) for a stretch of w ≤ m characters
+    and E insertions and deletions between the two. Reaching the threshold t takes
+    E ≤ (1 − t/100) × 2m. Cut the needle into pieces: each deletion spoils the one piece it
+    falls in and each insertion at most the one it falls inside, so with E edits at least one of
+    E + 1 pieces is in the stretch as it is, hence in the haystack. Cutting the needle greedily
+    into the shortest pieces the haystack lacks (a few ``find`` calls, in C) and finding more
+    than that many proves there is no match, for a fraction of the alignment's cost over a long
+    text: the usual case for a name the article does not have, searched for in the whole text.
+    """
+    size = len(needle)
+    edits = int((100 - threshold) * size / 50 + 1e-6)  # (the margin: rounding never drops a case)
+    absent = 0
+    start, at = 0, 0  # the piece being grown, needle[start:end], is first found at ``at``
+    for end in range(1, size + 1):
+        # (every occurrence of a longer piece is one of the shorter's: search on from the last)
+        at = haystack.find(needle[start:end], at)
+        if at == -1:
+            absent += 1
+            if absent > edits:
+                return False
+            start, at = end, 0
+    return True
 
 
 def _refine(target: str, haystack: str, start: int, end: int) -> tuple[int, int]:

@@ -570,7 +570,22 @@ _STEM = re.compile(r"(\w{4,5})\w*", re.UNICODE)
 
 
 def _vocabulary(normal_text: str) -> set[str]:
-    return set(_STEM.findall(normal_text))
+    r"""What ``_STEM.findall`` finds in the text, as a set, read off its distinct words.
+
+    A run of ``\w`` never holds whitespace (no character is both), so each run lies whole
+    inside one of the text's whitespace-separated pieces: a set of those (built in C) and a
+    loop over its few hundred members give the same stems as the regex run over every
+    character of the text, at a fraction of the cost. A piece of letters and digits alone is
+    one run; only the others (punctuation, apostrophes, underscores) go through the regex.
+    """
+    stems: set[str] = set()
+    for piece in set(normal_text.split()):
+        if piece.isalnum():
+            if len(piece) >= 4:
+                stems.add(piece[:5])
+        else:
+            stems.update(_STEM.findall(piece))
+    return stems
 
 
 def _supported(claim: str, vocabulary: set[str]) -> bool:

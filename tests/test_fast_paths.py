@@ -18,15 +18,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 from pydantic.json_schema import model_json_schema
+from rapidfuzz import fuzz
 
 from claimx import document, faithful, textnorm
-from claimx.align import Aligner, _Hit
+from claimx.align import Aligner, _Hit, _may_align
 from claimx.batch import run_many
 from claimx.chunking import estimate_tokens
 from claimx.document import Document
 from claimx.errors import InputError
 from claimx.extract import _EMPTY, Extractor
-from claimx.ground import _PARTICLES, _titled_names
+from claimx.ground import _PARTICLES, _STEM, _titled_names, _vocabulary
 from claimx.inputs import Source
 from claimx.prompts import load_prompt
 from claimx.response import OneOf, OutputLimits, Response, as_response, response_model_for
@@ -87,6 +88,36 @@ def test_exact_whole_word_search_is_the_plain_scan(text: str, needle: str, data:
         and aligner._whole_words(s, s + len(needle))  # (the plain definition of a whole-word hit)
     ]
     assert [(h.start, h.end) for h in aligner._exact_whole(needle, lo, hi)] == expected
+
+
+@PROFILE
+@given(st.text(alphabet=st.sampled_from(list("abcdeé_'’ \n\t\u00a0\u3000\u2028x1-.")), max_size=200))
+def test_article_stems_are_the_stem_regexs_matches(text: str) -> None:
+    assert _vocabulary(text) == set(_STEM.findall(text))
+
+
+NEAR = st.text(alphabet=st.sampled_from(list("abcde ")), min_size=1, max_size=14)
+
+
+@PROFILE
+@given(NEAR, st.lists(NEAR, min_size=1, max_size=6), st.sampled_from([90.0, 85.0, 75.0, 95.5]), st.data())
+def test_a_near_match_is_never_ruled_out(
+    needle: str, pieces: list[str], threshold: float, data: st.DataObject
+) -> None:
+    # Haystacks holding copies of the needle with a few characters changed, and unrelated text.
+    edited: list[str] = []
+    for piece in pieces:
+        copy = list(needle)
+        for _ in range(data.draw(st.integers(0, 3))):
+            at = data.draw(st.integers(0, len(copy)))
+            copy[at : at + data.draw(st.integers(0, 1))] = data.draw(st.sampled_from(["", "a", "x"]))
+        edited += [piece, "".join(copy)]
+    haystack = " ".join(edited)
+    if len(haystack) <= len(needle):
+        return
+    found = fuzz.partial_ratio_alignment(needle, haystack, score_cutoff=threshold)
+    if found is not None:
+        assert _may_align(needle, haystack, threshold)
 
 
 # ---------------------------------------------------------------- the response model

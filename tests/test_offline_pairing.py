@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import claimx
 from claimx.document import Document
-from claimx.offline.assemble import source_candidates
-from claimx.offline.pairing import load_pair_weights, rank
+from claimx.offline.assemble import _may_speak, _names_someone, _passive_report, source_candidates
+from claimx.offline.pairing import SourceCandidate, load_pair_weights, rank
 from claimx.offline.speakers import Resolver
 from claimx.offline.tagger import TaggedSpan
 from claimx.offline.train_pairing import fit
@@ -64,3 +64,49 @@ def test_source_candidates_reach_past_the_tagger() -> None:
     options = source_candidates(claim, asserted, [], document)
     assert "Mook" in {text[o.span.start : o.span.end] for o in options if o.span}
     assert options[-1].span is None  # nobody is always a candidate
+
+
+def test_a_connective_alone_names_no_source() -> None:
+    # "But don't expect …", "Nor is it clear …": the ranker may not take the connective for a speaker.
+    text = "But don't expect a change. Rather than wait, But Trump said so."
+
+    def candidate(words: str) -> SourceCandidate:
+        start = text.index(words)
+        return SourceCandidate(TaggedSpan("SRC", start, start + len(words), 0), frozenset({"tagged"}))
+
+    assert not _names_someone(candidate("But"), text)
+    assert not _names_someone(candidate("Rather than"), text)
+    assert _names_someone(candidate("But Trump"), text)
+    assert _names_someone(SourceCandidate(None, frozenset()), text)  # "nobody" stays a candidate
+
+
+def test_the_subject_of_a_passive_report_is_not_its_source() -> None:
+    # "He has been criticized for …": he is spoken of; "by his rivals" (after the cue) may speak.
+    text = "He has been harshly criticized by his rivals. Braynard is quoted as saying so."
+
+    def span(words: str, label: str) -> TaggedSpan:
+        start = text.index(words)
+        return TaggedSpan(label, start, start + len(words), 0)
+
+    criticized, quoted = span("criticized", "CUE"), span("is quoted as saying", "CUE")
+    he, rivals = (
+        SourceCandidate(span("He", "SRC"), frozenset()),
+        SourceCandidate(span("his rivals", "SRC"), frozenset()),
+    )
+    nobody = SourceCandidate(None, frozenset())
+    passive = _passive_report(text, criticized)
+    assert passive and not _may_speak(he, criticized, passive, text)
+    assert _may_speak(rivals, criticized, passive, text) and _may_speak(nobody, criticized, passive, text)
+    braynard = SourceCandidate(span("Braynard", "SRC"), frozenset())
+    assert not _passive_report(text, quoted) and _may_speak(braynard, quoted, False, text)
+
+
+def test_the_subject_facing_criticism_is_not_its_source() -> None:
+    text = "Trump has faced questions about his foundation. Cruz faced the voters and argued for it."
+
+    def cue(words: str) -> TaggedSpan:
+        start = text.index(words)
+        return TaggedSpan("CUE", start, start + len(words), 0)
+
+    assert _passive_report(text, cue("questions about"))
+    assert not _passive_report(text, cue("argued"))

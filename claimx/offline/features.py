@@ -11,19 +11,25 @@ cannot drift apart.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
+from itertools import compress, pairwise
+from operator import and_, or_
 
 __all__ = [
     "CUE_WORDS",
+    "EDGE",
     "NARROW_GROUPS",
+    "TEMPLATES",
+    "WORD_TEMPLATES",
     "Column",
     "Token",
+    "context_columns",
     "paragraph_columns",
     "paragraph_features",
     "paragraphs",
+    "token_matches",
     "tokenize",
     "words",
 ]
@@ -62,6 +68,7 @@ _TOKEN = re.compile(r"\w+(?:[’'.\-]\w+)*|[^\w\s]", re.UNICODE)
 _OPEN = frozenset("“‘«")
 _CLOSE = frozenset("”’»")
 _SENTENCE_END = frozenset(".!?")
+_MARKS = _OPEN | _CLOSE | {'"'}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,11 +89,15 @@ def paragraphs(text: str) -> Iterator[tuple[int, int]]:
 
 def tokenize(text: str, start: int, end: int) -> list[Token]:
     """The tokens of ``text[start:end]``, offsets into ``text``."""
-    return [Token(m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text, start, end)]
+    return [Token(m.group(), m.start(), m.end()) for m in token_matches(text, start, end)]
 
 
-@lru_cache(maxsize=1 << 16)
-def _shape(word: str) -> str:
+def token_matches(text: str, start: int, end: int) -> list[re.Match[str]]:
+    """The tokens of ``text[start:end]`` as matches (the tagger reads few offsets: no objects)."""
+    return list(_TOKEN.finditer(text, start, end))
+
+
+def _shape_of(word: str) -> str:
     if word.isdigit():
         return "d"
     if not word[0].isalnum():
@@ -98,12 +109,27 @@ def _shape(word: str) -> str:
     return "x"
 
 
-def _quote_states(tokens: list[Token]) -> list[int]:
-    """1 for tokens inside quotation marks (the marks themselves included), else 0."""
+class _Shapes(dict[str, str]):
+    """Word → shape, filled as words turn up: a dict look-up from ``map`` costs less than a call."""
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= 1 << 16:
+            self.clear()
+        shape = self[word] = _shape_of(word)
+        return shape
+
+
+#: A word's shape: ``d`` (digits), ``p`` (punctuation), ``X`` (capitals), ``Xx`` (capitalised), ``x``.
+_shape: Callable[[str], str] = _Shapes().__getitem__
+
+
+def _quote_states(words: list[str]) -> list[int]:
+    """1 for words inside quotation marks (the marks themselves included), else 0."""
+    if _MARKS.isdisjoint(words):
+        return [0] * len(words)  # (no quotation mark: nothing quoted)
     inside = False
     states: list[int] = []
-    for token in tokens:
-        t = token.text
+    for t in words:
         if t in _OPEN and not (t == "‘" and inside):
             states.append(1)
             inside = True
@@ -120,7 +146,7 @@ def _quote_states(tokens: list[Token]) -> list[int]:
     return states
 
 
-_BIT = {False: "0", True: "1"}  # (0 and 1 are the same keys)
+_BIT: dict[int, str] = {False: "0", True: "1"}  # (0 and 1 are the same keys)
 
 
 @lru_cache(maxsize=1024)
@@ -158,6 +184,39 @@ NARROW_GROUPS: tuple[frozenset[str], ...] = (
 Column = tuple[str, Sequence[str | None]]
 
 
+def _suffix(word: str) -> str:
+    return word.lower()[-3:]
+
+
+#: A neighbour's value past the paragraph's edge.
+EDGE = "<edge>"
+
+#: Templates whose value is a function of one word alone, the token's or a neighbour's: the
+#: prefix, the neighbour's offset (0: the token) and the value; past the paragraph's edge the
+#: value is :data:`EDGE`. A tagger can add up their weights once per word form, not per token.
+WORD_TEMPLATES: tuple[tuple[str, int, Callable[[str], str]], ...] = (
+    ("w=", 0, str.lower),
+    ("s3=", 0, _suffix),
+    ("sh=", 0, _shape),
+    *((f"w{d}=", d, str.lower) for d in (-3, -2, -1, 1, 2, 3)),
+)
+
+
+def _ordered(text: str) -> tuple[str, ...]:
+    """The whitespace-separated names in ``text``, in order."""
+    return tuple(text.split())
+
+
+#: Every template, in the order training writes a token's features (:func:`paragraph_features`).
+TEMPLATES = _ordered(
+    """
+    b qp= w= s3= sh= q= cue= pro= cb= ca= sf= rp= para0= hc= hq= nc= pc= nm= par= te=
+    w-3= w-2= w-1= w1= w2= w3= sh-2= q-2= cue-2 sh-1= q-1= cue-1 sh1= q1= cue1 sh2= q2= cue2
+    bg=-1: bg=+1: between_cues
+    """
+)
+
+
 def paragraph_features(tokens: list[Token]) -> list[list[str]]:
     """The feature strings of each token of one paragraph: each column's prefix and value."""
     columns = paragraph_columns(tokens)
@@ -168,100 +227,124 @@ def paragraph_features(tokens: list[Token]) -> list[list[str]]:
 
 
 def paragraph_columns(tokens: list[Token]) -> list[Column]:
-    """The features of one paragraph, one column per template.
+    """The features of one paragraph, one column per template, in :data:`TEMPLATES` order.
 
     Columns, not strings: the tagger looks each value up in its template's table without
     building the feature's name (most of the time tagging took), and the same values read
     as ``prefix + value`` are what the model was trained on.
     """
     words = [t.text for t in tokens]
+    columns = dict(context_columns(words))
+    for prefix, offset, value in WORD_TEMPLATES:
+        values = list(map(value, words))
+        columns[prefix] = [EDGE if v is None else v for v in _shifted(values, offset)] if offset else values
+    return [(prefix, columns[prefix]) for prefix in TEMPLATES]
+
+
+def context_columns(words: list[str]) -> list[Column]:
+    """The columns of every template but the :data:`WORD_TEMPLATES`, given a paragraph's words.
+
+    Built sentence by sentence and cue by cue where values repeat along a run (a sentence's
+    relative positions, the distances from a cue word), and with C-level passes elsewhere:
+    tagging spends much of its time here.
+    """
+    n = len(words)
     lower = [w.lower() for w in words]
-    quoted = _quote_states(tokens)
+    quoted = _quote_states(words)
     opens_quoted = bool(quoted) and quoted[0] == 1  # a paragraph that opens a (continued) quotation
-    n = len(tokens)
-    # Sentence index of each token (a new one after . ! ? unless inside a quote's closing marks).
-    sentence: list[int] = []
-    current = 0
-    for i, w in enumerate(words):
-        sentence.append(current)
-        if (w in _SENTENCE_END and (i + 1 == n or words[i + 1] not in _CLOSE)) or (
-            w in _CLOSE and i > 0 and words[i - 1] in _SENTENCE_END
-        ):
-            current += 1
-    cue = [
-        w in CUE_WORDS or (w == "according" and i + 1 < n and lower[i + 1] == "to")
-        for i, w in enumerate(lower)
-    ]
-    # Distances to the nearest cue word before and after, within the sentence.
-    before: list[int | None] = [None] * n
-    after: list[int | None] = [None] * n
-    last: int | None = None
-    for i in range(n):
-        if i and sentence[i] != sentence[i - 1]:
-            last = None
-        before[i] = None if last is None else i - last
-        if cue[i]:
-            last = i
-    last = None
-    for i in range(n - 1, -1, -1):
-        if i + 1 < n and sentence[i] != sentence[i + 1]:
-            last = None
-        after[i] = None if last is None else last - i
-        if cue[i]:
-            last = i
-    sentence_len: dict[int, int] = {}
-    for k in sentence:
-        sentence_len[k] = sentence_len.get(k, 0) + 1
-    position = [0] * n
-    seen: dict[int, int] = {}
-    for i, k in enumerate(sentence):
-        position[i] = seen.get(k, 0)
-        seen[k] = position[i] + 1
-    cue_sentences = {sentence[i] for i in range(n) if cue[i]}
-    quote_sentences = {sentence[i] for i in range(n) if quoted[i]}
+    cue = list(map(CUE_WORDS.__contains__, lower))  # ("according" is a cue word: so is "according to")
     shapes = list(map(_shape, words))
-    qs = [_BIT[q == 1] for q in quoted]
-    capital = [k in ("Xx", "X") for k in shapes]
-    depth = 0
-    paren: list[str | None] = []
-    for w in words:
-        depth = depth + 1 if w == "(" else max(0, depth - 1) if w == ")" else depth
-        paren.append(_BIT[depth > 0])
-    every = [""] * n
+    qs = list(map(_BIT.__getitem__, quoted))
+    capital = list(map(_CAPITAL.__contains__, shapes))
+    first = True
+    sf: list[str | None] = []
+    rp: list[str | None] = []
+    te: list[str | None] = []
+    para0: list[str | None] = []
+    hc: list[str | None] = []
+    hq: list[str | None] = []
+    cb: list[str | None] = []
+    ca: list[str | None] = []
+    pc: list[str | None] = []
+    nc: list[str | None] = []
+    between: list[str | None] = []
+    for start, end in _sentences(words):
+        length = end - start
+        run = _sentence_runs(length)
+        sf += run[0]
+        rp += run[1]
+        te += run[2]
+        para0 += [_BIT[first]] * length
+        first = False
+        cues = list(compress(range(start, end), cue[start:end]))
+        hc += [_BIT[bool(cues)]] * length
+        hq += [_BIT[any(quoted[start:end])]] * length
+        if not cues:
+            cb += [_NONE] * length
+            ca += [_NONE] * length
+            pc += ["-"] * length
+            nc += ["-"] * length
+            between += [None] * length
+            continue
+        # Before the first cue (and at it): no cue behind; after the last (and at it): none ahead.
+        lead = cues[0] - start + 1
+        cb += [_NONE] * lead
+        pc += ["-"] * lead
+        previous = cues[0]
+        for c in cues[1:]:
+            m = c - previous
+            cb += _distances(m)
+            pc += [lower[previous]] * m
+            previous = c
+        m = end - 1 - previous
+        cb += _distances(m)
+        pc += [lower[previous]] * m
+        following = cues[0]
+        m = following - start
+        ca += _distances(m)[::-1]
+        nc += [lower[following]] * m
+        for c in cues[1:]:
+            m = c - following
+            ca += _distances(m)[::-1]
+            nc += [lower[c]] * m
+            following = c
+        tail = end - following
+        ca += [_NONE] * tail
+        nc += ["-"] * tail
+        inner = max(0, cues[-1] - cues[0] - 1)
+        between += [None] * (length - inner - (end - cues[-1])) + [""] * inner + [None] * (end - cues[-1])
+    left = [False, *capital[:-1]]
+    right = [*capital[1:], False]
+    nm = list(map(_BIT.__getitem__, map(and_, capital, map(or_, left, right))))
+    if "(" in words:
+        depth = 0
+        paren: list[str | None] = []
+        for w in words:
+            depth = depth + 1 if w == "(" else max(0, depth - 1) if w == ")" else depth
+            paren.append(_BIT[depth > 0])
+    else:
+        paren = ["0"] * n  # (no opening parenthesis: never inside one)
     columns: list[Column] = [
-        ("b", list(every)),
+        ("b", [""] * n),
         ("qp=", [_BIT[any(quoted)] + _BIT[opens_quoted]] * n),
-        ("w=", list(lower)),
-        ("s3=", [w[-3:] for w in lower]),
-        ("sh=", list(shapes)),
-        ("q=", list(qs)),
-        ("cue=", [_BIT[c] for c in cue]),
-        ("pro=", [_BIT[w in PRONOUN_WORDS] for w in lower]),
-        ("cb=", list(map(_bucket, before))),
-        ("ca=", list(map(_bucket, after))),
-        ("sf=", [_BIT[i == 0 or sentence[i] != sentence[i - 1]] for i in range(n)]),
-        ("rp=", [str(int(position[i] / max(1, sentence_len[sentence[i]]) * 4)) for i in range(n)]),
-        ("para0=", [_BIT[k == 0] for k in sentence]),
-        ("hc=", [_BIT[k in cue_sentences] for k in sentence]),
-        ("hq=", [_BIT[k in quote_sentences] for k in sentence]),
+        ("q=", qs),
+        ("cue=", list(map(_BIT.__getitem__, cue))),
+        ("pro=", list(map(_BIT.__getitem__, map(PRONOUN_WORDS.__contains__, lower)))),
+        ("cb=", cb),
+        ("ca=", ca),
+        ("sf=", sf),
+        ("rp=", rp),
+        ("para0=", para0),
+        ("hc=", hc),
+        ("hq=", hq),
         # Which cue word comes next and which came last in the sentence (the verb that governs).
-        ("nc=", [lower[i + d] if d is not None else "-" for i, d in enumerate(after)]),
-        ("pc=", [lower[i - d] if d is not None else "-" for i, d in enumerate(before)]),
+        ("nc=", nc),
+        ("pc=", pc),
         # Part of a run of capitalised words (a name), inside parentheses, distance to the end.
-        (
-            "nm=",
-            [
-                _BIT[capital[i] and ((i > 0 and capital[i - 1]) or (i + 1 < n and capital[i + 1]))]
-                for i in range(n)
-            ],
-        ),
+        ("nm=", nm),
         ("par=", paren),
-        ("te=", [_bucket(sentence_len[sentence[i]] - position[i] - 1) for i in range(n)]),
+        ("te=", te),
     ]
-    edge = ["<edge>"] * 3
-    padded_lower: list[str | None] = [*edge, *lower, *edge]
-    for d in (-3, -2, -1, 1, 2, 3):
-        columns.append((f"w{d}=", padded_lower[3 + d : 3 + d + n]))
     cue_marks: list[str | None] = ["" if c else None for c in cue]
     for d in (-2, -1, 1, 2):
         # Each token's neighbour at d (None past the paragraph's edge): the list shifted by d.
@@ -273,10 +356,41 @@ def paragraph_columns(tokens: list[Token]) -> list[Column]:
     bigrams = [f"{a}|{b}" for a, b in pairwise(lower)]
     columns.append(("bg=-1:", [None, *bigrams]))
     columns.append(("bg=+1:", [*bigrams, None]))
-    columns.append(
-        (
-            "between_cues",
-            ["" if b is not None and a is not None else None for b, a in zip(before, after, strict=True)],
-        )
-    )
+    columns.append(("between_cues", between))
     return columns
+
+
+_NONE = "none"  # (the bucket of no distance)
+_CAPITAL = frozenset(["Xx", "X"])
+_ENDS = _SENTENCE_END | _CLOSE
+
+
+def _sentences(words: list[str]) -> list[tuple[int, int]]:
+    """The ``[start, end)`` of each sentence: a new one after . ! ? unless a closing mark follows."""
+    n = len(words)
+    bounds = [0]
+    for i in [i for i, w in enumerate(words) if w in _ENDS]:
+        w = words[i]
+        if (w in _SENTENCE_END and (i + 1 == n or words[i + 1] not in _CLOSE)) or (
+            w in _CLOSE and i > 0 and words[i - 1] in _SENTENCE_END
+        ):
+            bounds.append(i + 1)
+    if bounds[-1] != n:
+        bounds.append(n)
+    return list(pairwise(bounds))
+
+
+@lru_cache(maxsize=1024)
+def _sentence_runs(length: int) -> tuple[list[str | None], list[str | None], list[str | None]]:
+    """A sentence of ``length`` tokens' ``sf``, ``rp`` and ``te`` values (they depend on nothing else)."""
+    return (
+        [_BIT[p == 0] for p in range(length)],
+        [str(int(p / max(1, length) * 4)) for p in range(length)],
+        [_bucket(length - p - 1) for p in range(length)],
+    )
+
+
+@lru_cache(maxsize=1024)
+def _distances(m: int) -> list[str | None]:
+    """The buckets of distances 1, 2, …, ``m``."""
+    return [_bucket(d) for d in range(1, m + 1)]

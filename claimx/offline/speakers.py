@@ -40,6 +40,16 @@ _TITLES = words(
     lt. col. vice
     """
 )
+#: Nouns naming a person's office or trade: "the mayor" may stand for the one "Mayor Tom Baker" of
+#: the article, where "the poll" does not stand for a headline's "Poll Shows Minor Post-Debate".
+_ROLE_HEADS = _TITLES | words(
+    """
+    general director chief commissioner sheriff representative officer professor chancellor premier
+    treasurer prosecutor lawyer spokesperson strategist pollster analyst economist executive founder
+    manager chair congressman congresswoman councilman councilwoman lieutenant captain sergeant colonel
+    admiral host anchor editor columnist pastor bishop pope king queen prince princess
+    """
+)
 
 
 @dataclass
@@ -203,7 +213,7 @@ class Resolver:
 
     def _titled(self, head: str) -> str | None:
         """The one name the article writes after the title ``head`` ("Mayor Tom Baker"), if one."""
-        if not head.isalpha():
+        if not head.isalpha() or head.lower() not in _ROLE_HEADS:
             return None
         pattern = re.compile(rf"\b(?i:{re.escape(head)})\s+((?:[A-Z][\w'’-]+)(?:\s+[A-Z][\w'’-]+){{0,2}})")
         names = {m.group(1) for m in pattern.finditer(self.text)}

@@ -6,21 +6,32 @@ transition weights. The weights ship in the package (``attribution.json.gz``,
 exported by ``python -m claimx.offline.train`` from a model trained on PolNeAR's
 training articles) and are loaded once per process. Decoding is plain Python, so
 the default install needs no compiled package; only training uses python-crfsuite.
+(Its own tagger is no quicker here: building the feature strings and its
+``ItemSequence`` alone cost more than this whole decoder, see ``evals/README.md``.)
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
-from itertools import repeat
-from operator import add, lshift, mod, mul, sub
+from itertools import groupby, islice, repeat
+from operator import add, itemgetter, lshift, mod, mul, sub
 from pathlib import Path
 
 from claimx.errors import ConfigError
-from claimx.offline.features import NARROW_GROUPS, Column, Token, paragraph_columns, paragraphs, tokenize
+from claimx.offline.features import (
+    EDGE,
+    NARROW_GROUPS,
+    WORD_TEMPLATES,
+    Column,
+    context_columns,
+    paragraphs,
+    token_matches,
+)
 
 __all__ = ["MODEL_PATH", "TaggedSpan", "Weights", "emissions", "load_weights", "tag_text", "viterbi"]
 
@@ -65,19 +76,28 @@ class Weights:
     def tables(self) -> dict[str, dict[str | None, int]]:
         """Template prefix → value → the feature's weights packed into one integer."""
         tables: dict[str, dict[str | None, int]] = {}
-        shifts = self.shifts
-        for name, weights in self.features.items():
-            prefix, value = _split_name(name)
+        # Label by label over all features at once (C-level passes), not feature by feature.
+        packed: Iterable[int] = repeat(0)
+        for shift, weights in zip(self.shifts, zip(*self.features.values(), strict=True), strict=False):
+            scaled = map(round, map(mul, weights, repeat(_SCALE)))
+            packed = list(map(add, packed, map(lshift, scaled, repeat(shift))))
+        for name, value in zip(self.features, packed, strict=False):
+            prefix, rest = _split_name(name)
             table = tables.get(prefix)
             if table is None:
                 table = tables[prefix] = {}
-            table[value] = sum(map(lshift, map(round, map(mul, weights, repeat(_SCALE))), shifts))
+            table[rest] = value
         return tables
 
     @cached_property
     def combined(self) -> dict[tuple[str, ...], dict[tuple[str | None, ...], int]]:
         """Per group of templates, each combination of values seen → their packed weights summed."""
         return {}
+
+    @cached_property
+    def by_word(self) -> _WordScores:
+        """Word form → what it adds through the word templates (see :class:`_WordScores`)."""
+        return _WordScores(self.tables)
 
     @cached_property
     def into(self) -> tuple[tuple[int, ...], ...]:
@@ -101,6 +121,58 @@ class Weights:
     def bias(self) -> int:
         """Half a field in every field: added to every total, all fields read off without borrows."""
         return sum(_HALF << shift for shift in self.shifts)
+
+
+#: The offsets of the :data:`~claimx.offline.features.WORD_TEMPLATES` (0: the token's own word).
+_OFFSETS = tuple(sorted({offset for _, offset, _ in WORD_TEMPLATES}))
+_REACH = max(abs(offset) for offset in _OFFSETS)
+#: A word form table this large is emptied: a long-running process meets ever more words.
+_MAX_WORDS = 1 << 18
+
+
+class _WordScores(dict[str, tuple[int, ...]]):
+    """Word form → per offset (:data:`_OFFSETS`), the packed weights of the word templates it feeds there.
+
+    A word's own templates (the lower-cased word, its suffix, its shape) and the templates
+    that read it as a neighbour depend on the word alone, so their weights are summed the
+    first time a word form turns up, not looked up template by template for every token:
+    one look-up per token where there were nine, over a table that stays small and warm.
+    """
+
+    def __init__(self, tables: dict[str, dict[str | None, int]]) -> None:
+        super().__init__()
+        empty: dict[str | None, int] = {}
+        #: The templates' distinct value functions (most read the lower-cased word: one call).
+        self.readers = tuple(dict.fromkeys(value for _, _, value in WORD_TEMPLATES))
+        #: Per offset, each template's table and which of :attr:`readers` it reads.
+        self.templates = tuple(
+            tuple(
+                (tables.get(prefix, empty), self.readers.index(value))
+                for prefix, at, value in WORD_TEMPLATES
+                if at == offset
+            )
+            for offset in _OFFSETS
+        )
+        #: What a neighbour past the paragraph's edge adds at each offset.
+        self.edge = tuple(sum([table.get(EDGE, 0) for table, _ in templates]) for templates in self.templates)
+
+    def __missing__(self, word: str) -> tuple[int, ...]:
+        if len(self) >= _MAX_WORDS:
+            self.clear()
+        values = [value(word) for value in self.readers]
+        scores = self[word] = tuple(
+            [sum([table.get(values[k], 0) for table, k in templates]) for templates in self.templates]
+        )
+        return scores
+
+
+def _word_scores(weights: Weights, words: list[str]) -> list[Iterable[int]]:
+    """Per offset, each token's packed weights of the word templates (a paragraph's words)."""
+    by_word = weights.by_word
+    n = len(words)
+    edge = [by_word.edge] * _REACH
+    padded = [*edge, *map(by_word.__getitem__, words), *edge]
+    return [map(itemgetter(k), padded[_REACH + d : _REACH + d + n]) for k, d in enumerate(_OFFSETS)]
 
 
 def _split_name(name: str) -> tuple[str, str]:
@@ -129,17 +201,18 @@ def load_weights(path: Path = MODEL_PATH) -> Weights:
     )
 
 
-def _totals(weights: Weights, columns: list[Column]) -> list[int]:
+def _totals(weights: Weights, columns: list[Column], more: Iterable[Iterable[int]] = ()) -> list[int]:
     """Each token's packed label scores, biased by half a field (see :func:`emissions`).
 
-    Column by column: one C-level pass of look-ups and one of additions per template, where
-    summing token by token built a row tuple per token and filtered it. The templates of a
-    :data:`~claimx.offline.features.NARROW_GROUPS` group are looked up together, by the
-    tuple of their values, in a table filled as combinations turn up (integers: the same sums).
+    Column by column: one C-level pass of look-ups per template, and one pass summing
+    each token's values (``more``: columns of packed weights already looked up, see
+    :func:`_word_scores`). The templates of a :data:`~claimx.offline.features.NARROW_GROUPS`
+    group are looked up together, by the tuple of their values, in a table filled as
+    combinations turn up (integers: the same sums in any order).
     """
     tables = weights.tables
     empty: dict[str | None, int] = {}
-    totals = [weights.bias] * len(columns[0][1]) if columns else []
+    parts: list[Iterable[int]] = [repeat(weights.bias, len(columns[0][1]) if columns else 0)]
     grouped: list[list[Column]] = [[] for _ in NARROW_GROUPS]
     for column in columns:
         group = _GROUP_OF.get(column[0])
@@ -147,11 +220,10 @@ def _totals(weights: Weights, columns: list[Column]) -> list[int]:
             grouped[group].append(column)
         else:
             prefix, values = column
-            totals = list(map(add, totals, map(tables.get(prefix, empty).get, values, repeat(0))))
-    for members in grouped:
-        if members:
-            totals = list(map(add, totals, _group_scores(weights, members)))
-    return totals
+            parts.append(map(tables.get(prefix, empty).get, values, repeat(0)))
+    parts += [_group_scores(weights, members) for members in grouped if members]
+    parts += more
+    return list(map(sum, zip(*parts, strict=True)))
 
 
 _GROUP_OF = {prefix: k for k, group in enumerate(NARROW_GROUPS) for prefix in group}
@@ -216,28 +288,78 @@ def _decode(weights: Weights, scores: Iterable[Sequence[int]]) -> list[str]:
     return [weights.labels[i] for i in path]
 
 
+def _decode_four(weights: Weights, totals: list[int]) -> list[str]:
+    """:func:`_decode` written out for four labels (the packaged model's: O, SRC, CUE, CON).
+
+    Reads each token's scores, times four, straight off its packed total (:func:`_totals`):
+    ``(total >> (field - 2)) & mask`` is the field times four. Without the half-field bias,
+    which adds the same to every label's score of a token, so to every path's score alike,
+    and compares the same integers in the same order as the general loop: the same labels,
+    ties included. With the sixteen transition weights in local variables, a token costs
+    four ``max`` calls of four sums where the general loop built and consumed five ``map``
+    objects per label and the scores took four list passes and a ``zip``.
+    """
+    if not totals:
+        return []
+    into = weights.into_tagged
+    (i00, i01, i02, i03), (i10, i11, i12, i13), (i20, i21, i22, i23), (i30, i31, i32, i33) = into
+    m = _MASK << 2
+    s1, s2, s3 = _FIELD - 2, 2 * _FIELD - 2, 3 * _FIELD - 2
+    first = totals[0]
+    b0, b1, b2, b3 = (first << 2) & m, (first >> s1) & m, (first >> s2) & m, (first >> s3) & m
+    back: list[tuple[int, int, int, int]] = []
+    for total in islice(totals, 1, None):
+        t0 = max(b0 + i00, b1 + i01, b2 + i02, b3 + i03)
+        t1 = max(b0 + i10, b1 + i11, b2 + i12, b3 + i13)
+        t2 = max(b0 + i20, b1 + i21, b2 + i22, b3 + i23)
+        t3 = max(b0 + i30, b1 + i31, b2 + i32, b3 + i33)
+        back.append((t0, t1, t2, t3))
+        b0 = t0 - t0 % 4 + ((total << 2) & m)
+        b1 = t1 - t1 % 4 + ((total >> s1) & m)
+        b2 = t2 - t2 % 4 + ((total >> s2) & m)
+        b3 = t3 - t3 % 4 + ((total >> s3) & m)
+    best = (b0, b1, b2, b3)
+    label = max(range(4), key=best.__getitem__)
+    path = [label]
+    for tops in reversed(back):
+        label = tops[label] % 4
+        path.append(label)
+    path.reverse()
+    labels = weights.labels
+    return [labels[i] for i in path]
+
+
 def tag_text(text: str) -> list[TaggedSpan]:
     """Every labelled run in ``text``, in text order."""
     weights = load_weights(MODEL_PATH)
     spans: list[TaggedSpan] = []
     for number, (start, end) in enumerate(paragraphs(text)):
-        tokens = tokenize(text, start, end)
+        tokens = token_matches(text, start, end)
         if tokens:
-            totals = _totals(weights, paragraph_columns(tokens))
-            labels = _decode(weights, zip(*_label_scores(weights, totals, len(weights.labels)), strict=True))
-            spans.extend(_runs(tokens, labels, number))
+            words = list(map(_text, tokens))
+            totals = _totals(weights, context_columns(words), _word_scores(weights, words))
+            spans.extend(_runs(tokens, _labels(weights, totals), number))
     return spans
 
 
-def _runs(tokens: list[Token], labels: list[str], paragraph: int) -> list[TaggedSpan]:
+_text = re.Match.group
+
+
+def _labels(weights: Weights, totals: list[int]) -> list[str]:
+    """The best label sequence for a paragraph's packed totals."""
+    n_labels = len(weights.labels)
+    if n_labels == 4:
+        return _decode_four(weights, totals)
+    return _decode(weights, zip(*_label_scores(weights, totals, n_labels), strict=True))
+
+
+def _runs(tokens: list[re.Match[str]], labels: list[str], paragraph: int) -> list[TaggedSpan]:
+    """The runs of tokens with one label other than ``O``."""
     out: list[TaggedSpan] = []
     i = 0
-    while i < len(tokens):
-        label = labels[i]
-        j = i
-        while j + 1 < len(tokens) and labels[j + 1] == label:
-            j += 1
+    for label, run in groupby(labels):
+        j = i + sum(1 for _ in run)
         if label != "O":
-            out.append(TaggedSpan(label, tokens[i].start, tokens[j].end, paragraph))
-        i = j + 1
+            out.append(TaggedSpan(label, tokens[i].start(), tokens[j - 1].end(), paragraph))
+        i = j
     return out

@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from claimx.align import Aligner
 from claimx.document import Document
 from claimx.errors import PromptError
@@ -34,6 +32,8 @@ class Example:
 
 def load_examples(raw: bytes, prompt_id: str, path: Path) -> tuple[Example, ...]:
     """The examples of ``prompt_id`` in ``raw`` (the YAML of ``path``), each checked."""
+    import yaml  # (here, not at the top: only a prompt's loading reads YAML, and the offline path loads none)
+
     try:
         data = yaml.safe_load(raw) or []
     except yaml.YAMLError as exc:

@@ -17,14 +17,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from claimx.document import Document
 from claimx.errors import PromptError
 from claimx.examples import Example, load_examples
 from claimx.response import AUTHOR
+
+if TYPE_CHECKING:
+    import jinja2
 
 __all__ = ["DEFAULT_PROMPT", "Message", "Prompt", "list_prompts", "load_prompt", "prompts_dir"]
 
@@ -80,6 +81,8 @@ class Prompt:
             "author": AUTHOR,
         }
         messages: list[Message] = []
+        import jinja2  # (loaded with the first prompt: an offline run renders none)
+
         try:
             # Blocks render apart from the template body, so hand them its macros explicitly.
             module = self.template.make_module(context)
@@ -116,6 +119,8 @@ def _article_context(document: Document, numbers: Sequence[int] | None) -> dict[
 
 
 def _environment(folder: Path) -> jinja2.Environment:
+    import jinja2  # (here, not at the top: the offline extractor and ``eval`` never load a prompt)
+
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(folder)),
         undefined=jinja2.StrictUndefined,
@@ -173,6 +178,8 @@ def _load(prompt_id: str, base: Path) -> Prompt:
         raw = examples_path.read_bytes()
         digest.update(b"\0examples\0" + raw)
         examples = load_examples(raw, f"{name}@{version}", examples_path)
+    import jinja2
+
     try:
         template = _environment(folder).get_template(path.name)
     except jinja2.TemplateError as exc:

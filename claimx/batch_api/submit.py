@@ -18,6 +18,7 @@ from claimx.batch_api.job import start_batches
 from claimx.batch_api.manifest import MANIFEST, BatchEntry, JobError, Manifest, load, save
 from claimx.batchfile import BatchSettings, batch_requests
 from claimx.batchfile.export import export_extractor
+from claimx.batchfile.lines import MAX_BYTES_PER_FILE, MAX_REQUESTS_PER_FILE  # (OpenAI's limits per file)
 from claimx.batchfile.settings import header_line
 from claimx.batchfile.wire import CaptureTransport
 from claimx.budget import check_estimate
@@ -27,9 +28,6 @@ from claimx.pricing import CostEstimate, PriceTable, estimate_request_cost
 
 __all__ = ["DOCUMENTS", "MAX_BYTES_PER_FILE", "MAX_REQUESTS_PER_FILE", "pending_cost", "submit"]
 
-#: The provider's limits on one batch input file (OpenAI's).
-MAX_REQUESTS_PER_FILE = 50_000
-MAX_BYTES_PER_FILE = 200 * 1024 * 1024
 #: The documents file of a job (claimx.batchfile's format: a header, then one record per document).
 DOCUMENTS = "documents.jsonl"
 

@@ -15,6 +15,7 @@ import dataclasses
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,26 @@ __all__ = [
     "FORMAT",
     "BatchSettings",
     "DocumentRecord",
+    "RetryMode",
     "documents_path_for",
     "read_documents",
 ]
+
+
+class RetryMode(StrEnum):
+    """What becomes of a request the batch did not answer well.
+
+    (Here, beside the settings, not with the transports of :mod:`claimx.batchfile.wire` that act
+    on it: the CLI names it in its options, and so needs it without loading the HTTP layer.)
+    """
+
+    #: Ask the server now (re-asks carry the validation error), within the retry policy.
+    REALTIME = "realtime"
+    #: Report the document as failed.
+    NONE = "none"
+    #: Report it as failed for now and hand its request to a follow-up batch.
+    BATCH = "batch"
+
 
 #: The documents file's format version (its header says which).
 FORMAT = 1

@@ -22,14 +22,13 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from typing import Any
 
 import httpx2
 from typing_extensions import override
 
 from claimx.batchfile.lines import AnswerIndex, BatchLine, body_digest, custom_id
-from claimx.batchfile.settings import BatchSettings
+from claimx.batchfile.settings import BatchSettings, RetryMode
 from claimx.errors import ConfigError
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy, request_hash
 from claimx.models.registry import resolve_model
@@ -43,17 +42,6 @@ __all__ = [
     "RetryMode",
     "batch_model",
 ]
-
-
-class RetryMode(StrEnum):
-    """What becomes of a request the batch did not answer well."""
-
-    #: Ask the server now (re-asks carry the validation error), within the retry policy.
-    REALTIME = "realtime"
-    #: Report the document as failed.
-    NONE = "none"
-    #: Report it as failed for now and hand its request to a follow-up batch.
-    BATCH = "batch"
 
 
 class BatchAnswerError(FinalTransportError):

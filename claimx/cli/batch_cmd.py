@@ -15,8 +15,7 @@ from typing import NoReturn
 import typer
 
 from claimx.atomic import output_kind
-from claimx.batchfile import BatchSettings, RetryMode, documents_path_for, export_batch, replay_extractor
-from claimx.batchfile.settings import read_documents
+from claimx.batchfile.settings import BatchSettings, RetryMode, documents_path_for, read_documents
 from claimx.cache import ResponseCache
 from claimx.cli import app, helptext
 from claimx.cli.common import EXIT_USAGE, count, fail, file_output, setup_logging, stderr
@@ -139,6 +138,8 @@ def export_command(
         options=ExtractOptions(),
     )
     try:
+        from claimx.batchfile.export import export_batch  # (the HTTP layer: loaded by the commands using it)
+
         summary = export_batch(iter_documents(plan, encoding=encoding, html=html), settings, out)
     except ClaimxError as exc:
         fail(exc, debug)
@@ -211,6 +212,8 @@ def import_command(
                 fail(OutputError(f"{given} is both an input and the output; choose another --out"))
         _fresh_output(out, overwrite, "results")
     cache: ResponseCache | bool = False if no_cache else ResponseCache(cache_dir) if cache_dir else True
+    from claimx.batchfile.collect import replay_extractor  # (as export_batch: when used)
+
     try:
         replay = replay_extractor(
             documents_path,

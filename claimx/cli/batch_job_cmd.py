@@ -14,7 +14,7 @@ from typing import NoReturn
 
 import typer
 
-from claimx import batch_api
+from claimx.batchfile.lines import MAX_BYTES_PER_FILE, MAX_REQUESTS_PER_FILE
 from claimx.cli import helptext
 from claimx.cli.batch_cmd import batch_app
 from claimx.cli.common import EXIT_USAGE, PRICES_OPTION, count, fail, file_output, setup_logging, stderr
@@ -58,13 +58,13 @@ def submit_command(
         None, "--prompt", "-p", help="Prompt NAME or NAME/vN (default: the model's)."
     ),
     max_requests: int = typer.Option(
-        batch_api.MAX_REQUESTS_PER_FILE,
+        MAX_REQUESTS_PER_FILE,
         "--max-requests-per-file",
         min=1,
         help="Split input files at this many.",
     ),
     max_megabytes: float = typer.Option(
-        batch_api.MAX_BYTES_PER_FILE / 2**20,
+        MAX_BYTES_PER_FILE / 2**20,
         "--max-file-mb",
         min=0.001,
         help="Split input files at this size.",
@@ -80,6 +80,8 @@ def submit_command(
     debug: bool = _DEBUG,
 ) -> None:
     """Write the requests into a job folder, upload them and start the batches (run again: resumes)."""
+    from claimx import batch_api  # (with the HTTP layer it drives: loaded by these commands alone)
+
     setup_logging(debug)
     if not model.startswith("openai/"):
         stderr.print(
@@ -112,6 +114,8 @@ def submit_command(
 @batch_app.command("status", cls=helptext.Command, epilog="Example: [bold]claimx batch status job1[/bold]")
 def status_command(job: Path = _JOB, base_url: str | None = _BASE_URL, debug: bool = _DEBUG) -> None:
     """Each batch of the job: state, requests done / failed / total, age."""
+    from claimx import batch_api  # (with the HTTP layer it drives: loaded by these commands alone)
+
     setup_logging(debug)
     try:
         batches = batch_api.status(job, base_url=base_url)
@@ -168,6 +172,8 @@ def collect_command(
     debug: bool = _DEBUG,
 ) -> None:
     """Download the answers and write the results; exit 1 when some documents failed."""
+    from claimx import batch_api  # (with the HTTP layer it drives: loaded by these commands alone)
+
     setup_logging(debug)
     try:
         report = batch_api.collect(
@@ -203,6 +209,8 @@ def collect_command(
 @batch_app.command("cancel", cls=helptext.Command, epilog="Example: [bold]claimx batch cancel job1[/bold]")
 def cancel_command(job: Path = _JOB, base_url: str | None = _BASE_URL, debug: bool = _DEBUG) -> None:
     """Ask the provider to stop the job's unfinished batches (answers already made can still be collected)."""
+    from claimx import batch_api  # (with the HTTP layer it drives: loaded by these commands alone)
+
     setup_logging(debug)
     try:
         batches = batch_api.cancel(job, base_url=base_url)

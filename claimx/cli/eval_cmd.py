@@ -8,6 +8,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -26,23 +27,16 @@ from claimx.cli.common import (
     stderr,
 )
 from claimx.errors import ClaimxError, ConfigError, OutputError
-from claimx.evaluate.compare import compare_runs
-from claimx.evaluate.datasets import load_dataset
-from claimx.evaluate.predictors import make_predictor
-from claimx.evaluate.report import compare_markdown
-from claimx.evaluate.run import eval_budget, rescore, run_eval
-from claimx.evaluate.runlog import (
-    HEADER_FILE,
-    REPORT_FILE,
-    SAMPLES_FILE,
-    SUMMARY_FILE,
-    SampleRecord,
-    read_run,
-)
 from claimx.evaluate.scorers import ClaimSimilarity, ScoringOptions
-from claimx.evaluate.tables import print_comparison, print_summary
 from claimx.inputs import same_file
 from claimx.pricing import default_prices
+
+if TYPE_CHECKING:
+    from claimx.evaluate.runlog import SampleRecord
+
+# The harness itself (datasets, predictors, run logs, summaries, comparisons) is imported by the
+# commands that use it, not here: every ``claimx`` command, ``extract`` too, imports this module
+# to register ``eval``, and loading the harness took about a tenth of their start-up.
 
 __all__ = ["eval_app"]
 
@@ -91,8 +85,13 @@ def default_run_dir(dataset: str, model: str, root: Path = Path("evals/runs")) -
 
 #: The page ``eval report`` draws into a run folder by default, and redraws on each call.
 PAGE_FILE = "report.html"
-#: What ``eval run`` writes into a run folder: the run itself, never a report's or comparison's output.
-RUN_FILES = (HEADER_FILE, SAMPLES_FILE, SUMMARY_FILE, REPORT_FILE)
+
+
+def _run_files() -> tuple[str, ...]:
+    """What ``eval run`` writes into a run folder: the run itself, never a report's or comparison's output."""
+    from claimx.evaluate.runlog import HEADER_FILE, REPORT_FILE, SAMPLES_FILE, SUMMARY_FILE
+
+    return (HEADER_FILE, SAMPLES_FILE, SUMMARY_FILE, REPORT_FILE)
 
 
 def _refuse_run_output(out: Path, runs: list[Path], *, overwrite: bool, debug: bool, writes: str) -> None:
@@ -102,8 +101,11 @@ def _refuse_run_output(out: Path, runs: list[Path], *, overwrite: bool, debug: b
     ``samples.jsonl``, ``summary.json``, ``summary.md``) are what ``eval score`` and
     ``eval compare`` read later, so replacing them would break that run.
     """
+    from claimx.evaluate.runlog import HEADER_FILE
+
+    run_files = _run_files()
     real = Path(os.path.realpath(out))  # a symlink to a run's file is that file
-    if (real.parent / HEADER_FILE).is_file() and real.name in RUN_FILES:
+    if (real.parent / HEADER_FILE).is_file() and real.name in run_files:
         fail(
             OutputError(
                 f"{out} is a file of the eval run in {real.parent}: writing there would break the run; "
@@ -111,7 +113,7 @@ def _refuse_run_output(out: Path, runs: list[Path], *, overwrite: bool, debug: b
             ),
             debug,
         )
-    inputs = [run / name for run in runs for name in RUN_FILES]
+    inputs = [run / name for run in runs for name in run_files]
     refuse_output(out, overwrite=overwrite, inputs=inputs, debug=debug, writes=writes)
 
 
@@ -176,6 +178,12 @@ def run_command(
     Example:
     [bold]claimx eval run -d seed -m offline[/bold]   (or -d brat:DIR for a folder of brat annotations)
     """
+    from claimx.evaluate.datasets import load_dataset
+    from claimx.evaluate.predictors import make_predictor
+    from claimx.evaluate.run import eval_budget, run_eval
+    from claimx.evaluate.runlog import HEADER_FILE, REPORT_FILE, SAMPLES_FILE, SUMMARY_FILE
+    from claimx.evaluate.tables import print_summary
+
     setup_logging(debug)
     try:
         data = load_dataset(dataset, limit)
@@ -268,6 +276,10 @@ def score_command(
 
     Example: [bold]claimx eval score evals/runs/base[/bold]
     """
+    from claimx.evaluate.run import rescore
+    from claimx.evaluate.runlog import read_run
+    from claimx.evaluate.tables import print_summary
+
     setup_logging(debug)
     try:
         current = read_run(run_dir).header.scoring
@@ -310,6 +322,11 @@ def compare_command(
 
     Example: [bold]claimx eval compare evals/runs/v1 evals/runs/v2[/bold]
     """
+    from claimx.evaluate.compare import compare_runs
+    from claimx.evaluate.report import compare_markdown
+    from claimx.evaluate.runlog import read_run
+    from claimx.evaluate.tables import print_comparison
+
     setup_logging(debug)
     if markdown is not None:
         _refuse_run_output(markdown, [run_a, run_b], overwrite=overwrite, debug=debug, writes="Markdown")
@@ -367,6 +384,8 @@ def report_command(
 
     Example: [bold]claimx eval report evals/runs/gold --compare evals/runs/baseline -o report.html[/bold]
     """
+    from claimx.evaluate.runlog import read_run
+
     setup_logging(debug)
     target = out if out is not None else run_dir / PAGE_FILE
     runs = [run_dir] if compare is None else [run_dir, compare]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -13,10 +14,14 @@ from claimx.cli import app, helptext
 from claimx.cli.common import fail, stderr
 from claimx.document import Document
 from claimx.errors import ClaimxError, InputError
-from claimx.evaluate.datasets import load_dataset
-from claimx.evaluate.runlog import HEADER_FILE, RunHeader, read_header
 from claimx.inputs import read_path
 from claimx.prompts import list_prompts, load_prompt, render_json
+
+if TYPE_CHECKING:
+    from claimx.evaluate.runlog import RunHeader
+
+# (the eval harness's run logs and datasets are imported where read: every ``claimx`` command
+# imports this module to register ``prompts``, and needs neither)
 
 __all__ = ["prompts_app"]
 
@@ -35,6 +40,8 @@ _PLACEHOLDER = (
 
 def _runs(root: Path) -> list[tuple[Path, RunHeader]]:
     """Every run folder under ``root`` (a few levels deep), with its header."""
+    from claimx.evaluate.runlog import HEADER_FILE, read_header
+
     found: list[tuple[Path, RunHeader]] = []
     if not root.is_dir():
         return found
@@ -111,6 +118,8 @@ def show_command(
             source = read_path(article, encoding=None, html=None)
             document = Document.from_text(source.text, source.doc_id)
         else:
+            from claimx.evaluate.datasets import load_dataset
+
             try:
                 sample = load_dataset("seed").samples[0]
                 document = Document.from_text(sample.text, sample.id)

@@ -31,8 +31,10 @@ from claimx.evaluate.similarity import (
     dice_matrix,
     overlap_ratios,
     pieces_of,
+    sorted_words,
     text_similarity,
     topic_similarity,
+    words_similarity,
 )
 from claimx.names import is_pronoun
 from claimx.schema import Actor, Attribution, Claim, Extraction, Mode, Position, Stance
@@ -334,20 +336,24 @@ def _claim_similarities(
     spans = dice_matrix([pieces_of(p.evidence) for p in preds], [pieces_of(g.evidence) for g in golds])
     threshold = options.claim_threshold
     fuzzy = text is text_similarity
+    kind = options.claim_similarity
+    # (each claim's words sorted once, not once per pair: the fuzzy score's own first step)
+    pred_words = [sorted_words(p.text) for p in preds] if fuzzy else []
     rows = []
     for gold, span_row in zip(golds, spans, strict=True):
         row = []
-        for pred, span_score in zip(preds, span_row, strict=True):
+        gold_words = sorted_words(gold.text) if fuzzy else ""
+        for j, (pred, span_score) in enumerate(zip(preds, span_row, strict=True)):
             has_spans = bool(gold.evidence and pred.evidence)
             if not has_spans:
                 span_score = 0.0
-            if options.claim_similarity is ClaimSimilarity.SPAN:
+            if kind is ClaimSimilarity.SPAN:
                 row.append(span_score)
                 continue
-            alone = options.claim_similarity is ClaimSimilarity.TEXT or not has_spans
+            alone = kind is ClaimSimilarity.TEXT or not has_spans
             if fuzzy:  # the least text score that reaches the threshold, alone or averaged
-                text_score = text_similarity(
-                    gold.text, pred.text, threshold if alone else 2 * threshold - span_score
+                text_score = words_similarity(
+                    gold_words, pred_words[j], threshold if alone else 2 * threshold - span_score
                 )
             else:
                 text_score = text(gold.text, pred.text)

@@ -31,8 +31,10 @@ __all__ = [
     "overlap_ratios",
     "pieces_of",
     "semantic_model",
+    "sorted_words",
     "text_similarity",
     "topic_similarity",
+    "words_similarity",
 ]
 
 Pieces = list[tuple[int, int]]
@@ -149,8 +151,21 @@ def text_similarity(a: str, b: str, at_least: float = 0.0) -> float:
     texts' lengths or their first differences rule it out, where a matcher only needs to
     know the pair cannot reach its threshold. At or above it, the similarity is exact.
     """
+    return words_similarity(_sorted_words(a), _sorted_words(b), at_least)
+
+
+def sorted_words(text: str) -> str:
+    """``text``'s lower-cased words, sorted and joined: what :func:`text_similarity` compares.
+
+    For a caller comparing each of many texts with many others (:func:`words_similarity`).
+    """
+    return _sorted_words(text)
+
+
+def words_similarity(a: str, b: str, at_least: float = 0.0) -> float:
+    """:func:`text_similarity` of two texts given as :func:`sorted_words`."""
     cutoff = max(0.0, at_least * 100.0 - _CUTOFF_SLACK)
-    return float(fuzz.ratio(_sorted_words(a), _sorted_words(b), score_cutoff=cutoff)) / 100.0
+    return float(fuzz.ratio(a, b, score_cutoff=cutoff)) / 100.0
 
 
 #: Taken off a cutoff (in rapidfuzz's 0-100 points) so that rounding in converting a

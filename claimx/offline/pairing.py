@@ -22,6 +22,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 
 from claimx.document import Document
@@ -81,8 +82,9 @@ def rank(weights: dict[str, float], candidates: list[list[str]]) -> int:
 
 def log_shares(weights: dict[str, float], candidates: list[list[str]], nobody: float = 0.0) -> list[float]:
     """Each candidate's log-probability under the ranker's softmax (``nobody``: added to "none"'s score)."""
+    # (``map`` over ``weights.get``: the same terms summed in the same order, without a generator's frames)
     scores = [
-        sum(weights.get(f, 0.0) for f in features) + (nobody if features[:1] == ["none"] else 0.0)
+        sum(map(weights.get, features, repeat(0.0))) + (nobody if features[:1] == ["none"] else 0.0)
         for features in candidates
     ]
     top = max(scores)

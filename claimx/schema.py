@@ -122,7 +122,11 @@ class Span(_Model):
 
     def overlap(self, other: Span) -> int:
         """Number of characters this span shares with ``other``."""
-        return max(0, min(self.end, other.end) - max(self.start, other.start))
+        # (each field read once, no min/max calls: grounding and linking call this ~1,000
+        # times per article, and a pydantic model's attribute costs more than a plain one's)
+        start, end, other_start, other_end = self.start, self.end, other.start, other.end
+        shared = (end if end < other_end else other_end) - (start if start > other_start else other_start)
+        return shared if shared > 0 else 0
 
 
 class Actor(_Model):

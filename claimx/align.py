@@ -497,16 +497,21 @@ def _may_align(needle: str, haystack: str, threshold: float) -> bool:
 
     partial_ratio scores stretches of the longer string no longer than the shorter, ``needle``
     (m characters), by ``fuzz.ratio``: 100 × (1 − E / (m + w)) for a stretch of w ≤ m characters
-    and E insertions and deletions between the two. Reaching the threshold t takes
-    E ≤ (1 − t/100) × 2m. Cut the needle into pieces: each deletion spoils the one piece it
-    falls in and each insertion at most the one it falls inside, so with E edits at least one of
-    E + 1 pieces is in the stretch as it is, hence in the haystack. Cutting the needle greedily
+    and E insertions and deletions between the two. Stretches shorter than the needle are only
+    tried at the haystack's two ends (its first and last m − 1 characters), which
+    :func:`_ends_may_align` scores directly. Every other stretch is as long as the needle and
+    scores 100 × L / m for the L characters the two share in order: reaching the threshold t
+    leaves out at most D = ⌊(1 − t/100) × m⌋ of the needle's characters, and as many of the
+    stretch's are extra. Cut the needle into pieces: each character left out spoils the one
+    piece it falls in and each extra one at most the one it falls inside, so at least one of
+    2D + 1 pieces is in the stretch as it is, hence in the haystack. Cutting the needle greedily
     into the shortest pieces the haystack lacks (a few ``find`` calls, in C) and finding more
-    than that many proves there is no match, for a fraction of the alignment's cost over a long
+    than 2D proves there is no match there, for a fraction of the alignment's cost over a long
     text: the usual case for a name the article does not have, searched for in the whole text.
+    (A name of up to nine characters has D = 0 at 90: only an exact copy would do.)
     """
     size = len(needle)
-    edits = int((100 - threshold) * size / 50 + 1e-6)  # (the margin: rounding never drops a case)
+    edits = 2 * int((100 - threshold) * size / 100 + 1e-6)  # (the margin: rounding never drops a case)
     absent = 0
     start, at = 0, 0  # the piece being grown, needle[start:end], is first found at ``at``
     for end in range(1, size + 1):
@@ -515,9 +520,23 @@ def _may_align(needle: str, haystack: str, threshold: float) -> bool:
         if at == -1:
             absent += 1
             if absent > edits:
-                return False
+                return _ends_may_align(needle, haystack, threshold)
             start, at = end, 0
     return True
+
+
+def _ends_may_align(needle: str, haystack: str, threshold: float) -> bool:
+    """Whether a stretch at either end of ``haystack`` may score ``threshold`` against ``needle``.
+
+    partial_ratio tries the haystack's prefixes and suffixes shorter than the needle; those of
+    its first and last 2m characters are the same stretches (with a few more, as long as the
+    needle, which can only make this say yes more often).
+    """
+    reach = 2 * len(needle)
+    return any(
+        fuzz.partial_ratio(needle, end, score_cutoff=threshold) >= threshold
+        for end in (haystack[:reach], haystack[-reach:])
+    )
 
 
 def _refine(target: str, haystack: str, start: int, end: int) -> tuple[int, int]:

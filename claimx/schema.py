@@ -110,10 +110,12 @@ class Span(_Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Span:
-        if self.end < self.start:
-            raise ValueError(f"span end {self.end} is before its start {self.start}")
-        if len(self.text) != self.end - self.start:
-            raise ValueError(f"span text has {len(self.text)} characters but covers {self.end - self.start}")
+        # (each field read once: pydantic runs this again for every span inside a result object)
+        start, end, size = self.start, self.end, len(self.text)
+        if end < start:
+            raise ValueError(f"span end {end} is before its start {start}")
+        if size != end - start:
+            raise ValueError(f"span text has {size} characters but covers {end - start}")
         return self
 
     def verifies(self, source: str) -> bool:

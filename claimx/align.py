@@ -68,6 +68,12 @@ class Aligner:
         self.fuzzy_threshold = fuzzy_threshold
         self._exact_known: dict[str, bool] = {}
         self._spans: dict[int, Span] = {}
+        # Each answered once per needle: a name, a mention or a speaker's words is looked up
+        # for the actor, again for every statement it speaks and every position it holds, and
+        # each lookup of a short needle is a scan of the whole text (~20 µs per 20,000 characters).
+        self._everywhere: dict[str, list[Span]] = {}
+        self._first_in_text: dict[str, int] = {}
+        self._first_in_normal: dict[str, int] = {}
 
     @cached_property
     def _mirror(self) -> Mirror:
@@ -102,7 +108,11 @@ class Aligner:
 
     def locate_all(self, needle: str) -> list[Span]:
         """Every whole-word occurrence of ``needle`` (exact, else normalized), in text order."""
-        return [self._span(h) for h in self._all_hits(needle)]
+        needle = _bare(needle)
+        found = self._everywhere.get(needle)
+        if found is None:
+            found = self._everywhere[needle] = [self._span(h) for h in self._all_hits(needle)]
+        return list(found)  # (a copy: the caller's to keep or change)
 
     def locate_near(self, needle: str, start: int, end: int, window: int = 300) -> Span | None:
         """The whole-word occurrence of ``needle`` nearest ``[start, end)``, within ``window`` characters.
@@ -111,7 +121,7 @@ class Aligner:
         Among the occurrences :meth:`locate_all` would give, only those within the window
         are looked at, so the cost does not grow with the length of the text.
         """
-        needle = needle.strip().strip(_EDGE_QUOTES).strip()
+        needle = _bare(needle)
         if not needle:
             return None
         lo, hi = start - window, end + window  # a hit within the window touches [lo, hi]
@@ -134,7 +144,7 @@ class Aligner:
         return self._span(best) if best else None
 
     def _all_hits(self, needle: str) -> list[_Hit]:
-        needle = needle.strip().strip(_EDGE_QUOTES).strip()
+        """Every whole-word occurrence of a bare needle: exact ones, else normalized ones."""
         if not needle:
             return []
         hits = self._exact_whole(needle)
@@ -146,9 +156,26 @@ class Aligner:
         """True when ``needle`` occurs anywhere as whole words, exactly as given."""
         known = self._exact_known.get(needle)
         if known is None:
-            known = bool(self._exact_whole(needle, first_only=True))
+            everywhere = self._everywhere.get(needle)
+            if everywhere is not None:  # (exact occurrences come first, and are all there is)
+                known = bool(everywhere) and everywhere[0].alignment is _EXACT
+            else:
+                known = bool(self._exact_whole(needle, first_only=True))
             self._exact_known[needle] = known
         return known
+
+    def _first(self, needle: str, *, normalized: bool) -> int:
+        """Where ``needle`` first is in the text (in its normal form, if ``normalized``); -1: nowhere.
+
+        One scan per needle: a name the article lacks is asked about by every stage of
+        :meth:`locate_checked` after :meth:`locate_all` has already scanned for it.
+        """
+        known = self._first_in_normal if normalized else self._first_in_text
+        found = known.get(needle)
+        if found is None:
+            haystack = self._mirror.text if normalized else self.text
+            found = known[needle] = haystack.find(needle)
+        return found
 
     # ---------------------------------------------------------------- stages
 
@@ -206,7 +233,10 @@ class Aligner:
         check_left, check_right = is_word_char(needle[0]), is_word_char(needle[-1])
         hits: list[_Hit] = []
         stop = max(0, last + size)  # (an occurrence starting at or before ``last`` ends by here)
-        start = text.find(needle, max(0, lo - size), stop)
+        if lo <= 0 and hi is None:
+            start = self._first(needle, normalized=False)
+        else:
+            start = text.find(needle, max(0, lo - size), stop)
         while start != -1:
             end = start + size
             # (is_word_char inlined for the characters below the spaceless scripts: nearly all)
@@ -233,7 +263,7 @@ class Aligner:
         mirror = self._mirror
         # A match ending before lo starts more than len(target) before lo's place in the mirror.
         begin = max(0, mirror.from_original(lo - 1) - len(target)) if lo > 0 else 0
-        start = mirror.text.find(target, begin)
+        start = mirror.text.find(target, begin) if begin else self._first(target, normalized=True)
         while start != -1:
             a, b = mirror.span_to_original(start, start + len(target))
             if hi is not None and a > hi:
@@ -264,7 +294,7 @@ class Aligner:
                 return self._snap(_Hit(start, start + len(needle), _EXACT), reach=0)
 
             lo, hi = region or (0, 0)
-        if not needle or haystack.find(needle) == -1:
+        if not needle or self._first(needle, normalized=normalized) == -1:
             # (one scan in C says there is nothing to find: a quote that is not there as given,
             # the usual reason to be here, costs no search around its region)
             return None
@@ -363,7 +393,9 @@ class Aligner:
         haystack = mirror.text[lo:hi]
         if len(haystack) < len(target):
             return None, None
-        if len(haystack) > len(target) and not _may_align(target, haystack, self.fuzzy_threshold):
+        if len(haystack) > max(len(target), _PROVE_OVER) and not _may_align(
+            target, haystack, self.fuzzy_threshold
+        ):
             return None, None  # (proved without aligning: a name the article lacks, searched everywhere)
         found = fuzz.partial_ratio_alignment(target, haystack, score_cutoff=self.fuzzy_threshold)
         if found is None:
@@ -437,6 +469,11 @@ class Aligner:
 _ALIGNMENT_RANK = {Alignment.EXACT: 0, Alignment.NORMALIZED: 1, Alignment.FUZZY: 2}
 
 
+def _bare(needle: str) -> str:
+    """A needle without the spaces and quotation marks around it (how the text is searched for it)."""
+    return needle.strip().strip(_EDGE_QUOTES).strip()
+
+
 def _variants(quote: str) -> list[str]:
     """The quote as given, without enclosing quotation marks, and without trailing punctuation."""
     out = [quote]
@@ -449,21 +486,32 @@ def _variants(quote: str) -> list[str]:
     return out
 
 
+#: Haystacks longer than this are first searched for proof that nothing can align (the whole
+#: text, for a name): the proof costs a ``find`` per character of the needle, more than
+#: aligning a quote with its cited sentences, where it nearly always fails anyway.
+_PROVE_OVER = 2_000
+
+
 def _may_align(needle: str, haystack: str, threshold: float) -> bool:
     """False only when no stretch of ``haystack`` scores ``threshold`` against ``needle`` in partial_ratio.
 
     partial_ratio scores stretches of the longer string no longer than the shorter, ``needle``
     (m characters), by ``fuzz.ratio``: 100 × (1 − E / (m + w)) for a stretch of w ≤ m characters
-    and E insertions and deletions between the two. Reaching the threshold t takes
-    E ≤ (1 − t/100) × 2m. Cut the needle into pieces: each deletion spoils the one piece it
-    falls in and each insertion at most the one it falls inside, so with E edits at least one of
-    E + 1 pieces is in the stretch as it is, hence in the haystack. Cutting the needle greedily
+    and E insertions and deletions between the two. Stretches shorter than the needle are only
+    tried at the haystack's two ends (its first and last m − 1 characters), which
+    :func:`_ends_may_align` scores directly. Every other stretch is as long as the needle and
+    scores 100 × L / m for the L characters the two share in order: reaching the threshold t
+    leaves out at most D = ⌊(1 − t/100) × m⌋ of the needle's characters, and as many of the
+    stretch's are extra. Cut the needle into pieces: each character left out spoils the one
+    piece it falls in and each extra one at most the one it falls inside, so at least one of
+    2D + 1 pieces is in the stretch as it is, hence in the haystack. Cutting the needle greedily
     into the shortest pieces the haystack lacks (a few ``find`` calls, in C) and finding more
-    than that many proves there is no match, for a fraction of the alignment's cost over a long
+    than 2D proves there is no match there, for a fraction of the alignment's cost over a long
     text: the usual case for a name the article does not have, searched for in the whole text.
+    (A name of up to nine characters has D = 0 at 90: only an exact copy would do.)
     """
     size = len(needle)
-    edits = int((100 - threshold) * size / 50 + 1e-6)  # (the margin: rounding never drops a case)
+    edits = 2 * int((100 - threshold) * size / 100 + 1e-6)  # (the margin: rounding never drops a case)
     absent = 0
     start, at = 0, 0  # the piece being grown, needle[start:end], is first found at ``at``
     for end in range(1, size + 1):
@@ -472,9 +520,23 @@ def _may_align(needle: str, haystack: str, threshold: float) -> bool:
         if at == -1:
             absent += 1
             if absent > edits:
-                return False
+                return _ends_may_align(needle, haystack, threshold)
             start, at = end, 0
     return True
+
+
+def _ends_may_align(needle: str, haystack: str, threshold: float) -> bool:
+    """Whether a stretch at either end of ``haystack`` may score ``threshold`` against ``needle``.
+
+    partial_ratio tries the haystack's prefixes and suffixes shorter than the needle; those of
+    its first and last 2m characters are the same stretches (with a few more, as long as the
+    needle, which can only make this say yes more often).
+    """
+    reach = 2 * len(needle)
+    return any(
+        fuzz.partial_ratio(needle, end, score_cutoff=threshold) >= threshold
+        for end in (haystack[:reach], haystack[-reach:])
+    )
 
 
 def _refine(target: str, haystack: str, start: int, end: int) -> tuple[int, int]:

@@ -150,7 +150,11 @@ def _content(tokens: Iterable[str]) -> list[str]:
     return [
         t
         for t in tokens
-        if t not in _FUNCTION_WORDS and t not in _NEGATIONS and not t.endswith("n't") and not _DIGIT.search(t)
+        if t not in _FUNCTION_WORDS
+        and t not in _NEGATIONS
+        and not t.endswith("n't")
+        # (a word of letters alone has no digit: most words, without running the regex)
+        and (t.isalpha() or not _DIGIT.search(t))
     ]
 
 
@@ -196,10 +200,11 @@ def quote_alteration(quote: str, found: str) -> str | None:
     q, f = words(quote), words(found)
     if negations(q) != negations(f):
         return f"negation differs: {negations(q)} in the quote, {negations(f)} in the article"
-    missing = _unmatched(_content(q), _content(f))
+    quoted_words, source_words = _content(q), _content(f)
+    missing = _unmatched(quoted_words, source_words)
     if missing:
         return f"words not in the article's text: {' '.join(missing)}"
-    extra = _unmatched(_content(f), _content(q))
+    extra = _unmatched(source_words, quoted_words)
     if extra:
         return f"article's words left out of the quote: {' '.join(extra)}"
     return None

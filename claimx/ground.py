@@ -273,20 +273,28 @@ class _Grounder:
         if problem is not None:
             self.reject("claim", st, RejectionCode.CLAIM_UNFAITHFUL, problem)
             return
-        mode = st.mode
+        # (each field read once: a pydantic model's attribute costs several times a local's)
+        mode, quote, cue_words, said_by, speaker_words = (
+            st.mode,
+            st.quote,
+            st.cue,
+            st.speaker,
+            st.speaker_words,
+        )
+        authored = mode is _AUTHOR_MODE
         speaker: GroundedName | None = None
         mention: Span | None = None
         # (located once: the speaker is looked for at it, and it is kept below)
-        cue_at = None if st.mode is _AUTHOR_MODE else self._near(st.cue, content, window=300, quote=st.quote)
-        if st.speaker is None and mode is not _AUTHOR_MODE:
+        cue_at = None if authored else self._near(cue_words, content, window=300, quote=quote)
+        if said_by is None and not authored:
             pass  # attributed to no one named ("it was reported that"): no speaker, the mode stays
-        elif st.speaker is None or is_author(st.speaker) or mode is _AUTHOR_MODE:
+        elif said_by is None or is_author(said_by) or authored:
             mode = _AUTHOR_MODE
         else:
-            mention = self._near(st.speaker_words, content, window=400, quote=st.quote)
-            if mention is not None and cue_at is not None and st.speaker_words:
-                mention = self._by_cue(st.speaker_words, mention, cue_at, content)
-            speaker = self.name(st.speaker)
+            mention = self._near(speaker_words, content, window=400, quote=quote)
+            if mention is not None and cue_at is not None and speaker_words:
+                mention = self._by_cue(speaker_words, mention, cue_at, content)
+            speaker = self.name(said_by)
             if not speaker.spans:
                 # A name the article never uses: only a grounded mention here can say who speaks.
                 words = mention.text if mention is not None else ""
@@ -296,7 +304,7 @@ class _Grounder:
                     "attribution",
                     st,
                     RejectionCode.SPEAKER_NOT_MENTIONED,
-                    f"speaker {st.speaker!r} never mentioned in the article",
+                    f"speaker {said_by!r} never mentioned in the article",
                 )
                 return
             # "the mayor" credited to someone the article titles otherwise, and names only later
@@ -307,20 +315,18 @@ class _Grounder:
                 and not set(_name_words(titled)) & set(_name_words(speaker.words))
                 and not any(s.start < content.start for s in speaker.spans)
             ):
-                reason = (
-                    f"the article gives the title of {st.speaker_words!r} to {titled!r}, not {st.speaker!r}"
-                )
+                reason = f"the article gives the title of {speaker_words!r} to {titled!r}, not {said_by!r}"
                 self.reject("attribution", st, RejectionCode.SPEAKER_MISMATCH, reason)
                 return
         cue = None
-        if st.cue and st.cue.strip() and st.mode is not _AUTHOR_MODE:
+        if cue_words and cue_words.strip() and not authored:
             cue = cue_at
-            if cue is None or (cue.overlap(content) and not _in_ellipsis_gap(st.quote, st.cue)):
+            if cue is None or (cue.overlap(content) and not _in_ellipsis_gap(quote, cue_words)):
                 self.reject(
                     "cue",
                     st,
                     RejectionCode.CUE_NOT_NEAR_QUOTE,
-                    f"cue {st.cue!r} not found next to its quote",
+                    f"cue {cue_words!r} not found next to its quote",
                 )
                 cue = None
         self._kept.add(number)
@@ -382,17 +388,16 @@ class _Grounder:
         """
         if not words or not words.strip():
             return None
-        span = self.aligner.locate_near(words, content.start, content.end, window=window)
+        start, end = content.start, content.end
+        span = self.aligner.locate_near(words, start, end, window=window)
         if span is not None and span.overlap(content) and not _ELLIPSIS.search(quote):
             outside = [
                 s
                 for s in self._occurrences(words)
-                if not s.overlap(content)
-                and s.start >= content.start - window
-                and s.end <= content.end + window
+                if not s.overlap(content) and s.start >= start - window and s.end <= end + window
             ]
             span = min(outside, key=lambda s: _gap(s, content)) if outside else span
-        if span is None or not (span.start >= content.start - 400 and span.end <= content.end + 400):
+        if span is None or not (span.start >= start - 400 and span.end <= end + 400):
             return None
         return span
 

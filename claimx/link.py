@@ -244,7 +244,8 @@ class _MentionIndex:
         self._buckets: dict[int, list[tuple[Span, _ActorDraft]]] = {}
 
     def _keys(self, span: Span) -> range:
-        return range(span.start // self._BUCKET, (max(span.end, span.start + 1) - 1) // self._BUCKET + 1)
+        start, end = span.start, span.end  # (read once: a pydantic model's attributes cost more)
+        return range(start // self._BUCKET, ((end if end > start else start + 1) - 1) // self._BUCKET + 1)
 
     def add(self, span: Span, actor: _ActorDraft) -> None:
         for key in self._keys(span):
@@ -353,7 +354,9 @@ class _Linker:
         overlapping = self.taken.overlapping(span)
         if any(other is not actor for _, other in overlapping):
             return None  # the words belong to someone else here
-        if not any(span == m for m, _ in overlapping):  # (an equal mention overlaps it)
+        # (an equal mention overlaps it: usually the very object, spans being shared, which
+        # ``is`` tells without pydantic's field-by-field comparison)
+        if not any(span is m or span == m for m, _ in overlapping):
             if overlapping:  # the actor's own mentions it overlaps make way for it
                 for mention, _ in overlapping:
                     self.taken.remove(mention, actor)

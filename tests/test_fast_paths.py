@@ -120,6 +120,29 @@ def test_a_near_match_is_never_ruled_out(
         assert _may_align(needle, haystack, threshold)
 
 
+@PROFILE
+@given(st.text(alphabet=st.sampled_from(list("abcdef ")), min_size=8, max_size=24), st.data())
+def test_a_match_at_the_bound_or_at_an_end_is_never_ruled_out(needle: str, data: st.DataObject) -> None:
+    # A copy with as many characters left out and added as the threshold allows, in filler that
+    # shares no character with the needle (so pieces are absent), whole or cut at an end.
+    threshold = data.draw(st.sampled_from([90.0, 85.0, 80.0]))
+    copy = list(needle)
+    for _ in range(int((100 - threshold) * len(needle) / 100)):
+        del copy[data.draw(st.integers(0, len(copy) - 1))]
+        copy.insert(data.draw(st.integers(0, len(copy))), data.draw(st.sampled_from("xyz")))
+    stretch, cut = "".join(copy), data.draw(st.integers(0, len(copy)))
+    filler = data.draw(
+        st.text(alphabet=st.sampled_from(list("uvwxyz ")), min_size=3 * len(needle), max_size=80)
+    )
+    haystack = data.draw(
+        st.sampled_from([filler + stretch + filler, stretch[cut:] + filler, filler + stretch[:cut]])
+    )
+    if len(haystack) <= len(needle):
+        return
+    if fuzz.partial_ratio_alignment(needle, haystack, score_cutoff=threshold) is not None:
+        assert _may_align(needle, haystack, threshold)
+
+
 # ---------------------------------------------------------------- the response model
 
 LABELS = st.lists(st.from_regex(r"S[0-9]{1,3}", fullmatch=True), min_size=1, max_size=30, unique=True)

@@ -85,3 +85,17 @@ def test_the_extractor_gives_a_participle_its_clauses_subject() -> None:
     speakers = {a.cue.text: names.get(a.speaker_id or "") for a in result.attributions if a.cue}
     assert speakers["adding"] == "a senior aide to the mayor"
     assert speakers["citing"] == "the Association"
+
+
+def test_a_participle_after_a_linking_preposition_shares_the_subject() -> None:
+    text = "Mayor Ortiz praised the plan on the radio before claiming that taxes would fall."
+    assert shares_subject(text, _cue(text, "claiming"))
+    assert shares_subject(text, _cue(text, "before claiming"))
+    assert _subject(text, "claiming") == "Mayor Ortiz"
+    text = "Before leaving, Ortiz spoke."
+    assert not shares_subject(text, _cue(text, "Before leaving"))  # (it opens the sentence)
+
+
+def test_a_possessive_after_as_is_no_subordinate_subject() -> None:
+    text = "She has sought to portray herself as Mr. Lee's successor, while raising questions."
+    assert _subject(text, "raising") == "She has"

@@ -264,11 +264,12 @@ def _shared_subject(cue: TaggedSpan, content: TaggedSpan, where: Runs) -> int | 
     the report, Beck …" the subject of the clause after the comma. None: not such a cue, or the
     words do not tell.
     """
+    start = None
     if shares_subject(where.document.text, cue):
-        return subject_start(where.document, cue, where.in_paragraph(where.cues, cue.paragraph))
-    if OPENING_PARTICIPLE and opens_sentence(where.document, cue):
-        return subject_after(where.document, cue, content)
-    return None
+        start = subject_start(where.document, cue, where.in_paragraph(where.cues, cue.paragraph))
+    if start is None and OPENING_PARTICIPLE and opens_sentence(where.document, cue):
+        start = subject_after(where.document, cue, content)
+    return start
 
 
 def _to_shared_subject(

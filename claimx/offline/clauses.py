@@ -26,6 +26,9 @@ __all__ = ["opens_sentence", "shares_subject", "subject_after", "subject_start"]
 #: A participle after a comma (", saying", ", calling him") or a verb after "and"/"but"
 #: ("and said", "but also contended"), what stands just before the cue.
 _COMMA = re.compile(r",\s*$")
+#: "before claiming", "while insisting", "by calling": a participle after a linking preposition.
+_LINKING = words("before after while by without when since despite instead")
+_LINKED = re.compile(r"(?<![\w’'])(?:before|after|while|by|without|when|since|despite)\s+$")
 _JOINED = re.compile(r"(?<![\w’'])(?:and|but)\s+(?:(?:also|then|later|still|now|even|\w+ly)\s+)?$")
 #: Words ending in -ing that do not open a participle clause.
 _NOT_PARTICIPLES = words(
@@ -60,7 +63,7 @@ _DATELINE = re.compile(r"[A-Z][\w.'’ ,]{0,40}?(?:\s*\([A-Za-z]+\))?\s+[—–-
 #: names the nearest clause's subject as the source of a verb joined to that clause.
 _SUBORDINATE = re.compile(
     r"(?<![\w’'])(?:when|as|while|because|since|after|before|though|although|until|whereas|once)\s+"
-    r"((?:he|she|they|we|I|[A-Z][\w’'\-]*\.?(?:\s+[A-Z][\w’'\-]*\.?){0,3}))\s+[a-z]"
+    r"((?:he|she|they|we|I|[A-Z][\w’'\-]*\.?(?:\s+[A-Z][\w’'\-]*\.?){0,3}))(?<![’']s)\s+[a-z]"
 )
 #: The subject of the last subordinate clause before the cue, rather than the main clause's
 #: (PolNeAR train: 4 more right, dev unchanged).
@@ -86,9 +89,18 @@ def shares_subject(text: str, cue: TaggedSpan) -> bool:
     if head is None:
         return False
     word = head.group(0).lower()
+    if word in _LINKING or _LINKED.search(before):  # "… on Twitter before claiming …"
+        if word in _LINKING:
+            head = _WORD.match(text, _skip_space(text, head.end(), len(text)))
+            word = head.group(0).lower() if head is not None else ""
+        return _is_participle(word) and bool(before.strip())
     if _COMMA.search(before):
-        return word.endswith("ing") and word not in _NOT_PARTICIPLES and len(word) > 4
+        return _is_participle(word)
     return _JOINED.search(before) is not None and word.isalpha() and not word[:1].isupper()
+
+
+def _is_participle(word: str) -> bool:
+    return word.endswith("ing") and word not in _NOT_PARTICIPLES and len(word) > 4
 
 
 def _skip_space(text: str, at: int, end: int) -> int:

@@ -99,3 +99,8 @@ def test_a_participle_after_a_linking_preposition_shares_the_subject() -> None:
 def test_a_possessive_after_as_is_no_subordinate_subject() -> None:
     text = "She has sought to portray herself as Mr. Lee's successor, while raising questions."
     assert _subject(text, "raising") == "She has"
+
+
+def test_an_opening_adverbial_runs_on_past_as_well_as() -> None:
+    text = "Pressed by the reviews, as well as complaints over costs, Mayor Ortiz revised it, promising more."
+    assert _subject(text, "promising") == "Mayor Ortiz"

@@ -70,9 +70,11 @@ _SUBORDINATE = re.compile(
 SUBORDINATE = True
 #: An opening of a few words that ends in a time word: "A few minutes later,", "Eight years ago,".
 _TIME_PHRASE = re.compile(r"(?:[\w’'\-]+\s+){0,5}(?:later|ago|before|earlier|afterward|afterwards|since)\s*,")
-#: A comma inside an opening adverbial: "in Ames, Iowa, on Sunday,", "in Green Bay, Wis.,".
+#: A comma inside an opening adverbial: "in Ames, Iowa, on Sunday,", "in Green Bay, Wis.,",
+#: "by the analyses, as well as complaints over the plan's costs,".
 _PLACE_COMMA = re.compile(
-    r",\s*(?:[A-Z][\w.’'\-]*(?:\s+[A-Z][\w.’'\-]*)?|on\s+\w+|last\s+\w+|this\s+\w+)\s*,"
+    r",\s*(?:[A-Z][\w.’'\-]*(?:\s+[A-Z][\w.’'\-]*)?|on\s+\w+|last\s+\w+|this\s+\w+"
+    r"|(?:as\s+well\s+as|including|along\s+with)\s[^,.;:]*)\s*,"
 )
 #: What lies between a reporting cue and the participle that goes on with it: "said, adding",
 #: "said in June 2012, citing".

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from claimx.document import Document
+from claimx.offline.clauses import opens_sentence, shares_subject, subject_after, subject_start
 from claimx.offline.features import words
 from claimx.offline.pairing import (
     PairWeights,
@@ -53,6 +54,10 @@ NOBODY_UNNAMED = True
 #: tagger's on its own training articles, cleaner than on new text; chosen on PolNeAR dev
 #: (speaker accuracy 0.886 at 0, 0.888 at -0.5 and -1, 0.885 at +0.5).
 NOBODY_BIAS = -0.5
+#: A participle after a comma or a verb after "and"/"but" takes its clause's subject when one is found.
+SHARED_SUBJECT = True
+OPENING_PARTICIPLE = True
+NEW_SUBJECTS = True
 #: How many of the likeliest cues the joint choice of cue and source weighs (1: the likeliest cue).
 JOINT_CUES = 3
 #: Content runs closer than this, with nothing tagged between them, are one run.
@@ -174,7 +179,7 @@ def _ranked(
     """
     cue_shares = log_shares(weights.cue, [cue_features(c, content, candidates, where) for c in candidates])
     order = sorted(range(len(candidates)), key=lambda i: -cue_shares[i])[:JOINT_CUES]
-    best: tuple[float, TaggedSpan, TaggedSpan | None] | None = None
+    best: tuple[float, TaggedSpan, list[SourceCandidate], list[float], list[bool], int] | None = None
     for i in order:
         if best is not None and cue_shares[i] <= best[0]:
             break  # (a source's log share is at most 0: this cue and the rest cannot do better)
@@ -183,18 +188,24 @@ def _ranked(
         described = [source_features(o, cue, content, options, where) for o in options]
         shares = log_shares(weights.source, described, NOBODY_BIAS)
         passive = _passive_report(where.document.text, cue)
-        j = max(
-            range(len(options)),
-            key=lambda k: (
-                shares[k] if _may_speak(options[k], cue, passive, where.document.text) else -math.inf,
-                -k,
-            ),
-        )
+        allowed = [_may_speak(o, cue, passive, where.document.text) for o in options]
+        j = _best(shares, allowed)
         score = cue_shares[i] + shares[j]
         if best is None or score > best[0]:
-            best = (score, cue, options[j].span)
+            best = (score, cue, options, shares, allowed, j)
     assert best is not None
-    return best[1], best[2]
+    _, cue, options, shares, allowed, j = best
+    if SHARED_SUBJECT:  # (once the cue is chosen: the rule picks among its sources, not between cues)
+        allowed, subject = _to_shared_subject(options, allowed, cue, content, where)
+        if subject is not None:
+            return cue, subject
+        j = _best(shares, allowed)
+    return cue, options[j].span
+
+
+def _best(shares: list[float], allowed: list[bool]) -> int:
+    """The allowed candidate with the highest share (the first among equals)."""
+    return max(range(len(shares)), key=lambda k: (shares[k] if allowed[k] else -math.inf, -k))
 
 
 #: Words that open a sentence without naming anyone: a source candidate made of them alone
@@ -244,6 +255,47 @@ def _may_speak(option: SourceCandidate, cue: TaggedSpan, passive: bool, text: st
     if option.span is not None and passive and option.span.end <= cue.start:
         return False
     return _names_someone(option, text)
+
+
+def _shared_subject(cue: TaggedSpan, content: TaggedSpan, where: Runs) -> int | None:
+    """Where the subject a participle or a joined verb shares begins (:mod:`claimx.offline.clauses`).
+
+    ", saying …" and "and argued …" take the subject of the clause before them; "After blasting
+    the report, Beck …" the subject of the clause after the comma. None: not such a cue, or the
+    words do not tell.
+    """
+    start = None
+    if shares_subject(where.document.text, cue):
+        start = subject_start(where.document, cue, where.in_paragraph(where.cues, cue.paragraph))
+    if start is None and OPENING_PARTICIPLE and opens_sentence(where.document, cue):
+        start = subject_after(where.document, cue, content)
+    return start
+
+
+def _to_shared_subject(
+    options: list[SourceCandidate], allowed: list[bool], cue: TaggedSpan, content: TaggedSpan, where: Runs
+) -> tuple[list[bool], TaggedSpan | None]:
+    """The candidates at the subject a participle or a joined verb shares, when one is found.
+
+    Such a cue has no subject of its own; the ranker would often take the object before it or a
+    word of an opening adverbial. When no candidate starts there, the noun phrase there is returned.
+    """
+    start = _shared_subject(cue, content, where)
+    if start is None:
+        return allowed, None
+    at_subject = [
+        ok and o.span is not None and o.span.start <= start < o.span.end
+        for o, ok in zip(options, allowed, strict=True)
+    ]
+    if any(at_subject):
+        return at_subject, None
+    found = _PHRASE.match(where.document.text, start)
+    if NEW_SUBJECTS and found is not None and not (content.start <= start < content.end):
+        span = TaggedSpan("SRC", found.start(), found.end(), cue.paragraph)
+        passive = _passive_report(where.document.text, cue)
+        if _may_speak(SourceCandidate(span, frozenset()), cue, passive, where.document.text):
+            return allowed, span
+    return allowed, None
 
 
 def _names_someone(option: SourceCandidate, text: str) -> bool:

@@ -145,6 +145,13 @@ def test_a_frame_closing_the_sentence_takes_the_whole_sentence() -> None:
     where, s = _runs(text, marked)
     found = _closing_frame(s["to their removal"], s["led"], where)
     assert found is not None and found[1] == s["said"]
+    # The comma inside the content's closing quotation marks: "… a stark choice,'' Mr. Kamin said."
+    text = "The plan offers ''a stark choice,'' Mr. Kamin said."
+    where, s = _runs(
+        text, [("The plan", "SRC"), ("offers", "CUE"), ("''a stark choice,''", "CON"), ("said", "CUE")]
+    )
+    found = _closing_frame(s["''a stark choice,''"], s["offers"], where)
+    assert found is not None and found[1] == s["said"]
 
 
 def test_a_closing_frame_needs_a_report_ending_its_sentence() -> None:

@@ -192,8 +192,10 @@ def _closing_frame(content: TaggedSpan, cue: TaggedSpan, where: Runs) -> tuple[T
     if not _reports(text[frame.start : frame.end], text[cue.start : cue.end]):
         return None
     between = _TO_FRAME.fullmatch(text, content.end, frame.start)
-    if between is None or not (between.group(1) or "," in text[content.end - 2 : content.end]):
+    if between is None:
         return None
+    if not (between.group(1) or text[content.start : content.end].rstrip("”\"’'").endswith(",")):
+        return None  # (the comma inside the content: "… at the top,'' Mr. Kamin said.")
     if between.group(2):
         rest = _FRAME_END.match(text, frame.end, sentence.end)
     else:

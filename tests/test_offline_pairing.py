@@ -145,6 +145,12 @@ def test_a_frame_closing_the_sentence_takes_the_whole_sentence() -> None:
     where, s = _runs(text, marked)
     found = _closing_frame(s["to their removal"], s["led"], where)
     assert found is not None and found[1] == s["said"]
+    # A day and a time of day after the frame: "…, a source said Tuesday night."
+    text = "The agency called for the mayor to resign at once, a source said Tuesday night."
+    marked = [("The agency", "SRC"), ("called for", "CUE"), ("the mayor to resign at once", "CON")]
+    where, s = _runs(text, [*marked, ("a source", "SRC"), ("said", "CUE")])
+    found = _closing_frame(s["the mayor to resign at once"], s["called for"], where)
+    assert found is not None and found[1] == s["said"]
     # The comma inside the content's closing quotation marks: "… a stark choice,'' Mr. Kamin said."
     text = "The plan offers ''a stark choice,'' Mr. Kamin said."
     where, s = _runs(

@@ -142,8 +142,12 @@ def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attri
 
 #: Between a content and the frame closing its sentence: a comma, then at most five words (the source).
 _TO_FRAME = re.compile(r"[”\"’']?(,)?[”\"’']?\s+((?:[\w.’'-]+\s+){0,5})")
-#: After a frame with its source before the verb ("…, sources said."): the sentence's end.
-_FRAME_END = re.compile(r"\s*[.!?]?[”\"’']?\s*$")
+#: After a frame with its source before the verb ("…, sources said.", "…, he said Tuesday
+#: night."): at most a day and a time of day, then the sentence's end.
+_FRAME_END = re.compile(
+    r"(?:\s+(?:on\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today)"
+    r"(?:\s+(?:morning|afternoon|evening|night))?)?\s*[.!?]?[”\"’']?\s*$"
+)
 #: After a frame with its source after the verb: a name ("…, said Jeffrey N. Trimble, a …").
 _NAME_AFTER = re.compile(r"\s+(?:[A-Z][\w.’'-]*\s+){0,3}[A-Z][\w’'-]*\.?\s*(?:[,.!?]|$)")
 

@@ -31,6 +31,7 @@ from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 from pydantic import BaseModel
@@ -321,7 +322,10 @@ class _Grounder:
         cue = None
         if cue_words and cue_words.strip() and not authored:
             cue = cue_at
-            if cue is None or (cue.overlap(content) and not _in_ellipsis_gap(quote, cue_words)):
+            skipped = cue is not None and (
+                _in_ellipsis_gap(quote, cue_words) or self._in_gap(cue, quote, content)
+            )
+            if cue is None or (cue.overlap(content) and not skipped):
                 self.reject(
                     "cue",
                     st,
@@ -390,6 +394,10 @@ class _Grounder:
             return None
         start, end = content.start, content.end
         span = self.aligner.locate_near(words, start, end, window=window)
+        if span is not None and span.overlap(content) and _ELLIPSIS.search(quote):
+            # ("… he also said …," Flynn said. "…": the "said" in the gap, not the quote's own)
+            skipped = [s for s in self._occurrences(words) if self._in_gap(s, quote, content)]
+            span = skipped[0] if skipped else span
         if span is not None and span.overlap(content) and not _ELLIPSIS.search(quote):
             outside = [
                 s
@@ -400,6 +408,21 @@ class _Grounder:
         if span is None or not (span.start >= start - 400 and span.end <= end + 400):
             return None
         return span
+
+    def _in_gap(self, span: Span, quote: str, content: Span) -> bool:
+        """Whether ``span`` lies between two pieces of a quote with an ellipsis, in the text it skips.
+
+        ``"We will win," he said, "and soon."`` quoted as ``We will win ... and soon``: its
+        content runs across the cue, which lies between the located pieces.
+        """
+        if not (content.start <= span.start and span.end <= content.end):
+            return False
+        pieces = [p for p in _ELLIPSIS.split(quote) if p.strip(" \"“”'‘’")]
+        found = [self.aligner.locate_near(p, content.start, content.end, window=0) for p in pieces]
+        return any(
+            a is not None and b is not None and a.end <= span.start and span.end <= b.start
+            for a, b in pairwise(found)
+        )
 
     def _claim_problem(self, claim: str, content: Span, evidence: tuple[Span, ...]) -> str | None:
         if normalize(claim).rstrip(".") == normalize(content.text).rstrip("."):

@@ -180,3 +180,16 @@ def test_a_quotation_around_its_source_and_cue_is_one_statement() -> None:
     assert att.content.text.startswith("We will rebuild") and att.content.text.endswith("toll for it.")
     assert att.mode is Mode.DIRECT and att.cue is not None and att.cue.text == "said"
     assert result.actor(att.speaker_id or "").name == "Tom Baker"  # type: ignore[union-attr]
+
+
+def test_a_quotation_around_its_cue_keeps_the_cue_its_own_words_repeat() -> None:
+    # '"I never said …," the mayor said. "…"': one statement around the cue; the quote's own
+    # "said" is not the cue, the one between its pieces is.
+    text = (
+        "The mayor spoke on Monday.\n\n“I never said that we would lose the vote,” the mayor said. "
+        "“We will win it before the winter comes, and we will rebuild the bridge.”\n"
+    )
+    result = claimx.extract(text, model="offline", doc_id="t", cache=False)
+    [quoted] = [a for a in result.attributions if a.content.text.startswith("I never said")]
+    assert "rebuild the bridge" in quoted.content.text
+    assert quoted.cue is not None and quoted.cue.start == text.index("said", text.index("the mayor said"))

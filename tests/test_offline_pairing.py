@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import claimx
 from claimx.document import Document
-from claimx.offline.assemble import _may_speak, _names_someone, _passive_report, source_candidates
-from claimx.offline.pairing import SourceCandidate, load_pair_weights, rank
+from claimx.offline.assemble import (
+    _closing_frame,
+    _may_speak,
+    _names_someone,
+    _parenthetical_frame,
+    _passive_report,
+    source_candidates,
+    tagged_runs,
+)
+from claimx.offline.pairing import Runs, SourceCandidate, load_pair_weights, rank
 from claimx.offline.speakers import Resolver
 from claimx.offline.tagger import TaggedSpan
 from claimx.offline.train_pairing import fit
@@ -110,3 +118,76 @@ def test_the_subject_facing_criticism_is_not_its_source() -> None:
 
     assert _passive_report(text, cue("questions about"))
     assert not _passive_report(text, cue("argued"))
+
+
+def _runs(text: str, marked: list[tuple[str, str]]) -> tuple[Runs, dict[str, TaggedSpan]]:
+    """The runs of a one-paragraph text whose tagged spans are given as (words, label), by their words."""
+    spans = {}
+    for words, label in marked:
+        start = text.index(words)
+        spans[words] = TaggedSpan(label, start, start + len(words), 0)
+    return tagged_runs(sorted(spans.values(), key=lambda s: s.start), Document.from_text(text)), spans
+
+
+def test_a_frame_closing_the_sentence_takes_the_whole_sentence() -> None:
+    # "X called for Y, sources said.": the sources speak, and they say the whole sentence.
+    text = "The agency called for the mayor to resign at once, sources said. Then it rained."
+    marked = [("The agency", "SRC"), ("called for", "CUE"), ("the mayor to resign at once", "CON")]
+    where, s = _runs(text, [*marked, ("sources", "SRC"), ("said", "CUE")])
+    found = _closing_frame(s["the mayor to resign at once"], s["called for"], where)
+    assert found is not None
+    content, frame = found
+    assert text[content.start : content.end] == "The agency called for the mayor to resign at once"
+    assert frame == s["said"]
+    # The source named after the verb: "…, said John Smith, an official."
+    text = "The move led to their removal, said John Smith, an official with the board."
+    marked = [("The move", "SRC"), ("led", "CUE"), ("to their removal", "CON"), ("said", "CUE")]
+    where, s = _runs(text, marked)
+    found = _closing_frame(s["to their removal"], s["led"], where)
+    assert found is not None and found[1] == s["said"]
+    # A day and a time of day after the frame: "…, a source said Tuesday night."
+    text = "The agency called for the mayor to resign at once, a source said Tuesday night."
+    marked = [("The agency", "SRC"), ("called for", "CUE"), ("the mayor to resign at once", "CON")]
+    where, s = _runs(text, [*marked, ("a source", "SRC"), ("said", "CUE")])
+    found = _closing_frame(s["the mayor to resign at once"], s["called for"], where)
+    assert found is not None and found[1] == s["said"]
+    # The comma inside the content's closing quotation marks: "… a stark choice,'' Mr. Kamin said."
+    text = "The plan offers ''a stark choice,'' Mr. Kamin said."
+    where, s = _runs(
+        text, [("The plan", "SRC"), ("offers", "CUE"), ("''a stark choice,''", "CON"), ("said", "CUE")]
+    )
+    found = _closing_frame(s["''a stark choice,''"], s["offers"], where)
+    assert found is not None and found[1] == s["said"]
+
+
+def test_a_closing_frame_needs_a_report_ending_its_sentence() -> None:
+    # The same verb twice is one report, the first stands.
+    text = "She said the plan would work in the end, she said."
+    where, s = _runs(text, [("She", "SRC"), ("said", "CUE"), ("the plan would work in the end", "CON")])
+    where.cues.append(TaggedSpan("CUE", text.rindex("said"), text.rindex("said") + 4, 0))
+    assert _closing_frame(s["the plan would work in the end"], s["said"], where) is None
+    # "According to" may vouch for the last clause alone.
+    text = "He praised the plan and won the vote, according to the polls."
+    marked = [("He", "SRC"), ("praised", "CUE"), ("the plan and won the vote", "CON")]
+    where, s = _runs(text, [*marked, ("according to", "CUE")])
+    assert _closing_frame(s["the plan and won the vote"], s["praised"], where) is None
+    # A verb with its object after it ("accused Cruz of lying") closes nothing.
+    text = "Citing a theory, Trump accused Cruz of lying."
+    where, s = _runs(text, [("Citing", "CUE"), ("a theory", "CON"), ("Trump", "SRC"), ("accused", "CUE")])
+    assert _closing_frame(s["a theory"], s["Citing"], where) is None
+
+
+def test_a_frame_set_off_by_commas_gives_its_sentence() -> None:
+    # "The museum, Mr. Bush said, celebrated …": Mr. Bush says it, not the museum.
+    text = "The museum, Mr. Bush said, celebrated several of his heroes. It rained."
+    marked = [("Mr. Bush", "SRC"), ("said", "CUE"), ("celebrated", "CUE"), ("several of his heroes", "CON")]
+    where, s = _runs(text, marked)
+    found = _parenthetical_frame(s["several of his heroes"], s["celebrated"], where)
+    assert found is not None
+    content, frame = found
+    assert frame == s["said"] and text[content.start : content.end] == "celebrated several of his heroes"
+    # A frame opening the sentence, or a participle after it, is a report of its own.
+    text = "Trump said, adding that he would win the state."
+    marked = [("Trump", "SRC"), ("said", "CUE"), ("adding", "CUE"), ("that he would win", "CON")]
+    where, s = _runs(text, marked)
+    assert _parenthetical_frame(s["that he would win"], s["adding"], where) is None

@@ -1,7 +1,8 @@
 """What the oracle found the pipeline losing, each fixed and held here (a model's answer over HTTP).
 
 - an attribution to no one named ("it was reported that") had no way into the schema;
-- a cue in the gap of a quote written with an ellipsis was refused as being inside the quote;
+- a cue in the gap of a quote written with an ellipsis was refused as being inside the quote
+  (also when the quote's own words hold the cue's word: "I never said …," he said, "…");
 - speaker words and cues were taken from inside the quote ("he" in "he has not yet…")
   when the right occurrence was just outside it;
 - a name beginning with "The" ("The New York Times") was checked as a description against
@@ -70,6 +71,23 @@ def test_a_cue_in_the_gap_of_an_ellipsis_is_kept() -> None:
     assert attribution.content.text.startswith("We will rebuild")
     assert attribution.content.text.endswith("winter comes")
     assert attribution.speaker_mention is not None and attribution.speaker_mention.text == "the mayor"
+
+
+def test_a_cue_in_the_gap_of_an_ellipsis_is_kept_when_the_quote_says_it_too() -> None:
+    # The quote's own "said" is not the cue: the one in the gap is ("…," the mayor said, "…").
+    text = '"I never said we would lose," the mayor said, "and we will win before the winter comes."'
+    statement = {
+        "sentences": ["S1"],
+        "quote": "I never said we would lose ... and we will win before the winter comes",
+        "speaker": "the mayor",
+        "speaker_words": "the mayor",
+        "cue": "said",
+        "mode": "direct",
+        "claim": "The mayor never said they would lose.",
+    }
+    actors = [{"name": "the mayor", "kind": "person", "mentions": []}]
+    [attribution] = _extract(text, [statement], actors).attributions
+    assert attribution.cue is not None and attribution.cue.start == text.index("said", text.index("mayor"))
 
 
 def test_speaker_words_and_cue_are_found_outside_the_quote() -> None:

@@ -191,3 +191,17 @@ def test_a_frame_set_off_by_commas_gives_its_sentence() -> None:
     marked = [("Trump", "SRC"), ("said", "CUE"), ("adding", "CUE"), ("that he would win", "CON")]
     where, s = _runs(text, marked)
     assert _parenthetical_frame(s["that he would win"], s["adding"], where) is None
+
+
+def test_a_question_word_or_an_empty_opening_alone_names_no_source() -> None:
+    # "Why not just say:", "Whatever he said", "Similarly, it's hard to know", "There's reason to
+    # believe": words that open a sentence, not a speaker; "A:" of an interview still may be one.
+    text = "Why not just say: no. Whatever the reason, Similarly, There's reason to believe. A: Yes."
+
+    def candidate(words: str) -> SourceCandidate:
+        start = text.index(words)
+        return SourceCandidate(TaggedSpan("SRC", start, start + len(words), 0), frozenset({"tagged"}))
+
+    for words in ("Why", "Whatever", "Similarly,", "There's"):
+        assert not _names_someone(candidate(words), text), words
+    assert _names_someone(candidate("A"), text)

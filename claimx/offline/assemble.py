@@ -332,11 +332,14 @@ def _best(shares: list[float], allowed: list[bool]) -> int:
 
 
 #: Words that open a sentence without naming anyone: a source candidate made of them alone
-#: ("But don't expect", "Nor is it clear", "Rather than moralize") is no one.
+#: ("But don't expect", "Nor is it clear", "Rather than moralize", "Why", "Whatever",
+#: "Similarly", "There's") is no one.
 _NO_ONE = words(
     """
     but and nor or yet so still then now also rather than in after before since while when if though
     although however instead meanwhile indeed even just once
+    why how what whatever whenever wherever whoever similarly likewise much there's it's that's here's
+    what's
     """
 )
 

@@ -10,6 +10,7 @@ from claimx.offline.assemble import (
     _names_someone,
     _parenthetical_frame,
     _passive_report,
+    _with_antecedent,
     source_candidates,
     tagged_runs,
 )
@@ -205,3 +206,32 @@ def test_a_question_word_or_an_empty_opening_alone_names_no_source() -> None:
     for words in ("Why", "Whatever", "Similarly,", "There's"):
         assert not _names_someone(candidate(words), text), words
     assert _names_someone(candidate("A"), text)
+
+
+def test_a_relative_clause_chosen_as_source_is_taken_with_its_subject() -> None:
+    text = (
+        "Donna Sampson Rawlings, 59, of Ashton, Md., who watched the ceremony on a screen, "
+        "said the event brought back memories of her father.\n"
+    )
+    document = Document.from_text(text)
+
+    def span(words: str, label: str) -> TaggedSpan:
+        start = text.index(words)
+        return TaggedSpan(label, start, start + len(words), 0)
+
+    cue, content = span("said", "CUE"), span("the event brought back memories of her father", "CON")
+    clause = span("who watched the ceremony on a screen,", "SRC")
+    where = Runs(document, [cue], [clause], [content])
+    taken = _with_antecedent(clause, cue, content, where)
+    assert text[taken.start : taken.end].startswith("Donna Sampson Rawlings, 59,")
+    assert taken.end == clause.end
+    # A name chosen as the source, or a clause that is no aside before the cue, stays as chosen.
+    name = span("Donna Sampson Rawlings", "SRC")
+    assert _with_antecedent(name, cue, content, where) == name
+    plain = "Voters who watched the ceremony said the event mattered.\n"
+    document = Document.from_text(plain)
+    at = plain.index("who watched")
+    clause = TaggedSpan("SRC", at, at + len("who watched the ceremony"), 0)
+    cue = TaggedSpan("CUE", plain.index("said"), plain.index("said") + 4, 0)
+    content = TaggedSpan("CON", plain.index("the event"), plain.index(" mattered") + 9, 0)
+    assert _with_antecedent(clause, cue, content, Runs(document, [cue], [clause], [content])) == clause

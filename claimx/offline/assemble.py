@@ -56,6 +56,8 @@ NOBODY_UNNAMED = True
 NOBODY_BIAS = -0.5
 #: A participle after a comma or a verb after "and"/"but" takes its clause's subject when one is found.
 SHARED_SUBJECT = True
+#: A relative clause chosen as the source ("X, who …, said") is taken with the subject it describes.
+WITH_ANTECEDENT = True
 OPENING_PARTICIPLE = True
 NEW_SUBJECTS = True
 #: How many of the likeliest cues the joint choice of cue and source weighs (1: the likeliest cue).
@@ -323,7 +325,37 @@ def _ranked(
         if subject is not None:
             return cue, subject
         j = _best(shares, allowed)
-    return cue, options[j].span
+    chosen = options[j].span
+    if chosen is not None and WITH_ANTECEDENT:
+        chosen = _with_antecedent(chosen, cue, content, where)
+    return cue, chosen
+
+
+#: A relative clause's opening: "who watched …", "whose coalition includes …".
+_RELATIVE_OPENING = re.compile(r"(?:who|which|whose)\s+\S", re.IGNORECASE)
+
+
+def _with_antecedent(source: TaggedSpan, cue: TaggedSpan, content: TaggedSpan, where: Runs) -> TaggedSpan:
+    """A relative clause chosen as the source, taken with the subject it describes.
+
+    "Donna Sampson Rawlings, 59, of Ashton, Md., who watched the ceremony on a screen, said …":
+    the ranker may take the clause ("who watched …,") for the source; the one who speaks is
+    the subject it hangs on, which PolNeAR marks, often with the clause. Only for a clause after
+    a comma that closes right before the cue (or with a comma), when the cue's clause subject
+    (:func:`claimx.offline.clauses.subject_start`) starts before it outside the content.
+    """
+    text = where.document.text
+    if not _RELATIVE_OPENING.match(text, source.start, source.end):
+        return source
+    closed = not text[source.end : cue.start].strip() or text[source.start : cue.start].rstrip().endswith(",")
+    if not closed or not text[max(0, source.start - 5) : source.start].rstrip().endswith(","):
+        return source
+    start = subject_start(where.document, cue, where.in_paragraph(where.cues, cue.paragraph))
+    if start is None or start >= source.start or content.start <= start < content.end:
+        return source
+    if content.start < source.start and start < content.end:
+        return source  # (the content lies between them)
+    return TaggedSpan("SRC", start, source.end, source.paragraph)
 
 
 def _best(shares: list[float], allowed: list[bool]) -> int:

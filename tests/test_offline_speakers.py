@@ -52,3 +52,8 @@ def test_they_stays_unresolved_when_the_sentence_before_names_no_group() -> None
     assert _resolve(text, "They") is None
     text = "In Iowa, the vote was close. They argue that it was rushed.\n"
     assert _resolve(text, "They") is None
+
+
+def test_they_after_a_subordinate_clause_is_that_clauses_plural_subject() -> None:
+    text = "The race tightened. As Republicans scrambled to raise cash, they proposed sweeping overhauls.\n"
+    assert _resolve(text, "they") == "Republicans"

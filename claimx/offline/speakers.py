@@ -115,6 +115,18 @@ def _is_title(words: str) -> bool:
     return bool(rest) and all(w[:1].isupper() for w in rest)
 
 
+#: A subordinate clause opening the sentence: "As Republicans scrambled …, they proposed …".
+_SUBORDINATE_OPENING = re.compile(
+    r"[“\"‘']?(?:(?:But|And|Yet|So),?\s+)?(?:As|When|While|Unless|If|Because|After|Before|Although|Though|Since|Until|Once)\s+"
+)
+
+
+def _plural_head(phrase: str) -> bool:
+    """Whether a phrase ends in a plural noun (not "was", "does", "business")."""
+    head = phrase.split()[-1].lower()
+    return head not in _NOT_PLURAL and not head.endswith(("ss", "us", "is")) and len(head) >= 4
+
+
 class Resolver:
     """Resolves source spans to speakers in text order, remembering who has spoken."""
 
@@ -158,10 +170,18 @@ class Resolver:
         "Twenty-seven states led by … are challenging the rules …. They argue that …": the group
         the last sentence was about, when its first words name one ("Twenty-seven states",
         "Many Democrats", "Republicans"); past sentences that open with "they" again (the same
-        group), at most three back. None when the words name none.
+        group), at most three back. A "they" opening the main clause after a subordinate one
+        takes that clause's plural subject ("As Republicans scrambled …, they proposed …").
+        None when the words name none.
         """
         sentence = self.document.sentence_at(at)
         number = sentence.number - 1 if sentence is not None else 0
+        if sentence is not None and sentence.start >= self.body:  # "As Republicans scrambled …, they"
+            opening = _SUBORDINATE_OPENING.match(self.text, sentence.start, at)
+            if opening is not None and self.text[max(0, at - 5) : at].rstrip().endswith(","):
+                found = _PLURAL_SUBJECT.match(self.text, opening.end(), at)
+                if found is not None and _plural_head(found.group(1)):
+                    return self._description(found.group(1))
         for before in reversed(self.document.sentences[max(0, number - 3) : number]):
             if before.start < self.body:
                 return None
@@ -171,10 +191,7 @@ class Resolver:
             if found is None:
                 return None
             phrase = found.group(1)
-            head = phrase.split()[-1].lower()
-            if head in _NOT_PLURAL or head.endswith(("ss", "us", "is")) or len(head) < 4:
-                return None
-            return self._description(phrase)
+            return self._description(phrase) if _plural_head(phrase) else None
         return None
 
     def _antecedent(self, at: int) -> Speaker | None:

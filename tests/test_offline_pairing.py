@@ -10,6 +10,7 @@ from claimx.offline.assemble import (
     _names_someone,
     _parenthetical_frame,
     _passive_report,
+    _subordinate_subject,
     _with_antecedent,
     source_candidates,
     tagged_runs,
@@ -235,3 +236,29 @@ def test_a_relative_clause_chosen_as_source_is_taken_with_its_subject() -> None:
     cue = TaggedSpan("CUE", plain.index("said"), plain.index("said") + 4, 0)
     content = TaggedSpan("CON", plain.index("the event"), plain.index(" mattered") + 9, 0)
     assert _with_antecedent(clause, cue, content, Runs(document, [cue], [clause], [content])) == clause
+
+
+def test_a_subordinate_clauses_subject_is_its_cues_source_across_an_aside() -> None:
+    text = (
+        "Trump has been targeting Machado since Clinton, at Monday's debate, cited derogatory "
+        "comments Trump had made about her.\n"
+    )
+    document = Document.from_text(text)
+
+    def span(words: str, label: str) -> TaggedSpan:
+        start = text.index(words)
+        return TaggedSpan(label, start, start + len(words), 0)
+
+    cue, content = span("cited", "CUE"), span("derogatory comments Trump had made about her", "CON")
+    where = Runs(document, [cue], [span("Trump", "SRC")], [content])
+    options = source_candidates(content, cue, where.sources, document)
+    found = _subordinate_subject(options, [True] * len(options), cue, content, where)
+    assert found is not None and text[found.start : found.end] == "Clinton"
+    plain = text.replace("since Clinton, at Monday's debate, cited", "and cited")
+    document = Document.from_text(plain)
+    cue = TaggedSpan("CUE", plain.index("cited"), plain.index("cited") + 5, 0)
+    at = plain.index("derogatory")
+    content = TaggedSpan("CON", at, at + len("derogatory comments Trump had made about her"), 0)
+    where = Runs(document, [cue], [], [content])
+    options = source_candidates(content, cue, [], document)
+    assert _subordinate_subject(options, [True] * len(options), cue, content, where) is None

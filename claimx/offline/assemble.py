@@ -58,6 +58,8 @@ NOBODY_BIAS = -0.5
 SHARED_SUBJECT = True
 #: A relative clause chosen as the source ("X, who …, said") is taken with the subject it describes.
 WITH_ANTECEDENT = True
+#: A cue after "since X, <aside>," takes X, the subordinate clause's subject.
+ASIDE_SUBJECT = True
 OPENING_PARTICIPLE = True
 NEW_SUBJECTS = True
 #: How many of the likeliest cues the joint choice of cue and source weighs (1: the likeliest cue).
@@ -320,6 +322,10 @@ def _ranked(
             best = (score, cue, options, shares, allowed, j)
     assert best is not None
     _, cue, options, shares, allowed, j = best
+    if ASIDE_SUBJECT:  # "… since Clinton, at Monday's debate, cited …"
+        subject = _subordinate_subject(options, allowed, cue, content, where)
+        if subject is not None:
+            return cue, subject
     if SHARED_SUBJECT:  # (once the cue is chosen: the rule picks among its sources, not between cues)
         allowed, subject = _to_shared_subject(options, allowed, cue, content, where)
         if subject is not None:
@@ -329,6 +335,38 @@ def _ranked(
     if chosen is not None and WITH_ANTECEDENT:
         chosen = _with_antecedent(chosen, cue, content, where)
     return cue, chosen
+
+
+#: A subordinate clause's subject set off from its verb by an aside: "since Clinton, at Monday's
+#: debate, cited", "while Mike Huckabee, the former Arkansas governor, proposed".
+_ASIDE_SUBJECT = re.compile(
+    r"(?<![\w’'])(?:as|since|when|after|because|while|before|although|though|until|once|where)\s+"
+    r"((?:[Hh]e|[Ss]he|[Tt]hey|[A-Z][\w’'\-]*\.?(?:\s+[A-Z][\w’'\-]*\.?){0,3}))"
+    r"\s*,[^,;:.“”\"]{1,80},\s*(?:\w+ly\s+)?$"
+)
+
+
+def _subordinate_subject(
+    options: list[SourceCandidate], allowed: list[bool], cue: TaggedSpan, content: TaggedSpan, where: Runs
+) -> TaggedSpan | None:
+    """The subject of the subordinate clause a cue is the verb of, across an aside in commas.
+
+    "Trump has been targeting Machado since Clinton, at Monday's debate, cited …": the cue's
+    subject follows the conjunction, and the aside keeps the ranker from seeing it next to the
+    cue (it took the main clause's "Trump"). The candidate there, else the name or pronoun.
+    """
+    text = where.document.text
+    sentence = where.document.sentence_at(cue.start)
+    if sentence is None:
+        return None
+    found = _ASIDE_SUBJECT.search(text, max(sentence.start, cue.start - 150), cue.start)
+    if found is None or content.start <= found.start(1) < content.end:
+        return None
+    start = found.start(1)
+    for option, ok in zip(options, allowed, strict=True):
+        if ok and option.span is not None and option.span.start <= start < option.span.end:
+            return option.span
+    return TaggedSpan("SRC", start, found.end(1), cue.paragraph)
 
 
 #: A relative clause's opening: "who watched …", "whose coalition includes …".

@@ -8,6 +8,7 @@ from claimx.offline.assemble import (
     _closing_frame,
     _may_speak,
     _names_someone,
+    _object_subject,
     _parenthetical_frame,
     _passive_report,
     _subordinate_subject,
@@ -262,3 +263,26 @@ def test_a_subordinate_clauses_subject_is_its_cues_source_across_an_aside() -> N
     where = Runs(document, [cue], [], [content])
     options = source_candidates(content, cue, [], document)
     assert _subordinate_subject(options, [True] * len(options), cue, content, where) is None
+
+
+def test_the_object_of_forced_or_urged_is_the_source_of_what_follows_its_to() -> None:
+    text = (
+        "The senator also forced Stumpf, who was under questioning from the committee, to admit "
+        "that no executive had been fired.\n"
+    )
+    document = Document.from_text(text)
+    cue = TaggedSpan("CUE", text.index("to admit"), text.index("to admit") + 8, 0)
+    at = text.index("that no")
+    content = TaggedSpan("CON", at, len(text) - 2, 0)
+    where = Runs(document, [cue], [], [content])
+    options = source_candidates(content, cue, [], document)
+    found = _object_subject(options, [True] * len(options), cue, content, where)
+    assert found is not None and text[found.start : found.end] == "Stumpf"
+    other = text.replace("forced Stumpf, who was under questioning from the committee, to", "wanted")
+    document = Document.from_text(other)
+    cue = TaggedSpan("CUE", other.index("admit"), other.index("admit") + 5, 0)
+    at = other.index("that no")
+    content = TaggedSpan("CON", at, len(other) - 2, 0)
+    where = Runs(document, [cue], [], [content])
+    options = source_candidates(content, cue, [], document)
+    assert _object_subject(options, [True] * len(options), cue, content, where) is None

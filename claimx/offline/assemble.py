@@ -60,6 +60,8 @@ SHARED_SUBJECT = True
 WITH_ANTECEDENT = True
 #: A cue after "since X, <aside>," takes X, the subordinate clause's subject.
 ASIDE_SUBJECT = True
+#: A cue "to admit" after "forced X" takes X, the object that does it.
+OBJECT_SUBJECT = True
 OPENING_PARTICIPLE = True
 NEW_SUBJECTS = True
 #: How many of the likeliest cues the joint choice of cue and source weighs (1: the likeliest cue).
@@ -322,6 +324,10 @@ def _ranked(
             best = (score, cue, options, shares, allowed, j)
     assert best is not None
     _, cue, options, shares, allowed, j = best
+    if OBJECT_SUBJECT:  # "… forced Stumpf, who …, to admit …"
+        obj = _object_subject(options, allowed, cue, content, where)
+        if obj is not None:
+            return cue, obj
     if ASIDE_SUBJECT:  # "… since Clinton, at Monday's debate, cited …"
         subject = _subordinate_subject(options, allowed, cue, content, where)
         if subject is not None:
@@ -360,6 +366,42 @@ def _subordinate_subject(
     if sentence is None:
         return None
     found = _ASIDE_SUBJECT.search(text, max(sentence.start, cue.start - 150), cue.start)
+    if found is None or content.start <= found.start(1) < content.end:
+        return None
+    start = found.start(1)
+    for option, ok in zip(options, allowed, strict=True):
+        if ok and option.span is not None and option.span.start <= start < option.span.end:
+            return option.span
+    return TaggedSpan("SRC", start, found.end(1), cue.paragraph)
+
+
+#: A verb whose object does what follows "to": "forced Stumpf to admit", "urged them to reject".
+_OBJECT_CONTROL = re.compile(
+    r"(?<![\w’'])(?:forc(?:e|es|ed|ing)|ask(?:s|ed|ing)?|urg(?:e|es|ed|ing)|press(?:es|ed|ing)?|tell(?:s|ing)?|told|"
+    r"challeng(?:e|es|ed|ing)|invit(?:e|es|ed|ing)|encourag(?:e|es|ed|ing)|push(?:es|ed|ing)?|dar(?:e|es|ed|ing)|"
+    r"implor(?:e|es|ed|ing)|begg?(?:s|ed|ing)?|prompt(?:s|ed|ing)?)\s+"
+    r"((?:him|her|them|us|me|(?:[Tt]he|[Hh]is|[Hh]er|[Tt]heir)\s+[\w’'\-]+(?:\s+[\w’'\-]+)?|[A-Z][\w’'\-]*\.?(?:\s+[A-Z][\w’'\-]*\.?){0,3}))"
+    r"(?:\s*,[^,;:.“”\"]{1,120},)?\s*(?:to\s+)?$"
+)
+
+
+def _object_subject(
+    options: list[SourceCandidate], allowed: list[bool], cue: TaggedSpan, content: TaggedSpan, where: Runs
+) -> TaggedSpan | None:
+    """The object of a verb like "forced" or "urged" as the source of the cue after its "to".
+
+    "The Democratic senator also forced Stumpf, who was under questioning …, to admit that …":
+    Stumpf admits, not the senator (the ranker took the sentence's subject). The candidate at
+    the object, else the object's words (a name, a pronoun, a short description).
+    """
+    text = where.document.text
+    first = text[cue.start : cue.end].split()[0].lower()
+    if first != "to" and not text[max(0, cue.start - 4) : cue.start].lower().endswith("to "):
+        return None
+    sentence = where.document.sentence_at(cue.start)
+    if sentence is None:
+        return None
+    found = _OBJECT_CONTROL.search(text, max(sentence.start, cue.start - 200), cue.start)
     if found is None or content.start <= found.start(1) < content.end:
         return None
     start = found.start(1)

@@ -6,6 +6,7 @@ import claimx
 from claimx.document import Document
 from claimx.offline.assemble import (
     _closing_frame,
+    _gerund_subject,
     _may_speak,
     _names_someone,
     _object_subject,
@@ -286,3 +287,22 @@ def test_the_object_of_forced_or_urged_is_the_source_of_what_follows_its_to() ->
     where = Runs(document, [cue], [], [content])
     options = source_candidates(content, cue, [], document)
     assert _object_subject(options, [True] * len(options), cue, content, where) is None
+
+
+def test_a_participle_after_footage_of_a_name_takes_that_name() -> None:
+    text = "The ad uses footage of Hillary Clinton asking, “Why aren't I 50 points ahead?”\n"
+    document = Document.from_text(text)
+    cue = TaggedSpan("CUE", text.index("asking"), text.index("asking") + 6, 0)
+    content = TaggedSpan("CON", text.index("“"), len(text) - 1, 0)
+    where = Runs(document, [cue], [], [content])
+    options = source_candidates(content, cue, [], document)
+    found = _gerund_subject(options, [True] * len(options), cue, content, where)
+    assert found is not None and "Hillary Clinton" in text[found.start : found.end]
+    assert "The ad" not in text[found.start : found.end]
+    other = "The ad, asking voters, ends with “Why aren't I 50 points ahead?”\n"
+    document = Document.from_text(other)
+    cue = TaggedSpan("CUE", other.index("asking"), other.index("asking") + 6, 0)
+    content = TaggedSpan("CON", other.index("“"), len(other) - 1, 0)
+    where = Runs(document, [cue], [], [content])
+    options = source_candidates(content, cue, [], document)
+    assert _gerund_subject(options, [True] * len(options), cue, content, where) is None

@@ -62,6 +62,8 @@ WITH_ANTECEDENT = True
 ASIDE_SUBJECT = True
 #: A cue "to admit" after "forced X" takes X, the object that does it.
 OBJECT_SUBJECT = True
+#: A participle after "footage of X" takes X, its own subject.
+GERUND_SUBJECT = True
 OPENING_PARTICIPLE = True
 NEW_SUBJECTS = True
 #: How many of the likeliest cues the joint choice of cue and source weighs (1: the likeliest cue).
@@ -324,6 +326,10 @@ def _ranked(
             best = (score, cue, options, shares, allowed, j)
     assert best is not None
     _, cue, options, shares, allowed, j = best
+    if GERUND_SUBJECT:  # "… footage of Hillary Clinton asking, …"
+        ger = _gerund_subject(options, allowed, cue, content, where)
+        if ger is not None:
+            return cue, ger
     if OBJECT_SUBJECT:  # "… forced Stumpf, who …, to admit …"
         obj = _object_subject(options, allowed, cue, content, where)
         if obj is not None:
@@ -366,6 +372,37 @@ def _subordinate_subject(
     if sentence is None:
         return None
     found = _ASIDE_SUBJECT.search(text, max(sentence.start, cue.start - 150), cue.start)
+    if found is None or content.start <= found.start(1) < content.end:
+        return None
+    start = found.start(1)
+    for option, ok in zip(options, allowed, strict=True):
+        if ok and option.span is not None and option.span.start <= start < option.span.end:
+            return option.span
+    return TaggedSpan("SRC", start, found.end(1), cue.paragraph)
+
+
+#: A name right before a participle, after "of" or a verb of seeing: "footage of Trump saying",
+#: "shows Hess talking about".
+_GERUND_SUBJECT = re.compile(
+    r"(?<![\w’'])(?:of|shows?|showed|showing|hear|heard|see|saw|seen|watch|watched|featur(?:e|es|ed|ing))\s+"
+    r"((?:[A-Z][\w’'\-]*\.?\s+){0,3}[A-Z][\w’'\-]*)\s+$"
+)
+
+
+def _gerund_subject(
+    options: list[SourceCandidate], allowed: list[bool], cue: TaggedSpan, content: TaggedSpan, where: Runs
+) -> TaggedSpan | None:
+    """The name before a participle cue after "of" or a verb of seeing: that name's words.
+
+    "The ad uses footage of Hillary Clinton asking, “…”": the participle has its own subject
+    right before it, no comma between (the ranker took the sentence's "The ad"). The candidate
+    at that name, else the name.
+    """
+    text = where.document.text
+    first = text[cue.start : cue.end].split()[0].lower()
+    if not (first.endswith("ing") and len(first) > 4) or first in ("according", "including", "during"):
+        return None
+    found = _GERUND_SUBJECT.search(text, max(0, cue.start - 80), cue.start)
     if found is None or content.start <= found.start(1) < content.end:
         return None
     start = found.start(1)

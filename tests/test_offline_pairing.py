@@ -12,6 +12,7 @@ from claimx.offline.assemble import (
     _object_subject,
     _parenthetical_frame,
     _passive_report,
+    _possessor,
     _subordinate_subject,
     _with_antecedent,
     source_candidates,
@@ -306,3 +307,22 @@ def test_a_participle_after_footage_of_a_name_takes_that_name() -> None:
     where = Runs(document, [cue], [], [content])
     options = source_candidates(content, cue, [], document)
     assert _gerund_subject(options, [True] * len(options), cue, content, where) is None
+
+
+def test_a_possessive_before_a_noun_of_saying_is_its_source() -> None:
+    text = "Politifact seized on Mr. Trump's claim that there were thousands of shootings.\n"
+    document = Document.from_text(text)
+    cue = TaggedSpan("CUE", text.index("claim"), text.index("claim") + 5, 0)
+    at = text.index("that there")
+    content = TaggedSpan("CON", at, len(text) - 2, 0)
+    where = Runs(document, [cue], [], [content])
+    found = _possessor(cue, content, where)
+    assert found is not None and text[found.start : found.end] == "Mr. Trump's"
+    text = "Despite Trump's claim that there were thousands of shootings, the police disagreed.\n"
+    document = Document.from_text(text)
+    cue = TaggedSpan("CUE", text.index("claim"), text.index("claim") + 5, 0)
+    content = TaggedSpan("CON", text.index("that there"), text.index(", the police"), 0)
+    found = _possessor(cue, content, Runs(document, [cue], [], [content]))
+    assert found is not None and text[found.start : found.end] == "Trump's"
+    cue = TaggedSpan("CUE", text.index("disagreed"), text.index("disagreed") + 9, 0)
+    assert _possessor(cue, content, Runs(document, [cue], [], [content])) is None  # no noun of saying

@@ -64,6 +64,8 @@ ASIDE_SUBJECT = True
 OBJECT_SUBJECT = True
 #: A participle after "footage of X" takes X, its own subject.
 GERUND_SUBJECT = True
+#: A noun cue after a possessive ("Trump's claim") takes the possessor.
+POSSESSOR = True
 OPENING_PARTICIPLE = True
 NEW_SUBJECTS = True
 #: How many of the likeliest cues the joint choice of cue and source weighs (1: the likeliest cue).
@@ -330,6 +332,10 @@ def _ranked(
         ger = _gerund_subject(options, allowed, cue, content, where)
         if ger is not None:
             return cue, ger
+    if POSSESSOR:  # "Politifact seized on Trump's claim that …"
+        pos = _possessor(cue, content, where)
+        if pos is not None:
+            return cue, pos
     if OBJECT_SUBJECT:  # "… forced Stumpf, who …, to admit …"
         obj = _object_subject(options, allowed, cue, content, where)
         if obj is not None:
@@ -409,6 +415,57 @@ def _gerund_subject(
     for option, ok in zip(options, allowed, strict=True):
         if ok and option.span is not None and option.span.start <= start < option.span.end:
             return option.span
+    return TaggedSpan("SRC", start, found.end(1), cue.paragraph)
+
+
+#: Nouns of saying that a possessive before them names the sayer of: "Trump's claim", "her vow".
+_NOUN_CUES = words(
+    """
+    claim claims report reports statement statements remark remarks comment comments assertion
+    assertions promise promises pledge pledges plan plans proposal proposals call calls warning warnings
+    estimate estimates view views argument arguments accusation accusations allegation allegations
+    criticism insistence suggestion suggestions prediction predictions announcement description
+    contention charge charges demand demands denial denials complaint complaints vow vows
+    """
+)
+#: A possessive right before the cue: "Trump's ", "Mr. Trump's ", "his ".
+_POSSESSOR = re.compile(
+    r"(?<![\w’'])((?:[A-Z][\w\-.]*\s+){0,3}[A-Z][\w\-.]*[’']s|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts)\s$"
+)
+
+
+def _possessor(cue: TaggedSpan, content: TaggedSpan, where: Runs) -> TaggedSpan | None:
+    """The possessive before a cue that is one noun of saying: whose claim, report or vow it is.
+
+    "Politifact seized on Trump's claim that there have been …": Trump claims; the sentence's
+    subject (the ranker's choice) only speaks of the claim. Only for a cue of one word among
+    :data:`_NOUN_CUES` with the possessive right before it.
+    """
+    text = where.document.text
+    said = text[cue.start : cue.end].split()
+    if len(said) != 1 or said[0].lower() not in _NOUN_CUES:
+        return None
+    found = _POSSESSOR.search(text, max(0, cue.start - 60), cue.start)
+    if found is None or content.start <= found.start(1) < content.end:
+        return None
+    start = found.start(1)
+    for word in found.group(1).split()[:-1]:  # "On Trump's", "Despite Mr. Trump's": not the name's
+        if word.lower() not in _NOT_SUBJECTS and word.lower() not in _NOT_PHRASES and not word.endswith("."):
+            break
+        if word.endswith(".") and word.lower() in (
+            "mr.",
+            "mrs.",
+            "ms.",
+            "dr.",
+            "sen.",
+            "gov.",
+            "rep.",
+            "gen.",
+        ):
+            break
+        start = text.index(word, start) + len(word)
+        while text[start].isspace():
+            start += 1
     return TaggedSpan("SRC", start, found.end(1), cue.paragraph)
 
 

@@ -13,6 +13,7 @@ from claimx.offline.assemble import (
     _parenthetical_frame,
     _passive_report,
     _possessor,
+    _progressive_subject,
     _subordinate_subject,
     _with_antecedent,
     source_candidates,
@@ -326,3 +327,21 @@ def test_a_possessive_before_a_noun_of_saying_is_its_source() -> None:
     assert found is not None and text[found.start : found.end] == "Trump's"
     cue = TaggedSpan("CUE", text.index("disagreed"), text.index("disagreed") + 9, 0)
     assert _possessor(cue, content, Runs(document, [cue], [], [content])) is None  # no noun of saying
+
+
+def test_the_subject_before_is_is_the_source_of_a_participle_cue_without_it() -> None:
+    text = "The first sentence has been clarified to reflect that Fowler is calling for a process.\n"
+    document = Document.from_text(text)
+    cue = TaggedSpan("CUE", text.index("calling for"), text.index("calling for") + 11, 0)
+    content = TaggedSpan("CON", text.index("a process"), text.index("a process") + 9, 0)
+    where = Runs(document, [cue], [], [content])
+    options = source_candidates(content, cue, [], document)
+    found = _progressive_subject(options, [True] * len(options), cue, content, where)
+    assert found is not None and text[found.start : found.end] == "Fowler"
+    text = "Fowler, calling for a process, left.\n"
+    document = Document.from_text(text)
+    cue = TaggedSpan("CUE", text.index("calling for"), text.index("calling for") + 11, 0)
+    content = TaggedSpan("CON", text.index("a process"), text.index("a process") + 9, 0)
+    where = Runs(document, [cue], [], [content])
+    options = source_candidates(content, cue, [], document)
+    assert _progressive_subject(options, [True] * len(options), cue, content, where) is None

@@ -66,6 +66,8 @@ OBJECT_SUBJECT = True
 GERUND_SUBJECT = True
 #: A noun cue after a possessive ("Trump's claim") takes the possessor.
 POSSESSOR = True
+#: A participle cue after "X is" takes X, the progressive's subject.
+PROGRESSIVE_SUBJECT = True
 OPENING_PARTICIPLE = True
 NEW_SUBJECTS = True
 #: How many of the likeliest cues the joint choice of cue and source weighs (1: the likeliest cue).
@@ -332,6 +334,10 @@ def _ranked(
         ger = _gerund_subject(options, allowed, cue, content, where)
         if ger is not None:
             return cue, ger
+    if PROGRESSIVE_SUBJECT:  # "… that Fowler is calling for …"
+        prog = _progressive_subject(options, allowed, cue, content, where)
+        if prog is not None:
+            return cue, prog
     if POSSESSOR:  # "Politifact seized on Trump's claim that …"
         pos = _possessor(cue, content, where)
         if pos is not None:
@@ -466,6 +472,31 @@ def _possessor(cue: TaggedSpan, content: TaggedSpan, where: Runs) -> TaggedSpan 
         start = text.index(word, start) + len(word)
         while text[start].isspace():
             start += 1
+    return TaggedSpan("SRC", start, found.end(1), cue.paragraph)
+
+
+def _progressive_subject(
+    options: list[SourceCandidate], allowed: list[bool], cue: TaggedSpan, content: TaggedSpan, where: Runs
+) -> TaggedSpan | None:
+    """The subject of "is"/"was" when the tagger left the auxiliary out of a participle cue.
+
+    "The first sentence has been clarified to reflect that Fowler is calling for a process …,
+    not that he is calling for …": the cue "calling for" has its subject before "is" (the ranker
+    took the sentence's "The first sentence", or nobody). The candidate there, else the words.
+    """
+    text = where.document.text
+    first = text[cue.start : cue.end].split()[0].lower()
+    if not (first.endswith("ing") and len(first) > 4) or first in ("according", "including", "during"):
+        return None
+    found = _PROGRESSIVE.search(text, max(0, cue.start - 80), cue.start)
+    if found is None or content.start <= found.start(1) < content.end:
+        return None
+    if found.group(1).split()[0].lower() in _NOT_SUBJECTS:
+        return None
+    start = found.start(1)
+    for option, ok in zip(options, allowed, strict=True):
+        if ok and option.span is not None and option.span.start <= start < option.span.end:
+            return option.span
     return TaggedSpan("SRC", start, found.end(1), cue.paragraph)
 
 
@@ -765,6 +796,12 @@ def _around_their_cue(attributions: list[Attribution], text: str) -> list[Attrib
 
 _NAME = r"[A-Z][\w'’\-]*\.?(?:\s+[A-Z][\w'’\-]*\.?){0,3}"
 _SUBJECT = r"(?:he|she|they|He|She|They|I|We|we|[Tt]he\s+[a-z]+(?:\s+[a-z]+)?|" + _NAME + ")"
+#: The subject of a progressive before its participle: "Fowler is calling for", "he was still saying".
+_PROGRESSIVE = re.compile(
+    rf"(?<![\w’'])({_SUBJECT})\s+(?:is|was|are|were|has\s+been|have\s+been|had\s+been)\s+(?:(?:also|still|now|not|already|\w+ly)\s+)?$"
+)
+
+
 _BEFORE_CUE = re.compile(rf"(?<![\w’'])({_SUBJECT})\s+(?:has\s+|had\s+|have\s+|also\s+|later\s+|then\s+)?$")
 _AFTER_CUE = re.compile(rf"^\s+({_SUBJECT})(?=[\s,.;:])")
 

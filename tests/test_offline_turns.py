@@ -1,0 +1,40 @@
+"""``offline``: a transcript's turns ("WALLACE: …") are said by the name before their colon."""
+
+from __future__ import annotations
+
+import claimx
+from claimx.document import Document
+from claimx.offline.turns import transcript_turns
+
+_TRANSCRIPT = (
+    "Pence defended the tweet on Sunday.\n\nPartial transcript as follows:\n\n"
+    '"WALLACE: After the Clinton camp announced that it was inviting Mark Cuban to the debate, '
+    "Trump invited Gennifer Flowers. Why would he do that?\n\n"
+    '"PENCE: Well, look, Hillary Clinton apparently thinks this is an episode of a game show. '
+    "But this is serious business.\n\n"
+    "UPDATE: The campaign said later that Flowers would not attend.\n"
+)
+
+
+def test_a_turn_is_its_speakers_statement_whatever_verb_it_holds() -> None:
+    result = claimx.extract(_TRANSCRIPT, model="offline", doc_id="t", cache=False)
+    names = {a.id: a.name for a in result.actors}
+    by_start = {a.content.text.split()[0]: a for a in result.attributions}
+    wallace = by_start["After"]  # (not "announced", the verb of the clause inside the turn)
+    assert wallace.cue is not None and wallace.cue.text == ":"
+    assert names[wallace.speaker_id or ""] == "WALLACE"
+    assert wallace.content.text.endswith("Why would he do that?")
+    pence = by_start["Well,"]
+    assert names[pence.speaker_id or ""] == "PENCE" and pence.cue is not None and pence.cue.text == ":"
+    # A label in capitals names no one: the campaign says what follows "UPDATE:".
+    update = [a for a in result.attributions if "Flowers would not attend" in a.content.text]
+    assert update and all(names.get(a.speaker_id or "") != "UPDATE" for a in update)
+
+
+def test_one_name_before_a_colon_is_no_transcript() -> None:
+    text = "The debate is on Monday.\n\nCLARIFICATION: An earlier version misstated the date.\n"
+    assert transcript_turns(Document.from_text(text)) == {}
+    turns = transcript_turns(Document.from_text(_TRANSCRIPT))
+    assert [_TRANSCRIPT[t.source.start : t.source.end] for t in turns.values()] == ["WALLACE", "PENCE"]
+    first = next(iter(turns.values()))
+    assert _TRANSCRIPT[first.start :].startswith("After the Clinton camp")

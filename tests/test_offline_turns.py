@@ -38,3 +38,20 @@ def test_one_name_before_a_colon_is_no_transcript() -> None:
     assert [_TRANSCRIPT[t.source.start : t.source.end] for t in turns.values()] == ["WALLACE", "PENCE"]
     first = next(iter(turns.values()))
     assert _TRANSCRIPT[first.start :].startswith("After the Clinton camp")
+
+
+def test_a_paragraph_announced_by_the_one_before_is_the_announcers() -> None:
+    # "The governor added:" announces the next paragraph, whatever verb the tagger finds in it.
+    said = "“Those comments are a disgrace,” Christie said on the radio.\n\nThe governor added:\n\n"
+    said_next = "It’s typical of Hillary Clinton. She knows nothing, but the mouth never stops.\n"
+    result = claimx.extract(said + said_next, model="offline", doc_id="t", cache=False)
+    names = {a.id: a.name for a in result.actors}
+    typical = [a for a in result.attributions if "the mouth never stops" in a.content.text]
+    assert len(typical) == 1 and typical[0].cue is not None and typical[0].cue.text == "added:"
+    assert (
+        typical[0].content.text.startswith("It’s typical")
+        and names[typical[0].speaker_id or ""] == "The governor"
+    )
+    # A line ending with a colon but no reporting verb ("Like the page:") announces nothing.
+    result = claimx.extract("Like the page:\n\n" + said_next, model="offline", doc_id="t", cache=False)
+    assert all(a.cue is None or a.cue.text != "the page:" for a in result.attributions)

@@ -35,12 +35,11 @@ MIN_TURNS = 2
 
 @dataclass(frozen=True)
 class Turn:
-    """One speaker's turn: the name, its colon (the cue) and the words after it, to the line's end."""
+    """One speaker's turn: the name, its colon (the cue), where its words start, and its paragraph."""
 
     source: TaggedSpan
     cue: TaggedSpan
     start: int
-    end: int
     paragraph: int
 
 
@@ -55,12 +54,10 @@ def transcript_turns(document: Document) -> dict[int, Turn]:
         found = _MARKER.match(text, start, end)
         if found is None or found.end() >= end or found.group(1).split()[0].lower() in _NOT_SPEAKERS:
             continue
-        content_end = len(text[:end].rstrip())
         turns[number] = Turn(
             source=TaggedSpan("SRC", found.start(1), found.end(1), number),
             cue=TaggedSpan("CUE", found.start(2), found.end(2), number),
             start=found.end(),
-            end=content_end,
             paragraph=number,
         )
     return turns if len(turns) >= MIN_TURNS else {}

@@ -10,6 +10,7 @@ from claimx.offline.assemble import (
     _names_someone,
     _parenthetical_frame,
     _passive_report,
+    _swallowed_frame,
     source_candidates,
     tagged_runs,
 )
@@ -191,3 +192,35 @@ def test_a_frame_set_off_by_commas_gives_its_sentence() -> None:
     marked = [("Trump", "SRC"), ("said", "CUE"), ("adding", "CUE"), ("that he would win", "CON")]
     where, s = _runs(text, marked)
     assert _parenthetical_frame(s["that he would win"], s["adding"], where) is None
+
+
+def test_a_closing_frame_the_content_ran_over_is_the_cue() -> None:
+    # "…, the source added.": the tagger read the frame as the content's last words.
+    text = "Clinton had told police officials that she didn’t want the escort, the source added. It rained."
+    content = "that she didn’t want the escort, the source added"
+    where, s = _runs(text, [("Clinton", "SRC"), ("had told", "CUE"), (content, "CON")])
+    found = _swallowed_frame(s[content], s["had told"], where)
+    assert found is not None
+    content_span, frame = found
+    assert text[frame.start : frame.end] == "added"
+    assert (
+        text[content_span.start : content_span.end]
+        == "Clinton had told police officials that she didn’t want the escort"
+    )
+    # A noun ending the sentence, or words that are no subject before a verb, close nothing.
+    for text, content in [
+        (
+            "Trump said he could crack the areas, of the state. It rained.",
+            "he could crack the areas, of the state",
+        ),
+        ("He said the story, is bleak and seldom told. It rained.", "the story, is bleak and seldom told"),
+    ]:
+        where, s = _runs(
+            text, [("He" if text.startswith("He") else "Trump", "SRC"), ("said", "CUE"), (content, "CON")]
+        )
+        assert _swallowed_frame(s[content], s["said"], where) is None
+    # A quotation around its frame is one statement already.
+    text = "He said “we will win, the voters decided.” It rained."
+    content = "“we will win, the voters decided.”"
+    where, s = _runs(text, [("He", "SRC"), ("said", "CUE"), (content, "CON")])
+    assert _swallowed_frame(s[content], s["said"], where) is None

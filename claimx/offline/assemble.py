@@ -72,6 +72,8 @@ PARAGRAPHS_BACK = 0
 MERGE_AROUND_CUE = True
 #: A sentence closed by its own reporting frame (", sources said.") is that frame's statement.
 CLOSING_FRAMES = True
+#: A closing frame the tagger read as the end of the content (", the source added.") is its cue too.
+SWALLOWED_FRAMES = True
 #: A transcript's turn ("WALLACE: …") is its speaker's statement, its colon the cue.
 TRANSCRIPT_TURNS = True
 #: A paragraph announced by the one before ("The governor added:") is the announcer's statement.
@@ -135,6 +137,7 @@ def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attri
         if weights is not None and candidates:
             cue, source = _ranked(content, candidates, where, weights)
             framed = _closing_frame(content, cue, where) or _parenthetical_frame(content, cue, where)
+            framed = framed or (_swallowed_frame(content, cue, where) if SWALLOWED_FRAMES else None)
             framed = framed if CLOSING_FRAMES else None
             if framed is not None:
                 content, frame = framed
@@ -252,6 +255,56 @@ def _closing_frame(content: TaggedSpan, cue: TaggedSpan, where: Runs) -> tuple[T
     while start < cue.start and text[start].isspace():
         start += 1
     return TaggedSpan("CON", start, content.end, content.paragraph), frame
+
+
+#: The end of a content that is its sentence's closing frame: a comma, one to five words (the
+#: source), the verb, at most a day, the sentence's end (", the source added.", ", Blackwell maintains.").
+_SWALLOWED = re.compile(
+    r",\s+((?:[\w.’'-]+\s+){0,4}[\w.’'-]+)\s+([a-z]+)"
+    r"(?:\s+(?:on\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today)"
+    r"(?:\s+(?:morning|afternoon|evening|night))?)?\W*$"
+)
+
+
+#: A closing frame's verb: in the past ("added", "said"), or a report in the present ("maintains");
+#: not a noun that ends a sentence as well ("the state", "his comments", "a point").
+_FRAME_VERBS = words(
+    "said told wrote thought knew felt says tells writes adds notes maintains argues insists contends "
+    "explains warns recalls concludes believes thinks knows"
+)
+#: Words that make the words before the verb something other than its subject ("is bleak and
+#: seldom told", "given his previous comments", "who said").
+_NOT_IN_SOURCE = words("is was are were be been has have had and but or given who which that as if when")
+
+
+def _swallowed_frame(
+    content: TaggedSpan, cue: TaggedSpan, where: Runs
+) -> tuple[TaggedSpan, TaggedSpan] | None:
+    """A content whose last words are its sentence's closing frame, untagged: that frame's sentence.
+
+    "Clinton had told police officials that [she didn't want the escort …, the source added.]":
+    the tagger ran the content on over the frame, so :func:`_closing_frame` finds no tagged cue
+    after it. The same conditions (the chosen cue before the content in its sentence, a
+    reporting verb other than the chosen one), and no quotation in the content: a quotation
+    around its cue ('"A," he said. "B."') is one statement already.
+    """
+    text = where.document.text
+    sentence = _home_sentence(content, cue, where.document)
+    if sentence is None or any(q in text[content.start : content.end] for q in ("“", "”", '"', "''")):
+        return None
+    found = _SWALLOWED.search(text, content.start, sentence.end)
+    if found is None or found.start(2) >= content.end or found.start() <= content.start:
+        return None
+    verb = found.group(2)
+    if not _reports(verb, text[cue.start : cue.end]) or not (verb.endswith("ed") or verb in _FRAME_VERBS):
+        return None
+    if any(w.lower() in CUE_WORDS or w.lower() in _NOT_IN_SOURCE for w in found.group(1).split()):
+        return None
+    start = sentence.start
+    while start < cue.start and text[start].isspace():
+        start += 1
+    frame = TaggedSpan("CUE", found.start(2), found.end(2), content.paragraph)
+    return TaggedSpan("CON", start, found.start(), content.paragraph), frame
 
 
 #: A frame set off by commas inside its sentence: a comma, at most five words (the source), the cue, a comma.

@@ -6,6 +6,7 @@ import claimx
 from claimx.document import Document
 from claimx.offline.assemble import (
     _closing_frame,
+    _in_a_poll,
     _may_speak,
     _names_someone,
     _parenthetical_frame,
@@ -224,3 +225,40 @@ def test_a_closing_frame_the_content_ran_over_is_the_cue() -> None:
     content = "“we will win, the voters decided.”"
     where, s = _runs(text, [("He", "SRC"), ("said", "CUE"), (content, "CON")])
     assert _swallowed_frame(s[content], s["said"], where) is None
+
+
+def test_a_poll_opening_its_sentence_reports_the_clause_after_it() -> None:
+    # "In a September Post-ABC News poll, [75 percent of Republicans said …]": the poll speaks.
+    text = "It rained. In a September Post-ABC News poll, 75 percent of Republicans said most people lie."
+    document = Document.from_text(text)
+
+    def span(words: str, label: str, within: str = text) -> TaggedSpan:
+        start = within.index(words)
+        return TaggedSpan(label, start, start + len(words), 0)
+
+    found = _in_a_poll(span("most people lie", "CON"), span("said", "CUE"), document)
+    assert found is not None
+    content, cue, source = found
+    assert text[content.start : content.end] == "75 percent of Republicans said most people lie"
+    assert (
+        text[cue.start : cue.end] == "In"
+        and text[source.start : source.end] == "a September Post-ABC News poll"
+    )
+    # A clause with no cue at all ("In the CBS poll, Trump's lead remained …") too.
+    text = "In the CBS poll, Trump's lead over Cruz remained in double digits."
+    assert _in_a_poll(span("Trump's lead over Cruz", "CON", text), None, Document.from_text(text)) is not None
+    # A name reporting the poll speaks itself; "polls" in a memo's clause opens no poll's report.
+    for text, content, verb in [
+        (
+            "In an online poll of 800 voters, conducted in May, Democracy Corp found that voters lie.",
+            "that voters lie",
+            "found",
+        ),
+        (
+            "In a memo released as polls closed, Mook acknowledged that they split.",
+            "that they split",
+            "acknowledged",
+        ),
+    ]:
+        cue = span(verb, "CUE", text)
+        assert _in_a_poll(span(content, "CON", text), cue, Document.from_text(text)) is None

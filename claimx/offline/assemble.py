@@ -74,6 +74,8 @@ MERGE_AROUND_CUE = True
 CLOSING_FRAMES = True
 #: A closing frame the tagger read as the end of the content (", the source added.") is its cue too.
 SWALLOWED_FRAMES = True
+#: "In a Washington Post-ABC News poll, 75 percent said …": the poll speaks, "In" is the cue.
+POLL_FRAMES = True
 #: A transcript's turn ("WALLACE: …") is its speaker's statement, its colon the cue.
 TRANSCRIPT_TURNS = True
 #: A paragraph announced by the one before ("The governor added:") is the announcer's statement.
@@ -150,6 +152,9 @@ def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attri
                 source = _source_by_rule(text, cue, content) or _sentence_subject(document, cue, content)
         if source is None and cue is None:
             cue, source = _frame_by_rule(document, content)
+        polled = _in_a_poll(content, cue, document) if POLL_FRAMES else None
+        if polled is not None:
+            (content, cue, source), nobody = polled, False
         out.append(Attribution(content, cue, source, nobody=nobody))
     if TRANSCRIPT_TURNS:
         turns = transcript_turns(document)
@@ -305,6 +310,46 @@ def _swallowed_frame(
         start += 1
     frame = TaggedSpan("CUE", found.start(2), found.end(2), content.paragraph)
     return TaggedSpan("CON", start, found.start(), content.paragraph), frame
+
+
+#: A sentence opening with a poll or survey it reports: "In a September Washington Post-ABC News
+#: poll, …", "In May's Washington Post-ABC News poll, …", "In the CBS poll, …" (one poll: "In
+#: eight of nine states where exit polls were conducted" and "In a memo released as polls
+#: closed" open no such report).
+_POLL_OPENING = re.compile(
+    r"(In)\s+((?:a|an|the|[A-Z][\w’'.-]*(?:’s|'s)?)\s+(?:[^\s,.;:]+\s+){0,6}?(?:poll|survey))\b[^,.;:]{0,60},\s*"
+)
+
+
+def _in_a_poll(
+    content: TaggedSpan, cue: TaggedSpan | None, document: Document
+) -> tuple[TaggedSpan, TaggedSpan, TaggedSpan] | None:
+    """A content in a sentence opened by the poll that reports it: the clause after its comma, "In", the poll.
+
+    PolNeAR marks "In" as the cue and the poll as the source of the whole clause ("In a
+    September Washington Post-ABC News poll, [75 percent of Republicans said "most people in
+    politics" can't be trusted]"); the ranker took the verb inside it ("said"), or the tagger
+    left the clause in the article's voice. Only when the content and its chosen cue lie after
+    the opening's comma, in its sentence, and no name stands before that cue.
+    """
+    sentence = document.sentence_at(content.start)
+    if sentence is None or content.end > sentence.end:
+        return None
+    text = document.text
+    start = sentence.start
+    while start < sentence.end and not text[start].isalnum():
+        start += 1
+    found = _POLL_OPENING.match(text, start, sentence.end)
+    if found is None or content.start < found.end() - 1 or (cue is not None and cue.start < found.end()):
+        return None
+    subject = text[found.end() : cue.start].rsplit(",", 1)[-1].split() if cue is not None else []
+    if subject and all(w[0].isupper() for w in subject):
+        return None  # (a name reports the poll: "In an online poll of 800 …, Democracy Corp found that …")
+    return (
+        TaggedSpan("CON", found.end(), content.end, content.paragraph),
+        TaggedSpan("CUE", found.start(1), found.end(1), content.paragraph),
+        TaggedSpan("SRC", found.start(2), found.end(2), content.paragraph),
+    )
 
 
 #: A frame set off by commas inside its sentence: a comma, at most five words (the source), the cue, a comma.

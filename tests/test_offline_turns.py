@@ -55,3 +55,22 @@ def test_a_paragraph_announced_by_the_one_before_is_the_announcers() -> None:
     # A line ending with a colon but no reporting verb ("Like the page:") announces nothing.
     result = claimx.extract("Like the page:\n\n" + said_next, model="offline", doc_id="t", cache=False)
     assert all(a.cue is None or a.cue.text != "the page:" for a in result.attributions)
+
+
+def test_a_quotation_signed_after_a_dash_is_the_signers() -> None:
+    # Each paragraph is one quotation and its signature; the verbs inside it are the signer's words.
+    text = (
+        "Voters Share Their Thoughts On The Debate.\n\n"
+        "“He said it over and over, he is very proud of his actions. He believes nobody will change him.” "
+        "― Veronica Cruz\n"
+        "“Mostly he promotes fear, and he claims that he alone can fix it.” ― Julie Diaz.\n"
+    )
+    result = claimx.extract(text, model="offline", doc_id="t", cache=False)
+    names = {a.id: a.name for a in result.actors}
+    signed = {names.get(a.speaker_id or ""): a for a in result.attributions}
+    cruz = signed["Veronica Cruz"]
+    assert cruz.cue is not None and cruz.cue.text == "―"
+    assert cruz.content.text.lstrip("“").startswith("He said it")
+    assert "nobody will change him" in cruz.content.text
+    diaz = signed["Julie Diaz"]
+    assert diaz.cue is not None and diaz.cue.text == "―" and "he alone can fix it" in diaz.content.text

@@ -80,6 +80,8 @@ POLL_FRAMES = True
 TRANSCRIPT_TURNS = True
 #: A paragraph announced by the one before ("The governor added:") is the announcer's statement.
 ANNOUNCED_PARAGRAPHS = True
+#: A paragraph quoted and signed after a dash ("“…” ― Veronica Cruz") is the signer's statement.
+SIGNED_QUOTATIONS = True
 #: A content with a cue but no source found is attributed to no one named (speaker null), not
 #: to the article: PolNeAR dev F1 0.740 → 0.755, speaker accuracy on matches 0.886 → 0.860.
 CUED_WITHOUT_SOURCE_UNNAMED = True
@@ -158,6 +160,8 @@ def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attri
         out.append(Attribution(content, cue, source, nobody=nobody))
     if TRANSCRIPT_TURNS:
         turns = transcript_turns(document)
+        if SIGNED_QUOTATIONS:
+            turns = _signed(document) | turns
         if ANNOUNCED_PARAGRAPHS:
             # (only a paragraph of one content: a longer one holds reports of its own, "McCrummen reports:")
             runs = Counter(a.content.paragraph for a in out)
@@ -167,11 +171,12 @@ def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attri
 
 
 def _in_turns(attributions: list[Attribution], turns: dict[int, Turn]) -> list[Attribution]:
-    """The contents of a transcript's turn as one statement, from its colon, by the name before it.
+    """The contents of a paragraph said as a whole as one statement, by the name that says it.
 
-    Whatever cue the ranker chose in the turn ("After the Clinton camp announced that …") and
-    whatever the tagger did with the name ('"WALLACE: If I may …' read as content), the turn is
-    what the name says (:mod:`claimx.offline.turns`).
+    A transcript's turn (:mod:`claimx.offline.turns`), a paragraph announced by the one before
+    (:func:`_announced`), a quotation signed after a dash (:func:`_signed`): whatever cue the
+    ranker chose inside ("After the Clinton camp announced that …") and whatever the tagger did
+    with the name ('"WALLACE: If I may …' read as content), the paragraph is what the name says.
     """
     out: list[Attribution] = []
     for att in attributions:
@@ -181,11 +186,14 @@ def _in_turns(attributions: list[Attribution], turns: dict[int, Turn]) -> list[A
             continue
         last = out[-1] if out else None
         end = max(att.content.end, turn.start + 1)
+        if turn.cue.start > turn.start:  # (a quotation signed after it: its words end before the dash)
+            end = _before_signature(turn.cue.start, turn.start, end)
+        merged = Attribution(TaggedSpan("CON", turn.start, end, turn.paragraph), turn.cue, turn.source)
         if last is not None and last.cue == turn.cue:
-            end = max(end, last.content.end)
-            out[-1] = Attribution(TaggedSpan("CON", turn.start, end, turn.paragraph), turn.cue, turn.source)
+            merged.content = TaggedSpan("CON", turn.start, max(end, last.content.end), turn.paragraph)
+            out[-1] = merged
             continue
-        out.append(Attribution(TaggedSpan("CON", turn.start, end, turn.paragraph), turn.cue, turn.source))
+        out.append(merged)
     return out
 
 
@@ -828,6 +836,40 @@ def _announced(document: Document) -> dict[int, Turn]:
             paragraph=number,
         )
     return found
+
+
+#: A paragraph that is a quotation signed after a dash: '“…” ― Veronica Cruz', '"…" — Jorge Falcon.'
+#: (its opening mark may be a closing one, a slip of the keyboard: '”Mr. Trump's performance …')
+_SIGNED = re.compile(
+    r"[“”\"‘']\S.*[”\"’'][\s.,]*([―—])\s*([A-Z][\w'’\-]*\.?(?:\s+[A-Z][\w'’\-]*\.?){0,3})[\s.]*"
+)
+
+
+def _signed(document: Document) -> dict[int, Turn]:
+    """The paragraphs that are one quotation signed after a dash, by their number.
+
+    The tagger reads verbs inside such a quotation ("He is very confident of himself") as cues;
+    :func:`_frame_by_rule` reads the signature only for a content with no cue.
+    """
+    text = document.text
+    found: dict[int, Turn] = {}
+    for number, (start, end) in enumerate(paragraphs(text)):
+        while start < end and text[start].isspace():
+            start += 1
+        signed = _SIGNED.fullmatch(text, start, end)
+        if signed is not None:
+            found[number] = Turn(
+                source=TaggedSpan("SRC", signed.start(2), signed.end(2), number),
+                cue=TaggedSpan("CUE", signed.start(1), signed.end(1), number),
+                start=start,
+                paragraph=number,
+            )
+    return found
+
+
+def _before_signature(dash: int, start: int, end: int) -> int:
+    """Where a signed quotation's content ends: at its own end, or before the dash when it ran on."""
+    return end if end <= dash else max(start + 1, dash - 1)
 
 
 def _split(content: TaggedSpan, cues: list[TaggedSpan], document: Document) -> list[TaggedSpan]:

@@ -12,6 +12,7 @@ from claimx.offline.assemble import (
     _parenthetical_frame,
     _passive_report,
     _swallowed_frame,
+    _verbs_out_of_sources,
     source_candidates,
     tagged_runs,
 )
@@ -262,3 +263,25 @@ def test_a_poll_opening_its_sentence_reports_the_clause_after_it() -> None:
     ]:
         cue = span(verb, "CUE", text)
         assert _in_a_poll(span(content, "CON", text), cue, Document.from_text(text)) is None
+
+
+def test_a_verb_the_tagger_read_into_a_source_is_a_cue() -> None:
+    # '"…," an angry Hollande retaliated. "…"': the verb is the cue, the name the source.
+    text = "“France will always be France,” an angry Hollande retaliated. “It never gives up.”"
+    quote = "France will always be France,"
+    where, _ = _runs(
+        text, [(quote, "CON"), ("an angry Hollande retaliated", "SRC"), ("It never gives up.", "CON")]
+    )
+    split = _verbs_out_of_sources(where)
+    assert [text[c.start : c.end] for c in split.cues] == ["retaliated"]
+    assert [text[c.start : c.end] for c in split.sources] == ["an angry Hollande"]
+    # A noun ending the run ("… poll,", "… administrations.") stays in the source.
+    for text, source in [
+        ("In the Washington Post-ABC News poll, voters were split.", "the Washington Post-ABC News poll"),
+        (
+            "“He is able,” said a fellow who worked in two Clinton administrations.",
+            "two Clinton administrations",
+        ),
+    ]:
+        where, _ = _runs(text, [(source, "SRC")])
+        assert _verbs_out_of_sources(where) is where

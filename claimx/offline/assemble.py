@@ -76,6 +76,8 @@ CLOSING_FRAMES = True
 SWALLOWED_FRAMES = True
 #: "In a Washington Post-ABC News poll, 75 percent said …": the poll speaks, "In" is the cue.
 POLL_FRAMES = True
+#: A source run ending in its verb ("an angry Hollande retaliated.") gives the verb up as a cue.
+VERBS_OUT_OF_SOURCES = True
 #: A transcript's turn ("WALLACE: …") is its speaker's statement, its colon the cue.
 TRANSCRIPT_TURNS = True
 #: A paragraph announced by the one before ("The governor added:") is the announcer's statement.
@@ -130,6 +132,8 @@ def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attri
     """Pair each content run with a cue and a source (the trained ranker's, else the nearest)."""
     text = document.text
     where = tagged_runs(spans, document)
+    if VERBS_OUT_OF_SOURCES:
+        where = _verbs_out_of_sources(where)
     cues, sources, contents = where.cues, where.sources, where.contents
     weights = load_pair_weights() if USE_RANKER else None
     out: list[Attribution] = []
@@ -401,6 +405,51 @@ def _parenthetical_frame(
     while start < cue.start and text[start].isspace():
         start += 1
     return TaggedSpan("CON", start, content.end, content.paragraph), frame
+
+
+def _verbs_out_of_sources(where: Runs) -> Runs:
+    """The runs with a verb the tagger read as the end of a source ("an angry Hollande retaliated") as a cue.
+
+    '"…," an angry Hollande retaliated. "…"': the quotation after it then has no tagged cue
+    near, and the ranker takes a verb inside it. Only a word in the past ("-ed") or a report in
+    the present, after a name and before a stop, a comma or a colon.
+    """
+    text = where.document.text
+    sources: list[TaggedSpan] = []
+    cues = list(where.cues)
+    for source in where.sources:
+        words = text[source.start : source.end].split()
+        verb = words[-1] if len(words) >= 2 else ""
+        after = text[source.end : source.end + 1]
+        if (
+            after in (".", ",", ":")
+            and verb.isalpha()
+            and verb.islower()
+            and verb not in _NOT_VERBS
+            and (verb.endswith("ed") or verb in _FRAME_VERBS or verb in _PRESENT_REPORTS)
+            and words[-2][:1].isupper()
+        ):
+            start = end = source.end - len(verb)
+            while end > source.start and text[end - 1].isspace():
+                end -= 1
+            sources.append(TaggedSpan("SRC", source.start, end, source.paragraph))
+            cues.append(TaggedSpan("CUE", start, source.end, source.paragraph))
+            continue
+        sources.append(source)
+    if len(cues) == len(where.cues):
+        return where
+    cues.sort(key=lambda c: (c.start, c.end))
+    return Runs(where.document, cues, sources, where.contents)
+
+
+#: Words that end a source run after a name without being its verb ("the Sanders campaign's
+#: statements", "Fox News sources").
+_NOT_VERBS = words("states sources polls surveys remarks comments statements claims plans calls")
+#: Reports in the present beside :data:`_FRAME_VERBS` ("Bozell answers.", "Prager continues,"); a
+#: word in -s is as often a noun in the plural ("administrations", "caucus"), as "poll" is a noun.
+_PRESENT_REPORTS = words(
+    "answers continues replies responds counters quips retorts agrees reports states asks adds claims"
+)
 
 
 def tagged_runs(spans: list[TaggedSpan], document: Document) -> Runs:

@@ -209,6 +209,13 @@ def test_a_closing_frame_the_content_ran_over_is_the_cue() -> None:
         text[content_span.start : content_span.end]
         == "Clinton had told police officials that she didn’t want the escort"
     )
+    # A frame the tagger left untagged after the content, a day and a time of day after its verb.
+    text = "The campaign plans to make the records public soon, a spokesman announced Monday morning."
+    content = "to make the records public soon"
+    where, s = _runs(text, [("The campaign", "SRC"), ("plans", "CUE"), (content, "CON")])
+    found = _swallowed_frame(s[content], s["plans"], where)
+    assert found is not None and text[found[1].start : found[1].end] == "announced"
+    assert text[found[0].start : found[0].end] == "The campaign plans to make the records public soon"
     # A noun ending the sentence, or words that are no subject before a verb, close nothing.
     for text, content in [
         (

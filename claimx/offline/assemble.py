@@ -277,7 +277,7 @@ def _closing_frame(content: TaggedSpan, cue: TaggedSpan, where: Runs) -> tuple[T
 #: The end of a content that is its sentence's closing frame: a comma, one to five words (the
 #: source), the verb, at most a day, the sentence's end (", the source added.", ", Blackwell maintains.").
 _SWALLOWED = re.compile(
-    r",\s+((?:[\w.’'-]+\s+){0,4}[\w.’'-]+)\s+([a-z]+)"
+    r",\s+((?:[\w.’'-]+\s+){0,4}[\w.’'-]+)\s+(?!(?:morning|afternoon|evening|night)\b)([a-z]+)"
     r"(?:\s+(?:on\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today)"
     r"(?:\s+(?:morning|afternoon|evening|night))?)?\W*$"
 )
@@ -297,25 +297,31 @@ _NOT_IN_SOURCE = words("is was are were be been has have had and but or given wh
 def _swallowed_frame(
     content: TaggedSpan, cue: TaggedSpan, where: Runs
 ) -> tuple[TaggedSpan, TaggedSpan] | None:
-    """A content whose last words are its sentence's closing frame, untagged: that frame's sentence.
+    """A content whose sentence closes with an untagged frame: that frame's sentence.
 
     "Clinton had told police officials that [she didn't want the escort …, the source added.]":
-    the tagger ran the content on over the frame, so :func:`_closing_frame` finds no tagged cue
-    after it. The same conditions (the chosen cue before the content in its sentence, a
-    reporting verb other than the chosen one), and no quotation in the content: a quotation
-    around its cue ('"A," he said. "B."') is one statement already.
+    the tagger ran the content on over the frame, or left the frame untagged after it ("…, a
+    spokesman announced Monday morning."), so :func:`_closing_frame` finds no tagged cue. The
+    same conditions (the chosen cue before the content in its sentence, a reporting verb other
+    than the chosen one), and no quotation in the content: a quotation around its cue ('"A," he
+    said. "B."') is one statement already.
     """
     text = where.document.text
     sentence = _home_sentence(content, cue, where.document)
     if sentence is None or any(q in text[content.start : content.end] for q in ("“", "”", '"', "''")):
         return None
     found = _SWALLOWED.search(text, content.start, sentence.end)
-    if found is None or found.start(2) >= content.end or found.start() <= content.start:
+    if found is None or found.start() <= content.start:
         return None
+    if any(
+        c.start < found.end(2) and found.start(2) < c.end
+        for c in where.in_paragraph(where.cues, content.paragraph)
+    ):
+        return None  # (a tagged frame is :func:`_closing_frame`'s to take or leave)
     verb = found.group(2)
     if not _reports(verb, text[cue.start : cue.end]) or not (verb.endswith("ed") or verb in _FRAME_VERBS):
         return None
-    if any(w.lower() in CUE_WORDS or w.lower() in _NOT_IN_SOURCE for w in found.group(1).split()):
+    if any(w.lower() in _FRAME_VERBS or w.lower() in _NOT_IN_SOURCE for w in found.group(1).split()):
         return None
     start = sentence.start
     while start < cue.start and text[start].isspace():

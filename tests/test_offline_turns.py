@@ -74,3 +74,20 @@ def test_a_quotation_signed_after_a_dash_is_the_signers() -> None:
     assert "nobody will change him" in cruz.content.text
     diaz = signed["Julie Diaz"]
     assert diaz.cue is not None and diaz.cue.text == "―" and "he alone can fix it" in diaz.content.text
+
+
+def test_a_headline_opened_by_a_name_and_a_colon_is_that_names() -> None:
+    text = (
+        "Pat Caddell: Democrat Voters Worried About Hillary Clinton’s Health Issues.\n\n"
+        "In offering analysis of the polls, Caddell said the numbers were striking.\n"
+    )
+    result = claimx.extract(text, model="offline", doc_id="t", cache=False)
+    names = {a.id: a.name for a in result.actors}
+    headline = [a for a in result.attributions if "Health Issues" in a.content.text]
+    assert len(headline) == 1 and headline[0].cue is not None and headline[0].cue.text == ":"
+    assert names[headline[0].speaker_id or ""] == "Pat Caddell"
+    assert headline[0].content.text.startswith("Democrat Voters")
+    # "The Latest:" or a label in capitals names no one.
+    for title in ("The Latest: Voters Worried About Health.", "FIX IS IN: Voters Worried About Health."):
+        result = claimx.extract(title + "\n\nIt rained.\n", model="offline", doc_id="t", cache=False)
+        assert all(a.cue is None or a.cue.text != ":" for a in result.attributions)

@@ -84,6 +84,8 @@ TRANSCRIPT_TURNS = True
 ANNOUNCED_PARAGRAPHS = True
 #: A paragraph quoted and signed after a dash ("“…” ― Veronica Cruz") is the signer's statement.
 SIGNED_QUOTATIONS = True
+#: A headline "Pat Caddell: Democrat Voters Worried About …" is said by the name before its colon.
+TITLED_SPEAKERS = True
 #: A content with a cue but no source found is attributed to no one named (speaker null), not
 #: to the article: PolNeAR dev F1 0.740 → 0.755, speaker accuracy on matches 0.886 → 0.860.
 CUED_WITHOUT_SOURCE_UNNAMED = True
@@ -166,6 +168,8 @@ def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attri
         turns = transcript_turns(document)
         if SIGNED_QUOTATIONS:
             turns = _signed(document) | turns
+        if TITLED_SPEAKERS:
+            turns = _titled(document) | turns
         if ANNOUNCED_PARAGRAPHS:
             # (only a paragraph of one content: a longer one holds reports of its own, "McCrummen reports:")
             runs = Counter(a.content.paragraph for a in out)
@@ -920,6 +924,29 @@ def _signed(document: Document) -> dict[int, Turn]:
                 paragraph=number,
             )
     return found
+
+
+#: A headline opened by a name of two to four capitalised words and a colon ("Pat Caddell:",
+#: "Wash Post Fact-Check:"; not "The Latest:", a label, or one word: "Obama: Families … Don't
+#: Care About Politics" reports the families).
+_TITLED = re.compile(r"(?!The\s)([A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){1,3})(:)\s+\S")
+
+
+def _titled(document: Document) -> dict[int, Turn]:
+    """The article's headline when a name opens it before a colon, as the turn of that name."""
+    text = document.text
+    first = next(paragraphs(text), None)
+    found = _TITLED.match(text, *first) if first is not None else None
+    if found is None or any(w.isupper() and len(w) > 2 for w in found.group(1).split()):
+        return {}  # (words in capitals are a label: "FIX IS IN:", "HUFFPOLLSTER:")
+    return {
+        0: Turn(
+            source=TaggedSpan("SRC", found.start(1), found.end(1), 0),
+            cue=TaggedSpan("CUE", found.start(2), found.end(2), 0),
+            start=found.end() - 1,
+            paragraph=0,
+        )
+    }
 
 
 def _before_signature(dash: int, start: int, end: int) -> int:

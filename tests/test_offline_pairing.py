@@ -5,6 +5,8 @@ from __future__ import annotations
 import claimx
 from claimx.document import Document
 from claimx.offline.assemble import (
+    Attribution,
+    _around_their_cue,
     _closing_frame,
     _in_a_poll,
     _may_speak,
@@ -292,3 +294,24 @@ def test_a_verb_the_tagger_read_into_a_source_is_a_cue() -> None:
     ]:
         where, _ = _runs(text, [(source, "SRC")])
         assert _verbs_out_of_sources(where) is where
+
+
+def test_a_participle_between_quotations_is_the_second_ones_cue() -> None:
+    # '"A," Trump said, adding later, "B."': two statements, the second cued by "adding later".
+    text = "“We can’t afford it,” Trump said, adding later, “NATO is costing us a fortune.”"
+
+    def span(words: str, label: str) -> TaggedSpan:
+        start = text.index(words)
+        return TaggedSpan(label, start, start + len(words), 0)
+
+    said, trump = span("said", "CUE"), span("Trump", "SRC")
+    first, second = span("“We can’t afford it,”", "CON"), span("“NATO is costing us a fortune.”", "CON")
+    out = _around_their_cue([Attribution(first, said, trump), Attribution(second, said, trump)], text)
+    assert [text[a.cue.start : a.cue.end] for a in out if a.cue] == ["said", "adding later"]
+    assert out[1].source == trump and out[1].content == second
+    # Without the participle the quotation goes on around its cue: one statement.
+    text = "“We can’t afford it,” Trump said. “NATO is costing us a fortune.”"
+    said, trump = span("said", "CUE"), span("Trump", "SRC")
+    first, second = span("“We can’t afford it,”", "CON"), span("“NATO is costing us a fortune.”", "CON")
+    out = _around_their_cue([Attribution(first, said, trump), Attribution(second, said, trump)], text)
+    assert len(out) == 1 and out[0].pieces == (first, second)

@@ -84,6 +84,8 @@ TRANSCRIPT_TURNS = True
 ANNOUNCED_PARAGRAPHS = True
 #: A paragraph quoted and signed after a dash ("“…” ― Veronica Cruz") is the signer's statement.
 SIGNED_QUOTATIONS = True
+#: '"A," X said, adding, "B."': the participle is B's cue, not a gap in one quotation.
+ADDING_CUES = True
 #: A headline "Pat Caddell: Democrat Voters Worried About …" is said by the name before its colon.
 TITLED_SPEAKERS = True
 #: A content with a cue but no source found is attributed to no one named (speaker null), not
@@ -728,15 +730,34 @@ def _opens_quotation(text: str, span: TaggedSpan) -> bool:
     )
 
 
+#: A reporting participle between a frame and the quotation it introduces (", adding later, ").
+_ADDING = re.compile(
+    r",\s+((?:adding|noting|saying|explaining|continuing|insisting|arguing|asking|warning)"
+    r"(?:\s+(?:later|then|that|\w+ly))?)\s*[,:]?\s*[“\"‘']?$"
+)
+
+
 def _around_their_cue(attributions: list[Attribution], text: str) -> list[Attribution]:
     """Contents on both sides of one cue and source are one statement (`"A," X said. "B."`).
 
     Newspapers quote a speaker, name them, and go on quoting; PolNeAR (like readers) takes
-    it as one attribution, whose content runs around the source and the cue.
+    it as one attribution, whose content runs around the source and the cue. Not when a
+    reporting participle introduces the second quotation ('"A," Trump said, adding later,
+    "B."'): that is a second report, cued by the participle.
     """
     out: list[Attribution] = []
     for att in attributions:
         last = out[-1] if out else None
+        adding = (
+            _ADDING.search(text, att.cue.end, att.content.start)
+            if ADDING_CUES and att.cue is not None and att.cue.end <= att.content.start
+            else None
+        )
+        if adding is not None and last is not None and att.cue is last.cue:
+            # ('"A," Trump said, adding later, "B."': "adding later" is B's own cue, as PolNeAR marks it)
+            cue = TaggedSpan("CUE", adding.start(1), adding.end(1), att.content.paragraph)
+            out.append(Attribution(att.content, cue, att.source, nobody=att.nobody))
+            continue
         if (
             last is not None
             and att.cue is not None

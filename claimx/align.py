@@ -92,18 +92,29 @@ class Aligner:
         Returns None when the quote is not in the text, not even approximately, or when
         the only near match changes a number, a negation or a content word.
         """
-        return self.locate_checked(quote, cited).span
+        return self._locate(quote, cited, explain=False).span
 
     def locate_checked(self, quote: str, cited: Sequence[str | int] = ()) -> Located:
-        """As :meth:`locate`, saying what a rejected near match altered."""
+        """As :meth:`locate`, saying what a rejected near match altered.
+
+        A quote that leaves out words of the article ("would raise" for "would not raise")
+        is also compared with the article's longer stretch (:meth:`_omission`), so its
+        rejection names the dropped negation or number instead of "not found". The span is
+        always :meth:`locate`'s: explaining a rejection never finds anything more.
+        """
+        return self._locate(quote, cited, explain=True)
+
+    def _locate(self, quote: str, cited: Sequence[str | int], *, explain: bool) -> Located:
         quote = quote.strip()
         if not quote:
             return Located(None)
         if "…" in quote or ".." in quote or "[" in quote:  # (what an ellipsis needs: the regex is slow)
             pieces = [p for p in _ELLIPSIS.split(quote) if p.strip(_EDGE_QUOTES + " ")]
             if len(pieces) > 1:
-                return self._locate_pieces(pieces, cited, len(quote))
+                return self._locate_pieces(pieces, cited, len(quote), explain=explain)
         hit, altered = self._locate_one(quote, cited)
+        if hit is None and altered is None and explain:
+            altered = self._omission(quote, cited)
         return Located(self._span(hit) if hit else None, altered)
 
     def locate_all(self, needle: str) -> list[Span]:
@@ -196,7 +207,9 @@ class Aligner:
                     return hit, None
         return self._fuzzy(quote, cited)
 
-    def _locate_pieces(self, pieces: list[str], cited: Sequence[str | int], quote_len: int) -> Located:
+    def _locate_pieces(
+        self, pieces: list[str], cited: Sequence[str | int], quote_len: int, *, explain: bool
+    ) -> Located:
         """A quote with an ellipsis: each piece in order; the span runs from first to last.
 
         What the ellipsis skips may not hold a negation: "we will … accept" for "we will
@@ -205,6 +218,8 @@ class Aligner:
         hits: list[_Hit] = []
         for piece in pieces:
             hit, altered = self._locate_one(piece, cited)
+            if hit is None and altered is None and explain:
+                altered = self._omission(piece, cited)
             if altered is not None:
                 return Located(None, altered)
             if hit is None or (hits and hit.start < hits[-1].end):
@@ -380,37 +395,65 @@ class Aligner:
         return None
 
     def _fuzzy(self, quote: str, cited: Sequence[str | int]) -> tuple[_Hit | None, str | None]:
-        target = normalize(quote)
-        if len(target) < 8:
-            return None, None  # too short to match approximately without false hits
-        region = self.document.region(cited, pad=1)
-        if region is None:
-            if len(self.text) > 20_000:
-                return None, None  # without a cited sentence, approximate search of a long text guesses
-            region = (0, len(self.text))
-        mirror = self._mirror
-        lo, hi = mirror.from_original(region[0]), mirror.from_original(region[1])
-        haystack = mirror.text[lo:hi]
-        if len(haystack) < len(target):
-            return None, None
-        if len(haystack) > max(len(target), _PROVE_OVER) and not _may_align(
-            target, haystack, self.fuzzy_threshold
-        ):
-            return None, None  # (proved without aligning: a name the article lacks, searched everywhere)
-        found = fuzz.partial_ratio_alignment(target, haystack, score_cutoff=self.fuzzy_threshold)
-        if found is None:
-            return None, None
-        a, b = _refine(target, haystack, found.dest_start, found.dest_end)
-        if not 0.75 <= (b - a) / len(target) <= 1.33:
-            return None, None
-        start, end = mirror.span_to_original(lo + a, lo + b)
-        hit = self._snap(_Hit(start, end, Alignment.FUZZY), reach=min(4, len(target) // 10))
+        hit = self._near(quote, cited, self.fuzzy_threshold)
         if hit is None:
             return None, None
         # Close in characters is not the same words: a changed number, a dropped "not", an
         # "unlikely" for "likely" is another statement, not a typo.
         altered = quote_alteration(quote, self.text[hit.start : hit.end])
         return (None, altered) if altered else (hit, None)
+
+    def _omission(self, quote: str, cited: Sequence[str | int]) -> str | None:
+        """What a quote found nowhere left out of the article's stretch nearest it, if anything.
+
+        The fuzzy stage scores windows of the quote's own length, so a quote that drops
+        a short word the article has ("the city would raise taxes next year" for "… would
+        not raise …") scores below its threshold there (89 of 90), though the two, compared
+        whole, are as alike as a near match it accepts. Here windows may score as low as a
+        stretch the threshold allows to be longer by the words left out, and the stretch
+        counts when the whole quote against it reaches the threshold. Only the reason is
+        kept: what :func:`~claimx.faithful.quote_alteration` finds faithful stays not found.
+        """
+        slack = (100.0 - self.fuzzy_threshold) / 100.0
+        # A stretch of m + k characters holding the quote's m reaches the threshold when
+        # k ≤ 2m·slack/(1 − slack); a window of m of its characters then scores ≥ 100(1 − k/m).
+        cutoff = max(0.0, 100.0 * (1.0 - 2.0 * slack / max(1e-9, 1.0 - slack)))
+        hit = self._near(quote, cited, cutoff)
+        return None if hit is None else quote_alteration(quote, self.text[hit.start : hit.end])
+
+    def _near(self, quote: str, cited: Sequence[str | int], cutoff: float) -> _Hit | None:
+        """The stretch nearest ``quote`` in or around its cited sentences, snapped to words, or None.
+
+        The stretch's partial-ratio window scores at least ``cutoff``; under the threshold,
+        the stretch as a whole must still reach the threshold against the quote.
+        """
+        target = normalize(quote)
+        if len(target) < 8:
+            return None  # too short to match approximately without false hits
+        region = self.document.region(cited, pad=1)
+        if region is None:
+            if len(self.text) > 20_000:
+                return None  # without a cited sentence, approximate search of a long text guesses
+            region = (0, len(self.text))
+        mirror = self._mirror
+        lo, hi = mirror.from_original(region[0]), mirror.from_original(region[1])
+        haystack = mirror.text[lo:hi]
+        if len(haystack) < len(target):
+            return None
+        if len(haystack) > max(len(target), _PROVE_OVER) and not _may_align(target, haystack, cutoff):
+            return None  # (proved without aligning: a name the article lacks, searched everywhere)
+        found = fuzz.partial_ratio_alignment(target, haystack, score_cutoff=cutoff)
+        if found is None:
+            return None
+        lenient = cutoff < self.fuzzy_threshold
+        extra = round(len(target) * (100.0 - cutoff) / 100.0) if lenient else 0
+        a, b = _refine(target, haystack, found.dest_start, found.dest_end, extra)
+        if not 0.75 <= (b - a) / len(target) <= 1.33:
+            return None
+        if lenient and fuzz.ratio(target, haystack[a:b]) < self.fuzzy_threshold:
+            return None
+        start, end = mirror.span_to_original(lo + a, lo + b)
+        return self._snap(_Hit(start, end, Alignment.FUZZY), reach=min(4, len(target) // 10))
 
     # ---------------------------------------------------------------- helpers
 
@@ -539,13 +582,14 @@ def _ends_may_align(needle: str, haystack: str, threshold: float) -> bool:
     )
 
 
-def _refine(target: str, haystack: str, start: int, end: int) -> tuple[int, int]:
+def _refine(target: str, haystack: str, start: int, end: int, extra: int = 0) -> tuple[int, int]:
     """Move a partial-ratio window's edges to the word boundaries that best fit the target.
 
     partial_ratio aligns a window as long as the target, so when the source has
-    extra or fewer words the window cuts the quote short at one end.
+    extra or fewer words the window cuts the quote short at one end. ``extra``
+    characters more of reach allow for as many the source has and the quote lacks.
     """
-    slack = max(8, len(target) // 3)
+    slack = max(8, len(target) // 3) + extra
     starts = [
         m.start()
         for m in _WORD_START.finditer(haystack, max(0, start - slack), min(len(haystack), start + slack))

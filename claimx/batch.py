@@ -141,6 +141,9 @@ async def run_many(
     a read that blocks (a FIFO) holds up only its own document. Stopping early (``break``, cancellation)
     cancels what is in flight. When ``work`` raises :class:`NotStarted` for a document, it
     gets no result and no document starts after it; those in flight finish and are yielded.
+    An error every other document would meet (``fails_every_document``: a rejected key, a
+    key without permission, an unknown model) is raised after that document's result and
+    every result finished before it; no document starts after it and those in flight are cancelled.
     """
     width = max(1, width)
     skip = set(skip_ids)
@@ -171,6 +174,7 @@ async def run_many(
     taking = asyncio.Lock()
 
     failures: list[Exception] = []
+    stopping: list[BatchResult] = []  # the results of errors every document would meet
 
     declined: list[str] = []
 
@@ -185,14 +189,16 @@ async def run_many(
             declined.append(source.doc_id)
             return None
         except Exception as exc:  # every failure is this document's result
+            latency = round(time.perf_counter() - started, 4)
+            failed = BatchResult(
+                source.doc_id, error=document_error(exc), origin=source.origin, latency_s=latency
+            )
             if not isinstance(exc, ClaimxError):
                 _log.debug("%s: internal error", source.doc_id, exc_info=exc)
             elif exc.fails_every_document:  # the batch stops after this document's line
                 failures.append(exc)
-            latency = round(time.perf_counter() - started, 4)
-            return BatchResult(
-                source.doc_id, error=document_error(exc), origin=source.origin, latency_s=latency
-            )
+                stopping.append(failed)
+            return failed
         latency = round(time.perf_counter() - started, 4)
         return BatchResult(source.doc_id, extraction=extraction, origin=source.origin, latency_s=latency)
 
@@ -221,9 +227,15 @@ async def run_many(
                 running -= 1
                 continue
             yield result
-            if failures:  # an error every other document would meet too
+            # An error every other document would meet too: stop once its own line is out (the
+            # lines queued before it are finished work), or at once when reading the input failed.
+            if failures and (not stopping or any(result is s for s in stopping)):
                 break
         if failures:
+            # What finished while that line went out is kept too; what still runs is cancelled.
+            while not results.empty():
+                if (left := results.get_nowait()) is not None:
+                    yield left
             raise failures[0]
     finally:
         for task in workers:

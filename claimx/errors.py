@@ -109,8 +109,9 @@ class PromptError(ClaimxError):
     cause = "prompt"
 
 
-#: HTTP statuses that no other document can escape: a rejected API key, an unknown model or route.
-_FAILS_EVERY_DOCUMENT = frozenset({401, 404})
+#: HTTP statuses that no other document can escape: a rejected API key, a key without permission
+#: (for the model, the project, the organization or the region), an unknown model or route.
+_FAILS_EVERY_DOCUMENT = frozenset({401, 403, 404})
 
 
 class ModelError(ClaimxError):

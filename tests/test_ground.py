@@ -80,6 +80,44 @@ def test_near_misses_are_rejected(seed_text: str, quote: str) -> None:
     assert aligner_for(seed_text).locate(quote, ["S1", "S3"]) is None
 
 
+OMISSIONS = (
+    "The mayor said on Monday that the city would not raise taxes next year. "
+    "The plan would cost 1.5 billion dollars, officials said. It was never approved by the council. "
+    "Critics said the budget had been balanced for the first time in a decade."
+)
+
+
+@pytest.mark.parametrize(
+    ("quote", "cited", "reason"),
+    [
+        ("the city would raise taxes next year", ["S1"], "negation differs: 0 in the quote, 1"),
+        ("the city would raise taxes next year", [], "negation differs: 0 in the quote, 1"),
+        ("It was approved by the council", ["S3"], "negation differs: 0 in the quote, 1"),
+        ("the city would raise taxes … next year", ["S1"], "negation differs"),
+        ("The plan would cost billion dollars, officials said", ["S2"], "numbers differ: none in the quote"),
+    ],
+)
+def test_a_quote_that_drops_the_articles_not_or_number_is_altered_not_missing(
+    quote: str, cited: list[str], reason: str
+) -> None:
+    """Windows as long as the quote score a dropped "not" 89 of 90: the whole stretch is compared too."""
+    a = aligner_for(OMISSIONS)
+    located = a.locate_checked(quote, cited)
+    assert located.span is None and a.locate(quote, cited) is None  # explaining finds nothing
+    assert located.altered is not None and located.altered.startswith(reason), located.altered
+
+
+@pytest.mark.parametrize(
+    "quote",
+    [
+        "China welcomes the new sanctions on the peninsula",  # nothing like it in the text
+        "Critics said the budget was balanced for the first time",  # near, but not by the threshold
+    ],
+)
+def test_a_quote_with_no_near_stretch_stays_not_found(quote: str) -> None:
+    assert aligner_for(OMISSIONS).locate_checked(quote, ["S4"]) == (None, None)
+
+
 def test_ellipsis_spans_first_to_last_piece(seed_text: str) -> None:
     a = aligner_for(seed_text)
     span = a.locate("Russia welcomes positive changes ... in PyeongChang", ["S2"])

@@ -71,7 +71,8 @@ def test_every_lie_is_rejected_with_its_own_reason_in_json_table_and_page() -> N
     assert "13" in reasons["We will hire 13 new teachers"]["reason"]
     assert reasons["the plan was likely to work"]["code"] == "quote_altered"
     assert "likely" in reasons["the plan was likely to work"]["reason"]
-    assert "the city would raise taxes next year" in reasons  # the dropped "not"
+    assert reasons["the city would raise taxes next year"]["code"] == "quote_altered"  # the dropped "not"
+    assert "negation differs" in reasons["the city would raise taxes next year"]["reason"]
     assert reasons["John Smith"]["code"] in ("actor_not_in_article", "holder_not_mentioned")
     for shown in (run("table"), run("html")):
         flat = " ".join(html.unescape(shown).split())

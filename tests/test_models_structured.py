@@ -253,7 +253,7 @@ def test_cli_batch_names_a_bug_as_internal_and_shows_its_traceback_only_under_de
         assert ('File "' in err and "Traceback" in err) is debug, err  # where the bug is, with --debug only
 
 
-@pytest.mark.parametrize("status", [401, 404])
+@pytest.mark.parametrize("status", [401, 403, 404])
 def test_an_error_every_document_would_meet_stops_the_batch(server: ScriptedServer, status: int) -> None:
     server.responder = lambda request: Reply.error(status, "no")
     extractor = claimx.Extractor("openai/m", base_url=server.base_url, cache=False)

@@ -193,3 +193,18 @@ def test_a_quotation_around_its_cue_keeps_the_cue_its_own_words_repeat() -> None
     [quoted] = [a for a in result.attributions if a.content.text.startswith("I never said")]
     assert "rebuild the bridge" in quoted.content.text
     assert quoted.cue is not None and quoted.cue.start == text.index("said", text.index("the mayor said"))
+
+
+def test_each_offline_module_imports_as_the_module_not_a_function_of_its_name() -> None:
+    """``import claimx.offline.assemble as a`` gave the function ``assemble`` the package had bound."""
+    import importlib
+    import pkgutil
+    import types
+
+    import claimx.offline
+    import claimx.offline.assemble as assembly
+
+    assert isinstance(assembly, types.ModuleType) and callable(assembly.assemble)
+    for info in pkgutil.iter_modules(claimx.offline.__path__):
+        module = importlib.import_module(f"claimx.offline.{info.name}")
+        assert getattr(claimx.offline, info.name) is module, info.name

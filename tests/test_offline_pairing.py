@@ -5,8 +5,11 @@ from __future__ import annotations
 import claimx
 from claimx.document import Document
 from claimx.offline.assemble import (
+    Attribution,
+    _around_their_cue,
     _closing_frame,
     _gerund_subject,
+    _in_a_poll,
     _may_speak,
     _names_someone,
     _object_subject,
@@ -16,6 +19,8 @@ from claimx.offline.assemble import (
     _progressive_subject,
     _quantifier_subject,
     _subordinate_subject,
+    _swallowed_frame,
+    _verbs_out_of_sources,
     _with_antecedent,
     source_candidates,
     tagged_runs,
@@ -198,6 +203,125 @@ def test_a_frame_set_off_by_commas_gives_its_sentence() -> None:
     marked = [("Trump", "SRC"), ("said", "CUE"), ("adding", "CUE"), ("that he would win", "CON")]
     where, s = _runs(text, marked)
     assert _parenthetical_frame(s["that he would win"], s["adding"], where) is None
+
+
+def test_a_closing_frame_the_content_ran_over_is_the_cue() -> None:
+    # "…, the source added.": the tagger read the frame as the content's last words.
+    text = "Clinton had told police officials that she didn’t want the escort, the source added. It rained."
+    content = "that she didn’t want the escort, the source added"
+    where, s = _runs(text, [("Clinton", "SRC"), ("had told", "CUE"), (content, "CON")])
+    found = _swallowed_frame(s[content], s["had told"], where)
+    assert found is not None
+    content_span, frame = found
+    assert text[frame.start : frame.end] == "added"
+    assert (
+        text[content_span.start : content_span.end]
+        == "Clinton had told police officials that she didn’t want the escort"
+    )
+    # A frame the tagger left untagged after the content, a day and a time of day after its verb.
+    text = "The campaign plans to make the records public soon, a spokesman announced Monday morning."
+    content = "to make the records public soon"
+    where, s = _runs(text, [("The campaign", "SRC"), ("plans", "CUE"), (content, "CON")])
+    found = _swallowed_frame(s[content], s["plans"], where)
+    assert found is not None and text[found[1].start : found[1].end] == "announced"
+    assert text[found[0].start : found[0].end] == "The campaign plans to make the records public soon"
+    # A noun ending the sentence, or words that are no subject before a verb, close nothing.
+    for text, content in [
+        (
+            "Trump said he could crack the areas, of the state. It rained.",
+            "he could crack the areas, of the state",
+        ),
+        ("He said the story, is bleak and seldom told. It rained.", "the story, is bleak and seldom told"),
+    ]:
+        where, s = _runs(
+            text, [("He" if text.startswith("He") else "Trump", "SRC"), ("said", "CUE"), (content, "CON")]
+        )
+        assert _swallowed_frame(s[content], s["said"], where) is None
+    # A quotation around its frame is one statement already.
+    text = "He said “we will win, the voters decided.” It rained."
+    content = "“we will win, the voters decided.”"
+    where, s = _runs(text, [("He", "SRC"), ("said", "CUE"), (content, "CON")])
+    assert _swallowed_frame(s[content], s["said"], where) is None
+
+
+def test_a_poll_opening_its_sentence_reports_the_clause_after_it() -> None:
+    # "In a September Post-ABC News poll, [75 percent of Republicans said …]": the poll speaks.
+    text = "It rained. In a September Post-ABC News poll, 75 percent of Republicans said most people lie."
+    document = Document.from_text(text)
+
+    def span(words: str, label: str, within: str = text) -> TaggedSpan:
+        start = within.index(words)
+        return TaggedSpan(label, start, start + len(words), 0)
+
+    found = _in_a_poll(span("most people lie", "CON"), span("said", "CUE"), document)
+    assert found is not None
+    content, cue, source = found
+    assert text[content.start : content.end] == "75 percent of Republicans said most people lie"
+    assert (
+        text[cue.start : cue.end] == "In"
+        and text[source.start : source.end] == "a September Post-ABC News poll"
+    )
+    # A clause with no cue at all ("In the CBS poll, Trump's lead remained …") too.
+    text = "In the CBS poll, Trump's lead over Cruz remained in double digits."
+    assert _in_a_poll(span("Trump's lead over Cruz", "CON", text), None, Document.from_text(text)) is not None
+    # A name reporting the poll speaks itself; "polls" in a memo's clause opens no poll's report.
+    for text, content, verb in [
+        (
+            "In an online poll of 800 voters, conducted in May, Democracy Corp found that voters lie.",
+            "that voters lie",
+            "found",
+        ),
+        (
+            "In a memo released as polls closed, Mook acknowledged that they split.",
+            "that they split",
+            "acknowledged",
+        ),
+    ]:
+        cue = span(verb, "CUE", text)
+        assert _in_a_poll(span(content, "CON", text), cue, Document.from_text(text)) is None
+
+
+def test_a_verb_the_tagger_read_into_a_source_is_a_cue() -> None:
+    # '"…," an angry Hollande retaliated. "…"': the verb is the cue, the name the source.
+    text = "“France will always be France,” an angry Hollande retaliated. “It never gives up.”"
+    quote = "France will always be France,"
+    where, _ = _runs(
+        text, [(quote, "CON"), ("an angry Hollande retaliated", "SRC"), ("It never gives up.", "CON")]
+    )
+    split = _verbs_out_of_sources(where)
+    assert [text[c.start : c.end] for c in split.cues] == ["retaliated"]
+    assert [text[c.start : c.end] for c in split.sources] == ["an angry Hollande"]
+    # A noun ending the run ("… poll,", "… administrations.") stays in the source.
+    for text, source in [
+        ("In the Washington Post-ABC News poll, voters were split.", "the Washington Post-ABC News poll"),
+        (
+            "“He is able,” said a fellow who worked in two Clinton administrations.",
+            "two Clinton administrations",
+        ),
+    ]:
+        where, _ = _runs(text, [(source, "SRC")])
+        assert _verbs_out_of_sources(where) is where
+
+
+def test_a_participle_between_quotations_is_the_second_ones_cue() -> None:
+    # '"A," Trump said, adding later, "B."': two statements, the second cued by "adding later".
+    text = "“We can’t afford it,” Trump said, adding later, “NATO is costing us a fortune.”"
+
+    def span(words: str, label: str) -> TaggedSpan:
+        start = text.index(words)
+        return TaggedSpan(label, start, start + len(words), 0)
+
+    said, trump = span("said", "CUE"), span("Trump", "SRC")
+    first, second = span("“We can’t afford it,”", "CON"), span("“NATO is costing us a fortune.”", "CON")
+    out = _around_their_cue([Attribution(first, said, trump), Attribution(second, said, trump)], text)
+    assert [text[a.cue.start : a.cue.end] for a in out if a.cue] == ["said", "adding later"]
+    assert out[1].source == trump and out[1].content == second
+    # Without the participle the quotation goes on around its cue: one statement.
+    text = "“We can’t afford it,” Trump said. “NATO is costing us a fortune.”"
+    said, trump = span("said", "CUE"), span("Trump", "SRC")
+    first, second = span("“We can’t afford it,”", "CON"), span("“NATO is costing us a fortune.”", "CON")
+    out = _around_their_cue([Attribution(first, said, trump), Attribution(second, said, trump)], text)
+    assert len(out) == 1 and out[0].pieces == (first, second)
 
 
 def test_a_question_word_or_an_empty_opening_alone_names_no_source() -> None:

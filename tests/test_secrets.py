@@ -30,10 +30,10 @@ def leaky_server_answer() -> FaultInjector:
         count["n"] += 1
         auth = request.headers.get("authorization", "")
         assert KEY in auth  # the key does reach the server, as it must
-        # (403 and 422, not 401 and 404: those stop a batch at once, and this one must go on)
+        # (400 and 422, not 401, 403 and 404: those stop a batch at once, and this one must go on)
         if count["n"] % 7 == 0:  # a server that echoes credentials in its error body
             return Reply.json(
-                {"error": {"message": f"bad key {auth}", "type": "invalid_request_error"}}, status=403
+                {"error": {"message": f"bad key {auth}", "type": "invalid_request_error"}}, status=400
             )
         if count["n"] % 13 == 0:  # a final error whose message claimx passes on
             return Reply.json({"error": {"message": f"no such model for {auth}"}}, status=422)
@@ -74,10 +74,10 @@ def test_key_never_written_or_printed(tmp_path: Path) -> None:
         assert len(server.completions) > 40
     for name, proc in (("batch", batch), ("single", single), ("eval", evaluation)):
         outputs += [(f"{name} stdout", proc.stdout), (f"{name} stderr", proc.stderr)]
-    assert batch.returncode == 1, batch.stderr.decode()  # the 403s failed some documents…
+    assert batch.returncode == 1, batch.stderr.decode()  # the 400s failed some documents…
     lines = [json.loads(line) for line in (tmp_path / "out.jsonl").read_bytes().splitlines()]
     messages = [line["error"]["message"] for line in lines if "error" in line]
-    assert any("403" in m for m in messages)
+    assert any("400" in m for m in messages)
     assert any("422" in m and "***" in m for m in messages)  # the server's words, key redacted
     assert b"DEBUG" in batch.stderr  # --debug really logged
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
@@ -85,6 +85,43 @@ def test_key_never_written_or_printed(tmp_path: Path) -> None:
     for path in written:
         outputs.append((str(path.relative_to(tmp_path)), path.read_bytes()))
     for where, data in outputs:
+        assert_clean(data, where)
+
+
+def test_permission_denied_stops_a_folder_batch_at_once_keeping_what_finished(tmp_path: Path) -> None:
+    """A key without access to the model (403) fails every document: stop, keep the lines written."""
+    docs = tmp_path / "in"
+    docs.mkdir()
+    for i in range(30):
+        (docs / f"d{i:02d}.txt").write_text(f"The minister said plan {i} would pass. Critics disagreed.")
+    answered = {"n": 0}
+
+    def answer(request: RecordedRequest) -> Reply:
+        answered["n"] += 1
+        if answered["n"] <= 5:  # the first documents go through; then the project loses access
+            return echo_answer(request)
+        auth = request.headers.get("authorization", "")
+        message = f"project has no access to model x ({auth})"
+        return Reply.json({"error": {"message": message, "type": "permission_error"}}, status=403)
+
+    out = tmp_path / "out.jsonl"
+    with ScriptedServer(answer) as server:
+        proc = claimx_cli(
+            "extract", str(docs), "-m", "openai/x", "--base-url", server.base_url, "-o", str(out),
+            "--no-cache", "-j", "2", env={"CLAIMX_API_KEY": KEY},
+        )  # fmt: skip
+        asked = len(server.completions)
+    err = proc.stderr.decode()
+    assert proc.returncode == 4, err
+    assert "denied permission (403)" in err and "project has no access to model x" in err, err
+    lines = [json.loads(line) for line in out.read_bytes().splitlines()]
+    done = [line for line in lines if "error" not in line]
+    failed = [line for line in lines if "error" in line]
+    assert len(done) == 5  # everything finished before the 403 is kept
+    assert 1 <= len(failed) <= 2, (err, lines)
+    assert all("403" in line["error"]["message"] for line in failed)
+    assert asked <= 5 + 2  # the documents after it were never sent (not 30 requests)
+    for where, data in (("stderr", proc.stderr), ("stdout", proc.stdout), ("out.jsonl", out.read_bytes())):
         assert_clean(data, where)
 
 

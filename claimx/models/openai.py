@@ -355,6 +355,13 @@ class OpenAIModel(Model):
                 return ModelError(
                     f"the server rejected the API key (401): {hint}", status=401, attempts=attempts
                 )
+            if status == 403:
+                return ModelError(
+                    f"the server at {where} denied permission (403): the API key may not use model "
+                    f"{self.name!r} (or its project, organization or region may not): {detail}",
+                    status=403,
+                    attempts=attempts,
+                )
             if status == 404:
                 return ModelError(
                     f"model {self.name!r} not found at {where} (404): {detail}", status=404, attempts=attempts

@@ -19,7 +19,8 @@ import hashlib
 from functools import lru_cache
 
 from claimx.document import Document
-from claimx.offline.assemble import assemble, find_attributions
+from claimx.offline.assemble import assemble as _assemble  # (as ``assemble`` it hid the module)
+from claimx.offline.assemble import find_attributions
 from claimx.offline.pairing import MODEL_PATH as PAIRING_MODEL_PATH
 from claimx.offline.stance_pairs import MODEL_PATH as STANCE_MODEL_PATH
 from claimx.offline.stances import find_positions
@@ -52,7 +53,7 @@ def offline_sha256() -> str:
 def offline_response(document: Document) -> Response:
     """What the offline extractor finds in a document, in the model-facing response schema."""
     attributions = find_attributions(tag_text(document.text), document)
-    statements, actors, speakers = assemble(attributions, document)
+    statements, actors, speakers = _assemble(attributions, document)
     positions = find_positions(document, statements, speakers)
     positions = [p.model_copy(update={"holder": _speaker_named(p.holder, actors)}) for p in positions]
     named = {a.name for a in actors}

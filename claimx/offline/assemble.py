@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from claimx.document import Document, Sentence
 from claimx.offline.clauses import opens_sentence, shares_subject, subject_after, subject_start
-from claimx.offline.features import CUE_WORDS, words
+from claimx.offline.features import CUE_WORDS, paragraphs, words
 from claimx.offline.pairing import (
     PairWeights,
     Runs,
@@ -27,6 +28,7 @@ from claimx.offline.pairing import (
 )
 from claimx.offline.speakers import Resolver, Speaker
 from claimx.offline.tagger import TaggedSpan
+from claimx.offline.turns import Turn, transcript_turns
 from claimx.response import AUTHOR, ActorItem, StatementItem
 from claimx.schema import ActorKind, ClaimKind, Mode
 
@@ -84,6 +86,22 @@ PARAGRAPHS_BACK = 0
 MERGE_AROUND_CUE = True
 #: A sentence closed by its own reporting frame (", sources said.") is that frame's statement.
 CLOSING_FRAMES = True
+#: A closing frame the tagger read as the end of the content (", the source added.") is its cue too.
+SWALLOWED_FRAMES = True
+#: "In a Washington Post-ABC News poll, 75 percent said …": the poll speaks, "In" is the cue.
+POLL_FRAMES = True
+#: A source run ending in its verb ("an angry Hollande retaliated.") gives the verb up as a cue.
+VERBS_OUT_OF_SOURCES = True
+#: A transcript's turn ("WALLACE: …") is its speaker's statement, its colon the cue.
+TRANSCRIPT_TURNS = True
+#: A paragraph announced by the one before ("The governor added:") is the announcer's statement.
+ANNOUNCED_PARAGRAPHS = True
+#: A paragraph quoted and signed after a dash ("“…” ― Veronica Cruz") is the signer's statement.
+SIGNED_QUOTATIONS = True
+#: '"A," X said, adding, "B."': the participle is B's cue, not a gap in one quotation.
+ADDING_CUES = True
+#: A headline "Pat Caddell: Democrat Voters Worried About …" is said by the name before its colon.
+TITLED_SPEAKERS = True
 #: A content with a cue but no source found is attributed to no one named (speaker null), not
 #: to the article: PolNeAR dev F1 0.740 → 0.755, speaker accuracy on matches 0.886 → 0.860.
 CUED_WITHOUT_SOURCE_UNNAMED = True
@@ -132,6 +150,8 @@ def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attri
     """Pair each content run with a cue and a source (the trained ranker's, else the nearest)."""
     text = document.text
     where = tagged_runs(spans, document)
+    if VERBS_OUT_OF_SOURCES:
+        where = _verbs_out_of_sources(where)
     cues, sources, contents = where.cues, where.sources, where.contents
     weights = load_pair_weights() if USE_RANKER else None
     out: list[Attribution] = []
@@ -143,6 +163,7 @@ def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attri
         if weights is not None and candidates:
             cue, source = _ranked(content, candidates, where, weights)
             framed = _closing_frame(content, cue, where) or _parenthetical_frame(content, cue, where)
+            framed = framed or (_swallowed_frame(content, cue, where) if SWALLOWED_FRAMES else None)
             framed = framed if CLOSING_FRAMES else None
             if framed is not None:
                 content, frame = framed
@@ -155,8 +176,49 @@ def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attri
                 source = _source_by_rule(text, cue, content) or _sentence_subject(document, cue, content)
         if source is None and cue is None:
             cue, source = _frame_by_rule(document, content)
+        polled = _in_a_poll(content, cue, document) if POLL_FRAMES else None
+        if polled is not None:
+            (content, cue, source), nobody = polled, False
         out.append(Attribution(content, cue, source, nobody=nobody))
+    if TRANSCRIPT_TURNS:
+        turns = transcript_turns(document)
+        if SIGNED_QUOTATIONS:
+            turns = _signed(document) | turns
+        if TITLED_SPEAKERS:
+            turns = _titled(document) | turns
+        if ANNOUNCED_PARAGRAPHS:
+            # (only a paragraph of one content: a longer one holds reports of its own, "McCrummen reports:")
+            runs = Counter(a.content.paragraph for a in out)
+            turns = {n: t for n, t in _announced(document).items() if runs[n] == 1} | turns
+        out = _in_turns(out, turns)
     return _around_their_cue(out, text) if MERGE_AROUND_CUE else out
+
+
+def _in_turns(attributions: list[Attribution], turns: dict[int, Turn]) -> list[Attribution]:
+    """The contents of a paragraph said as a whole as one statement, by the name that says it.
+
+    A transcript's turn (:mod:`claimx.offline.turns`), a paragraph announced by the one before
+    (:func:`_announced`), a quotation signed after a dash (:func:`_signed`): whatever cue the
+    ranker chose inside ("After the Clinton camp announced that …") and whatever the tagger did
+    with the name ('"WALLACE: If I may …' read as content), the paragraph is what the name says.
+    """
+    out: list[Attribution] = []
+    for att in attributions:
+        turn = turns.get(att.content.paragraph)
+        if turn is None:
+            out.append(att)
+            continue
+        last = out[-1] if out else None
+        end = max(att.content.end, turn.start + 1)
+        if turn.cue.start > turn.start:  # (a quotation signed after it: its words end before the dash)
+            end = _before_signature(turn.cue.start, turn.start, end)
+        merged = Attribution(TaggedSpan("CON", turn.start, end, turn.paragraph), turn.cue, turn.source)
+        if last is not None and last.cue == turn.cue:
+            merged.content = TaggedSpan("CON", turn.start, max(end, last.content.end), turn.paragraph)
+            out[-1] = merged
+            continue
+        out.append(merged)
+    return out
 
 
 #: Between a content and the frame closing its sentence: a comma, then at most five words (the source).
@@ -232,6 +294,102 @@ def _closing_frame(content: TaggedSpan, cue: TaggedSpan, where: Runs) -> tuple[T
     return TaggedSpan("CON", start, content.end, content.paragraph), frame
 
 
+#: The end of a content that is its sentence's closing frame: a comma, one to five words (the
+#: source), the verb, at most a day, the sentence's end (", the source added.", ", Blackwell maintains.").
+_SWALLOWED = re.compile(
+    r",\s+((?:[\w.’'-]+\s+){0,4}[\w.’'-]+)\s+(?!(?:morning|afternoon|evening|night)\b)([a-z]+)"
+    r"(?:\s+(?:on\s+)?(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today)"
+    r"(?:\s+(?:morning|afternoon|evening|night))?)?\W*$"
+)
+
+
+#: A closing frame's verb: in the past ("added", "said"), or a report in the present ("maintains");
+#: not a noun that ends a sentence as well ("the state", "his comments", "a point").
+_FRAME_VERBS = words(
+    "said told wrote thought knew felt says tells writes adds notes maintains argues insists contends "
+    "explains warns recalls concludes believes thinks knows"
+)
+#: Words that make the words before the verb something other than its subject ("is bleak and
+#: seldom told", "given his previous comments", "who said").
+_NOT_IN_SOURCE = words("is was are were be been has have had and but or given who which that as if when")
+
+
+def _swallowed_frame(
+    content: TaggedSpan, cue: TaggedSpan, where: Runs
+) -> tuple[TaggedSpan, TaggedSpan] | None:
+    """A content whose sentence closes with an untagged frame: that frame's sentence.
+
+    "Clinton had told police officials that [she didn't want the escort …, the source added.]":
+    the tagger ran the content on over the frame, or left the frame untagged after it ("…, a
+    spokesman announced Monday morning."), so :func:`_closing_frame` finds no tagged cue. The
+    same conditions (the chosen cue before the content in its sentence, a reporting verb other
+    than the chosen one), and no quotation in the content: a quotation around its cue ('"A," he
+    said. "B."') is one statement already.
+    """
+    text = where.document.text
+    sentence = _home_sentence(content, cue, where.document)
+    if sentence is None or any(q in text[content.start : content.end] for q in ("“", "”", '"', "''")):
+        return None
+    found = _SWALLOWED.search(text, content.start, sentence.end)
+    if found is None or found.start() <= content.start:
+        return None
+    if any(
+        c.start < found.end(2) and found.start(2) < c.end
+        for c in where.in_paragraph(where.cues, content.paragraph)
+    ):
+        return None  # (a tagged frame is :func:`_closing_frame`'s to take or leave)
+    verb = found.group(2)
+    if not _reports(verb, text[cue.start : cue.end]) or not (verb.endswith("ed") or verb in _FRAME_VERBS):
+        return None
+    if any(w.lower() in _FRAME_VERBS or w.lower() in _NOT_IN_SOURCE for w in found.group(1).split()):
+        return None
+    start = sentence.start
+    while start < cue.start and text[start].isspace():
+        start += 1
+    frame = TaggedSpan("CUE", found.start(2), found.end(2), content.paragraph)
+    return TaggedSpan("CON", start, found.start(), content.paragraph), frame
+
+
+#: A sentence opening with a poll or survey it reports: "In a September Washington Post-ABC News
+#: poll, …", "In May's Washington Post-ABC News poll, …", "In the CBS poll, …" (one poll: "In
+#: eight of nine states where exit polls were conducted" and "In a memo released as polls
+#: closed" open no such report).
+_POLL_OPENING = re.compile(
+    r"(In)\s+((?:a|an|the|[A-Z][\w’'.-]*(?:’s|'s)?)\s+(?:[^\s,.;:]+\s+){0,6}?(?:poll|survey))\b[^,.;:]{0,60},\s*"
+)
+
+
+def _in_a_poll(
+    content: TaggedSpan, cue: TaggedSpan | None, document: Document
+) -> tuple[TaggedSpan, TaggedSpan, TaggedSpan] | None:
+    """A content in a sentence opened by the poll that reports it: the clause after its comma, "In", the poll.
+
+    PolNeAR marks "In" as the cue and the poll as the source of the whole clause ("In a
+    September Washington Post-ABC News poll, [75 percent of Republicans said "most people in
+    politics" can't be trusted]"); the ranker took the verb inside it ("said"), or the tagger
+    left the clause in the article's voice. Only when the content and its chosen cue lie after
+    the opening's comma, in its sentence, and no name stands before that cue.
+    """
+    sentence = document.sentence_at(content.start)
+    if sentence is None or content.end > sentence.end:
+        return None
+    text = document.text
+    start = sentence.start
+    while start < sentence.end and not text[start].isalnum():
+        start += 1
+    found = _POLL_OPENING.match(text, start, sentence.end)
+    if found is None or content.start < found.end() - 1 or (cue is not None and cue.start < found.end()):
+        return None
+    subject = text[found.end() : cue.start].rsplit(",", 1)[-1].split() if cue is not None else []
+    if subject and all(w[0].isupper() for w in subject):
+        return None  # (a name reports the poll: "In an online poll of 800 …, Democracy Corp found that …")
+    return (
+        TaggedSpan("CON", found.end(), content.end, content.paragraph),
+        TaggedSpan("CUE", found.start(1), found.end(1), content.paragraph),
+        TaggedSpan("SRC", found.start(2), found.end(2), content.paragraph),
+    )
+
+
 #: A frame set off by commas inside its sentence: a comma, at most five words (the source), the cue, a comma.
 _BEFORE_ASIDE = re.compile(r",\s+(?:[\w.’'-]+\s+){0,4}[\w.’'-]+\s+$")
 
@@ -273,6 +431,51 @@ def _parenthetical_frame(
     while start < cue.start and text[start].isspace():
         start += 1
     return TaggedSpan("CON", start, content.end, content.paragraph), frame
+
+
+def _verbs_out_of_sources(where: Runs) -> Runs:
+    """The runs with a verb the tagger read as the end of a source ("an angry Hollande retaliated") as a cue.
+
+    '"…," an angry Hollande retaliated. "…"': the quotation after it then has no tagged cue
+    near, and the ranker takes a verb inside it. Only a word in the past ("-ed") or a report in
+    the present, after a name and before a stop, a comma or a colon.
+    """
+    text = where.document.text
+    sources: list[TaggedSpan] = []
+    cues = list(where.cues)
+    for source in where.sources:
+        words = text[source.start : source.end].split()
+        verb = words[-1] if len(words) >= 2 else ""
+        after = text[source.end : source.end + 1]
+        if (
+            after in (".", ",", ":")
+            and verb.isalpha()
+            and verb.islower()
+            and verb not in _NOT_VERBS
+            and (verb.endswith("ed") or verb in _FRAME_VERBS or verb in _PRESENT_REPORTS)
+            and words[-2][:1].isupper()
+        ):
+            start = end = source.end - len(verb)
+            while end > source.start and text[end - 1].isspace():
+                end -= 1
+            sources.append(TaggedSpan("SRC", source.start, end, source.paragraph))
+            cues.append(TaggedSpan("CUE", start, source.end, source.paragraph))
+            continue
+        sources.append(source)
+    if len(cues) == len(where.cues):
+        return where
+    cues.sort(key=lambda c: (c.start, c.end))
+    return Runs(where.document, cues, sources, where.contents)
+
+
+#: Words that end a source run after a name without being its verb ("the Sanders campaign's
+#: statements", "Fox News sources").
+_NOT_VERBS = words("states sources polls surveys remarks comments statements claims plans calls")
+#: Reports in the present beside :data:`_FRAME_VERBS` ("Bozell answers.", "Prager continues,"); a
+#: word in -s is as often a noun in the plural ("administrations", "caucus"), as "poll" is a noun.
+_PRESENT_REPORTS = words(
+    "answers continues replies responds counters quips retorts agrees reports states asks adds claims"
+)
 
 
 def tagged_runs(spans: list[TaggedSpan], document: Document) -> Runs:
@@ -802,15 +1005,34 @@ def _opens_quotation(text: str, span: TaggedSpan) -> bool:
     )
 
 
+#: A reporting participle between a frame and the quotation it introduces (", adding later, ").
+_ADDING = re.compile(
+    r",\s+((?:adding|noting|saying|explaining|continuing|insisting|arguing|asking|warning)"
+    r"(?:\s+(?:later|then|that|\w+ly))?)\s*[,:]?\s*[“\"‘']?$"
+)
+
+
 def _around_their_cue(attributions: list[Attribution], text: str) -> list[Attribution]:
     """Contents on both sides of one cue and source are one statement (`"A," X said. "B."`).
 
     Newspapers quote a speaker, name them, and go on quoting; PolNeAR (like readers) takes
-    it as one attribution, whose content runs around the source and the cue.
+    it as one attribution, whose content runs around the source and the cue. Not when a
+    reporting participle introduces the second quotation ('"A," Trump said, adding later,
+    "B."'): that is a second report, cued by the participle.
     """
     out: list[Attribution] = []
     for att in attributions:
         last = out[-1] if out else None
+        adding = (
+            _ADDING.search(text, att.cue.end, att.content.start)
+            if ADDING_CUES and att.cue is not None and att.cue.end <= att.content.start
+            else None
+        )
+        if adding is not None and last is not None and att.cue is last.cue:
+            # ('"A," Trump said, adding later, "B."': "adding later" is B's own cue, as PolNeAR marks it)
+            cue = TaggedSpan("CUE", adding.start(1), adding.end(1), att.content.paragraph)
+            out.append(Attribution(att.content, cue, att.source, nobody=att.nobody))
+            continue
         if (
             last is not None
             and att.cue is not None
@@ -944,6 +1166,94 @@ def _frame_by_rule(document: Document, content: TaggedSpan) -> tuple[TaggedSpan 
             TaggedSpan("SRC", announced.start(1), announced.end(1), content.paragraph - 1),
         )
     return None, None
+
+
+def _announced(document: Document) -> dict[int, Turn]:
+    """The paragraphs announced by the one before ("The governor added:"), by their number.
+
+    The tagger reads the verbs inside such a paragraph ("She knows nothing …") as its cues;
+    PolNeAR, like a reader, has the announcer say it all. Only an announcing verb that reports
+    (:data:`CUE_WORDS`): "Like the page:" announces nothing.
+    """
+    text = document.text
+    found: dict[int, Turn] = {}
+    lines = list(paragraphs(text))
+    for number in range(1, len(lines)):
+        previous_start, previous_end = lines[number - 1]
+        while previous_end > previous_start and text[previous_end - 1].isspace():
+            previous_end -= 1
+        sentence = document.sentence_at(max(previous_start, previous_end - 1))
+        start = max(previous_start, sentence.start) if sentence is not None else previous_start
+        announced = _ANNOUNCING.match(text, start, previous_end)
+        if announced is None or announced.group(2).split()[-1].rstrip(":") not in CUE_WORDS:
+            continue
+        line_start, line_end = lines[number]
+        while line_start < line_end and text[line_start].isspace():
+            line_start += 1
+        found[number] = Turn(
+            source=TaggedSpan("SRC", announced.start(1), announced.end(1), number - 1),
+            cue=TaggedSpan("CUE", announced.start(2), announced.end(2), number - 1),
+            start=line_start,
+            paragraph=number,
+        )
+    return found
+
+
+#: A paragraph that is a quotation signed after a dash: '“…” ― Veronica Cruz', '"…" — Jorge Falcon.'
+#: (its opening mark may be a closing one, a slip of the keyboard: '”Mr. Trump's performance …')
+_SIGNED = re.compile(
+    r"[“”\"‘']\S.*[”\"’'][\s.,]*([―—])\s*([A-Z][\w'’\-]*\.?(?:\s+[A-Z][\w'’\-]*\.?){0,3})[\s.]*"
+)
+
+
+def _signed(document: Document) -> dict[int, Turn]:
+    """The paragraphs that are one quotation signed after a dash, by their number.
+
+    The tagger reads verbs inside such a quotation ("He is very confident of himself") as cues;
+    :func:`_frame_by_rule` reads the signature only for a content with no cue.
+    """
+    text = document.text
+    found: dict[int, Turn] = {}
+    for number, (start, end) in enumerate(paragraphs(text)):
+        while start < end and text[start].isspace():
+            start += 1
+        signed = _SIGNED.fullmatch(text, start, end)
+        if signed is not None:
+            found[number] = Turn(
+                source=TaggedSpan("SRC", signed.start(2), signed.end(2), number),
+                cue=TaggedSpan("CUE", signed.start(1), signed.end(1), number),
+                start=start,
+                paragraph=number,
+            )
+    return found
+
+
+#: A headline opened by a name of two to four capitalised words and a colon ("Pat Caddell:",
+#: "Wash Post Fact-Check:"; not "The Latest:", a label, or one word: "Obama: Families … Don't
+#: Care About Politics" reports the families).
+_TITLED = re.compile(r"(?!The\s)([A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){1,3})(:)\s+\S")
+
+
+def _titled(document: Document) -> dict[int, Turn]:
+    """The article's headline when a name opens it before a colon, as the turn of that name."""
+    text = document.text
+    first = next(paragraphs(text), None)
+    found = _TITLED.match(text, *first) if first is not None else None
+    if found is None or any(w.isupper() and len(w) > 2 for w in found.group(1).split()):
+        return {}  # (words in capitals are a label: "FIX IS IN:", "HUFFPOLLSTER:")
+    return {
+        0: Turn(
+            source=TaggedSpan("SRC", found.start(1), found.end(1), 0),
+            cue=TaggedSpan("CUE", found.start(2), found.end(2), 0),
+            start=found.end() - 1,
+            paragraph=0,
+        )
+    }
+
+
+def _before_signature(dash: int, start: int, end: int) -> int:
+    """Where a signed quotation's content ends: at its own end, or before the dash when it ran on."""
+    return end if end <= dash else max(start + 1, dash - 1)
 
 
 def _split(content: TaggedSpan, cues: list[TaggedSpan], document: Document) -> list[TaggedSpan]:

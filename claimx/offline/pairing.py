@@ -16,17 +16,16 @@ probabilities multiply to the most. Without the file its nearest-first rules dec
 
 from __future__ import annotations
 
-import gzip
-import json
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import repeat
 from pathlib import Path
+from typing import Any
 
 from claimx.document import Document
 from claimx.offline.tagger import TaggedSpan
+from claimx.offline.weightfile import load_weight_file
 
 __all__ = [
     "MODEL_PATH",
@@ -64,13 +63,12 @@ class PairWeights:
     source: dict[str, float]
 
 
-@lru_cache(maxsize=1)
 def load_pair_weights(path: Path = MODEL_PATH) -> PairWeights | None:
     """The shipped weights, or None when the file is absent (the rules decide then)."""
-    if not path.exists():
-        return None
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        data = json.load(f)
+    return load_weight_file(path, _pair_weights)
+
+
+def _pair_weights(data: Any) -> PairWeights:
     return PairWeights(cue=dict(data["cue"]), source=dict(data["source"]))
 
 

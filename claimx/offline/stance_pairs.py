@@ -14,21 +14,20 @@ The weights ship in ``stances.json.gz``; reading them needs no package.
 
 from __future__ import annotations
 
-import gzip
-import json
 import math
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from functools import lru_cache
 from itertools import accumulate, repeat
 from operator import mul
 from pathlib import Path
+from typing import Any
 
 from claimx.document import Document, Sentence
 from claimx.offline.entities import Entity, find_entities
 from claimx.offline.speakers import Speaker
 from claimx.offline.stance_lexicon import NEGATIONS, NEGATIVE, POSITIVE, SAY_VERBS, VERB_STANCE
+from claimx.offline.weightfile import load_weight_file
 from claimx.response import StatementItem
 from claimx.schema import Stance
 
@@ -73,13 +72,12 @@ class StanceWeights:
     threshold: float
 
 
-@lru_cache(maxsize=2)
 def load_stance_weights(path: Path = MODEL_PATH) -> StanceWeights | None:
     """The packaged weights, or None when the file is missing (the rules still run)."""
-    if not path.exists():
-        return None
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        data = json.load(f)
+    return load_weight_file(path, _stance_weights)
+
+
+def _stance_weights(data: Any) -> StanceWeights:
     return StanceWeights(pair=data["pair"], oppose=data["oppose"], threshold=float(data["threshold"]))
 
 

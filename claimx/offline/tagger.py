@@ -12,15 +12,14 @@ the default install needs no compiled package; only training uses python-crfsuit
 
 from __future__ import annotations
 
-import gzip
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
 from itertools import groupby, islice, repeat
 from operator import add, itemgetter, lshift, mod, mul, sub
 from pathlib import Path
+from typing import Any
 
 from claimx.errors import ConfigError
 from claimx.offline.features import (
@@ -32,6 +31,7 @@ from claimx.offline.features import (
     paragraphs,
     token_matches,
 )
+from claimx.offline.weightfile import load_weight_file
 
 __all__ = ["MODEL_PATH", "TaggedSpan", "Weights", "emissions", "load_weights", "tag_text", "viterbi"]
 
@@ -183,17 +183,18 @@ def _split_name(name: str) -> tuple[str, str]:
     return (prefix + "=", value) if equals else (name, "")
 
 
-@lru_cache(maxsize=1)
 def load_weights(path: Path = MODEL_PATH) -> Weights:
     """The weights in ``path`` (the packaged model by default)."""
-    try:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            data = json.load(f)
-    except FileNotFoundError:
+    weights = load_weight_file(path, _weights)
+    if weights is None:
         raise ConfigError(
             f"the offline tagger's weights are missing ({path}); rebuild them with "
             "`python -m claimx.offline.train`"
-        ) from None
+        )
+    return weights
+
+
+def _weights(data: Any) -> Weights:
     return Weights(
         labels=tuple(data["labels"]),
         transitions=tuple(tuple(row) for row in data["transitions"]),

@@ -535,35 +535,9 @@ def _ranked(
             best = (score, cue, options, shares, allowed, j)
     assert best is not None
     _, cue, options, shares, allowed, j = best
-    if GERUND_SUBJECT:  # "… footage of Hillary Clinton asking, …"
-        ger = _gerund_subject(options, allowed, cue, content, where)
-        if ger is not None:
-            return cue, ger
-    if PROGRESSIVE_SUBJECT:  # "… that Fowler is calling for …"
-        prog = _progressive_subject(options, allowed, cue, content, where)
-        if prog is not None:
-            return cue, prog
-    if __import__("os").environ.get("SP_Q"):
-        said = where.document.text[cue.start : cue.end].split()
-        if len(said) >= 2 and said[-2].lower() in ("each", "one", "both") and said[-1].endswith("ing"):
-            at = cue.start + where.document.text[cue.start : cue.end].rindex(said[-2])
-            return cue, TaggedSpan("SRC", at, at + len(said[-2]), cue.paragraph)
-    if QUANTIFIER_SUBJECT:  # "… vied for the title, each touting …"
-        own = _quantifier_subject(cue, where.document.text)
-        if own is not None:
-            return cue, own
-    if POSSESSOR:  # "Politifact seized on Trump's claim that …"
-        pos = _possessor(cue, content, where)
-        if pos is not None:
-            return cue, pos
-    if OBJECT_SUBJECT:  # "… forced Stumpf, who …, to admit …"
-        obj = _object_subject(options, allowed, cue, content, where)
-        if obj is not None:
-            return cue, obj
-    if ASIDE_SUBJECT:  # "… since Clinton, at Monday's debate, cited …"
-        subject = _subordinate_subject(options, allowed, cue, content, where)
-        if subject is not None:
-            return cue, subject
+    subject = _grammar_subject(options, allowed, cue, content, where)
+    if subject is not None:
+        return cue, subject
     if SHARED_SUBJECT:  # (once the cue is chosen: the rule picks among its sources, not between cues)
         allowed, subject = _to_shared_subject(options, allowed, cue, content, where)
         if subject is not None:
@@ -573,6 +547,43 @@ def _ranked(
     if chosen is not None and WITH_ANTECEDENT:
         chosen = _with_antecedent(chosen, cue, content, where)
     return cue, chosen
+
+
+def _grammar_subject(
+    options: list[SourceCandidate], allowed: list[bool], cue: TaggedSpan, content: TaggedSpan, where: Runs
+) -> TaggedSpan | None:
+    """The source the grammar around the chosen cue names; None when no rule applies.
+
+    Where the ranker, reading the words near the cue, goes wrong. In order: a participle's own
+    subject ("footage of Hillary Clinton asking"), a progressive's ("Fowler is calling for"),
+    an "each" inside the cue ("each touting"), a possessor of a noun of saying ("Trump's
+    claim"), the object of "forced X to admit", and a subordinate clause's subject across an
+    aside ("since Clinton, at Monday's debate, cited"). Otherwise the ranker's choice stands.
+    """
+    text = where.document.text
+    if GERUND_SUBJECT:
+        found = _gerund_subject(options, allowed, cue, content, where)
+        if found is not None:
+            return found
+    if PROGRESSIVE_SUBJECT:
+        found = _progressive_subject(options, allowed, cue, content, where)
+        if found is not None:
+            return found
+    if QUANTIFIER_SUBJECT:
+        found = _quantifier_subject(cue, text)
+        if found is not None:
+            return found
+    if POSSESSOR:
+        found = _possessor(cue, content, where)
+        if found is not None:
+            return found
+    if OBJECT_SUBJECT:
+        found = _object_subject(options, allowed, cue, content, where)
+        if found is not None:
+            return found
+    if ASIDE_SUBJECT:
+        return _subordinate_subject(options, allowed, cue, content, where)
+    return None
 
 
 #: A subordinate clause's subject set off from its verb by an aside: "since Clinton, at Monday's

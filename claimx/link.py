@@ -231,6 +231,15 @@ def _merge(drafts: list[_ActorDraft]) -> list[_ActorDraft]:
     return merged
 
 
+def _within(inner: Span, outer: Span) -> bool:
+    """Whether ``inner`` lies inside ``outer`` and is shorter: a name inside longer words."""
+    return (
+        outer.start <= inner.start
+        and inner.end <= outer.end
+        and inner.end - inner.start < outer.end - outer.start
+    )
+
+
 class _MentionIndex:
     """The mentions assigned so far, by stretch of text, to find the ones a span overlaps.
 
@@ -348,12 +357,20 @@ class _Linker:
         return actor
 
     def attach(self, actor: _ActorDraft, span: Span | None) -> Span | None:
-        """Record the words naming a speaker at one statement as its mention, unless someone else's."""
+        """Record the words naming a speaker at one statement as its mention, unless someone else's.
+
+        Words that hold another actor's mention inside them still name the speaker ("The New
+        York state attorney general" around "New York", "the Times" around a "Times" of its
+        own): the inner name stays the other's, the whole words are the speaker's. Only for a
+        speaker the article names elsewhere on its own (an actor known only inside someone
+        else's words is no one, as before).
+        """
         if span is None:
             return None
         overlapping = self.taken.overlapping(span)
-        if any(other is not actor for _, other in overlapping):
+        if any(other is not actor and not (actor.mentions and _within(m, span)) for m, other in overlapping):
             return None  # the words belong to someone else here
+        overlapping = [(m, other) for m, other in overlapping if other is actor]
         # (an equal mention overlaps it: usually the very object, spans being shared, which
         # ``is`` tells without pydantic's field-by-field comparison)
         if not any(span is m or span == m for m, _ in overlapping):

@@ -290,3 +290,54 @@ def test_one_answer_may_quote_a_clause_and_its_sentence_apart() -> None:
         "the bridge would cost less",
         "the bridge would cost less than planned",
     ]
+
+
+# ------------------------------------------------------- a speaker's words around another's name
+
+ATTORNEY = (
+    "Attorney General Eric Schneiderman opened an inquiry on Monday. "
+    "New York keeps a register of charities. "
+    "The New York state attorney general is confirming that the foundation is not registered."
+)
+
+
+def test_a_speakers_words_may_hold_another_actors_name() -> None:
+    """The words "The New York state attorney general" are the speaker's; "New York" stays the state's."""
+    document = Document.from_text(ATTORNEY)
+    response = Response.model_validate(
+        {
+            "actors": [actor("Eric Schneiderman"), actor("New York", kind="other")],
+            "statements": [
+                said(
+                    "that the foundation is not registered",
+                    "Eric Schneiderman",
+                    "The New York state attorney general",
+                )
+            ],
+            "positions": [],
+        }
+    )
+    linked = link(ground(document, response))
+    (attribution,) = linked.attributions
+    assert attribution.speaker_mention is not None
+    assert attribution.speaker_mention.text == "The New York state attorney general"
+    by_name = {a.name: a for a in linked.actors}
+    assert attribution.speaker_id == by_name["Eric Schneiderman"].id
+    assert {m.text for m in by_name["New York"].mentions} == {"New York"}
+    assert len(by_name["New York"].mentions) == 2  # its own, and the one inside the speaker's words
+
+
+def test_an_actor_named_only_inside_anothers_words_is_no_one() -> None:
+    """A speaker whose name occurs only inside another actor's ("Donald" in "Donald Trump") stays out."""
+    text = "Donald Trump spoke in Ohio. Donald Trump's tweet was mocking, he said, the debate."
+    document = Document.from_text(text)
+    response = Response.model_validate(
+        {
+            "actors": [actor("Donald Trump"), actor("Donald")],
+            "statements": [said("the debate", "Donald", "Donald Trump's tweet")],
+            "positions": [],
+        }
+    )
+    linked = link(ground(document, response))
+    assert not linked.attributions
+    assert [a.name for a in linked.actors] == ["Donald Trump"]

@@ -8,13 +8,20 @@ from claimx.offline.assemble import (
     Attribution,
     _around_their_cue,
     _closing_frame,
+    _gerund_subject,
     _in_a_poll,
     _may_speak,
     _names_someone,
+    _object_subject,
     _parenthetical_frame,
     _passive_report,
+    _possessor,
+    _progressive_subject,
+    _quantifier_subject,
+    _subordinate_subject,
     _swallowed_frame,
     _verbs_out_of_sources,
+    _with_antecedent,
     source_candidates,
     tagged_runs,
 )
@@ -315,3 +322,164 @@ def test_a_participle_between_quotations_is_the_second_ones_cue() -> None:
     first, second = span("“We can’t afford it,”", "CON"), span("“NATO is costing us a fortune.”", "CON")
     out = _around_their_cue([Attribution(first, said, trump), Attribution(second, said, trump)], text)
     assert len(out) == 1 and out[0].pieces == (first, second)
+
+
+def test_a_question_word_or_an_empty_opening_alone_names_no_source() -> None:
+    # "Why not just say:", "Whatever he said", "Similarly, it's hard to know", "There's reason to
+    # believe": words that open a sentence, not a speaker; "A:" of an interview still may be one.
+    text = "Why not just say: no. Whatever the reason, Similarly, There's reason to believe. A: Yes."
+
+    def candidate(words: str) -> SourceCandidate:
+        start = text.index(words)
+        return SourceCandidate(TaggedSpan("SRC", start, start + len(words), 0), frozenset({"tagged"}))
+
+    for words in ("Why", "Whatever", "Similarly,", "There's"):
+        assert not _names_someone(candidate(words), text), words
+    assert _names_someone(candidate("A"), text)
+
+
+def test_a_relative_clause_chosen_as_source_is_taken_with_its_subject() -> None:
+    text = (
+        "Donna Sampson Rawlings, 59, of Ashton, Md., who watched the ceremony on a screen, "
+        "said the event brought back memories of her father.\n"
+    )
+    document = Document.from_text(text)
+
+    def span(words: str, label: str) -> TaggedSpan:
+        start = text.index(words)
+        return TaggedSpan(label, start, start + len(words), 0)
+
+    cue, content = span("said", "CUE"), span("the event brought back memories of her father", "CON")
+    clause = span("who watched the ceremony on a screen,", "SRC")
+    where = Runs(document, [cue], [clause], [content])
+    taken = _with_antecedent(clause, cue, content, where)
+    assert text[taken.start : taken.end].startswith("Donna Sampson Rawlings, 59,")
+    assert taken.end == clause.end
+    # A name chosen as the source, or a clause that is no aside before the cue, stays as chosen.
+    name = span("Donna Sampson Rawlings", "SRC")
+    assert _with_antecedent(name, cue, content, where) == name
+    plain = "Voters who watched the ceremony said the event mattered.\n"
+    document = Document.from_text(plain)
+    at = plain.index("who watched")
+    clause = TaggedSpan("SRC", at, at + len("who watched the ceremony"), 0)
+    cue = TaggedSpan("CUE", plain.index("said"), plain.index("said") + 4, 0)
+    content = TaggedSpan("CON", plain.index("the event"), plain.index(" mattered") + 9, 0)
+    assert _with_antecedent(clause, cue, content, Runs(document, [cue], [clause], [content])) == clause
+
+
+def test_a_subordinate_clauses_subject_is_its_cues_source_across_an_aside() -> None:
+    text = (
+        "Trump has been targeting Machado since Clinton, at Monday's debate, cited derogatory "
+        "comments Trump had made about her.\n"
+    )
+    document = Document.from_text(text)
+
+    def span(words: str, label: str) -> TaggedSpan:
+        start = text.index(words)
+        return TaggedSpan(label, start, start + len(words), 0)
+
+    cue, content = span("cited", "CUE"), span("derogatory comments Trump had made about her", "CON")
+    where = Runs(document, [cue], [span("Trump", "SRC")], [content])
+    options = source_candidates(content, cue, where.sources, document)
+    found = _subordinate_subject(options, [True] * len(options), cue, content, where)
+    assert found is not None and text[found.start : found.end] == "Clinton"
+    plain = text.replace("since Clinton, at Monday's debate, cited", "and cited")
+    document = Document.from_text(plain)
+    cue = TaggedSpan("CUE", plain.index("cited"), plain.index("cited") + 5, 0)
+    at = plain.index("derogatory")
+    content = TaggedSpan("CON", at, at + len("derogatory comments Trump had made about her"), 0)
+    where = Runs(document, [cue], [], [content])
+    options = source_candidates(content, cue, [], document)
+    assert _subordinate_subject(options, [True] * len(options), cue, content, where) is None
+
+
+def test_the_object_of_forced_or_urged_is_the_source_of_what_follows_its_to() -> None:
+    text = (
+        "The senator also forced Stumpf, who was under questioning from the committee, to admit "
+        "that no executive had been fired.\n"
+    )
+    document = Document.from_text(text)
+    cue = TaggedSpan("CUE", text.index("to admit"), text.index("to admit") + 8, 0)
+    at = text.index("that no")
+    content = TaggedSpan("CON", at, len(text) - 2, 0)
+    where = Runs(document, [cue], [], [content])
+    options = source_candidates(content, cue, [], document)
+    found = _object_subject(options, [True] * len(options), cue, content, where)
+    assert found is not None and text[found.start : found.end] == "Stumpf"
+    other = text.replace("forced Stumpf, who was under questioning from the committee, to", "wanted")
+    document = Document.from_text(other)
+    cue = TaggedSpan("CUE", other.index("admit"), other.index("admit") + 5, 0)
+    at = other.index("that no")
+    content = TaggedSpan("CON", at, len(other) - 2, 0)
+    where = Runs(document, [cue], [], [content])
+    options = source_candidates(content, cue, [], document)
+    assert _object_subject(options, [True] * len(options), cue, content, where) is None
+
+
+def test_a_participle_after_footage_of_a_name_takes_that_name() -> None:
+    text = "The ad uses footage of Hillary Clinton asking, “Why aren't I 50 points ahead?”\n"
+    document = Document.from_text(text)
+    cue = TaggedSpan("CUE", text.index("asking"), text.index("asking") + 6, 0)
+    content = TaggedSpan("CON", text.index("“"), len(text) - 1, 0)
+    where = Runs(document, [cue], [], [content])
+    options = source_candidates(content, cue, [], document)
+    found = _gerund_subject(options, [True] * len(options), cue, content, where)
+    assert found is not None and "Hillary Clinton" in text[found.start : found.end]
+    assert "The ad" not in text[found.start : found.end]
+    other = "The ad, asking voters, ends with “Why aren't I 50 points ahead?”\n"
+    document = Document.from_text(other)
+    cue = TaggedSpan("CUE", other.index("asking"), other.index("asking") + 6, 0)
+    content = TaggedSpan("CON", other.index("“"), len(other) - 1, 0)
+    where = Runs(document, [cue], [], [content])
+    options = source_candidates(content, cue, [], document)
+    assert _gerund_subject(options, [True] * len(options), cue, content, where) is None
+
+
+def test_a_possessive_before_a_noun_of_saying_is_its_source() -> None:
+    text = "Politifact seized on Mr. Trump's claim that there were thousands of shootings.\n"
+    document = Document.from_text(text)
+    cue = TaggedSpan("CUE", text.index("claim"), text.index("claim") + 5, 0)
+    at = text.index("that there")
+    content = TaggedSpan("CON", at, len(text) - 2, 0)
+    where = Runs(document, [cue], [], [content])
+    found = _possessor(cue, content, where)
+    assert found is not None and text[found.start : found.end] == "Mr. Trump's"
+    text = "Despite Trump's claim that there were thousands of shootings, the police disagreed.\n"
+    document = Document.from_text(text)
+    cue = TaggedSpan("CUE", text.index("claim"), text.index("claim") + 5, 0)
+    content = TaggedSpan("CON", text.index("that there"), text.index(", the police"), 0)
+    found = _possessor(cue, content, Runs(document, [cue], [], [content]))
+    assert found is not None and text[found.start : found.end] == "Trump's"
+    cue = TaggedSpan("CUE", text.index("disagreed"), text.index("disagreed") + 9, 0)
+    assert _possessor(cue, content, Runs(document, [cue], [], [content])) is None  # no noun of saying
+
+
+def test_the_subject_before_is_is_the_source_of_a_participle_cue_without_it() -> None:
+    text = "The first sentence has been clarified to reflect that Fowler is calling for a process.\n"
+    document = Document.from_text(text)
+    cue = TaggedSpan("CUE", text.index("calling for"), text.index("calling for") + 11, 0)
+    content = TaggedSpan("CON", text.index("a process"), text.index("a process") + 9, 0)
+    where = Runs(document, [cue], [], [content])
+    options = source_candidates(content, cue, [], document)
+    found = _progressive_subject(options, [True] * len(options), cue, content, where)
+    assert found is not None and text[found.start : found.end] == "Fowler"
+    text = "Fowler, calling for a process, left.\n"
+    document = Document.from_text(text)
+    cue = TaggedSpan("CUE", text.index("calling for"), text.index("calling for") + 11, 0)
+    content = TaggedSpan("CON", text.index("a process"), text.index("a process") + 9, 0)
+    where = Runs(document, [cue], [], [content])
+    options = source_candidates(content, cue, [], document)
+    assert _progressive_subject(options, [True] * len(options), cue, content, where) is None
+
+
+def test_each_or_one_inside_a_participle_cue_is_its_source() -> None:
+    text = "Trump and Clinton vied for the title, each touting their own experience.\n"
+    cue = TaggedSpan("CUE", text.index("each touting"), text.index("each touting") + 12, 0)
+    found = _quantifier_subject(cue, text)
+    assert found is not None and (found.start, found.end) == (text.index("each"), text.index("each") + 4)
+    text = "The postings included one saying that the house should burn.\n"
+    cue = TaggedSpan("CUE", text.index("included"), text.index(" that"), 0)
+    found = _quantifier_subject(cue, text)
+    assert found is not None and text[found.start : found.end] == "one"
+    cue = TaggedSpan("CUE", text.index("included"), text.index(" one"), 0)
+    assert _quantifier_subject(cue, text) is None  # no participle: "included" has its own subject

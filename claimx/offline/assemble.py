@@ -58,6 +58,20 @@ NOBODY_UNNAMED = True
 NOBODY_BIAS = -0.5
 #: A participle after a comma or a verb after "and"/"but" takes its clause's subject when one is found.
 SHARED_SUBJECT = True
+#: A relative clause chosen as the source ("X, who …, said") is taken with the subject it describes.
+WITH_ANTECEDENT = True
+#: A cue after "since X, <aside>," takes X, the subordinate clause's subject.
+ASIDE_SUBJECT = True
+#: A cue "to admit" after "forced X" takes X, the object that does it.
+OBJECT_SUBJECT = True
+#: A participle after "footage of X" takes X, its own subject.
+GERUND_SUBJECT = True
+#: A noun cue after a possessive ("Trump's claim") takes the possessor.
+POSSESSOR = True
+#: A participle cue after "X is" takes X, the progressive's subject.
+PROGRESSIVE_SUBJECT = True
+#: A cue "each touting" takes "each", the participle's own subject inside the cue.
+QUANTIFIER_SUBJECT = True
 OPENING_PARTICIPLE = True
 NEW_SUBJECTS = True
 #: How many of the likeliest cues the joint choice of cue and source weighs (1: the likeliest cue).
@@ -521,12 +535,281 @@ def _ranked(
             best = (score, cue, options, shares, allowed, j)
     assert best is not None
     _, cue, options, shares, allowed, j = best
+    subject = _grammar_subject(options, allowed, cue, content, where)
+    if subject is not None:
+        return cue, subject
     if SHARED_SUBJECT:  # (once the cue is chosen: the rule picks among its sources, not between cues)
         allowed, subject = _to_shared_subject(options, allowed, cue, content, where)
         if subject is not None:
             return cue, subject
         j = _best(shares, allowed)
-    return cue, options[j].span
+    chosen = options[j].span
+    if chosen is not None and WITH_ANTECEDENT:
+        chosen = _with_antecedent(chosen, cue, content, where)
+    return cue, chosen
+
+
+def _grammar_subject(
+    options: list[SourceCandidate], allowed: list[bool], cue: TaggedSpan, content: TaggedSpan, where: Runs
+) -> TaggedSpan | None:
+    """The source the grammar around the chosen cue names; None when no rule applies.
+
+    Where the ranker, reading the words near the cue, goes wrong. In order: a participle's own
+    subject ("footage of Hillary Clinton asking"), a progressive's ("Fowler is calling for"),
+    an "each" inside the cue ("each touting"), a possessor of a noun of saying ("Trump's
+    claim"), the object of "forced X to admit", and a subordinate clause's subject across an
+    aside ("since Clinton, at Monday's debate, cited"). Otherwise the ranker's choice stands.
+    """
+    text = where.document.text
+    if GERUND_SUBJECT:
+        found = _gerund_subject(options, allowed, cue, content, where)
+        if found is not None:
+            return found
+    if PROGRESSIVE_SUBJECT:
+        found = _progressive_subject(options, allowed, cue, content, where)
+        if found is not None:
+            return found
+    if QUANTIFIER_SUBJECT:
+        found = _quantifier_subject(cue, text)
+        if found is not None:
+            return found
+    if POSSESSOR:
+        found = _possessor(cue, content, where)
+        if found is not None:
+            return found
+    if OBJECT_SUBJECT:
+        found = _object_subject(options, allowed, cue, content, where)
+        if found is not None:
+            return found
+    if ASIDE_SUBJECT:
+        return _subordinate_subject(options, allowed, cue, content, where)
+    return None
+
+
+#: A subordinate clause's subject set off from its verb by an aside: "since Clinton, at Monday's
+#: debate, cited", "while Mike Huckabee, the former Arkansas governor, proposed".
+_ASIDE_SUBJECT = re.compile(
+    r"(?<![\w’'])(?:as|since|when|after|because|while|before|although|though|until|once|where)\s+"
+    r"((?:[Hh]e|[Ss]he|[Tt]hey|[A-Z][\w’'\-]*\.?(?:\s+[A-Z][\w’'\-]*\.?){0,3}))"
+    r"\s*,[^,;:.“”\"]{1,80},\s*(?:\w+ly\s+)?$"
+)
+
+
+def _subordinate_subject(
+    options: list[SourceCandidate], allowed: list[bool], cue: TaggedSpan, content: TaggedSpan, where: Runs
+) -> TaggedSpan | None:
+    """The subject of the subordinate clause a cue is the verb of, across an aside in commas.
+
+    "Trump has been targeting Machado since Clinton, at Monday's debate, cited …": the cue's
+    subject follows the conjunction, and the aside keeps the ranker from seeing it next to the
+    cue (it took the main clause's "Trump"). The candidate there, else the name or pronoun.
+    """
+    text = where.document.text
+    sentence = where.document.sentence_at(cue.start)
+    if sentence is None:
+        return None
+    found = _ASIDE_SUBJECT.search(text, max(sentence.start, cue.start - 150), cue.start)
+    if found is None or content.start <= found.start(1) < content.end:
+        return None
+    start = found.start(1)
+    for option, ok in zip(options, allowed, strict=True):
+        if ok and option.span is not None and option.span.start <= start < option.span.end:
+            return option.span
+    return TaggedSpan("SRC", start, found.end(1), cue.paragraph)
+
+
+#: A name right before a participle, after "of" or a verb of seeing: "footage of Trump saying",
+#: "shows Hess talking about".
+_GERUND_SUBJECT = re.compile(
+    r"(?<![\w’'])(?:of|shows?|showed|showing|hear|heard|see|saw|seen|watch|watched|featur(?:e|es|ed|ing))\s+"
+    r"((?:[A-Z][\w’'\-]*\.?\s+){0,3}[A-Z][\w’'\-]*)\s+$"
+)
+
+
+def _gerund_subject(
+    options: list[SourceCandidate], allowed: list[bool], cue: TaggedSpan, content: TaggedSpan, where: Runs
+) -> TaggedSpan | None:
+    """The name before a participle cue after "of" or a verb of seeing: that name's words.
+
+    "The ad uses footage of Hillary Clinton asking, “…”": the participle has its own subject
+    right before it, no comma between (the ranker took the sentence's "The ad"). The candidate
+    at that name, else the name.
+    """
+    text = where.document.text
+    first = text[cue.start : cue.end].split()[0].lower()
+    if not (first.endswith("ing") and len(first) > 4) or first in ("according", "including", "during"):
+        return None
+    found = _GERUND_SUBJECT.search(text, max(0, cue.start - 80), cue.start)
+    if found is None or content.start <= found.start(1) < content.end:
+        return None
+    start = found.start(1)
+    for option, ok in zip(options, allowed, strict=True):
+        if ok and option.span is not None and option.span.start <= start < option.span.end:
+            return option.span
+    return TaggedSpan("SRC", start, found.end(1), cue.paragraph)
+
+
+#: Words that stand for one or each of a group as a participle's subject: "each touting".
+_QUANTIFIERS = words("each one both")
+
+
+def _quantifier_subject(cue: TaggedSpan, text: str) -> TaggedSpan | None:
+    """The "each" or "one" the tagger took into a participle cue: that word is its subject.
+
+    "Donald Trump and Hillary Clinton vied for the title …, each touting their own experience"
+    (cue "each touting"), "postings that included one saying that …" (cue "included one
+    saying"): the participle's own subject stands in the cue; the ranker, which looks outside
+    it, took the sentence's subject or the clause before.
+    """
+    said = text[cue.start : cue.end].split()
+    if len(said) < 2 or said[-2].lower() not in _QUANTIFIERS or not _is_participle_word(said[-1]):
+        return None
+    at = cue.start + text[cue.start : cue.end].rindex(said[-2])
+    return TaggedSpan("SRC", at, at + len(said[-2]), cue.paragraph)
+
+
+def _is_participle_word(word: str) -> bool:
+    low = word.lower().strip(",.;:")
+    return low.endswith("ing") and len(low) > 4 and low not in ("according", "including", "during")
+
+
+#: Nouns of saying that a possessive before them names the sayer of: "Trump's claim", "her vow".
+_NOUN_CUES = words(
+    """
+    claim claims report reports statement statements remark remarks comment comments assertion
+    assertions promise promises pledge pledges plan plans proposal proposals call calls warning warnings
+    estimate estimates view views argument arguments accusation accusations allegation allegations
+    criticism insistence suggestion suggestions prediction predictions announcement description
+    contention charge charges demand demands denial denials complaint complaints vow vows
+    """
+)
+#: A possessive right before the cue: "Trump's ", "Mr. Trump's ", "his ".
+_POSSESSOR = re.compile(
+    r"(?<![\w’'])((?:[A-Z][\w\-.]*\s+){0,3}[A-Z][\w\-.]*[’']s|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts)\s$"
+)
+
+
+def _possessor(cue: TaggedSpan, content: TaggedSpan, where: Runs) -> TaggedSpan | None:
+    """The possessive before a cue that is one noun of saying: whose claim, report or vow it is.
+
+    "Politifact seized on Trump's claim that there have been …": Trump claims; the sentence's
+    subject (the ranker's choice) only speaks of the claim. Only for a cue of one word among
+    :data:`_NOUN_CUES` with the possessive right before it.
+    """
+    text = where.document.text
+    said = text[cue.start : cue.end].split()
+    if len(said) != 1 or said[0].lower() not in _NOUN_CUES:
+        return None
+    found = _POSSESSOR.search(text, max(0, cue.start - 60), cue.start)
+    if found is None or content.start <= found.start(1) < content.end:
+        return None
+    start = found.start(1)
+    for word in found.group(1).split()[:-1]:  # "On Trump's", "Despite Mr. Trump's": not the name's
+        if word.lower() not in _NOT_SUBJECTS and word.lower() not in _NOT_PHRASES and not word.endswith("."):
+            break
+        if word.endswith(".") and word.lower() in (
+            "mr.",
+            "mrs.",
+            "ms.",
+            "dr.",
+            "sen.",
+            "gov.",
+            "rep.",
+            "gen.",
+        ):
+            break
+        start = text.index(word, start) + len(word)
+        while text[start].isspace():
+            start += 1
+    return TaggedSpan("SRC", start, found.end(1), cue.paragraph)
+
+
+def _progressive_subject(
+    options: list[SourceCandidate], allowed: list[bool], cue: TaggedSpan, content: TaggedSpan, where: Runs
+) -> TaggedSpan | None:
+    """The subject of "is"/"was" when the tagger left the auxiliary out of a participle cue.
+
+    "The first sentence has been clarified to reflect that Fowler is calling for a process …,
+    not that he is calling for …": the cue "calling for" has its subject before "is" (the ranker
+    took the sentence's "The first sentence", or nobody). The candidate there, else the words.
+    """
+    text = where.document.text
+    first = text[cue.start : cue.end].split()[0].lower()
+    if not (first.endswith("ing") and len(first) > 4) or first in ("according", "including", "during"):
+        return None
+    found = _PROGRESSIVE.search(text, max(0, cue.start - 80), cue.start)
+    if found is None or content.start <= found.start(1) < content.end:
+        return None
+    if found.group(1).split()[0].lower() in _NOT_SUBJECTS:
+        return None
+    start = found.start(1)
+    for option, ok in zip(options, allowed, strict=True):
+        if ok and option.span is not None and option.span.start <= start < option.span.end:
+            return option.span
+    return TaggedSpan("SRC", start, found.end(1), cue.paragraph)
+
+
+#: A verb whose object does what follows "to": "forced Stumpf to admit", "urged them to reject".
+_OBJECT_CONTROL = re.compile(
+    r"(?<![\w’'])(?:forc(?:e|es|ed|ing)|ask(?:s|ed|ing)?|urg(?:e|es|ed|ing)|press(?:es|ed|ing)?|tell(?:s|ing)?|told|"
+    r"challeng(?:e|es|ed|ing)|invit(?:e|es|ed|ing)|encourag(?:e|es|ed|ing)|push(?:es|ed|ing)?|dar(?:e|es|ed|ing)|"
+    r"implor(?:e|es|ed|ing)|begg?(?:s|ed|ing)?|prompt(?:s|ed|ing)?)\s+"
+    r"((?:him|her|them|us|me|(?:[Tt]he|[Hh]is|[Hh]er|[Tt]heir)\s+[\w’'\-]+(?:\s+[\w’'\-]+)?|[A-Z][\w’'\-]*\.?(?:\s+[A-Z][\w’'\-]*\.?){0,3}))"
+    r"(?:\s*,[^,;:.“”\"]{1,120},)?\s*(?:to\s+)?$"
+)
+
+
+def _object_subject(
+    options: list[SourceCandidate], allowed: list[bool], cue: TaggedSpan, content: TaggedSpan, where: Runs
+) -> TaggedSpan | None:
+    """The object of a verb like "forced" or "urged" as the source of the cue after its "to".
+
+    "The Democratic senator also forced Stumpf, who was under questioning …, to admit that …":
+    Stumpf admits, not the senator (the ranker took the sentence's subject). The candidate at
+    the object, else the object's words (a name, a pronoun, a short description).
+    """
+    text = where.document.text
+    first = text[cue.start : cue.end].split()[0].lower()
+    if first != "to" and not text[max(0, cue.start - 4) : cue.start].lower().endswith("to "):
+        return None
+    sentence = where.document.sentence_at(cue.start)
+    if sentence is None:
+        return None
+    found = _OBJECT_CONTROL.search(text, max(sentence.start, cue.start - 200), cue.start)
+    if found is None or content.start <= found.start(1) < content.end:
+        return None
+    start = found.start(1)
+    for option, ok in zip(options, allowed, strict=True):
+        if ok and option.span is not None and option.span.start <= start < option.span.end:
+            return option.span
+    return TaggedSpan("SRC", start, found.end(1), cue.paragraph)
+
+
+#: A relative clause's opening: "who watched …", "whose coalition includes …".
+_RELATIVE_OPENING = re.compile(r"(?:who|which|whose)\s+\S", re.IGNORECASE)
+
+
+def _with_antecedent(source: TaggedSpan, cue: TaggedSpan, content: TaggedSpan, where: Runs) -> TaggedSpan:
+    """A relative clause chosen as the source, taken with the subject it describes.
+
+    "Donna Sampson Rawlings, 59, of Ashton, Md., who watched the ceremony on a screen, said …":
+    the ranker may take the clause ("who watched …,") for the source; the one who speaks is
+    the subject it hangs on, which PolNeAR marks, often with the clause. Only for a clause after
+    a comma that closes right before the cue (or with a comma), when the cue's clause subject
+    (:func:`claimx.offline.clauses.subject_start`) starts before it outside the content.
+    """
+    text = where.document.text
+    if not _RELATIVE_OPENING.match(text, source.start, source.end):
+        return source
+    closed = not text[source.end : cue.start].strip() or text[source.start : cue.start].rstrip().endswith(",")
+    if not closed or not text[max(0, source.start - 5) : source.start].rstrip().endswith(","):
+        return source
+    start = subject_start(where.document, cue, where.in_paragraph(where.cues, cue.paragraph))
+    if start is None or start >= source.start or content.start <= start < content.end:
+        return source
+    if content.start < source.start and start < content.end:
+        return source  # (the content lies between them)
+    return TaggedSpan("SRC", start, source.end, source.paragraph)
 
 
 def _best(shares: list[float], allowed: list[bool]) -> int:
@@ -535,11 +818,14 @@ def _best(shares: list[float], allowed: list[bool]) -> int:
 
 
 #: Words that open a sentence without naming anyone: a source candidate made of them alone
-#: ("But don't expect", "Nor is it clear", "Rather than moralize") is no one.
+#: ("But don't expect", "Nor is it clear", "Rather than moralize", "Why", "Whatever",
+#: "Similarly", "There's") is no one.
 _NO_ONE = words(
     """
     but and nor or yet so still then now also rather than in after before since while when if though
     although however instead meanwhile indeed even just once
+    why how what whatever whenever wherever whoever similarly likewise much there's it's that's here's
+    what's
     """
 )
 
@@ -778,6 +1064,12 @@ def _around_their_cue(attributions: list[Attribution], text: str) -> list[Attrib
 
 _NAME = r"[A-Z][\w'’\-]*\.?(?:\s+[A-Z][\w'’\-]*\.?){0,3}"
 _SUBJECT = r"(?:he|she|they|He|She|They|I|We|we|[Tt]he\s+[a-z]+(?:\s+[a-z]+)?|" + _NAME + ")"
+#: The subject of a progressive before its participle: "Fowler is calling for", "he was still saying".
+_PROGRESSIVE = re.compile(
+    rf"(?<![\w’'])({_SUBJECT})\s+(?:is|was|are|were|has\s+been|have\s+been|had\s+been)\s+(?:(?:also|still|now|not|already|\w+ly)\s+)?$"
+)
+
+
 _BEFORE_CUE = re.compile(rf"(?<![\w’'])({_SUBJECT})\s+(?:has\s+|had\s+|have\s+|also\s+|later\s+|then\s+)?$")
 _AFTER_CUE = re.compile(rf"^\s+({_SUBJECT})(?=[\s,.;:])")
 

@@ -31,6 +31,20 @@ _TIME_WORDS = words(
     """
 )
 _RELATIVE = frozenset({"who", "which", "that"})
+#: A "they" no earlier speaker fits is the plural subject opening a sentence before it.
+PLURAL_SUBJECT = True
+#: Words ending in "s" that are no plural noun: "was", "does", "always".
+_NOT_PLURAL = words(
+    "was has does goes says always perhaps sometimes news its this hers yours ours whereas besides"
+)
+_OPENS_THEY = re.compile(r"[“\"‘']?(?:(?:But|And|Yet|So|Still|Now|Meanwhile),?\s+)?[Tt]hey(?![\w’'])")
+#: A sentence opening with a plural noun phrase: "Twenty-seven states", "Many Democrats",
+#: "Republicans", "Both leaders", "But critics". At most three words before the plural noun.
+_PLURAL_SUBJECT = re.compile(
+    r"[“\"‘']?(?:(?:But|And|Yet|So|Still|Now|Meanwhile),?\s+)?"
+    r"((?:(?!(?:[Ii]n|[Oo]n|[Aa]t|[Ff]or|[Ww]ith|[Bb]y|[Oo]f|[Tt]o|[Ii]f|[Ww]hen|[Aa]s|[Tt]his|[Tt]hat|[Ii]t|[Tt]here)\s)"
+    r"[\w’'\-]+\s+){0,3}?[\w’'\-]*[a-z]s)(?![\w’'])(?=\s+[a-z])"
+)
 #: Words that start a capitalised run without being part of a name.
 _TITLES = words(
     """
@@ -101,10 +115,23 @@ def _is_title(words: str) -> bool:
     return bool(rest) and all(w[:1].isupper() for w in rest)
 
 
+#: A subordinate clause opening the sentence: "As Republicans scrambled …, they proposed …".
+_SUBORDINATE_OPENING = re.compile(
+    r"[“\"‘']?(?:(?:But|And|Yet|So),?\s+)?(?:As|When|While|Unless|If|Because|After|Before|Although|Though|Since|Until|Once)\s+"
+)
+
+
+def _plural_head(phrase: str) -> bool:
+    """Whether a phrase ends in a plural noun (not "was", "does", "business")."""
+    head = phrase.split()[-1].lower()
+    return head not in _NOT_PLURAL and not head.endswith(("ss", "us", "is")) and len(head) >= 4
+
+
 class Resolver:
     """Resolves source spans to speakers in text order, remembering who has spoken."""
 
     def __init__(self, document: Document) -> None:
+        self.document = document
         self.text = document.text
         self.body = document.metadata.header.end if document.metadata.header else 0
         self.names = [
@@ -124,6 +151,8 @@ class Resolver:
             found = self._antecedent(at) or self._nearest_before(at, plural=False)
         elif is_pronoun(words) or low in _PERSONAL | _PLURAL:
             found = self._nearest_before(at, plural=low in _PLURAL)
+            if found is None and low in ("they", "them") and PLURAL_SUBJECT:
+                found = self._plural_subject(at)
         elif first in _DETERMINERS and _is_title(words):  # "The New York Times" is a name
             found = self._description(words)
         elif first in _DETERMINERS:
@@ -134,6 +163,36 @@ class Resolver:
         if found is not None:
             self.history.append((at, found))
         return found
+
+    def _plural_subject(self, at: int) -> Speaker | None:
+        """For a "they" no earlier speaker fits: the plural subject opening a sentence before it.
+
+        "Twenty-seven states led by … are challenging the rules …. They argue that …": the group
+        the last sentence was about, when its first words name one ("Twenty-seven states",
+        "Many Democrats", "Republicans"); past sentences that open with "they" again (the same
+        group), at most three back. A "they" opening the main clause after a subordinate one
+        takes that clause's plural subject ("As Republicans scrambled …, they proposed …").
+        None when the words name none.
+        """
+        sentence = self.document.sentence_at(at)
+        number = sentence.number - 1 if sentence is not None else 0
+        if sentence is not None and sentence.start >= self.body:  # "As Republicans scrambled …, they"
+            opening = _SUBORDINATE_OPENING.match(self.text, sentence.start, at)
+            if opening is not None and self.text[max(0, at - 5) : at].rstrip().endswith(","):
+                found = _PLURAL_SUBJECT.match(self.text, opening.end(), at)
+                if found is not None and _plural_head(found.group(1)):
+                    return self._description(found.group(1))
+        for before in reversed(self.document.sentences[max(0, number - 3) : number]):
+            if before.start < self.body:
+                return None
+            if _OPENS_THEY.match(self.text, before.start, before.end):
+                continue  # "They dwell on …": the same group, named further back
+            found = _PLURAL_SUBJECT.match(self.text, before.start, before.end)
+            if found is None:
+                return None
+            phrase = found.group(1)
+            return self._description(phrase) if _plural_head(phrase) else None
+        return None
 
     def _antecedent(self, at: int) -> Speaker | None:
         """For "who" ("Mr. Obama, who understood …"): the name just before it, in its sentence."""

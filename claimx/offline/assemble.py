@@ -609,13 +609,7 @@ def _subordinate_subject(
     if sentence is None:
         return None
     found = _ASIDE_SUBJECT.search(text, max(sentence.start, cue.start - 150), cue.start)
-    if found is None or content.start <= found.start(1) < content.end:
-        return None
-    start = found.start(1)
-    for option, ok in zip(options, allowed, strict=True):
-        if ok and option.span is not None and option.span.start <= start < option.span.end:
-            return option.span
-    return TaggedSpan("SRC", start, found.end(1), cue.paragraph)
+    return _source_at(found, options, allowed, cue, content)
 
 
 #: A name right before a participle, after "of" or a verb of seeing: "footage of Trump saying",
@@ -637,16 +631,10 @@ def _gerund_subject(
     """
     text = where.document.text
     first = text[cue.start : cue.end].split()[0].lower()
-    if not (first.endswith("ing") and len(first) > 4) or first in ("according", "including", "during"):
+    if not _is_participle_word(first):
         return None
     found = _GERUND_SUBJECT.search(text, max(0, cue.start - 80), cue.start)
-    if found is None or content.start <= found.start(1) < content.end:
-        return None
-    start = found.start(1)
-    for option, ok in zip(options, allowed, strict=True):
-        if ok and option.span is not None and option.span.start <= start < option.span.end:
-            return option.span
-    return TaggedSpan("SRC", start, found.end(1), cue.paragraph)
+    return _source_at(found, options, allowed, cue, content)
 
 
 #: Words that stand for one or each of a group as a participle's subject: "each touting".
@@ -662,15 +650,39 @@ def _quantifier_subject(cue: TaggedSpan, text: str) -> TaggedSpan | None:
     it, took the sentence's subject or the clause before.
     """
     said = text[cue.start : cue.end].split()
-    if len(said) < 2 or said[-2].lower() not in _QUANTIFIERS or not _is_participle_word(said[-1]):
+    if (
+        len(said) < 2
+        or said[-2].lower() not in _QUANTIFIERS
+        or not _is_participle_word(said[-1].lower().strip(",.;:"))
+    ):
         return None
     at = cue.start + text[cue.start : cue.end].rindex(said[-2])
     return TaggedSpan("SRC", at, at + len(said[-2]), cue.paragraph)
 
 
-def _is_participle_word(word: str) -> bool:
-    low = word.lower().strip(",.;:")
+def _is_participle_word(low: str) -> bool:
+    """Whether a lower-cased word is a participle ("touting", not "according" or "king")."""
     return low.endswith("ing") and len(low) > 4 and low not in ("according", "including", "during")
+
+
+def _source_at(
+    found: re.Match[str] | None,
+    options: list[SourceCandidate],
+    allowed: list[bool],
+    cue: TaggedSpan,
+    content: TaggedSpan,
+) -> TaggedSpan | None:
+    """The source a grammar rule's match names: the allowed candidate at its start, else its words.
+
+    Nothing when the rule did not match or its words lie inside the content they would speak.
+    """
+    if found is None or content.start <= found.start(1) < content.end:
+        return None
+    start = found.start(1)
+    for option, ok in zip(options, allowed, strict=True):
+        if ok and option.span is not None and option.span.start <= start < option.span.end:
+            return option.span
+    return TaggedSpan("SRC", start, found.end(1), cue.paragraph)
 
 
 #: Nouns of saying that a possessive before them names the sayer of: "Trump's claim", "her vow".
@@ -735,18 +747,12 @@ def _progressive_subject(
     """
     text = where.document.text
     first = text[cue.start : cue.end].split()[0].lower()
-    if not (first.endswith("ing") and len(first) > 4) or first in ("according", "including", "during"):
+    if not _is_participle_word(first):
         return None
     found = _PROGRESSIVE.search(text, max(0, cue.start - 80), cue.start)
-    if found is None or content.start <= found.start(1) < content.end:
+    if found is not None and found.group(1).split()[0].lower() in _NOT_SUBJECTS:
         return None
-    if found.group(1).split()[0].lower() in _NOT_SUBJECTS:
-        return None
-    start = found.start(1)
-    for option, ok in zip(options, allowed, strict=True):
-        if ok and option.span is not None and option.span.start <= start < option.span.end:
-            return option.span
-    return TaggedSpan("SRC", start, found.end(1), cue.paragraph)
+    return _source_at(found, options, allowed, cue, content)
 
 
 #: A verb whose object does what follows "to": "forced Stumpf to admit", "urged them to reject".
@@ -776,13 +782,7 @@ def _object_subject(
     if sentence is None:
         return None
     found = _OBJECT_CONTROL.search(text, max(sentence.start, cue.start - 200), cue.start)
-    if found is None or content.start <= found.start(1) < content.end:
-        return None
-    start = found.start(1)
-    for option, ok in zip(options, allowed, strict=True):
-        if ok and option.span is not None and option.span.start <= start < option.span.end:
-            return option.span
-    return TaggedSpan("SRC", start, found.end(1), cue.paragraph)
+    return _source_at(found, options, allowed, cue, content)
 
 
 #: A relative clause's opening: "who watched …", "whose coalition includes …".

@@ -205,8 +205,7 @@ def opens_sentence(document: Document, cue: TaggedSpan) -> bool:
     if sentence is None or _BEFORE_OPENING.fullmatch(text, sentence.start, cue.start) is None:
         return False
     head = _WORD.match(text, cue.start)
-    word = head.group(0).lower() if head is not None else ""
-    return word.endswith("ing") and word not in _NOT_PARTICIPLES and len(word) > 4
+    return _is_participle(head.group(0).lower() if head is not None else "")
 
 
 def subject_after(document: Document, cue: TaggedSpan, content: TaggedSpan) -> int | None:

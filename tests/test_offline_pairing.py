@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import claimx
 from claimx.document import Document
 from claimx.offline.assemble import (
@@ -103,11 +105,7 @@ def test_a_connective_alone_names_no_source() -> None:
 def test_the_subject_of_a_passive_report_is_not_its_source() -> None:
     # "He has been criticized for …": he is spoken of; "by his rivals" (after the cue) may speak.
     text = "He has been harshly criticized by his rivals. Braynard is quoted as saying so."
-
-    def span(words: str, label: str) -> TaggedSpan:
-        start = text.index(words)
-        return TaggedSpan(label, start, start + len(words), 0)
-
+    span = _spans_in(text)
     criticized, quoted = span("criticized", "CUE"), span("is quoted as saying", "CUE")
     he, rivals = (
         SourceCandidate(span("He", "SRC"), frozenset()),
@@ -130,6 +128,16 @@ def test_the_subject_facing_criticism_is_not_its_source() -> None:
 
     assert _passive_report(text, cue("questions about"))
     assert not _passive_report(text, cue("argued"))
+
+
+def _spans_in(text: str) -> Callable[[str, str], TaggedSpan]:
+    """A maker of the spans of a one-paragraph text, each given by its words (the first occurrence)."""
+
+    def span(words: str, label: str) -> TaggedSpan:
+        start = text.index(words)
+        return TaggedSpan(label, start, start + len(words), 0)
+
+    return span
 
 
 def _runs(text: str, marked: list[tuple[str, str]]) -> tuple[Runs, dict[str, TaggedSpan]]:
@@ -306,11 +314,7 @@ def test_a_verb_the_tagger_read_into_a_source_is_a_cue() -> None:
 def test_a_participle_between_quotations_is_the_second_ones_cue() -> None:
     # '"A," Trump said, adding later, "B."': two statements, the second cued by "adding later".
     text = "“We can’t afford it,” Trump said, adding later, “NATO is costing us a fortune.”"
-
-    def span(words: str, label: str) -> TaggedSpan:
-        start = text.index(words)
-        return TaggedSpan(label, start, start + len(words), 0)
-
+    span = _spans_in(text)
     said, trump = span("said", "CUE"), span("Trump", "SRC")
     first, second = span("“We can’t afford it,”", "CON"), span("“NATO is costing us a fortune.”", "CON")
     out = _around_their_cue([Attribution(first, said, trump), Attribution(second, said, trump)], text)
@@ -318,6 +322,7 @@ def test_a_participle_between_quotations_is_the_second_ones_cue() -> None:
     assert out[1].source == trump and out[1].content == second
     # Without the participle the quotation goes on around its cue: one statement.
     text = "“We can’t afford it,” Trump said. “NATO is costing us a fortune.”"
+    span = _spans_in(text)
     said, trump = span("said", "CUE"), span("Trump", "SRC")
     first, second = span("“We can’t afford it,”", "CON"), span("“NATO is costing us a fortune.”", "CON")
     out = _around_their_cue([Attribution(first, said, trump), Attribution(second, said, trump)], text)
@@ -344,11 +349,7 @@ def test_a_relative_clause_chosen_as_source_is_taken_with_its_subject() -> None:
         "said the event brought back memories of her father.\n"
     )
     document = Document.from_text(text)
-
-    def span(words: str, label: str) -> TaggedSpan:
-        start = text.index(words)
-        return TaggedSpan(label, start, start + len(words), 0)
-
+    span = _spans_in(text)
     cue, content = span("said", "CUE"), span("the event brought back memories of her father", "CON")
     clause = span("who watched the ceremony on a screen,", "SRC")
     where = Runs(document, [cue], [clause], [content])
@@ -373,11 +374,7 @@ def test_a_subordinate_clauses_subject_is_its_cues_source_across_an_aside() -> N
         "comments Trump had made about her.\n"
     )
     document = Document.from_text(text)
-
-    def span(words: str, label: str) -> TaggedSpan:
-        start = text.index(words)
-        return TaggedSpan(label, start, start + len(words), 0)
-
+    span = _spans_in(text)
     cue, content = span("cited", "CUE"), span("derogatory comments Trump had made about her", "CON")
     where = Runs(document, [cue], [span("Trump", "SRC")], [content])
     options = source_candidates(content, cue, where.sources, document)

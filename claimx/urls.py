@@ -9,8 +9,9 @@ error message quoting the raw URL is cleaned too.
 
 from __future__ import annotations
 
+import base64
 import re
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 __all__ = ["OPENAI_HOST", "display_url", "is_openai_api", "url_secrets"]
 
@@ -58,6 +59,12 @@ def url_secrets(url: str | None) -> list[str]:
     found: list[str] = []
     parts = urlsplit(url or "")
     found += [s for s in (parts.password, parts.username) if s]
+    # The HTTP client sends them percent-decoded, as ``Authorization: Basic base64(user:password)``;
+    # a server (or proxy) that echoes that header in an error body would otherwise show the password.
+    found += [unquote(s) for s in (parts.password, parts.username) if s]
+    if parts.username is not None or parts.password is not None:
+        pair = f"{unquote(parts.username or '')}:{unquote(parts.password or '')}"
+        found.append(base64.b64encode(pair.encode()).decode())
     found += [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if _SECRET_PARAM.match(k) and v]
     return found
 

@@ -7,6 +7,7 @@ and everything printed is searched for the key (and for its distinctive middle p
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 from pathlib import Path
@@ -232,3 +233,30 @@ def test_a_reply_that_echoes_the_key_is_cached_without_it(tmp_path: Path) -> Non
         if path.is_file():
             assert_clean(path.read_bytes(), str(path))
     assert_clean(proc.stdout + proc.stderr + shown.stdout + shown.stderr, "the run and cache show")
+
+
+def test_a_password_in_the_base_url_echoed_back_as_basic_auth_is_redacted(tmp_path: Path) -> None:
+    """``http://user:PASS@host/v1``: the client sends ``Authorization: Basic base64(user:PASS)``
+    (percent-decoded); a server that quotes that header in its error put the password, merely
+    base64-encoded, into the message on stderr and in the batch's error line."""
+    password = "p@ss-hunter2xq"
+    url_password = "p%40ss-hunter2xq"
+
+    def answer(request: RecordedRequest) -> Reply:
+        auth = request.headers.get("authorization", "")
+        return Reply.json({"error": {"message": f"bad credentials {auth}"}}, status=400)
+
+    with ScriptedServer(answer) as server:
+        base_url = server.base_url.replace("http://", f"http://alice:{url_password}@")
+        proc = claimx_cli(
+            "extract", "-", "-m", "openai/x", "--base-url", base_url, "--no-cache", "--debug",
+            stdin=b"The minister said the plan would pass.",
+        )  # fmt: skip
+        sent = server.completions[0].headers.get("authorization", "")
+    encoded = base64.b64encode(f"alice:{password}".encode()).decode()
+    assert sent == f"Basic {encoded}"  # the credentials did reach the server
+    assert proc.returncode == 4, proc.stderr.decode()
+    out = proc.stdout + proc.stderr
+    assert b"bad credentials" in out
+    for needle in (encoded, password, url_password, "hunter2xq"):
+        assert needle.encode() not in out, f"{needle} leaked"

@@ -386,7 +386,7 @@ class ScriptedServer:
     def completions(self) -> list[RecordedRequest]:
         """Recorded chat-completion requests."""
         with self._lock:
-            return [r for r in self.requests if r.path.endswith("/chat/completions")]
+            return [r for r in self.requests if r.path.partition("?")[0].endswith("/chat/completions")]
 
     @property
     def uploads(self) -> list[StoredFile]:

@@ -13,7 +13,7 @@ import base64
 import re
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-__all__ = ["OPENAI_HOST", "display_url", "is_openai_api", "url_secrets"]
+__all__ = ["OPENAI_HOST", "display_url", "is_openai_api", "split_query", "url_secrets"]
 
 OPENAI_HOST = "api.openai.com"
 
@@ -78,3 +78,20 @@ def is_openai_api(url: str | None) -> bool:
         return False
     parts = urlsplit(url)
     return parts.scheme == "https" and (parts.hostname or "").lower() == OPENAI_HOST
+
+
+def split_query(url: str | None) -> tuple[str | None, dict[str, str]]:
+    """``url`` without its query string, and the query's parameters.
+
+    The OpenAI SDK appends the route to the base URL as a string, so a query left in it
+    (``https://h/v1?api-key=K``) sent ``POST /v1?api-key=K/chat/completions``: the wrong path,
+    and a key with ``/chat/completions`` glued on. The SDK adds ``default_query`` to every
+    request's own query instead.
+    """
+    if url is None or _split(url) is None:
+        return url, {}
+    parts = urlsplit(url)
+    if not parts.query:
+        return url, {}
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", parts.fragment)), query

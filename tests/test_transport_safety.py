@@ -238,3 +238,29 @@ def test_a_base_url_without_http_is_a_config_error_not_six_retries(tmp_path: Pat
     assert "http://" in last and "--base-url" in last, last
     assert "pw-hidden-77" not in err
     assert not (tmp_path / "out.jsonl").exists() or not (tmp_path / "out.jsonl").read_bytes()
+
+
+def test_a_query_in_the_base_url_reaches_the_server_as_a_query_not_in_the_path(tmp_path: Path) -> None:
+    """The SDK appends the route to the base URL as a string: ``…/v1?api-key=K`` went out as
+    ``POST /v1?api-key=K/chat/completions``, which a real server (Azure's api-key, a gateway's
+    token) answers 404, with the key mangled. Realtime calls and the Batch API both."""
+    from urllib.parse import parse_qs, urlsplit
+
+    with ScriptedServer(echo_answer) as server:
+        url = server.base_url + "?api-key=QKEYx81mm2&api-version=2024-10-21"
+        single = claimx_cli(
+            "extract", "-", "-m", "openai/m", "--base-url", url, "--no-cache", "-f", "json",
+            stdin=b"The minister said the plan would pass. Critics said it would fail.",
+        )  # fmt: skip
+        (tmp_path / "d.txt").write_text("The minister said the plan would pass.")
+        submitted = claimx_cli(
+            "batch", "submit", str(tmp_path / "d.txt"), "-m", "openai/m", "--base-url", url,
+            "--job", str(tmp_path / "job"),
+        )  # fmt: skip
+        requests = list(server.requests)
+    assert single.returncode == 0, single.stderr.decode()
+    assert submitted.returncode == 0, submitted.stderr.decode()
+    paths = {urlsplit(r.path).path for r in requests}
+    assert "/v1/chat/completions" in paths and "/v1/files" in paths and "/v1/batches" in paths, paths
+    for r in requests:
+        assert parse_qs(urlsplit(r.path).query) == {"api-key": ["QKEYx81mm2"], "api-version": ["2024-10-21"]}

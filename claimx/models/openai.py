@@ -37,7 +37,7 @@ from claimx.errors import ConfigError, ModelError, RefusalError, register_secret
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy
 from claimx.models.structured import SchemaRoute, StructuredCaller, TransportErrors
 from claimx.models.transport import DEFAULT_MAX_REPLY_BYTES, GuardedTransport, guard_error
-from claimx.urls import display_url, is_openai_api, url_secrets
+from claimx.urls import display_url, is_openai_api, split_query, url_secrets
 
 __all__ = ["OpenAIConfig", "OpenAIModel", "StructuredOutput"]
 
@@ -265,9 +265,11 @@ class OpenAIModel(Model):
         self.max_output_tokens_ceiling = config.max_output_tokens_ceiling
         self.context_tokens = config.context_tokens
         self._structured = config.structured_output
+        client_url, query = split_query(config.base_url)
         self._client = openai.AsyncOpenAI(
             api_key=key,
-            base_url=config.base_url or OPENAI_URL,
+            base_url=client_url or OPENAI_URL,
+            default_query=query or None,
             max_retries=0,  # transport retries are ours (tenacity), so they are bounded and counted
             timeout=config.timeout_s,
             # ``transport``: another way to carry the requests (claimx.batchfile records them

@@ -17,7 +17,7 @@ import openai
 
 from claimx.errors import ModelError, register_secret
 from claimx.models.openai import OPENAI_URL, api_key_for, require_http_url
-from claimx.urls import display_url, url_secrets
+from claimx.urls import display_url, split_query, url_secrets
 
 __all__ = ["BatchInfo", "OpenAIBatches"]
 
@@ -53,8 +53,13 @@ class OpenAIBatches:
         for secret in url_secrets(base_url):
             register_secret(secret)
         self.where = display_url(base_url) or OPENAI_URL
+        client_url, query = split_query(base_url)
         self._client = openai.OpenAI(
-            api_key=key, base_url=base_url or OPENAI_URL, timeout=timeout_s, max_retries=3
+            api_key=key,
+            base_url=client_url or OPENAI_URL,
+            default_query=query or None,
+            timeout=timeout_s,
+            max_retries=3,
         )
 
     def upload(self, name: str, content: bytes) -> str:

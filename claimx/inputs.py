@@ -254,6 +254,10 @@ def plan_inputs(specs: Iterable[str], *, output: Path | None = None) -> InputPla
                     )
                 skipped.append(f"{file} (the output file)")
                 continue
+            unreadable = None if explicit else _not_a_regular_file(file)
+            if unreadable is not None:
+                items.append(InputError(unreadable, doc_id=doc_id))
+                continue
             kind = written_kind(file) if _is_jsonl(file) else _page_kind(file)
             if kind is not None:
                 if explicit:
@@ -280,6 +284,24 @@ def plan_inputs(specs: Iterable[str], *, output: Path | None = None) -> InputPla
         for item in items
     ]
     return InputPlan(items, skipped)
+
+
+def _not_a_regular_file(file: Path) -> str | None:
+    """Why a file found in a folder or by a glob cannot be read as an article (None: it can).
+
+    A FIFO found there would block the batch until something writes to it (named on the
+    command line, it is read: the user asked for it); a broken or looping link reads nothing.
+    """
+    try:
+        mode = file.stat().st_mode
+    except OSError as exc:
+        if file.is_symlink():
+            return f"{file} is a symbolic link that leads nowhere readable ({exc.strerror or exc})"
+        return f"cannot read {file}: {exc.strerror or exc}"
+    if stat.S_ISREG(mode):
+        return None
+    kind = "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode) else "a device"
+    return f"{file} is {kind}, not a regular file: name it on the command line to read it"
 
 
 def same_file(file: Path, output: Path) -> bool:
@@ -427,7 +449,7 @@ def _files_of(spec: str) -> list[_FileEntry | InputError] | None:
         return entries
     if path.exists() or not _GLOB_CHARS.search(spec):
         return [(path, path.stem, path.as_posix(), True)]
-    matches = [Path(m) for m in sorted(glob.glob(spec, recursive=True)) if Path(m).is_file()]
+    matches = [Path(m) for m in sorted(glob.glob(spec, recursive=True)) if not Path(m).is_dir()]
     return [(m, m.stem, m.as_posix(), False) for m in matches] or None
 
 
@@ -495,7 +517,9 @@ def _directory_files(folder: Path) -> Iterator[Path | InputError]:
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in names:
             file = Path(root) / name
-            if not name.startswith(".") and file.suffix.lower() in DOCUMENT_SUFFIXES and file.is_file():
+            # Not only regular files: a broken link or a FIFO named like an article becomes that
+            # document's error in plan_inputs, instead of vanishing from the batch unannounced.
+            if not name.startswith(".") and file.suffix.lower() in DOCUMENT_SUFFIXES:
                 files.append(file)
     yield from sorted(files)
     for problem in problems:

@@ -301,3 +301,27 @@ def test_an_endless_input_is_refused_not_read_until_memory_runs_out(
             timeout=300,
         )
     assert piped.returncode == 3, piped.stderr.decode()
+
+
+def test_a_broken_link_or_a_fifo_in_a_folder_is_an_error_line_not_left_out_silently(tmp_path: Path) -> None:
+    """A folder's ``gone.txt`` link to a deleted file, a link loop and a FIFO named like an
+    article were dropped from the batch without a word (exit 0, fewer lines than files)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "good.txt").write_text("The minister said the plan would pass.")
+    (folder / "gone.txt").symlink_to(tmp_path / "deleted.txt")
+    (folder / "loop.txt").symlink_to(folder / "loop2.txt")
+    (folder / "loop2.txt").symlink_to(folder / "loop.txt")
+    os.mkfifo(folder / "pipe.txt")  # read, it would wait for a writer and hold the batch
+    out = tmp_path / "out.jsonl"
+    proc = cli("extract", str(folder), "-m", "offline", "-o", str(out))
+    assert proc.returncode == 1, proc.stderr.decode()
+    lines = {line["doc_id"]: line for line in map(json.loads, out.read_text().splitlines())}
+    assert set(lines) == {"good", "gone", "loop", "loop2", "pipe"}
+    assert "error" not in lines["good"]
+    assert "leads nowhere" in lines["gone"]["error"]["message"]
+    assert "leads nowhere" in lines["loop"]["error"]["message"]
+    assert "is a FIFO" in lines["pipe"]["error"]["message"]
+    globbed = cli("extract", str(folder / "*.txt"), "-m", "offline", "-o", str(tmp_path / "g.jsonl"))
+    assert globbed.returncode == 1
+    assert (tmp_path / "g.jsonl").read_text().count("\n") == 5

@@ -1,9 +1,9 @@
 """Replace a file all at once: readers see the old file or the new one, never half of either.
 
 Only a regular file is ever replaced. A symlink is followed and its target replaced (the
-link stays a link); a character device or a FIFO (``/dev/null``, ``/dev/stdout``, a named
-pipe a reader waits on) is written through, since renaming over it would destroy it; a
-directory, a block device or a socket is refused.
+link stays a link); a FIFO, the null device or a terminal (``/dev/null``, ``/dev/stdout``, a
+named pipe a reader waits on) is written through, since renaming over it would destroy it; a
+directory, a block device, a socket or another character device (``/dev/port``) is refused.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,10 +81,44 @@ def output_kind(path: Path) -> str:
         raise write_error(path, exc) from exc
     if stat.S_ISREG(mode):
         return "file"
-    if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
+    if stat.S_ISFIFO(mode):
         return "stream"
+    if stat.S_ISCHR(mode):
+        if _harmless_character_device(path, os.stat(path).st_rdev):
+            return "stream"
+        raise OutputError(
+            f"cannot write {path}: it is a character device, and only /dev/null, a terminal, a FIFO "
+            "or /dev/stdout are written through; give a file name"
+        )
     what = "a directory" if stat.S_ISDIR(mode) else "a block device" if stat.S_ISBLK(mode) else "not a file"
     raise OutputError(f"cannot write {path}: it is {what}; give a file name")
+
+
+#: Linux's terminal majors: virtual consoles and serial lines (4), /dev/tty and /dev/console (5),
+#: pseudo-terminals (136-143).
+_TTY_MAJORS = frozenset({4, 5, *range(136, 144)})
+#: Linux's memory devices that only discard or refuse what is written: null (1, 3), zero (1, 5),
+#: full (1, 7). Their neighbours mem (1, 1) and port (1, 4) are the hardware.
+_HARMLESS_MEMORY_DEVICES = frozenset({(1, 3), (1, 5), (1, 7)})
+_LINUX = sys.platform.startswith("linux")
+
+
+def _harmless_character_device(path: Path, rdev: int) -> bool:
+    """Whether writing through the character device ``path`` only shows or discards the text.
+
+    As root, ``-o /dev/port``, ``/dev/mem`` or ``/dev/watchdog`` would write into the hardware;
+    only the null device (under any name, and its kin zero and full) and terminals are what
+    ``-o`` can mean. Judged by the
+    device numbers, not by opening it (opening a watchdog already arms it).
+    """
+    try:
+        if rdev == os.stat(os.devnull).st_rdev:
+            return True
+    except OSError:
+        pass
+    if _LINUX:
+        return os.major(rdev) in _TTY_MAJORS or (os.major(rdev), os.minor(rdev)) in _HARMLESS_MEMORY_DEVICES
+    return os.path.realpath(path).startswith(("/dev/tty", "/dev/pts/", "/dev/console"))
 
 
 def write_error(path: Path, exc: OSError) -> OutputError:

@@ -128,6 +128,28 @@ def test_single_output_writes_through_a_fifo_and_a_device(tmp_path: Path) -> Non
         assert stat.S_ISCHR((tmp_path / "null").lstat().st_mode)
 
 
+def test_a_character_device_other_than_null_or_a_terminal_is_never_written(tmp_path: Path) -> None:
+    """Every character device was written through: as root, ``-o /dev/port``, ``/dev/mem`` or
+    ``/dev/watchdog`` would have written a result into the hardware. A node with /dev/urandom's
+    numbers stands in for them (writing it only stirs the entropy pool if the refusal is missing)."""
+    source = tmp_path / "a.txt"
+    source.write_text(article(1))
+    try:
+        os.mknod(tmp_path / "urandom", 0o666 | stat.S_IFCHR, os.makedev(1, 9))
+    except OSError:
+        pytest.skip("cannot make device nodes here (not root)")
+    folder = tmp_path / "in"
+    write_docs(folder, 2)
+    with ScriptedServer(echo_answer) as server:
+        single = cli(server, "extract", str(source), "-o", str(tmp_path / "urandom"), "-f", "json")
+        batch = cli(server, "extract", str(folder), "-o", str(tmp_path / "urandom"), "-f", "jsonl")
+        viewed = claimx_cli("view", str(source), "-o", str(tmp_path / "urandom"))
+        assert server.completions == []  # refused before any call
+    for proc in (single, batch):
+        one_line_error(proc, 2, "it is a character device")
+    assert viewed.returncode == 2 and b"character device" in viewed.stderr
+
+
 def test_single_output_follows_a_symlink_and_refuses_a_folder(tmp_path: Path) -> None:
     source = tmp_path / "a.txt"
     source.write_text(article(1))

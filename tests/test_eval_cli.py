@@ -334,3 +334,20 @@ def test_run_out_that_is_a_file_is_one_line(tmp_path: Path) -> None:
     proc = claimx_cli("eval", "run", "-d", "seed", "-m", "gold", "-o", str(article))
     _error_line(proc, f"-o must be a run folder; {article} is a file")
     assert article.read_text() == "an article"
+
+
+def test_run_into_a_folder_holding_a_summary_of_its_own_asks_for_force(tmp_path: Path) -> None:
+    """Only ``run.json`` was checked: a folder without it (``-o docs``) had the user's own
+    ``summary.md`` and ``summary.json`` replaced by the run's, without --force."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "summary.md").write_text("# my own notes\n")
+    (docs / "notes.txt").write_text("kept\n")
+    proc = claimx_cli("eval", "run", "-d", "seed", "-m", "gold", "-o", str(docs))
+    _error_line(proc, "summary.md, which a run writes; choose another --out or pass --force")
+    assert (docs / "summary.md").read_text() == "# my own notes\n"
+    assert not (docs / "run.json").exists()
+    forced = claimx_cli("eval", "run", "-d", "seed", "-m", "gold", "-o", str(docs), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "claimx eval" in (docs / "summary.md").read_text()
+    assert (docs / "notes.txt").read_text() == "kept\n"  # what is not the run's stays

@@ -193,6 +193,14 @@ def run_command(
             raise OutputError(f"-o must be a run folder; {out} is a file")
         if (out / HEADER_FILE).exists() and not force:
             raise ConfigError(f"{out} already holds a run; choose another --out or pass --force")
+        # A folder without run.json may still hold files of these names (the user's own
+        # summary.md): a run writes over each of them, so it is told to first.
+        taken = [n for n in (SAMPLES_FILE, SUMMARY_FILE, REPORT_FILE) if os.path.lexists(out / n)]
+        if taken and not force:
+            raise ConfigError(
+                f"{out} already holds {', '.join(taken)}, which a run writes; choose another --out "
+                "or pass --force to replace them"
+            )
         options = _options(claim_similarity, claim_threshold, bootstrap, seed)
         cache: ResponseCache | bool = False if no_cache else ResponseCache(cache_dir) if cache_dir else True
         predictor = make_predictor(
@@ -211,8 +219,8 @@ def run_command(
         )
         # A run refused for its cost leaves the folder as it was, even with --force.
         budget = asyncio.run(eval_budget(data, predictor, max_cost))
-        if (out / HEADER_FILE).exists():
-            for name in (HEADER_FILE, SAMPLES_FILE, SUMMARY_FILE, REPORT_FILE):  # only what a run wrote
+        if force:
+            for name in (HEADER_FILE, SAMPLES_FILE, SUMMARY_FILE, REPORT_FILE):  # only what a run writes
                 (out / name).unlink(missing_ok=True)
         described = predictor.description
         where = f" at {described.base_url}" if described.base_url else ""

@@ -107,6 +107,12 @@ def decode(data: bytes, *, name: str, encoding: str | None = None) -> str:
             "if it is in another encoding, say which with --encoding (e.g. --encoding cp1252)",
             doc_id=name,
         ) from exc
+    except UnicodeError as exc:  # a codec that reports no position (punycode, idna)
+        raise InputError(
+            f"{name} is not valid {chosen} ({exc}); if it is in another encoding, say which with "
+            "--encoding (e.g. --encoding cp1252)",
+            doc_id=name,
+        ) from exc
 
 
 def _is_utf16(sample: bytes) -> bool:
@@ -602,6 +608,9 @@ def _jsonl_sources(
                 "(or UTF-16 with a byte-order mark); say which encoding with --encoding",
                 doc_id=fallback_id,
             )
+            continue
+        except LookupError:
+            yield InputError(f"unknown encoding {encoding!r}", doc_id=fallback_id)
             continue
         except ValueError as exc:
             yield InputError(f"{where} is not a JSON object: {exc}", doc_id=fallback_id)

@@ -325,3 +325,21 @@ def test_a_broken_link_or_a_fifo_in_a_folder_is_an_error_line_not_left_out_silen
     globbed = cli("extract", str(folder / "*.txt"), "-m", "offline", "-o", str(tmp_path / "g.jsonl"))
     assert globbed.returncode == 1
     assert (tmp_path / "g.jsonl").read_text().count("\n") == 5
+
+
+def test_an_encoding_python_cannot_decode_text_with_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
+    """``--encoding nonsense`` on a JSONL file was a LookupError traceback mid-run, and
+    ``--encoding punycode`` (whose errors are a bare UnicodeError) one on any file."""
+    wire = tmp_path / "wire.jsonl"
+    wire.write_text(json.dumps({"id": "a", "text": "The mayor said taxes would rise."}) + "\n")
+    article = tmp_path / "a.txt"
+    article.write_text("The mayor said taxes would rise.")
+    for bad in ("nonsense", "hex"):  # unknown; a bytes-to-bytes codec
+        proc = cli("extract", str(wire), "-m", "offline", "--encoding", bad, "-o", str(tmp_path / "o.jsonl"))
+        assert proc.returncode == 2, proc.stderr.decode()
+        assert b"Traceback" not in proc.stderr and b"encoding" in proc.stderr
+        assert not (tmp_path / "o.jsonl").exists()
+    punycode = cli("extract", str(article), "-m", "offline", "--encoding", "punycode", "-f", "json")
+    assert punycode.returncode == 3, punycode.stderr.decode()
+    errors = [line for line in punycode.stderr.decode().splitlines() if line.startswith("claimx: error:")]
+    assert b"Traceback" not in punycode.stderr and len(errors) == 1 and "not valid punycode" in errors[0]

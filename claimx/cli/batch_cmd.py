@@ -18,7 +18,7 @@ from claimx.atomic import output_kind
 from claimx.batchfile.settings import BatchSettings, RetryMode, documents_path_for, read_documents
 from claimx.cache import ResponseCache
 from claimx.cli import app, helptext
-from claimx.cli.common import EXIT_USAGE, count, fail, file_output, setup_logging, stderr
+from claimx.cli.common import EXIT_USAGE, checked_encoding, count, fail, file_output, setup_logging, stderr
 from claimx.errors import ClaimxError, OutputError
 from claimx.extract import ExtractOptions
 from claimx.inputs import InputFile, iter_documents, plan_inputs
@@ -87,7 +87,7 @@ def export_command(
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace existing output files."),
     encoding: str | None = typer.Option(
-        None, "--encoding", help="Text encoding of the input (default UTF-8)."
+        None, "--encoding", help="Text encoding of the input (default UTF-8).", callback=checked_encoding
     ),
     html: bool | None = typer.Option(None, "--html/--no-html", help="Treat input as HTML (default: detect)."),
     temperature: float | None = typer.Option(None, "--temperature", help="Sampling temperature (default 0)."),

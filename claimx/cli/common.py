@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
 import os
 import sys
@@ -34,6 +35,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_USAGE",
     "atomic_write",
+    "checked_encoding",
     "count",
     "fail",
     "file_output",
@@ -50,6 +52,23 @@ EXIT_MODEL = 4  # the model could not be reached or never gave valid output
 EXIT_INTERRUPTED = 130  # stopped by SIGINT/SIGTERM; completed work is saved
 
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def checked_encoding(value: str | None) -> str | None:
+    """``--encoding``, refused at once unless Python decodes text with it.
+
+    Checked up front: a name Python does not know (or a bytes-to-bytes codec such as
+    ``hex``) used to surface per JSONL line as a traceback, after the run had started.
+    """
+    if value is None:
+        return None
+    try:
+        info = codecs.lookup(value)
+    except LookupError:
+        raise typer.BadParameter(f"unknown encoding {value!r} (e.g. utf-8, cp1252, latin-1)") from None
+    if not getattr(info, "_is_text_encoding", True):
+        raise typer.BadParameter(f"{value!r} is not a text encoding (e.g. utf-8, cp1252, latin-1)")
+    return value
 
 
 def count(n: int, noun: str, plural: str | None = None) -> str:

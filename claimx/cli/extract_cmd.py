@@ -23,6 +23,7 @@ from claimx.cli.common import (
     EXIT_USAGE,
     PRICES_OPTION,
     atomic_write,
+    checked_encoding,
     fail,
     file_output,
     refuse_output,
@@ -210,7 +211,7 @@ def extract_command(
         None, "--cache-dir", help="Cache folder (default ~/.cache/claimx)."
     ),
     encoding: str | None = typer.Option(
-        None, "--encoding", help="Text encoding of the input (default UTF-8)."
+        None, "--encoding", help="Text encoding of the input (default UTF-8).", callback=checked_encoding
     ),
     html: bool | None = typer.Option(None, "--html/--no-html", help="Treat input as HTML (default: detect)."),
     no_text: bool = typer.Option(False, "--no-text", help="Leave the article text out of the JSON result."),

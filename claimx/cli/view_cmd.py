@@ -14,7 +14,7 @@ import typer
 from pydantic import ValidationError
 
 from claimx.cli import app, helptext
-from claimx.cli.common import atomic_write, count, fail, file_output, refuse_output, stderr
+from claimx.cli.common import atomic_write, checked_encoding, count, fail, file_output, refuse_output, stderr
 from claimx.errors import ClaimxError, ConfigError, InputError
 from claimx.inputs import MAX_ARTICLE_BYTES, decode, read_path
 from claimx.schema import Extraction
@@ -244,7 +244,9 @@ def view_command(
     ),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an existing --out file."),
     doc: str | None = typer.Option(None, "--doc", help="Which document, when RESULT holds several."),
-    encoding: str | None = typer.Option(None, "--encoding", help="Text encoding of --text (default UTF-8)."),
+    encoding: str | None = typer.Option(
+        None, "--encoding", help="Text encoding of --text (default UTF-8).", callback=checked_encoding
+    ),
     debug: bool = typer.Option(False, "--debug", help="Tracebacks on errors."),
 ) -> None:
     """Show a result as one self-contained HTML page: the article with each speaker's words highlighted.

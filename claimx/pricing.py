@@ -57,7 +57,9 @@ class Price(BaseModel):
     cache (OpenAI bills them at a fraction); when absent they cost as much as ``input``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Finite: ``inf`` (TOML) or ``"1e400"`` made every cost NaN, which compares as within any
+    # --max-cost, so a run "within" its limit stopped at once having done nothing.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     input: float = Field(ge=0, description="USD per million prompt tokens.")
     output: float = Field(ge=0, description="USD per million completion tokens.")

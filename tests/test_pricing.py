@@ -117,6 +117,8 @@ def test_a_prices_file_prices_a_self_hosted_model(tmp_path: Path, monkeypatch: p
         ("bad.json", '{"gpt-4o": {"input": 1, "output": 1, "per": "k"}}', "Extra inputs are not permitted"),
         ("bad.json", "{not json", "is not valid JSON"),
         ("bad.toml", "[gpt-4o\ninput = 1", "is not valid TOML"),
+        ("bad.toml", '["gpt-4o"]\ninput = inf\noutput = 1', "finite number"),
+        ("bad.json", '{"gpt-4o": {"input": "1e400", "output": 1}}', "finite number"),
     ],
 )
 def test_a_broken_prices_file_is_a_clear_error(tmp_path: Path, name: str, content: str, says: str) -> None:
@@ -138,6 +140,23 @@ def test_cli_refuses_a_broken_prices_file_before_any_call(tmp_path: Path, server
     assert proc.returncode == 2, stderr
     assert f"the prices file {bad}" in stderr and "gpt-4o-mini.input" in stderr
     assert not server.requests and not (tmp_path / "out.jsonl").exists() and KEY not in stderr
+
+
+def test_an_infinite_price_is_refused_not_an_estimate_of_nan_within_any_limit(
+    tmp_path: Path, server: ScriptedServer
+) -> None:
+    """``input = inf`` made the estimate $nan, "within --max-cost $1.00" (NaN compares false), and
+    the run then stopped at the limit before its first document: exit 1, nothing done."""
+    prices = tmp_path / "prices.toml"
+    prices.write_text('["openai/self-hosted"]\ninput = inf\noutput = 0\n')
+    proc = claimx_cli(
+        "extract", str(write_docs(tmp_path / "in", 2)), "-m", "openai/self-hosted", "--base-url",
+        server.base_url, "--prices", str(prices), "--max-cost", "1", "-o", str(tmp_path / "out.jsonl"),
+    )  # fmt: skip
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 2, stderr
+    assert "finite number" in stderr and "nan" not in stderr
+    assert not server.requests and not (tmp_path / "out.jsonl").exists()
 
 
 def test_max_cost_refuses_a_job_whose_estimate_exceeds_it(tmp_path: Path, server: ScriptedServer) -> None:

@@ -130,6 +130,30 @@ def test_junk_usage_is_one_warning_line_not_a_traceback(tmp_path: Path) -> None:
     assert json.loads(proc.stdout)["meta"]["usage"]["prompt_tokens"] == 0
 
 
+def test_junk_usage_in_a_batch_is_still_one_warning_line(tmp_path: Path) -> None:
+    """The warning was printed once per answer: a batch of thousands, thousands of lines."""
+
+    def junk(request: RecordedRequest) -> Reply:
+        reply = echo_answer(request)
+        body = json.loads(reply.body or b"{}")
+        body["usage"] = {"prompt_tokens": -100, "completion_tokens": 10, "total_tokens": 5}
+        return Reply.json(body)
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"d{i}.txt").write_text(f"The minister said plan {i} would pass. Critics disagreed.")
+    with ScriptedServer(junk) as server:
+        proc = claimx_cli(
+            "extract", str(folder), "-m", "openai/m", "--base-url", server.base_url, "--no-cache",
+            "-o", str(tmp_path / "out.jsonl"),
+        )  # fmt: skip
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 0, stderr
+    assert stderr.count("not counts") == 1, stderr
+    assert len((tmp_path / "out.jsonl").read_text().splitlines()) == 6
+
+
 # ------------------------------------------------------------------ credentials
 
 

@@ -427,6 +427,9 @@ def _retryable(exc: BaseException) -> bool:
 
 
 _USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
+#: Servers already warned about usage that is not counts: a server that reports it does so on
+#: every answer, and a batch of thousands printed the same warning thousands of times.
+_warned_usage: set[str] = set()
 
 
 def _checked(completion: Any, where: str) -> Any:
@@ -443,11 +446,14 @@ def _checked(completion: Any, where: str) -> Any:
         if not all(
             v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0) for v in values.values()
         ):
-            log.warning(
-                "the server at %s reported token usage that is not counts (%s); counted as 0",
-                where,
-                ", ".join(f"{k}={v!r}"[:60] for k, v in values.items()),
-            )
+            if where not in _warned_usage:
+                _warned_usage.add(where)
+                log.warning(
+                    "the server at %s reported token usage that is not counts (%s); counted as 0"
+                    " (not said again for this server)",
+                    where,
+                    ", ".join(f"{k}={v!r}"[:60] for k, v in values.items()),
+                )
             completion.usage = None
     return completion
 

@@ -121,6 +121,9 @@ def _trafilatura(html: str) -> PageText | None:
         include_comments=False,
         include_tables=False,
         include_images=False,
+        # Dates the page states (its metadata, markup, a dateline) only: htmldate's extensive
+        # search took a footer's "(c) 2026" for a publication date of 2026-01-01.
+        date_extraction_params={"extensive_search": False, "original_date": True},
     )
     raw = getattr(document, "text", None) if document is not None else None
     if not raw or not raw.strip():

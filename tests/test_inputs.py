@@ -343,3 +343,24 @@ def test_an_encoding_python_cannot_decode_text_with_is_a_usage_error_not_a_trace
     assert punycode.returncode == 3, punycode.stderr.decode()
     errors = [line for line in punycode.stderr.decode().splitlines() if line.startswith("claimx: error:")]
     assert b"Traceback" not in punycode.stderr and len(errors) == 1 and "not valid punycode" in errors[0]
+
+
+def test_a_page_s_copyright_year_is_not_its_publication_date(tmp_path: Path) -> None:
+    """With trafilatura, a page that states no date got ``metadata.date: 2026-01-01`` from its
+    footer's "(c) 2026"; a date the page does state (``<time datetime>``) is still read."""
+    pytest.importorskip("trafilatura")
+    page = (
+        "<html><head><title>T</title></head><body><article><h1>Mayor vows</h1>{stamp}"
+        '<p>"We will win this fight," Mayor Ana Lopez said on Monday, in a speech to supporters.</p>'
+        "<p>Critics said the plan would fail and cost too much money for the city.</p></article>"
+        "<footer>(c) 2026 The Daily Example</footer></body></html>"
+    )
+    dates = []
+    for name, stamp in (("undated", ""), ("dated", '<time datetime="2024-03-05">March 5, 2024</time>')):
+        (tmp_path / f"{name}.html").write_text(page.format(stamp=stamp))
+        proc = cli("extract", str(tmp_path / f"{name}.html"), "-m", "offline", "-f", "json")
+        assert proc.returncode == 0, proc.stderr.decode()
+        metadata = json.loads(proc.stdout)["metadata"]
+        assert metadata["html_extractor"].startswith("trafilatura")
+        dates.append(metadata["date"])
+    assert dates == [None, "2024-03-05"]

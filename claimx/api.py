@@ -46,10 +46,15 @@ def _key(arguments: ExtractorArguments) -> tuple[object, ...]:
     model, prompt, cache = arguments.model, arguments.prompt, arguments.cache
     spec: object = model if isinstance(model, Model) else model or default_model_spec()[0]
     key = arguments.api_key if arguments.api_key is not None else os.environ.get("OPENAI_API_KEY")
+    # Every variable that decides which key goes to which server: a rotated $CLAIMX_API_KEY
+    # kept sending the old one, and $CLAIMX_SEND_OPENAI_KEY turned off still sent the key.
+    routing = tuple(os.environ.get(name) for name in ("OPENAI_BASE_URL", "CLAIMX_SEND_OPENAI_KEY"))
     return (
         spec,
         arguments.base_url,
         _digest(key),
+        _digest(os.environ.get("CLAIMX_API_KEY")),
+        routing,
         prompt.sha256 if isinstance(prompt, Prompt) else prompt,
         # The default cache lives where $CLAIMX_CACHE_DIR says at the time of the call.
         str(default_cache_dir()) if cache is True else cache if cache is False else id(cache),

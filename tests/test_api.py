@@ -204,6 +204,37 @@ def test_extract_reuses_one_extractor_per_model_spec(server: ScriptedServer, tmp
     assert kept[0].cache is not None and kept[0].cache._db is None  # closed with the pool
 
 
+def test_a_changed_key_variable_is_a_new_extractor_with_the_new_key(
+    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kept extractor was keyed on $OPENAI_API_KEY only: a rotated $CLAIMX_API_KEY kept the
+    old key going out, and $CLAIMX_SEND_OPENAI_KEY turned off still sent $OPENAI_API_KEY."""
+    from claimx import api
+
+    server.responder = echo_answer
+    api.close_shared()
+    text = "The minister said the plan would pass."
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    monkeypatch.setenv("CLAIMX_API_KEY", "first-key-1111")
+    claimx.extract(text, model="openai/m", base_url=server.base_url, cache=False)
+    monkeypatch.setenv("CLAIMX_API_KEY", "second-key-2222")
+    claimx.extract(text, model="openai/m", base_url=server.base_url, cache=False)
+    monkeypatch.delenv("CLAIMX_API_KEY")
+    monkeypatch.setenv("OPENAI_API_KEY", "openai-key-3333")
+    monkeypatch.setenv("CLAIMX_SEND_OPENAI_KEY", "1")
+    claimx.extract(text, model="openai/m", base_url=server.base_url, cache=False)
+    monkeypatch.delenv("CLAIMX_SEND_OPENAI_KEY")
+    claimx.extract(text, model="openai/m", base_url=server.base_url, cache=False)
+    api.close_shared()
+    sent = [r.headers.get("authorization") for r in server.completions]
+    assert sent == [
+        "Bearer first-key-1111",
+        "Bearer second-key-2222",
+        "Bearer openai-key-3333",
+        "Bearer not-needed",
+    ]
+
+
 def test_aextract_from_several_event_loops_shares_the_extractor(server: ScriptedServer) -> None:
     from claimx import api
 

@@ -181,3 +181,25 @@ def test_no_batch_api_and_a_rejected_key(
             str(tmp_path / "b"),
         )
     assert code == 2 and "rejected the API key" in output and "zz81Qp" not in output
+
+
+def test_a_job_whose_url_carried_credentials_asks_for_it_again(
+    server: ScriptedServer, articles: Path, tmp_path: Path
+) -> None:
+    """The manifest keeps ``http://***@host/v1?token=***``; status and collect sent those
+    asterisks as the password and token (a real server's 401 then blamed the API key)."""
+    job, env = tmp_path / "job", {"CLAIMX_CACHE_DIR": str(tmp_path / "cache")}
+    url = server.base_url.replace("http://", "http://user:PASSq81z@") + "?token=TOKq81z"
+    submitted = claimx_cli(
+        "batch", "submit", str(articles), "-m", MODEL, "--base-url", url, "--job", str(job), env=env
+    )
+    assert submitted.returncode == 0, submitted.stderr.decode()
+    seen = len(server.requests)
+    for command in (["status"], ["collect", "-o", str(tmp_path / "r.jsonl")], ["cancel"]):
+        bare = claimx_cli("batch", command[0], str(job), *command[1:], env=env)
+        assert bare.returncode == 2, bare.stderr.decode()
+        assert b"give its URL again with --base-url" in bare.stderr
+    assert len(server.requests) == seen  # nothing went out with *** for credentials
+    given = claimx_cli("batch", "status", str(job), "--base-url", url, env=env)
+    assert given.returncode == 0, given.stderr.decode()
+    assert all("TOKq81z" in r.path for r in server.requests[seen:])

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from claimx.atomic import atomic_replace
 from claimx.batch_api.manifest import BatchEntry, JobError, Manifest, load, save
+from claimx.errors import ConfigError
 
 if TYPE_CHECKING:  # the SDK loads when a client is made, not with every command of the CLI
     from claimx.models.openai_batches import BatchInfo, OpenAIBatches
@@ -42,7 +43,17 @@ def client_for(manifest: Manifest, base_url: str | None, api_key: str | None) ->
     """A client for the job's server (``base_url`` repeats it with credentials the manifest leaves out)."""
     from claimx.models.openai_batches import OpenAIBatches
 
-    return OpenAIBatches(base_url or manifest.settings["batch"]["base_url"], api_key)
+    stored = manifest.settings["batch"]["base_url"]
+    if base_url is None and isinstance(stored, str) and "***" in stored:
+        # The manifest keeps the URL with its credentials as ``***``: sent as they are, they
+        # were the server's password and token, and its 401 blamed the API key.
+        raise ConfigError(
+            f"the job's server {stored} was given with credentials, which the job folder does not "
+            "keep: give its URL again with base_url=...",
+            cli_message=f"the job's server {stored} was given with credentials, which the job "
+            "folder does not keep: give its URL again with --base-url",
+        )
+    return OpenAIBatches(base_url or stored, api_key)
 
 
 def start_batches(folder: Path, manifest: Manifest, client: OpenAIBatches) -> None:

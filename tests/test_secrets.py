@@ -260,3 +260,40 @@ def test_a_password_in_the_base_url_echoed_back_as_basic_auth_is_redacted(tmp_pa
     assert b"bad credentials" in out
     for needle in (encoded, password, url_password, "hunter2xq"):
         assert needle.encode() not in out, f"{needle} leaked"
+
+
+def test_a_server_that_writes_the_key_into_its_answer_leaves_it_nowhere(tmp_path: Path) -> None:
+    """The raw completion was redacted, the answer itself not: a server (or a proxy) echoing the
+    Authorization header into the content put the key into `rejected` (quote, speaker, cue,
+    actor), the result page and the cache's stored answer."""
+
+    def answer(request: RecordedRequest) -> Reply:
+        auth = request.headers.get("authorization", "")
+        content = {
+            "actors": [{"name": f"Agent {auth}", "kind": "person", "role": auth}],
+            "statements": [{
+                "sentences": ["S1"], "quote": f"the key is {auth}", "speaker": f"Agent {auth}",
+                "mode": "direct", "cue": auth, "claim": f"Key {auth}", "kind": "fact",
+            }],
+            "positions": [{"holder": f"Agent {auth}", "target": auth, "stance": "support",
+                           "statements": [1]}],
+        }  # fmt: skip
+        return Reply.completion(content)
+
+    env = {"CLAIMX_API_KEY": KEY, "CLAIMX_CACHE_DIR": str(tmp_path / "cache")}
+    with ScriptedServer(answer) as server:
+        outputs = []
+        for fmt in ("json", "html"):
+            outputs.append(claimx_cli(
+                "extract", "-", "-m", "openai/x", "--base-url", server.base_url, "-f", fmt,
+                stdin=b"The minister said the plan would pass.", env=env,
+            ))  # fmt: skip
+        assert KEY in server.completions[0].headers["authorization"]
+    result = json.loads(outputs[0].stdout)
+    assert result["rejected"]  # what the server made up is still listed, without the key
+    for proc in outputs:
+        assert proc.returncode == 0, proc.stderr.decode()
+        assert_clean(proc.stdout + proc.stderr, "the result")
+    for path in (tmp_path / "cache").rglob("*"):
+        if path.is_file():
+            assert_clean(path.read_bytes(), str(path))

@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -257,6 +258,10 @@ class OpenAIModel(Model):
         register_secret(key)
         for secret in url_secrets(config.base_url):
             register_secret(secret)
+        #: What this client sends the server as credentials: a server (or a proxy) that writes
+        #: them into its answer would otherwise see them kept in `rejected`, results and the cache.
+        #: (A closure, so that no repr of the model shows them.)
+        self._scrub = _scrubber([key if key != "not-needed" else None, *url_secrets(config.base_url)])
         self.config = config
         self.name = config.model
         # Shown and stored (results, run files, messages): the URL without its credentials.
@@ -317,7 +322,7 @@ class OpenAIModel(Model):
             if guarded is not None:
                 raise guarded from exc
             raise
-        return _checked(completion, self.base_url or OPENAI_URL)
+        return _without_secrets(_checked(completion, self.base_url or OPENAI_URL), self._scrub)
 
     def _to_error(self, exc: BaseException, attempts: int) -> ModelError:
         where = self.base_url or OPENAI_URL
@@ -455,6 +460,36 @@ def _checked(completion: Any, where: str) -> Any:
                     ", ".join(f"{k}={v!r}"[:60] for k, v in values.items()),
                 )
             completion.usage = None
+    return completion
+
+
+def _scrubber(secrets: list[str | None]) -> Callable[[str], str]:
+    """A function replacing each of ``secrets`` (the longest first) by ``***`` in a text."""
+    kept = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def scrub(text: str) -> str:
+        for secret in kept:
+            text = text.replace(secret, "***")
+        return text
+
+    return scrub
+
+
+def _without_secrets(completion: Any, scrub: Callable[[str], str]) -> Any:
+    """``completion`` with the credentials it was asked with replaced by ``***`` in its answer.
+
+    Only those exact strings: an answer is otherwise the model's words, to be grounded as they are.
+    """
+    for choice in getattr(completion, "choices", None) or []:
+        message = getattr(choice, "message", None)
+        if message is None:
+            continue
+        if isinstance(message.content, str):
+            message.content = scrub(message.content)
+        for call in getattr(message, "tool_calls", None) or []:
+            function = getattr(call, "function", None)
+            if function is not None and isinstance(function.arguments, str):
+                function.arguments = scrub(function.arguments)
     return completion
 
 

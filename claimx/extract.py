@@ -301,6 +301,8 @@ class Extractor:
         estimated = (
             estimate_tokens("".join(m["content"] for m in messages)) if self._rate_limits.active else 0
         )
+        # What the answers cut off at their output limit cost: generated and billed, so counted.
+        cut_off = Usage()
         while True:
             try:
                 async with self._semaphore():
@@ -310,6 +312,10 @@ class Extractor:
                 break
             except TruncatedOutputError as exc:
                 exc.doc_id = document.doc_id
+                if exc.usage is not None:
+                    await self._rate_limits.after_call(estimated, exc.usage.total_tokens)
+                    cut_off = cut_off.add(exc.usage)
+                    exc.usage = cut_off
                 if tokens < self.model.max_output_tokens_ceiling:
                     tokens = min(self.model.max_output_tokens_ceiling, tokens * 2)
                     continue
@@ -323,16 +329,19 @@ class Extractor:
                     )
                     return _Answer(
                         halves[0].responses + halves[1].responses,
-                        halves[0].usage.add(halves[1].usage),
+                        self._priced(cut_off).add(halves[0].usage).add(halves[1].usage),
                         halves[0].calls + halves[1].calls,
                     )
                 raise
             except ClaimxError as exc:
                 exc.doc_id = exc.doc_id or document.doc_id
+                if exc.usage is not None and cut_off.requests:
+                    exc.usage = cut_off.add(exc.usage)
                 raise
         # Into the full Response: a compact response model has fewer fields (their defaults fill in).
         output = as_response(reply.output)
-        usage = self._priced(reply.usage)  # (the cache keeps what the call cost; a hit costs 0)
+        # (The cache keeps what the answer cost, cut-off tries included; a hit costs 0.)
+        usage = self._priced(cut_off.add(reply.usage) if cut_off.requests else reply.usage)
         if self.cache is not None:
             label = {
                 "model": self.model.id,

@@ -12,12 +12,12 @@ import pytest
 
 import claimx
 from claimx.budget import CostLimitError, CostLimitReached
-from claimx.errors import ConfigError
+from claimx.errors import ConfigError, InvalidOutputError
 from claimx.evaluate.datasets import Dataset, load_dataset
 from claimx.evaluate.predictors import ModelPredictor
 from claimx.evaluate.run import run_eval
 from claimx.pricing import BUILTIN_PRICES, PriceTable, default_prices, estimate_request_cost, load_prices
-from claimx.testing import RecordedRequest, Reply, ScriptedServer, echo_answer
+from claimx.testing import RecordedRequest, Reply, ScriptedServer, chat_completion, echo_answer
 
 from .test_cli import claimx_cli
 
@@ -74,6 +74,48 @@ def test_cost_comes_from_the_reported_usage_and_a_cache_hit_costs_nothing(tmp_pa
     assert usage.cost_usd == pytest.approx(expected) and expected == pytest.approx(0.0024)
     assert json.loads(fresh.model_dump_json())["meta"]["usage"]["cost_usd"] == usage.cost_usd
     assert again.meta.usage.cached and again.meta.usage.cost_usd == 0.0  # no call was made
+
+
+def test_an_answer_cut_off_at_the_output_limit_is_paid_for_too() -> None:
+    """The answer cut off at its limit was generated and billed: its tokens, its request and its
+    cost count in the result's usage (which ``--max-cost`` settles on), not only the retry's."""
+    answered = reporting(1_000, 500)
+    with ScriptedServer(answered) as server:
+        server.enqueue(
+            Reply.json(
+                chat_completion(
+                    '{"actors": [], "sta', finish_reason="length", prompt_tokens=1_000, completion_tokens=300
+                )
+            )
+        )
+        result = claimx.extract(
+            article(1),
+            model="openai/gpt-4o-mini",
+            base_url=server.base_url,
+            api_key=KEY,
+            cache=False,
+            max_output_tokens=300,
+        )
+        assert [r.json["max_tokens"] for r in server.completions] == [300, 600]
+    usage = result.meta.usage
+    assert (usage.requests, usage.prompt_tokens, usage.completion_tokens) == (2, 2_000, 800)
+    assert usage.total_tokens == 2_800
+    assert usage.cost_usd == pytest.approx((2_000 * MINI.input + 800 * MINI.output) / 1e6)
+
+
+def test_a_failed_document_says_what_its_calls_cost() -> None:
+    """A document whose answers never validate was still billed for each: its error says so."""
+    with ScriptedServer(
+        lambda request: Reply.completion('{"statements": "no"}', prompt_tokens=1_000, completion_tokens=50)
+    ) as server:
+        with pytest.raises(InvalidOutputError) as failed:
+            claimx.extract(
+                article(1), model="openai/gpt-4o-mini", base_url=server.base_url, api_key=KEY, cache=False
+            )
+        sent = len(server.completions)
+    usage = failed.value.usage
+    assert usage is not None and usage.requests == sent == 3
+    assert (usage.prompt_tokens, usage.completion_tokens) == (3_000, 150)
 
 
 def test_an_unknown_model_costs_null_never_a_guess(server: ScriptedServer) -> None:

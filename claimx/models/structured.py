@@ -361,9 +361,25 @@ class StructuredCaller:
         raise AssertionError("unreachable: tenacity either returns or raises")
 
     async def call(self, request: ModelRequest, max_output_tokens: int) -> ModelReply:
-        """Send the request; return the validated output, what it cost and the raw completion."""
+        """Send the request; return the validated output, what it cost and the raw completion.
+
+        A claimx error raised instead carries what the calls made so far cost (``usage``):
+        an answer cut off at its limit, or one that never validated, was billed all the same.
+        """
         call = _Call(request.doc_id)
         token = _CURRENT.set(call)
+        try:
+            output = await self._answer(call, request, max_output_tokens)
+        except ClaimxError as exc:
+            exc.usage = call.usage()
+            raise
+        finally:
+            _CURRENT.reset(token)
+        raw = _completion_json(call.last_completion) if call.last_completion is not None else None
+        return ModelReply(output=output, usage=call.usage(), raw_completion=raw)
+
+    async def _answer(self, call: _Call, request: ModelRequest, max_output_tokens: int) -> BaseModel:
+        """The validated output: the first answer, else instructor's reading and re-asks."""
         schema = _response_schema(request.response_model)
         try:
             output = await self._first_answer(schema, request, max_output_tokens)
@@ -395,10 +411,7 @@ class StructuredCaller:
                 attempts=call.completions,
                 last_output=_completion_text(call.last_completion),
             ) from exc
-        finally:
-            _CURRENT.reset(token)
-        raw = _completion_json(call.last_completion) if call.last_completion is not None else None
-        return ModelReply(output=output, usage=call.usage(), raw_completion=raw)
+        return output
 
     async def _first_answer(
         self, schema: type[BaseModel], request: ModelRequest, max_output_tokens: int

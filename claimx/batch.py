@@ -142,8 +142,9 @@ async def run_many(
     cancels what is in flight. When ``work`` raises :class:`NotStarted` for a document, it
     gets no result and no document starts after it; those in flight finish and are yielded.
     An error every other document would meet (``fails_every_document``: a rejected key, a
-    key without permission, an unknown model) is raised after that document's result and
-    every result finished before it; no document starts after it and those in flight are cancelled.
+    key without permission, an unknown model, a server that is not running) is raised after
+    that document's result and every result finished before it; no document starts after it
+    and those in flight are cancelled.
     """
     width = max(1, width)
     skip = set(skip_ids)

@@ -9,6 +9,7 @@ import asyncio
 import gc
 import json
 import logging
+import socket
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -265,6 +266,22 @@ def test_an_error_every_document_would_meet_stops_the_batch(server: ScriptedServ
     assert stopped.value.status == status and stopped.value.fails_every_document
     assert 1 <= len(seen) <= 2 and all(r.error is not None for r in seen)
     assert len(server.completions) <= 2  # not one request per document
+
+
+def test_a_server_that_is_not_running_stops_the_batch() -> None:
+    """Connection refused fails every document alike (the server was not started, the port is
+    wrong): one error line and a stop, not one identical line per document."""
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    extractor = claimx.Extractor("openai/m", base_url=f"http://127.0.0.1:{port}/v1", cache=False)
+    seen: list[claimx.BatchResult] = []
+    documents = [f"Document {i} says the plan {i} would pass." for i in range(20)]
+    with pytest.raises(ModelError, match="nothing listens") as stopped:
+        seen.extend(claimx.extract_many(documents, extractor=extractor, concurrency=2))
+    extractor.close()
+    assert stopped.value.fails_every_document
+    assert 1 <= len(seen) <= 2 and all(r.error is not None and r.error.cause == "transport" for r in seen)
 
 
 def test_a_document_specific_error_does_not_stop_the_batch(server: ScriptedServer) -> None:

@@ -329,11 +329,13 @@ class OpenAIModel(Model):
                 attempts=attempts,
             )
         if isinstance(exc, openai.APIConnectionError) and _refused(exc):
-            return ModelError(
+            refused = ModelError(
                 f"nothing listens at {where} (connection refused): start the server, or check the "
                 "host and port of the base URL",
                 attempts=attempts,
             )
+            refused.fails_every_document = True  # (a batch stops: every document would meet it)
+            return refused
         if isinstance(exc, openai.APIConnectionError):
             cause = exc.__cause__ or exc
             return ModelError(

@@ -315,7 +315,7 @@ class Extractor:
                 if exc.usage is not None:
                     await self._rate_limits.after_call(estimated, exc.usage.total_tokens)
                     cut_off = cut_off.add(exc.usage)
-                    exc.usage = cut_off
+                    exc.usage = self._priced(cut_off)
                 if tokens < self.model.max_output_tokens_ceiling:
                     tokens = min(self.model.max_output_tokens_ceiling, tokens * 2)
                     continue
@@ -335,8 +335,8 @@ class Extractor:
                 raise
             except ClaimxError as exc:
                 exc.doc_id = exc.doc_id or document.doc_id
-                if exc.usage is not None and cut_off.requests:
-                    exc.usage = cut_off.add(exc.usage)
+                if exc.usage is not None:  # what the calls cost, cut-off tries included
+                    exc.usage = self._priced(cut_off.add(exc.usage) if cut_off.requests else exc.usage)
                 raise
         # Into the full Response: a compact response model has fewer fields (their defaults fill in).
         output = as_response(reply.output)

@@ -228,6 +228,34 @@ def test_max_cost_stops_a_run_that_reaches_it_keeping_what_finished(tmp_path: Pa
     assert KEY not in stderr and KEY not in out.read_text()
 
 
+def test_documents_that_fail_count_what_their_calls_cost(tmp_path: Path) -> None:
+    """Answers that never validate were billed (three calls each): the error lines, the closing
+    line and ``--max-cost`` count them, instead of a failed run reading "0 model requests, $0"
+    while it spends past its limit."""
+    out = tmp_path / "out.jsonl"
+    inputs = write_docs(tmp_path / "in", 6)
+
+    def invalid(request: RecordedRequest) -> Reply:  # $0.015 a call, three calls a document
+        return Reply.completion('{"statements": "no"}', prompt_tokens=100_000, completion_tokens=0)
+
+    with ScriptedServer(invalid) as server:
+        args = ("extract", str(inputs), "-m", "openai/gpt-4o-mini", "--base-url", server.base_url,
+                "--api-key", KEY, "-o", str(out), "-j", "1")  # fmt: skip
+        proc = claimx_cli(*args, "--max-cost", "0.05")
+        stderr = proc.stderr.decode()
+        sent = len(server.completions)
+    assert proc.returncode == 1, stderr
+    failed = lines(out)
+    assert [line["error"]["cause"] for line in failed] == ["invalid_output"] * len(failed)
+    usage = [line["error"]["usage"] for line in failed]
+    assert all(u["requests"] == 3 and u["prompt_tokens"] == 300_000 for u in usage)
+    assert all(u["cost_usd"] == pytest.approx(0.045) for u in usage)
+    # The first document spent $0.045 of $0.05: the second ($0.09 in all) is the last one started.
+    assert len(failed) == 2 and sent == 6
+    assert f"0 extracted, 2 failed, {sent} model requests" in stderr and "cost $0.0900" in stderr
+    assert "stopped at the cost limit of $0.0500: $0.0900 spent" in stderr
+
+
 def test_extract_many_stops_at_its_max_cost_after_the_last_finished_result() -> None:
     with ScriptedServer(reporting(100_000, 0)) as server:
         kept = []

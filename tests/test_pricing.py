@@ -307,6 +307,22 @@ def test_eval_run_summary_and_report_show_the_cost(tmp_path: Path) -> None:
         assert KEY not in path.read_text()
 
 
+def test_an_eval_run_counts_what_its_failed_samples_cost(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    with ScriptedServer(
+        lambda request: Reply.completion('{"statements": "no"}', prompt_tokens=20_000)
+    ) as server:
+        base = ("eval", "run", "-d", "seed", "-m", "openai/gpt-4.1-mini", "--base-url", server.base_url)
+        proc = claimx_cli(*base, "-o", str(run), "--no-cache", env={"CLAIMX_API_KEY": KEY})
+        sent = len(server.completions)
+    assert proc.returncode == 1, proc.stderr.decode()  # a sample failed
+    [sample] = lines(run / "samples.jsonl")
+    assert sample["error"]["cause"] == "invalid_output" and sample["usage"]["requests"] == sent == 3
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["usage"]["requests"] == 3 and summary["usage"]["prompt_tokens"] == 60_000
+    assert summary["usage"]["cost_usd"] == pytest.approx(60_000 * 0.40 / 1e6 + 3 * 50 * 1.60 / 1e6)
+
+
 def test_eval_run_stopped_at_its_limit_scores_what_finished(tmp_path: Path) -> None:
     with ScriptedServer(reporting(100_000, 0)) as server:
         extractor = claimx.Extractor(

@@ -12,7 +12,7 @@ import pytest
 
 import claimx
 from claimx.htmltext import main_text, reduce_html
-from claimx.testing import Reply, ScriptedServer, echo_answer
+from claimx.testing import RecordedRequest, Reply, ScriptedServer, echo_answer
 
 NEWS_PAGE = """<!doctype html>
 <html><head>
@@ -202,6 +202,50 @@ def test_extract_reuses_one_extractor_per_model_spec(server: ScriptedServer, tmp
     api.close_shared()
     assert not api._pool
     assert kept[0].cache is not None and kept[0].cache._db is None  # closed with the pool
+
+
+def test_an_extractor_evicted_from_the_pool_finishes_the_calls_it_is_serving(tmp_path: Path) -> None:
+    """More distinct argument sets at once than the pool keeps: the oldest extractor is evicted
+    while its call is still waiting for the model. Closing it then cut that call off ("the client
+    has been closed", retried six times); it must close once its calls are done, and not leak."""
+    import gc
+    import threading
+    import time
+
+    from claimx import api
+
+    def slow(request: RecordedRequest) -> Reply:
+        time.sleep(0.3)
+        return echo_answer(request)
+
+    api.close_shared()
+    text = "The minister said the plan would pass."
+    outcomes: dict[int, str] = {}
+    with ScriptedServer(slow) as server:
+
+        def call(seed: int) -> None:
+            try:
+                claimx.extract(text, model="openai/m", base_url=server.base_url, seed=seed)
+                outcomes[seed] = "ok"
+            except Exception as exc:
+                outcomes[seed] = f"{type(exc).__name__}: {exc}"
+
+        threads = [threading.Thread(target=call, args=(seed,)) for seed in range(api.POOL_SIZE + 4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert outcomes == {seed: "ok" for seed in range(api.POOL_SIZE + 4)}
+        assert len(server.completions) == api.POOL_SIZE + 4  # one request each: none cut off and retried
+    assert len(api._pool) <= api.POOL_SIZE
+    api.close_shared()
+    gc.collect()
+    still_open = [
+        cache
+        for cache in gc.get_objects()
+        if isinstance(cache, claimx.ResponseCache) and cache._db is not None
+    ]
+    assert still_open == []  # every evicted extractor was closed once its call was done
 
 
 def test_aextract_from_several_event_loops_shares_the_extractor(server: ScriptedServer) -> None:

@@ -178,6 +178,17 @@ def test_a_bug_under_the_structured_call_surfaces_as_itself(server: ScriptedServ
     assert server.completions == []
 
 
+def test_a_closed_model_says_so_instead_of_retrying_as_a_network_fault(server: ScriptedServer) -> None:
+    """Using a model after closing it is the caller's bug: it was retried six times (with
+    backoff) and reported as "could not reach" the server."""
+    extractor = claimx.Extractor("openai/m", base_url=server.base_url, cache=False)
+    extractor.close()
+    with pytest.raises(RuntimeError, match="closed") as raised:
+        extractor.extract(TEXT)
+    assert not isinstance(raised.value, ModelError)
+    assert server.completions == []
+
+
 def test_output_that_never_validates_is_an_invalid_output_error(server: ScriptedServer) -> None:
     server.enqueue(*[Reply.completion('{"statements": "not a list"}')] * 3)
     with pytest.raises(InvalidOutputError) as failed:

@@ -407,6 +407,8 @@ class OpenAIModel(Model):
 
     @override
     async def generate(self, request: ModelRequest) -> ModelReply:
+        if self._client.is_closed():  # the caller's bug: not a network fault to retry six times
+            raise RuntimeError(f"{self.id} was closed (aclose, or its Extractor's close): build another")
         tokens = request.max_output_tokens or self.max_output_tokens
         try:
             return await self._caller().call(request, tokens)

@@ -189,6 +189,39 @@ def test_a_closed_model_says_so_instead_of_retrying_as_a_network_fault(server: S
     assert server.completions == []
 
 
+def test_a_bug_on_the_re_ask_is_not_an_invalid_output(server: ScriptedServer) -> None:
+    """The first answer did not validate; the re-ask then meets a bug (an SDK that no longer
+    takes an argument instructor's re-ask sends): that is the bug, not "the model's output did
+    not validate"."""
+    server.enqueue(Reply.completion('{"statements": "no"}'))
+
+    async def run() -> None:
+        client = openai.AsyncOpenAI(base_url=server.base_url, api_key="sk-x", max_retries=0)
+
+        async def create(*args: Any, **kwargs: Any) -> Any:
+            upgrade = {"max_tokenz": 5} if len(kwargs["messages"]) > 1 else {}  # on the re-ask only
+            return await client.chat.completions.create(*args, **kwargs, **upgrade)
+
+        caller = StructuredCaller(
+            create,
+            route=SchemaRoute.JSON_SCHEMA,
+            model_name="m",
+            errors=TransportErrors(
+                lambda e: False, lambda e: None, lambda e, n: ModelError(str(e)), handles=(openai.APIError,)
+            ),
+            policy=RetryPolicy(reasks=2),
+        )
+        messages = [{"role": "user", "content": "[S1] Text."}]
+        try:
+            await caller.call(ModelRequest(messages, response_model_for(1, 1)), 100)
+        finally:
+            await client.close()
+
+    with pytest.raises(TypeError, match="max_tokenz"):
+        asyncio.run(run())
+    assert len(server.completions) == 1
+
+
 def test_output_that_never_validates_is_an_invalid_output_error(server: ScriptedServer) -> None:
     server.enqueue(*[Reply.completion('{"statements": "not a list"}')] * 3)
     with pytest.raises(InvalidOutputError) as failed:

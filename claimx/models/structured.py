@@ -41,7 +41,12 @@ from functools import lru_cache
 from typing import Any
 
 import instructor
-from instructor.core import IncompleteOutputException, InstructorRetryException, ResponseParsingError
+from instructor.core import (
+    AsyncValidationError,
+    IncompleteOutputException,
+    InstructorRetryException,
+    ResponseParsingError,
+)
 from pydantic import BaseModel, ValidationError
 from tenacity import (
     AsyncRetrying,
@@ -266,7 +271,7 @@ def _claimx_cause(exc: BaseException) -> ClaimxError | None:
 
 
 #: What instructor reports, through ``InstructorRetryException``, for output that did not parse.
-_PARSE_ERRORS = (ValidationError, json.JSONDecodeError, ResponseParsingError)
+_PARSE_ERRORS = (ValidationError, json.JSONDecodeError, ResponseParsingError, AsyncValidationError)
 
 
 class StructuredCaller:
@@ -450,7 +455,9 @@ class StructuredCaller:
         if cause is not None:
             return cause
         reason = exc.__cause__
-        if isinstance(reason, _PARSE_ERRORS) or exc.failed_attempts:
+        # The last attempt's error decides: a bug met on a re-ask (after answers that did not
+        # validate, kept in ``failed_attempts``) is still a bug, not an invalid output.
+        if isinstance(reason, _PARSE_ERRORS):
             return InvalidOutputError(
                 f"the model's output did not validate after {call.completions} attempt(s): "
                 f"{_describe(reason or exc)}",

@@ -33,7 +33,7 @@ import httpx2
 import openai
 from typing_extensions import override
 
-from claimx.errors import ConfigError, ModelError, RefusalError, register_secret
+from claimx.errors import ClaimxError, ConfigError, ModelError, RefusalError, register_secret
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy
 from claimx.models.structured import SchemaRoute, StructuredCaller, TransportErrors
 from claimx.models.transport import DEFAULT_MAX_REPLY_BYTES, GuardedTransport, guard_error
@@ -415,9 +415,18 @@ class OpenAIModel(Model):
         except ModelError as exc:
             if not (self._structured is StructuredOutput.AUTO and _refuses_json_schema(exc)):
                 raise
+            refused = exc.usage
         # The server does not take json_schema response formats: use json_object + schema from now on.
         self._structured = StructuredOutput.JSON_OBJECT
-        return await self._caller().call(request, tokens)
+        try:
+            reply = await self._caller().call(request, tokens)
+        except ClaimxError as exc:
+            if refused is not None and exc.usage is not None:
+                exc.usage = refused.add(exc.usage)
+            raise
+        if refused is not None:  # the refused request was made too
+            reply.usage = refused.add(reply.usage)
+        return reply
 
     @override
     async def aclose(self) -> None:

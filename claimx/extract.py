@@ -103,6 +103,7 @@ class Extractor:
         prices: PriceTable | None = None,
     ) -> None:
         self.model = resolve_model(model, base_url=base_url, api_key=api_key, options=model_options)
+        self._owns_model = not isinstance(model, Model)  # (one given is the caller's to close)
         #: What this model's calls cost (``prices``, else the built-in table and ``$CLAIMX_PRICES``);
         #: None when unknown, and then every result's ``usage.cost_usd`` is None too.
         self.price: Price | None = (
@@ -219,12 +220,15 @@ class Extractor:
         return total
 
     async def aclose(self) -> None:
-        """Close the model's connections, and the cache if this extractor opened it.
+        """Close what this extractor opened: the model it built from a name, and its own cache.
 
+        A :class:`Model` or :class:`ResponseCache` it was given stays open: it is the caller's,
+        and may serve other extractors (close it with ``await model.aclose()`` when done).
         The cache is closed in a thread: closing SQLite's last connection checkpoints its
         write-ahead log to disk, which must not hold up the event loop.
         """
-        await self.model.aclose()
+        if self._owns_model:
+            await self.model.aclose()
         if self.cache is not None and self._owns_cache:
             await off_loop(self.cache.close)
 

@@ -248,6 +248,35 @@ def test_an_extractor_evicted_from_the_pool_finishes_the_calls_it_is_serving(tmp
     assert still_open == []  # every evicted extractor was closed once its call was done
 
 
+def test_a_model_the_caller_built_is_the_callers_to_close(server: ScriptedServer, tmp_path: Path) -> None:
+    """An extractor closes the model it built from a name, not one it was given: that one may
+    serve other extractors (or the next call of ``claimx.extract``, whose pool evicts and closes
+    extractors), as a cache it was given is not closed either."""
+    from claimx import api
+    from claimx.models.registry import resolve_model
+
+    server.responder = echo_answer
+    text = "The minister said the plan would pass."
+    model = resolve_model("openai/m", base_url=server.base_url)
+    for _ in range(2):
+        with claimx.Extractor(model, cache=False) as extractor:
+            assert extractor.extract(text).verify(text) == []
+    api.close_shared()
+    for i in range(api.POOL_SIZE + 2):  # a new cache object each call: a new pooled extractor each time
+        assert claimx.extract(text, model=model, cache=claimx.ResponseCache(tmp_path / str(i))).claims
+    api.close_shared()
+    assert claimx.extract(text, model=model, cache=False).claims
+    api.close_shared()
+    with claimx.Extractor(model, cache=False) as extractor:
+        assert extractor.extract(text).claims  # still open: the caller closes it
+    asyncio.run(model.aclose())
+    # One built from a name is closed with its extractor.
+    named = claimx.Extractor("openai/m", base_url=server.base_url, cache=False)
+    named.close()
+    with pytest.raises(RuntimeError, match="was closed"):
+        named.extract(text)
+
+
 def test_aextract_from_several_event_loops_shares_the_extractor(server: ScriptedServer) -> None:
     from claimx import api
 

@@ -5,8 +5,8 @@ Building an :class:`~claimx.extract.Extractor` opens the response cache and, for
 these functions keep the extractors they build, one per distinct set of arguments
 (model, endpoint, key, prompt, cache, options), the last few in use, on claimx's own
 background event loop, whichever loop or thread calls them; they are closed when
-evicted and when the process exits. For full control (and a deterministic close),
-build an ``Extractor`` and use it as a context manager.
+evicted (once the calls they are serving are done) and when the process exits. For full
+control (and a deterministic close), build an ``Extractor`` and use it as a context manager.
 """
 
 from __future__ import annotations
@@ -33,6 +33,8 @@ __all__ = ["aextract", "close_shared", "extract"]
 #: How many distinct extractors the one-call functions keep open.
 POOL_SIZE = 4
 _pool: OrderedDict[tuple[object, ...], Extractor] = OrderedDict()
+#: The calls each extractor is serving: one evicted from the pool meanwhile is closed by its last.
+_serving: dict[Extractor, int] = {}
 
 
 def _digest(value: str | None) -> str | None:
@@ -78,10 +80,19 @@ async def _extract_shared(
             await extractor.aclose()
             extractor = raced
     _pool[key] = extractor  # the most recently used last
-    while len(_pool) > POOL_SIZE:
-        _, evicted = _pool.popitem(last=False)
-        await evicted.aclose()
-    return await extractor.aextract(text, doc_id)
+    _serving[extractor] = _serving.get(extractor, 0) + 1  # (before any wait: it may be evicted meanwhile)
+    try:
+        while len(_pool) > POOL_SIZE:
+            _, evicted = _pool.popitem(last=False)
+            if evicted not in _serving:  # one still serving calls is closed by the last of them
+                await evicted.aclose()
+        return await extractor.aextract(text, doc_id)
+    finally:
+        _serving[extractor] -= 1
+        if not _serving[extractor]:
+            del _serving[extractor]
+            if _pool.get(key) is not extractor:  # evicted (or the pool closed) while it served
+                await extractor.aclose()
 
 
 async def aextract(
@@ -148,7 +159,8 @@ def extract(
 async def _close_pool() -> None:
     while _pool:
         _, extractor = _pool.popitem()
-        await extractor.aclose()
+        if extractor not in _serving:  # one still serving calls is closed by the last of them
+            await extractor.aclose()
 
 
 def close_shared() -> None:

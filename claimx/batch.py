@@ -28,7 +28,7 @@ from claimx.inputs import PendingFile, Source
 from claimx.models.base import Model, RetryPolicy
 from claimx.pricing import CostEstimate
 from claimx.prompts import Prompt
-from claimx.schema import Extraction
+from claimx.schema import Extraction, Usage
 
 __all__ = [
     "BatchResult",
@@ -51,7 +51,8 @@ class DocumentError(BaseModel):
     """Why a document has no extraction: the error's class, its category and its message.
 
     For a model's failure, also what is known of the attempts: the HTTP ``status``, how many
-    ``attempts`` were made and the ``last_output`` that never validated (secrets redacted).
+    ``attempts`` were made, the ``last_output`` that never validated (secrets redacted) and
+    the ``usage`` of the calls made (requests, tokens, cost).
     """
 
     type: str
@@ -60,6 +61,8 @@ class DocumentError(BaseModel):
     status: int | None = None
     attempts: int | None = None
     last_output: str | None = None
+    #: What the model calls made for the document cost (billed though no extraction came of them).
+    usage: Usage | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ class _ErrorLine(BaseModel):
 def document_error(exc: BaseException) -> DocumentError:
     """The one place an exception becomes a document's error (batch lines and eval runs alike)."""
     if isinstance(exc, ClaimxError):
-        return DocumentError.model_validate(exc.to_dict())
+        return DocumentError.model_validate({**exc.to_dict(), "usage": exc.usage})
     # A bug of ours or of a library: still one document's failure, never the batch's.
     return DocumentError(type=type(exc).__name__, cause="internal", message=redact(str(exc) or repr(exc)))
 
@@ -142,8 +145,9 @@ async def run_many(
     cancels what is in flight. When ``work`` raises :class:`NotStarted` for a document, it
     gets no result and no document starts after it; those in flight finish and are yielded.
     An error every other document would meet (``fails_every_document``: a rejected key, a
-    key without permission, an unknown model) is raised after that document's result and
-    every result finished before it; no document starts after it and those in flight are cancelled.
+    key without permission, an unknown model, a server that is not running) is raised after
+    that document's result and every result finished before it; no document starts after it
+    and those in flight are cancelled.
     """
     width = max(1, width)
     skip = set(skip_ids)

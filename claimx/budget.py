@@ -133,8 +133,9 @@ async def spend(
 ) -> Extraction:
     """Run one document's work within ``budget``: admitted on its estimate, settled on its cost.
 
-    Raises :class:`NotStarted` when the document does not fit. A failed document may have
-    paid for calls: it keeps its reservation as spent.
+    Raises :class:`NotStarted` when the document does not fit. A failed document paid for
+    its calls: it is settled on what they cost when its error says (``usage``), else on its
+    reservation.
     """
     if not budget.admit(doc_id, estimate.cost_usd or 0.0):
         raise NotStarted(doc_id)
@@ -143,5 +144,8 @@ async def spend(
         extraction = await run()
         cost = extraction.meta.usage.cost_usd
         return extraction
+    except ClaimxError as exc:
+        cost = exc.usage.cost_usd if exc.usage is not None else None
+        raise
     finally:
         budget.settle(doc_id, cost)

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from claimx.schema import Usage
 
 __all__ = [
     "ClaimxError",
@@ -66,6 +69,9 @@ class ClaimxError(Exception):
     def __init__(self, message: str, *, doc_id: str | None = None) -> None:
         self.message = redact(message)
         self.doc_id = doc_id
+        #: What the model calls made before this error cost (they were billed all the same),
+        #: when the error comes from a model; None otherwise.
+        self.usage: Usage | None = None
         super().__init__(self.message)
 
     def __str__(self) -> str:

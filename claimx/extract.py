@@ -103,6 +103,7 @@ class Extractor:
         prices: PriceTable | None = None,
     ) -> None:
         self.model = resolve_model(model, base_url=base_url, api_key=api_key, options=model_options)
+        self._owns_model = not isinstance(model, Model)  # (one given is the caller's to close)
         #: What this model's calls cost (``prices``, else the built-in table and ``$CLAIMX_PRICES``);
         #: None when unknown, and then every result's ``usage.cost_usd`` is None too.
         self.price: Price | None = (
@@ -219,12 +220,15 @@ class Extractor:
         return total
 
     async def aclose(self) -> None:
-        """Close the model's connections, and the cache if this extractor opened it.
+        """Close what this extractor opened: the model it built from a name, and its own cache.
 
+        A :class:`Model` or :class:`ResponseCache` it was given stays open: it is the caller's,
+        and may serve other extractors (close it with ``await model.aclose()`` when done).
         The cache is closed in a thread: closing SQLite's last connection checkpoints its
         write-ahead log to disk, which must not hold up the event loop.
         """
-        await self.model.aclose()
+        if self._owns_model:
+            await self.model.aclose()
         if self.cache is not None and self._owns_cache:
             await off_loop(self.cache.close)
 
@@ -301,6 +305,8 @@ class Extractor:
         estimated = (
             estimate_tokens("".join(m["content"] for m in messages)) if self._rate_limits.active else 0
         )
+        # What the answers cut off at their output limit cost: generated and billed, so counted.
+        cut_off = Usage()
         while True:
             try:
                 async with self._semaphore():
@@ -310,6 +316,10 @@ class Extractor:
                 break
             except TruncatedOutputError as exc:
                 exc.doc_id = document.doc_id
+                if exc.usage is not None:
+                    await self._rate_limits.after_call(estimated, exc.usage.total_tokens)
+                    cut_off = cut_off.add(exc.usage)
+                    exc.usage = self._priced(cut_off)
                 if tokens < self.model.max_output_tokens_ceiling:
                     tokens = min(self.model.max_output_tokens_ceiling, tokens * 2)
                     continue
@@ -323,16 +333,19 @@ class Extractor:
                     )
                     return _Answer(
                         halves[0].responses + halves[1].responses,
-                        halves[0].usage.add(halves[1].usage),
+                        self._priced(cut_off).add(halves[0].usage).add(halves[1].usage),
                         halves[0].calls + halves[1].calls,
                     )
                 raise
             except ClaimxError as exc:
                 exc.doc_id = exc.doc_id or document.doc_id
+                if exc.usage is not None:  # what the calls cost, cut-off tries included
+                    exc.usage = self._priced(cut_off.add(exc.usage) if cut_off.requests else exc.usage)
                 raise
         # Into the full Response: a compact response model has fewer fields (their defaults fill in).
         output = as_response(reply.output)
-        usage = self._priced(reply.usage)  # (the cache keeps what the call cost; a hit costs 0)
+        # (The cache keeps what the answer cost, cut-off tries included; a hit costs 0.)
+        usage = self._priced(cut_off.add(reply.usage) if cut_off.requests else reply.usage)
         if self.cache is not None:
             label = {
                 "model": self.model.id,

@@ -12,7 +12,7 @@ import pytest
 
 import claimx
 from claimx.htmltext import main_text, reduce_html
-from claimx.testing import Reply, ScriptedServer, echo_answer
+from claimx.testing import RecordedRequest, Reply, ScriptedServer, echo_answer
 
 NEWS_PAGE = """<!doctype html>
 <html><head>
@@ -233,6 +233,79 @@ def test_a_changed_key_variable_is_a_new_extractor_with_the_new_key(
         "Bearer openai-key-3333",
         "Bearer not-needed",
     ]
+
+
+def test_an_extractor_evicted_from_the_pool_finishes_the_calls_it_is_serving(tmp_path: Path) -> None:
+    """More distinct argument sets at once than the pool keeps: the oldest extractor is evicted
+    while its call is still waiting for the model. Closing it then cut that call off ("the client
+    has been closed", retried six times); it must close once its calls are done, and not leak."""
+    import gc
+    import threading
+    import time
+
+    from claimx import api
+
+    def slow(request: RecordedRequest) -> Reply:
+        time.sleep(0.3)
+        return echo_answer(request)
+
+    api.close_shared()
+    text = "The minister said the plan would pass."
+    outcomes: dict[int, str] = {}
+    with ScriptedServer(slow) as server:
+
+        def call(seed: int) -> None:
+            try:
+                claimx.extract(text, model="openai/m", base_url=server.base_url, seed=seed)
+                outcomes[seed] = "ok"
+            except Exception as exc:
+                outcomes[seed] = f"{type(exc).__name__}: {exc}"
+
+        threads = [threading.Thread(target=call, args=(seed,)) for seed in range(api.POOL_SIZE + 4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        assert outcomes == {seed: "ok" for seed in range(api.POOL_SIZE + 4)}
+        assert len(server.completions) == api.POOL_SIZE + 4  # one request each: none cut off and retried
+    assert len(api._pool) <= api.POOL_SIZE
+    api.close_shared()
+    gc.collect()
+    still_open = [
+        cache
+        for cache in gc.get_objects()
+        if isinstance(cache, claimx.ResponseCache) and cache._db is not None
+    ]
+    assert still_open == []  # every evicted extractor was closed once its call was done
+
+
+def test_a_model_the_caller_built_is_the_callers_to_close(server: ScriptedServer, tmp_path: Path) -> None:
+    """An extractor closes the model it built from a name, not one it was given: that one may
+    serve other extractors (or the next call of ``claimx.extract``, whose pool evicts and closes
+    extractors), as a cache it was given is not closed either."""
+    from claimx import api
+    from claimx.models.registry import resolve_model
+
+    server.responder = echo_answer
+    text = "The minister said the plan would pass."
+    model = resolve_model("openai/m", base_url=server.base_url)
+    for _ in range(2):
+        with claimx.Extractor(model, cache=False) as extractor:
+            assert extractor.extract(text).verify(text) == []
+    api.close_shared()
+    for i in range(api.POOL_SIZE + 2):  # a new cache object each call: a new pooled extractor each time
+        assert claimx.extract(text, model=model, cache=claimx.ResponseCache(tmp_path / str(i))).claims
+    api.close_shared()
+    assert claimx.extract(text, model=model, cache=False).claims
+    api.close_shared()
+    with claimx.Extractor(model, cache=False) as extractor:
+        assert extractor.extract(text).claims  # still open: the caller closes it
+    asyncio.run(model.aclose())
+    # One built from a name is closed with its extractor.
+    named = claimx.Extractor("openai/m", base_url=server.base_url, cache=False)
+    named.close()
+    with pytest.raises(RuntimeError, match="was closed"):
+        named.extract(text)
 
 
 def test_aextract_from_several_event_loops_shares_the_extractor(server: ScriptedServer) -> None:

@@ -158,6 +158,39 @@ def test_an_exception_from_create_is_chained_as_the_cause(server: ScriptedServer
     assert len(calls) == 1
 
 
+def test_an_exception_after_a_failed_attempt_is_the_cause_beside_that_attempt(server: ScriptedServer) -> None:
+    """claimx tells output that never validated (a parse error as the cause) from a bug met on a
+    re-ask (the bug as the cause, the earlier invalid answer still in ``failed_attempts``)."""
+    server.enqueue(Reply.completion({"name": "x"}))
+    raw = client(server)
+
+    class Ours(Exception):
+        pass
+
+    async def create(*args: Any, **kwargs: Any) -> Any:
+        if len(kwargs["messages"]) > 2:  # the re-ask
+            raise Ours("the re-ask failed")
+        return await raw.chat.completions.create(*args, **kwargs)
+
+    async def go() -> Any:
+        try:
+            patched = instructor.patch(create=create, mode=instructor.Mode.JSON_SCHEMA)
+            return await patched(
+                response_model=Answer,
+                messages=[{"role": "system", "content": "Answer."}, {"role": "user", "content": "Go."}],
+                model="contract",
+                max_retries=2,
+            )
+        finally:
+            await raw.close()
+
+    with pytest.raises(InstructorRetryException) as failed:
+        run(go())
+    assert isinstance(failed.value.__cause__, Ours)
+    assert len(failed.value.failed_attempts) == 1
+    assert isinstance(failed.value.failed_attempts[0].exception, ValidationError)
+
+
 def test_extra_body_reaches_the_server_as_is(server: ScriptedServer) -> None:
     """json_object mode sends ``response_format`` through the SDK's ``extra_body``."""
     server.enqueue(Reply.completion(VALID))

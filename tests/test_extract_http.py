@@ -221,7 +221,9 @@ def test_server_refusing_json_schema_falls_back(seed_text: str, seed_response: d
 
     with ScriptedServer(responder) as server:
         result = run(server, seed_text)
+        sent = len(server.completions)
     assert result.claims
+    assert sent == 2 and result.meta.usage.requests == 2  # the refused request counts too
 
 
 def test_compact_answers_served_from_the_cache(tmp_path: Path) -> None:

@@ -21,11 +21,11 @@ import pytest
 from pydantic import BaseModel
 
 import claimx
-from claimx.errors import ConfigError, ModelError
+from claimx.errors import ClaimxError, ConfigError, ModelError
 from claimx.extract import ExtractOptions
 from claimx.models import llama_probe
 from claimx.models.base import ModelRequest
-from claimx.models.llama_worker import NativeCrashError
+from claimx.models.llama_worker import LlamaWorkerException, NativeCrashError
 from claimx.models.local import LocalConfig, LocalModel
 from claimx.profiles import Profile
 from claimx.response import OutputLimits, response_model_for
@@ -196,6 +196,36 @@ def test_override_decides_without_probing(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv(llama_probe.OVERRIDE_ENV, "sometimes")
     with pytest.raises(ConfigError, match="on, off or auto"):
         LocalModel().load()
+
+
+# ---------------------------------------------------------------- a library's exception is a bug
+
+
+def test_an_exception_in_llama_cpp_python_is_a_bug_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Python exception in the child (a library's bug, or an upgrade that changed an API) is
+    raised as what it is, with the child's traceback: not a native crash (which would be
+    recorded against the machine's CPU path), and the loaded model keeps serving."""
+    monkeypatch.setenv(llama_probe.OVERRIDE_ENV, "off")
+    model = LocalModel(LocalConfig())
+    worker = model.load()
+    # A bug of ours, as an upgrade's renamed or retyped argument would be: llama-cpp-python
+    # compares the output budget with a number and raises TypeError, in the child.
+    request = ModelRequest(
+        messages=[{"role": "user", "content": "Answer with one word in JSON: hello?"}],
+        response_model=Word,
+        max_output_tokens="many",  # type: ignore[arg-type]
+    )
+    try:
+        with pytest.raises(LlamaWorkerException) as raised:
+            asyncio.run(model.generate(request))
+        error = raised.value
+        assert not isinstance(error, ClaimxError)  # a bug: cause "internal" in a batch line
+        assert error.type_name == "TypeError" and "'<=' not supported" in str(error)
+        assert "Traceback" in str(error.__cause__)  # the child's own, shown under --debug
+        assert worker.alive and model.load() is worker  # the same process, the model still loaded
+        assert say_hi(model) > 0
+    finally:
+        asyncio.run(model.aclose())
 
 
 # ---------------------------------------------------------------- closing while generating

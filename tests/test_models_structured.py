@@ -9,6 +9,7 @@ import asyncio
 import gc
 import json
 import logging
+import socket
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
@@ -177,6 +178,50 @@ def test_a_bug_under_the_structured_call_surfaces_as_itself(server: ScriptedServ
     assert server.completions == []
 
 
+def test_a_closed_model_says_so_instead_of_retrying_as_a_network_fault(server: ScriptedServer) -> None:
+    """Using a model after closing it is the caller's bug: it was retried six times (with
+    backoff) and reported as "could not reach" the server."""
+    extractor = claimx.Extractor("openai/m", base_url=server.base_url, cache=False)
+    extractor.close()
+    with pytest.raises(RuntimeError, match="closed") as raised:
+        extractor.extract(TEXT)
+    assert not isinstance(raised.value, ModelError)
+    assert server.completions == []
+
+
+def test_a_bug_on_the_re_ask_is_not_an_invalid_output(server: ScriptedServer) -> None:
+    """The first answer did not validate; the re-ask then meets a bug (an SDK that no longer
+    takes an argument instructor's re-ask sends): that is the bug, not "the model's output did
+    not validate"."""
+    server.enqueue(Reply.completion('{"statements": "no"}'))
+
+    async def run() -> None:
+        client = openai.AsyncOpenAI(base_url=server.base_url, api_key="sk-x", max_retries=0)
+
+        async def create(*args: Any, **kwargs: Any) -> Any:
+            upgrade = {"max_tokenz": 5} if len(kwargs["messages"]) > 1 else {}  # on the re-ask only
+            return await client.chat.completions.create(*args, **kwargs, **upgrade)
+
+        caller = StructuredCaller(
+            create,
+            route=SchemaRoute.JSON_SCHEMA,
+            model_name="m",
+            errors=TransportErrors(
+                lambda e: False, lambda e: None, lambda e, n: ModelError(str(e)), handles=(openai.APIError,)
+            ),
+            policy=RetryPolicy(reasks=2),
+        )
+        messages = [{"role": "user", "content": "[S1] Text."}]
+        try:
+            await caller.call(ModelRequest(messages, response_model_for(1, 1)), 100)
+        finally:
+            await client.close()
+
+    with pytest.raises(TypeError, match="max_tokenz"):
+        asyncio.run(run())
+    assert len(server.completions) == 1
+
+
 def test_output_that_never_validates_is_an_invalid_output_error(server: ScriptedServer) -> None:
     server.enqueue(*[Reply.completion('{"statements": "not a list"}')] * 3)
     with pytest.raises(InvalidOutputError) as failed:
@@ -265,6 +310,22 @@ def test_an_error_every_document_would_meet_stops_the_batch(server: ScriptedServ
     assert stopped.value.status == status and stopped.value.fails_every_document
     assert 1 <= len(seen) <= 2 and all(r.error is not None for r in seen)
     assert len(server.completions) <= 2  # not one request per document
+
+
+def test_a_server_that_is_not_running_stops_the_batch() -> None:
+    """Connection refused fails every document alike (the server was not started, the port is
+    wrong): one error line and a stop, not one identical line per document."""
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    extractor = claimx.Extractor("openai/m", base_url=f"http://127.0.0.1:{port}/v1", cache=False)
+    seen: list[claimx.BatchResult] = []
+    documents = [f"Document {i} says the plan {i} would pass." for i in range(20)]
+    with pytest.raises(ModelError, match="nothing listens") as stopped:
+        seen.extend(claimx.extract_many(documents, extractor=extractor, concurrency=2))
+    extractor.close()
+    assert stopped.value.fails_every_document
+    assert 1 <= len(seen) <= 2 and all(r.error is not None and r.error.cause == "transport" for r in seen)
 
 
 def test_a_document_specific_error_does_not_stop_the_batch(server: ScriptedServer) -> None:

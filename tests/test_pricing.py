@@ -12,12 +12,12 @@ import pytest
 
 import claimx
 from claimx.budget import CostLimitError, CostLimitReached
-from claimx.errors import ConfigError
+from claimx.errors import ConfigError, InvalidOutputError
 from claimx.evaluate.datasets import Dataset, load_dataset
 from claimx.evaluate.predictors import ModelPredictor
 from claimx.evaluate.run import run_eval
 from claimx.pricing import BUILTIN_PRICES, PriceTable, default_prices, estimate_request_cost, load_prices
-from claimx.testing import RecordedRequest, Reply, ScriptedServer, echo_answer
+from claimx.testing import RecordedRequest, Reply, ScriptedServer, chat_completion, echo_answer
 
 from .test_cli import claimx_cli
 
@@ -74,6 +74,48 @@ def test_cost_comes_from_the_reported_usage_and_a_cache_hit_costs_nothing(tmp_pa
     assert usage.cost_usd == pytest.approx(expected) and expected == pytest.approx(0.0024)
     assert json.loads(fresh.model_dump_json())["meta"]["usage"]["cost_usd"] == usage.cost_usd
     assert again.meta.usage.cached and again.meta.usage.cost_usd == 0.0  # no call was made
+
+
+def test_an_answer_cut_off_at_the_output_limit_is_paid_for_too() -> None:
+    """The answer cut off at its limit was generated and billed: its tokens, its request and its
+    cost count in the result's usage (which ``--max-cost`` settles on), not only the retry's."""
+    answered = reporting(1_000, 500)
+    with ScriptedServer(answered) as server:
+        server.enqueue(
+            Reply.json(
+                chat_completion(
+                    '{"actors": [], "sta', finish_reason="length", prompt_tokens=1_000, completion_tokens=300
+                )
+            )
+        )
+        result = claimx.extract(
+            article(1),
+            model="openai/gpt-4o-mini",
+            base_url=server.base_url,
+            api_key=KEY,
+            cache=False,
+            max_output_tokens=300,
+        )
+        assert [r.json["max_tokens"] for r in server.completions] == [300, 600]
+    usage = result.meta.usage
+    assert (usage.requests, usage.prompt_tokens, usage.completion_tokens) == (2, 2_000, 800)
+    assert usage.total_tokens == 2_800
+    assert usage.cost_usd == pytest.approx((2_000 * MINI.input + 800 * MINI.output) / 1e6)
+
+
+def test_a_failed_document_says_what_its_calls_cost() -> None:
+    """A document whose answers never validate was still billed for each: its error says so."""
+    with ScriptedServer(
+        lambda request: Reply.completion('{"statements": "no"}', prompt_tokens=1_000, completion_tokens=50)
+    ) as server:
+        with pytest.raises(InvalidOutputError) as failed:
+            claimx.extract(
+                article(1), model="openai/gpt-4o-mini", base_url=server.base_url, api_key=KEY, cache=False
+            )
+        sent = len(server.completions)
+    usage = failed.value.usage
+    assert usage is not None and usage.requests == sent == 3
+    assert (usage.prompt_tokens, usage.completion_tokens) == (3_000, 150)
 
 
 def test_an_unknown_model_costs_null_never_a_guess(server: ScriptedServer) -> None:
@@ -205,6 +247,34 @@ def test_max_cost_stops_a_run_that_reaches_it_keeping_what_finished(tmp_path: Pa
     assert KEY not in stderr and KEY not in out.read_text()
 
 
+def test_documents_that_fail_count_what_their_calls_cost(tmp_path: Path) -> None:
+    """Answers that never validate were billed (three calls each): the error lines, the closing
+    line and ``--max-cost`` count them, instead of a failed run reading "0 model requests, $0"
+    while it spends past its limit."""
+    out = tmp_path / "out.jsonl"
+    inputs = write_docs(tmp_path / "in", 6)
+
+    def invalid(request: RecordedRequest) -> Reply:  # $0.015 a call, three calls a document
+        return Reply.completion('{"statements": "no"}', prompt_tokens=100_000, completion_tokens=0)
+
+    with ScriptedServer(invalid) as server:
+        args = ("extract", str(inputs), "-m", "openai/gpt-4o-mini", "--base-url", server.base_url,
+                "--api-key", KEY, "-o", str(out), "-j", "1")  # fmt: skip
+        proc = claimx_cli(*args, "--max-cost", "0.05")
+        stderr = proc.stderr.decode()
+        sent = len(server.completions)
+    assert proc.returncode == 1, stderr
+    failed = lines(out)
+    assert [line["error"]["cause"] for line in failed] == ["invalid_output"] * len(failed)
+    usage = [line["error"]["usage"] for line in failed]
+    assert all(u["requests"] == 3 and u["prompt_tokens"] == 300_000 for u in usage)
+    assert all(u["cost_usd"] == pytest.approx(0.045) for u in usage)
+    # The first document spent $0.045 of $0.05: the second ($0.09 in all) is the last one started.
+    assert len(failed) == 2 and sent == 6
+    assert f"0 extracted, 2 failed, {sent} model requests" in stderr and "cost $0.0900" in stderr
+    assert "stopped at the cost limit of $0.0500: $0.0900 spent" in stderr
+
+
 def test_extract_many_stops_at_its_max_cost_after_the_last_finished_result() -> None:
     with ScriptedServer(reporting(100_000, 0)) as server:
         kept = []
@@ -254,6 +324,22 @@ def test_eval_run_summary_and_report_show_the_cost(tmp_path: Path) -> None:
     assert "1 requests, 0 from cache; $0.0096" in page
     for path in (run / "summary.json", run / "samples.jsonl", run / "run.json", tmp_path / "report.html"):
         assert KEY not in path.read_text()
+
+
+def test_an_eval_run_counts_what_its_failed_samples_cost(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    with ScriptedServer(
+        lambda request: Reply.completion('{"statements": "no"}', prompt_tokens=20_000)
+    ) as server:
+        base = ("eval", "run", "-d", "seed", "-m", "openai/gpt-4.1-mini", "--base-url", server.base_url)
+        proc = claimx_cli(*base, "-o", str(run), "--no-cache", env={"CLAIMX_API_KEY": KEY})
+        sent = len(server.completions)
+    assert proc.returncode == 1, proc.stderr.decode()  # a sample failed
+    [sample] = lines(run / "samples.jsonl")
+    assert sample["error"]["cause"] == "invalid_output" and sample["usage"]["requests"] == sent == 3
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["usage"]["requests"] == 3 and summary["usage"]["prompt_tokens"] == 60_000
+    assert summary["usage"]["cost_usd"] == pytest.approx(60_000 * 0.40 / 1e6 + 3 * 50 * 1.60 / 1e6)
 
 
 def test_eval_run_stopped_at_its_limit_scores_what_finished(tmp_path: Path) -> None:

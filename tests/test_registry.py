@@ -35,6 +35,28 @@ def test_the_public_api_rejects_a_misspelt_option_too() -> None:
         )
 
 
+def test_options_given_with_a_built_model_are_an_error_not_dropped() -> None:
+    """A Model instance is already configured: a temperature or an endpoint beside it would be
+    dropped without a word (``temperature=0.9`` ran at the model's 0), so it is refused."""
+    with ScriptedServer(echo_answer) as server:
+        model = resolve_model("openai/m", base_url=server.base_url)
+        text = "The minister said the plan would pass."
+        for given in (
+            {"temperature": 0.9},
+            {"model_options": {"temprature": 0.9}},
+            {"base_url": "http://127.0.0.1:9/v1"},
+            {"api_key": "sk-other-key-1234"},
+        ):
+            with pytest.raises(ConfigError, match="already built") as failed:
+                claimx.extract(text, model=model, cache=False, **given)  # type: ignore[arg-type]
+            named = next(iter(given["model_options"])) if "model_options" in given else next(iter(given))
+            assert named in failed.value.message
+        assert server.completions == []
+        # Without options, the model is used as it is.
+        assert claimx.extract(text, model=model, cache=False).claims
+        assert server.completions[-1].json["temperature"] == 0.0
+
+
 def test_options_are_checked_per_provider_and_by_type() -> None:
     with pytest.raises(ConfigError, match=r"unknown option 'n_ctx'.*openai"):
         resolve_model("openai/m", base_url=URL, options={"n_ctx": 4096})

@@ -70,6 +70,7 @@ class BatchReplay:
         """Close the extractor (its connections, and the cache if it opened it) and the output files."""
         try:
             await self.extractor.aclose()
+            await self.extractor.model.aclose()  # (built for this run, given to the extractor)
             await self.transport.aclose()
         finally:
             self.answers.close()
@@ -152,8 +153,7 @@ def replay_extractor(
         answers.close()
         raise
     if (extractor.provenance.prompt_sha256 or "") != header.prompt_sha256:
-        extractor.close()
-        answers.close()
+        BatchReplay(extractor, transport, answers, settings, kept).close()  # (the model with it)
         raise ConfigError(
             f"the prompt {extractor.provenance.prompt_id} is not the one the batch was made with "
             "(its files changed since the export): its answers would not match"

@@ -82,6 +82,7 @@ async def abatch_requests(
             yield ExportedDocument(DocumentRecord.of(source, tuple(line.custom_id for line in lines)), lines)
     finally:
         await extractor.aclose()
+        await extractor.model.aclose()  # (built here, given to the extractor: ours to close)
 
 
 def batch_requests(
@@ -133,6 +134,7 @@ def export_batch(
     probe = export_extractor(settings, CaptureTransport(lambda _: None))
     prompt_sha256 = probe.provenance.prompt_sha256 or ""  # import checks the prompt is still this one
     probe.close()
+    run_sync(probe.model.aclose())
     counts = {"documents": 0, "requests": 0, "failed": 0}
     with atomic_replace(requests_path) as requests_out, atomic_replace(documents_path) as documents_out:
         documents_out.write((header_line(settings, prompt_sha256, requests_path.name) + "\n").encode())

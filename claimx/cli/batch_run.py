@@ -34,6 +34,7 @@ from claimx.extract import Extractor
 from claimx.inputs import PendingFile, Source
 from claimx.jsonl import JsonlWriter, ResumeState, RunIdentity, deferred_interrupts, open_results
 from claimx.pricing import format_usd
+from claimx.schema import Usage
 
 __all__ = ["BatchTally", "run_batch"]
 
@@ -47,7 +48,7 @@ class BatchTally:
     skipped: int = 0
     requests: int = 0
     cached: int = 0
-    #: Dollars the extracted documents cost (answers from the cache cost 0); None when unknown.
+    #: Dollars the documents' calls cost, failed ones' too (answers from the cache cost 0); None when unknown.
     cost_usd: float | None = 0.0
     #: The run stopped at its cost limit (--max-cost): what finished is kept.
     cost_stop: CostLimitReached | None = None
@@ -61,16 +62,20 @@ class BatchTally:
         """Add one document's outcome."""
         if result.extraction is not None:
             self.extracted += 1
-            usage = result.extraction.meta.usage
-            self.requests += usage.requests
-            self.cached += usage.cached
-            cost = usage.cost_usd
-            self.cost_usd = None if self.cost_usd is None or cost is None else round(self.cost_usd + cost, 8)
+            self._spent(result.extraction.meta.usage)
+            self.cached += result.extraction.meta.usage.cached
         else:
             self.failed += 1
+            if result.error is not None and result.error.usage is not None:  # its calls were billed
+                self._spent(result.error.usage)
             self.retryable += result.error is not None and result.error.cause != "input"
             if len(self.failures) < 5 and result.error is not None:
                 self.failures.append(f"{result.doc_id}: {_describe(result.error)}")
+
+    def _spent(self, usage: Usage) -> None:
+        self.requests += usage.requests
+        cost = usage.cost_usd
+        self.cost_usd = None if self.cost_usd is None or cost is None else round(self.cost_usd + cost, 8)
 
     @property
     def exit_code(self) -> int:

@@ -54,7 +54,12 @@ def _record(
         **dict(sample),
         prediction=stored,
         scores=score_sample(sample, prediction, options, semantic),
-        usage=prediction.meta.usage if prediction is not None else Usage(),
+        # A failed sample's calls were billed too: its error says what they cost.
+        usage=prediction.meta.usage
+        if prediction is not None
+        else result.error.usage
+        if result.error is not None and result.error.usage is not None
+        else Usage(),
         latency_s=result.latency_s,
         error=result.error,
     )

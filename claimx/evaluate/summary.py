@@ -161,7 +161,7 @@ class RunUsage(Written):
     transport_retries: int
     reasks: int
     cached_samples: int
-    #: Dollars the extracted documents cost (answers from the cache: 0); null when a price is
+    #: Dollars the documents' calls cost, failed ones' too (answers from the cache: 0); null when a price is
     #: unknown; absent from runs written before claimx priced usage.
     cost_usd: float | None = None
     #: Seconds summed over documents; of no document, the integer 0 (as ``summary.json`` has it).
@@ -302,11 +302,12 @@ def _accuracy(per_doc: Sequence[Accuracy], options: ScoringOptions, seed_offset:
 
 
 def run_cost(records: Sequence[SampleRecord]) -> float | None:
-    """What the run's extracted samples cost in dollars (from the cache: 0); None when any is unknown.
+    """What the run's samples cost in dollars (from the cache: 0); None when any is unknown.
 
-    A failed sample has no usage to price (its calls' tokens are not known), as its tokens count 0.
+    A failed sample counts what its calls cost, as its error recorded them; one failed
+    before any call (or recorded before errors kept their usage) counts nothing.
     """
-    costs = [r.usage.cost_usd for r in records if r.error is None]
+    costs = [r.usage.cost_usd for r in records if r.error is None or r.usage.requests]
     if any(cost is None for cost in costs):
         return None
     return round(sum(cost for cost in costs if cost is not None), 8)

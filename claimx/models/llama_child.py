@@ -31,6 +31,7 @@ import ctypes
 import json
 import os
 import sys
+import traceback
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -197,6 +198,20 @@ def serve(settings: dict[str, Any], requests: IO[str], out: IO[str]) -> None:
             continue
         except RuntimeError as exc:  # llama.cpp's failures mid-generation (decode errors)
             _send(out, {"error": {"kind": "failed", "message": str(exc)}})
+            continue
+        except Exception as exc:  # a bug (llama-cpp-python's, or of the request): the caller raises it as one
+            trace = traceback.format_exc()
+            _send(
+                out,
+                {
+                    "error": {
+                        "kind": "exception",
+                        "type": type(exc).__name__,
+                        "message": str(exc),
+                        "traceback": trace,
+                    }
+                },
+            )
             continue
         _send(out, {"ok": reply})
 

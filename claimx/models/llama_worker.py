@@ -4,7 +4,9 @@ The child (:mod:`claimx.models.llama_child`) loads the GGUF once and answers eve
 of this worker, so isolation costs one process start per model and a JSON round trip per
 call. When the child dies (a native crash: SIGSEGV, SIGABRT, …) the call in flight raises
 :class:`NativeCrashError`, a :class:`~claimx.errors.ModelError`: the CLI exits 4 and a batch
-writes an error line for that document, while this process carries on.
+writes an error line for that document, while this process carries on. A Python exception
+in the child is a bug, not a crash: it is raised here as :class:`LlamaWorkerException`, and
+the child goes on serving.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import IO, Any
 
 from claimx.errors import ConfigError, ModelError
 
-__all__ = ["LlamaWorker", "NativeCrashError", "WorkerSettings"]
+__all__ = ["LlamaWorker", "LlamaWorkerException", "NativeCrashError", "WorkerSettings"]
 
 _CHILD = Path(__file__).with_name("llama_child.py")
 _STDERR_LINES = 20
@@ -64,6 +66,27 @@ class NativeCrashError(ModelError):
         out = super().to_dict()
         out.update(signal=self.signal_name, phase=self.phase)
         return out
+
+
+class _ChildTraceback(Exception):
+    """The child's traceback, as the cause of the exception raised for it here (shown under --debug)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]).rstrip()
+
+
+class LlamaWorkerException(Exception):
+    """A Python exception raised in the llama.cpp child: a bug, not a model's failure nor a crash.
+
+    A library's bug (llama-cpp-python refusing a schema with an ``AssertionError``, an upgrade
+    that renamed an argument) or ours: it is not a :class:`~claimx.errors.ClaimxError`, so a
+    batch reports it with ``cause: "internal"``. ``type_name`` is the child's exception class;
+    the child's traceback is this exception's ``__cause__``. The child keeps serving.
+    """
+
+    def __init__(self, type_name: str, message: str) -> None:
+        super().__init__(f"{type_name} in the llama.cpp process: {message}")
+        self.type_name = type_name
 
 
 def _describe_exit(code: int) -> tuple[str | None, str]:
@@ -176,6 +199,10 @@ class LlamaWorker:
             answer = self._receive("generate")
         if "error" in answer:
             error = answer["error"]
+            if error["kind"] == "exception":
+                raise LlamaWorkerException(error["type"], error["message"]) from _ChildTraceback(
+                    error["traceback"]
+                )
             verb = "refused the request" if error["kind"] == "refused" else "failed"
             raise ModelError(f"the local model {verb}: {error['message']}")
         reply: dict[str, Any] = answer["ok"]

@@ -34,7 +34,7 @@ import httpx2
 import openai
 from typing_extensions import override
 
-from claimx.errors import ConfigError, ModelError, RefusalError, register_secret
+from claimx.errors import ClaimxError, ConfigError, ModelError, RefusalError, register_secret
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy
 from claimx.models.structured import SchemaRoute, StructuredCaller, TransportErrors
 from claimx.models.transport import DEFAULT_MAX_REPLY_BYTES, GuardedTransport, guard_error
@@ -336,11 +336,13 @@ class OpenAIModel(Model):
                 attempts=attempts,
             )
         if isinstance(exc, openai.APIConnectionError) and _refused(exc):
-            return ModelError(
+            refused = ModelError(
                 f"nothing listens at {where} (connection refused): start the server, or check the "
                 "host and port of the base URL",
                 attempts=attempts,
             )
+            refused.fails_every_document = True  # (a batch stops: every document would meet it)
+            return refused
         if isinstance(exc, openai.APIConnectionError):
             cause = exc.__cause__ or exc
             return ModelError(
@@ -412,15 +414,26 @@ class OpenAIModel(Model):
 
     @override
     async def generate(self, request: ModelRequest) -> ModelReply:
+        if self._client.is_closed():  # the caller's bug: not a network fault to retry six times
+            raise RuntimeError(f"{self.id} was closed (aclose, or its Extractor's close): build another")
         tokens = request.max_output_tokens or self.max_output_tokens
         try:
             return await self._caller().call(request, tokens)
         except ModelError as exc:
             if not (self._structured is StructuredOutput.AUTO and _refuses_json_schema(exc)):
                 raise
+            refused = exc.usage
         # The server does not take json_schema response formats: use json_object + schema from now on.
         self._structured = StructuredOutput.JSON_OBJECT
-        return await self._caller().call(request, tokens)
+        try:
+            reply = await self._caller().call(request, tokens)
+        except ClaimxError as exc:
+            if refused is not None and exc.usage is not None:
+                exc.usage = refused.add(exc.usage)
+            raise
+        if refused is not None:  # the refused request was made too
+            reply.usage = refused.add(reply.usage)
+        return reply
 
     @override
     async def aclose(self) -> None:

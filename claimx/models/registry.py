@@ -254,6 +254,19 @@ def _split(spec: str, base_url: str | None) -> tuple[str, str]:
     return "openai", spec
 
 
+def _refuse_settings_for(
+    model: Model, *, base_url: str | None, api_key: str | None, options: Mapping[str, Any] | None
+) -> None:
+    """Raise when settings that only a model built from a name could take come with a built one."""
+    given = sorted(key for key, value in (options or {}).items() if value is not None)
+    given += [name for name, value in (("base_url", base_url), ("api_key", api_key)) if value is not None]
+    if given:
+        raise ConfigError(
+            f"{', '.join(given)} cannot apply to {model.id}: that model is already built, with its "
+            "own settings; configure it where it is built, or pass its name (provider/name) instead"
+        )
+
+
 def resolve_model(
     spec: str | Model | None = None,
     *,
@@ -261,8 +274,14 @@ def resolve_model(
     api_key: str | None = None,
     options: Mapping[str, Any] | None = None,
 ) -> Model:
-    """Build the model a spec names. ``options`` tune it (timeout_s, temperature, n_ctx, …)."""
+    """Build the model a spec names. ``options`` tune it (timeout_s, temperature, n_ctx, …).
+
+    A :class:`Model` instance is returned as it is; it was configured where it was built, so
+    options, a base URL or a key given beside it are a :class:`ConfigError` (dropping them
+    would run ``temperature=0.9`` at the model's own temperature without a word).
+    """
     if isinstance(spec, Model):
+        _refuse_settings_for(spec, base_url=base_url, api_key=api_key, options=options)
         return spec
     spec = (spec or default_model_spec()[0]).strip()
     no_llm = rules.get(spec)

@@ -41,7 +41,12 @@ from functools import lru_cache
 from typing import Any
 
 import instructor
-from instructor.core import IncompleteOutputException, InstructorRetryException, ResponseParsingError
+from instructor.core import (
+    AsyncValidationError,
+    IncompleteOutputException,
+    InstructorRetryException,
+    ResponseParsingError,
+)
 from pydantic import BaseModel, ValidationError
 from tenacity import (
     AsyncRetrying,
@@ -266,7 +271,7 @@ def _claimx_cause(exc: BaseException) -> ClaimxError | None:
 
 
 #: What instructor reports, through ``InstructorRetryException``, for output that did not parse.
-_PARSE_ERRORS = (ValidationError, json.JSONDecodeError, ResponseParsingError)
+_PARSE_ERRORS = (ValidationError, json.JSONDecodeError, ResponseParsingError, AsyncValidationError)
 
 
 class StructuredCaller:
@@ -361,9 +366,25 @@ class StructuredCaller:
         raise AssertionError("unreachable: tenacity either returns or raises")
 
     async def call(self, request: ModelRequest, max_output_tokens: int) -> ModelReply:
-        """Send the request; return the validated output, what it cost and the raw completion."""
+        """Send the request; return the validated output, what it cost and the raw completion.
+
+        A claimx error raised instead carries what the calls made so far cost (``usage``):
+        an answer cut off at its limit, or one that never validated, was billed all the same.
+        """
         call = _Call(request.doc_id)
         token = _CURRENT.set(call)
+        try:
+            output = await self._answer(call, request, max_output_tokens)
+        except ClaimxError as exc:
+            exc.usage = call.usage()
+            raise
+        finally:
+            _CURRENT.reset(token)
+        raw = _completion_json(call.last_completion) if call.last_completion is not None else None
+        return ModelReply(output=output, usage=call.usage(), raw_completion=raw)
+
+    async def _answer(self, call: _Call, request: ModelRequest, max_output_tokens: int) -> BaseModel:
+        """The validated output: the first answer, else instructor's reading and re-asks."""
         schema = _response_schema(request.response_model)
         try:
             output = await self._first_answer(schema, request, max_output_tokens)
@@ -395,10 +416,7 @@ class StructuredCaller:
                 attempts=call.completions,
                 last_output=_completion_text(call.last_completion),
             ) from exc
-        finally:
-            _CURRENT.reset(token)
-        raw = _completion_json(call.last_completion) if call.last_completion is not None else None
-        return ModelReply(output=output, usage=call.usage(), raw_completion=raw)
+        return output
 
     async def _first_answer(
         self, schema: type[BaseModel], request: ModelRequest, max_output_tokens: int
@@ -437,7 +455,9 @@ class StructuredCaller:
         if cause is not None:
             return cause
         reason = exc.__cause__
-        if isinstance(reason, _PARSE_ERRORS) or exc.failed_attempts:
+        # The last attempt's error decides: a bug met on a re-ask (after answers that did not
+        # validate, kept in ``failed_attempts``) is still a bug, not an invalid output.
+        if isinstance(reason, _PARSE_ERRORS):
             return InvalidOutputError(
                 f"the model's output did not validate after {call.completions} attempt(s): "
                 f"{_describe(reason or exc)}",

@@ -34,12 +34,14 @@ from pydantic import ValidationError
 from claimx.errors import redact
 from claimx.schema import Usage
 
-__all__ = ["CacheEntry", "ResponseCache", "StoredAnswer", "default_cache_dir"]
+__all__ = ["CACHE_FILE", "CacheEntry", "ResponseCache", "StoredAnswer", "default_cache_dir"]
 
 log = logging.getLogger("claimx.cache")
 T = TypeVar("T")
 
 _FILE = "responses.sqlite3"
+#: The database file inside the cache folder.
+CACHE_FILE = _FILE
 #: Earlier layouts, whose keys no request hashes to any more.
 _OLD_TABLES = ("responses",)
 

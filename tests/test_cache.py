@@ -318,3 +318,20 @@ def test_the_extractors_kept_by_extract_close_their_cache_cleanly_at_exit(
     assert "Exception ignored" not in err and "Traceback" not in err, err
     (entry,) = ResponseCache(tmp_path / "exit-cache").entries()  # written, and the file closed whole
     assert entry.label["model"] == "openai/m"
+
+
+def test_looking_into_a_folder_without_a_cache_creates_none(tmp_path: Path) -> None:
+    """``cache list --cache-dir typo`` (and show, clear) made the folder and an empty database."""
+    missing = tmp_path / "typo"
+    env = {**os.environ, "CLAIMX_CACHE_DIR": str(tmp_path / "env-typo")}
+    for args in (["list"], ["show", "abcdef123"], ["clear"]):
+        for extra in (["--cache-dir", str(missing)], []):
+            proc = subprocess.run(
+                [sys.executable, "-m", "claimx", "cache", *args, *extra],
+                capture_output=True,
+                env=env,
+                timeout=60,
+            )
+            assert proc.returncode == (2 if args[0] == "show" else 0), proc.stderr.decode()
+            assert b"no response cache in" in proc.stderr and b"Traceback" not in proc.stderr
+    assert not missing.exists() and not (tmp_path / "env-typo").exists()

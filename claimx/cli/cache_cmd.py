@@ -15,7 +15,7 @@ from pathlib import Path
 
 import typer
 
-from claimx.cache import CacheEntry, ResponseCache
+from claimx.cache import CACHE_FILE, CacheEntry, ResponseCache, default_cache_dir
 from claimx.cli import app, helptext
 from claimx.cli.common import EXIT_USAGE, stderr
 
@@ -32,6 +32,19 @@ app.add_typer(cache_app, name="cache")
 _DIR = typer.Option(None, "--cache-dir", help="Cache folder (default: $CLAIMX_CACHE_DIR or ~/.cache/claimx).")
 
 
+def _existing(cache_dir: Path | None) -> Path | None:
+    """The cache's database file when it exists, else None: looking must not create one.
+
+    (``ResponseCache`` makes its folder and database on opening, so ``cache list --cache-dir
+    typo`` left a new folder with an empty database behind.)
+    """
+    try:
+        path = (cache_dir or default_cache_dir()) / CACHE_FILE
+    except RuntimeError:  # no home folder: nothing could have been cached there
+        return None
+    return path if path.exists() else None
+
+
 def _open(cache_dir: Path | None) -> ResponseCache:
     cache = ResponseCache(cache_dir)
     if cache.disabled is not None:
@@ -46,6 +59,12 @@ def list_entries(
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="Show at most this many (newest first)."),
 ) -> None:
     """List the newest entries: key, when, model, prompt, document and tokens."""
+    if _existing(cache_dir) is None:
+        stderr.print(
+            f"claimx: no response cache in {cache_dir or default_cache_dir()}: 0 entries", markup=False
+        )
+        sys.stdout.write("key\tstored\tmodel\tprompt\tdocument\tsentences\ttokens\thits\n")
+        return
     cache = _open(cache_dir)
     try:
         entries, total = cache.entries(limit), len(cache)
@@ -80,6 +99,9 @@ def show(
     if len(key) < 6:
         stderr.print("claimx: error: give at least 6 characters of the key", markup=False)
         raise typer.Exit(EXIT_USAGE)
+    if _existing(cache_dir) is None:
+        stderr.print(f"claimx: error: no response cache in {cache_dir or default_cache_dir()}", markup=False)
+        raise typer.Exit(EXIT_USAGE)
     cache = _open(cache_dir)
     try:
         matches = cache.find(key.lower())
@@ -105,6 +127,12 @@ def show(
 )
 def clear(cache_dir: Path | None = _DIR) -> None:
     """Forget every stored answer (the next runs ask the model again)."""
+    if _existing(cache_dir) is None:
+        stderr.print(
+            f"claimx: no response cache in {cache_dir or default_cache_dir()}: nothing to remove",
+            markup=False,
+        )
+        return
     cache = _open(cache_dir)
     try:
         removed = cache.clear()

@@ -242,6 +242,16 @@ def plan_inputs(specs: Iterable[str], *, output: Path | None = None) -> InputPla
         if spec == "-":
             items.append("-")
             continue
+        if not spec.strip():
+            # Path("") is "." : an unset "$ARTICLE" read (and sent to a model) the whole working folder.
+            items.append(
+                InputError(
+                    f"an empty input name ({spec!r}) names no file; give a file, a folder (. for this one) "
+                    "or - for stdin",
+                    doc_id=repr(spec),
+                )
+            )
+            continue
         listed = _files_of(spec)
         if listed is None:
             items.append(InputError(f"no file matches {spec}", doc_id=spec))

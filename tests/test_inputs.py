@@ -364,3 +364,18 @@ def test_a_page_s_copyright_year_is_not_its_publication_date(tmp_path: Path) -> 
         assert metadata["html_extractor"].startswith("trafilatura")
         dates.append(metadata["date"])
     assert dates == [None, "2024-03-05"]
+
+
+def test_an_empty_input_name_is_an_error_not_the_working_folder(tmp_path: Path) -> None:
+    """``claimx extract "$ARTICLE"`` with the variable unset: Path("") is ".", so every article
+    under the working folder was read (and sent to the model) instead of none."""
+    (tmp_path / "private.txt").write_text("The minister said the plan would pass.")
+    env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "claimx", "extract", "", "-m", "offline"],
+        capture_output=True, env=env, cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr.decode()
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [line["doc_id"] for line in lines] == ["''"]
+    assert "empty input name" in lines[0]["error"]["message"]

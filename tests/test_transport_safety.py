@@ -288,3 +288,16 @@ def test_a_query_in_the_base_url_reaches_the_server_as_a_query_not_in_the_path(t
     assert "/v1/chat/completions" in paths and "/v1/files" in paths and "/v1/batches" in paths, paths
     for r in requests:
         assert parse_qs(urlsplit(r.path).query) == {"api-key": ["QKEYx81mm2"], "api-version": ["2024-10-21"]}
+
+
+def test_an_infinite_reply_cap_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
+    """``--max-reply-mb inf`` passed the option's minimum and died converting to bytes (OverflowError)."""
+    (tmp_path / "a.txt").write_text(TEXT)
+    with ScriptedServer(echo_answer) as server:
+        proc = claimx_cli(
+            "extract", str(tmp_path / "a.txt"), "-m", "openai/m", "--base-url", server.base_url,
+            "--no-cache", "--max-reply-mb", "inf",
+        )  # fmt: skip
+        assert server.completions == []
+    assert proc.returncode == 2, proc.stderr.decode()
+    assert b"Traceback" not in proc.stderr and b"--max-reply-mb" in proc.stderr

@@ -219,7 +219,11 @@ def extract_command(
         None, "--timeout", help="Seconds one model request may take in all (default 120)."
     ),
     max_reply_mb: float | None = typer.Option(
-        None, "--max-reply-mb", min=0.001, help="Largest reply accepted from the server (default 32 MB)."
+        None,
+        "--max-reply-mb",
+        min=0.001,
+        max=1024 * 1024,  # a terabyte: finite, since `inf` was an OverflowError traceback
+        help="Largest reply accepted from the server (default 32 MB).",
     ),
     temperature: float | None = typer.Option(None, "--temperature", help="Sampling temperature (default 0)."),
     max_output_tokens: int | None = typer.Option(None, "--max-output-tokens", help="Output budget per call."),

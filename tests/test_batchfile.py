@@ -364,3 +364,28 @@ def test_a_larger_batch_with_failing_items_ends_whole_and_in_the_cache(tmp_path:
     assert all(r.ok for r in results) and all(r.ok and r.extraction.meta.usage.cached for r in rerun)
     reasked = [r for r in results if r.extraction and r.extraction.meta.usage.reasks]
     assert len(reasked) == sum(1 for i in range(0, count, 20) if (i // 20) % len(kinds) in (1, 2))
+
+
+def test_an_endless_responses_file_is_refused_not_read_until_memory_runs_out(tmp_path: Path) -> None:
+    """``batch import requests.jsonl /dev/zero`` (a device or an archive named by mistake) was
+    read as one line, whole: it grew to 24 GB before the kernel killed it. Here under a 3 GB
+    address-space limit, it must end in one line, exit 3."""
+    import resource
+    import subprocess
+    import sys
+
+    requests = tmp_path / "requests.jsonl"
+    export_batch(documents(2), BatchSettings(model="openai/test", base_url="http://127.0.0.1:9/v1"), requests)
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "claimx", "batch", "import", str(requests), "/dev/zero",
+         "-o", str(tmp_path / "results.jsonl"), "--retry-failed", "none"],
+        capture_output=True, timeout=300, preexec_fn=limited,
+    )  # fmt: skip
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 3, stderr
+    assert "Traceback" not in stderr and "/dev/zero:1 is longer than" in stderr
+    assert not (tmp_path / "results.jsonl").exists()

@@ -39,6 +39,10 @@ MAX_REQUESTS_PER_FILE = 50_000
 MAX_BYTES_PER_FILE = 200 * 1024 * 1024
 
 CHAT_COMPLETIONS = "/v1/chat/completions"
+#: The longest line read from a batch file (a request: no provider takes more than a file's
+#: 200 MB; an answer: the realtime reply cap is 32 MB). A longer one is an error, never read
+#: whole: ``batch import requests.jsonl /dev/zero`` grew to 24 GB before the kernel killed it.
+MAX_LINE_BYTES = MAX_BYTES_PER_FILE
 
 
 def custom_id(doc_id: str, chunk: int | str, key: str) -> str:
@@ -79,7 +83,7 @@ class BatchLine:
 def read_batch_lines(path: Path) -> Iterator[BatchLine]:
     """The request lines of a batch file, one at a time (bodies re-encoded compactly)."""
     with _open(path) as handle:
-        for number, raw in enumerate(handle, 1):
+        for number, raw in enumerate(_lines(handle, path), 1):
             if not raw.strip():
                 continue
             record = _record(raw, path, number)
@@ -112,7 +116,7 @@ def split_batch_file(
     count = size = 0
     try:
         with _open(path) as handle:
-            for raw in handle:
+            for raw in _lines(handle, path):
                 if not raw.strip():
                     continue
                 line = raw if raw.endswith(b"\n") else raw + b"\n"
@@ -160,7 +164,7 @@ class AnswerIndex:
         self._origin: dict[tuple[str, str], str] | None = None
         for path in requests:
             with _open(path) as handle:
-                for number, raw in enumerate(handle, 1):
+                for number, raw in enumerate(_lines(handle, path), 1):
                     if raw.strip():
                         self._add_request(_record(raw, path, number), path, number)
         self._paths = list(outputs)
@@ -179,7 +183,7 @@ class AnswerIndex:
     def _index_outputs(self, which: int, path: Path) -> None:
         with _open(path) as handle:
             offset = 0
-            for number, raw in enumerate(handle, 1):
+            for number, raw in enumerate(_lines(handle, path), 1):
                 here, offset = offset, offset + len(raw)
                 if not raw.strip():
                     continue
@@ -262,6 +266,20 @@ def _problem(record: dict[str, Any]) -> str | None:
         message = inner.get("message", inner) if isinstance(inner, dict) else inner
         return f"the batch's request failed with status {status}: {str(message)[:300]}"
     return "the batch's output line carries neither a response nor an error"
+
+
+def _lines(handle: IO[bytes], path: Path) -> Iterator[bytes]:
+    """The lines of ``handle``, each read no further than :data:`MAX_LINE_BYTES`."""
+    number = 0
+    while line := handle.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if len(line) > MAX_LINE_BYTES:
+            raise InputError(
+                f"{path}:{number} is longer than {MAX_LINE_BYTES // (1024 * 1024)} MB (not a batch file's "
+                "line; a device or an archive named by mistake?): read no further",
+                doc_id=path.name,
+            )
+        yield line
 
 
 def _open(path: Path) -> IO[bytes]:

@@ -167,6 +167,10 @@ def _candidates(model_id: str) -> list[str]:
     return names
 
 
+#: A prices table is a few lines per model; anything this large is another file.
+MAX_PRICES_BYTES = 16 * 1024 * 1024
+
+
 def load_prices(path: Path | str) -> dict[str, Price]:
     """The prices in a JSON or TOML file (by its extension; JSON otherwise), validated.
 
@@ -179,9 +183,15 @@ def load_prices(path: Path | str) -> dict[str, Price]:
     """
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:  # bounded: `--prices /dev/zero` ran out of memory
+            raw = handle.read(MAX_PRICES_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"cannot read the prices file {path}: {exc.strerror or exc}") from exc
+    if len(raw) > MAX_PRICES_BYTES:
+        raise ConfigError(
+            f"the prices file {path} is over {MAX_PRICES_BYTES // (1024 * 1024)} MB: not a prices table "
+            "(a device or another file named by mistake?)"
+        )
     try:
         data: Any = tomllib.loads(raw.decode("utf-8")) if path.suffix.lower() == ".toml" else json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -468,3 +468,24 @@ def test_cost_phrase_names_the_cache_only_when_answers_came_from_it() -> None:
     assert cost_phrase(usage(0, 0, None)) == "$0 (no model calls)"  # the gold: no price, no call
     assert cost_phrase(usage(0, 0, None), failed=1).startswith("unknown")  # its calls are not counted
     assert cost_phrase(usage(2, 0, None)).startswith("unknown (no price")
+
+
+def test_a_prices_file_that_never_ends_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    """``--prices /dev/zero`` (or $CLAIMX_PRICES pointing at a device) was read whole: under a
+    3 GB address-space limit it ended in a MemoryError; it must be one line, exit 2."""
+    import resource
+    import subprocess
+    import sys
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
+
+    (tmp_path / "a.txt").write_text("The minister said the plan would pass.")
+    proc = subprocess.run(
+        [sys.executable, "-m", "claimx", "extract", str(tmp_path / "a.txt"), "-m", "offline",
+         "--prices", "/dev/zero", "-f", "json"],
+        capture_output=True, timeout=120, preexec_fn=limited,
+    )  # fmt: skip
+    stderr = proc.stderr.decode()
+    assert proc.returncode == 2, stderr
+    assert "MemoryError" not in stderr and "the prices file /dev/zero is over" in stderr

@@ -26,6 +26,7 @@ from claimx.offline.pairing import (
     log_shares,
     source_features,
 )
+from claimx.offline.spanindex import SpanIndex
 from claimx.offline.speakers import Resolver, Speaker
 from claimx.offline.tagger import TaggedSpan
 from claimx.offline.turns import Turn, transcript_turns
@@ -124,11 +125,14 @@ class Attribution:
 
 def _join(contents: list[TaggedSpan], others: list[TaggedSpan], text: str) -> list[TaggedSpan]:
     out: list[TaggedSpan] = []
+    # (in text order, to look only at the runs that start in the gap: "any" does not care for order)
+    index = SpanIndex(sorted(others, key=lambda o: o.start))
     for span in contents:
         if out:
             last = out[-1]
             gap = text[last.end : span.start]
-            between = any(last.end <= o.start and o.end <= span.start for o in others)
+            runs = index.starting(last.end, span.start)
+            between = any(last.end <= o.start and o.end <= span.start for o in runs)
             if (
                 last.paragraph == span.paragraph
                 and not between
@@ -156,7 +160,10 @@ def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attri
     weights = load_pair_weights() if USE_RANKER else None
     out: list[Attribution] = []
     for content in contents:
-        candidates = cue_candidates(content, cues)
+        # (only the cues that may lie within reach: cue_candidates keeps those that do, in order)
+        reach = (content.start - CUE_REACH, content.end + CUE_REACH)
+        near = where.index(cues, content.paragraph).touching(*reach)
+        candidates = cue_candidates(content, near)
         cue: TaggedSpan | None
         source: TaggedSpan | None
         nobody = False
@@ -171,7 +178,11 @@ def find_attributions(spans: list[TaggedSpan], document: Document) -> list[Attri
             nobody = source is None and NOBODY_UNNAMED
         else:
             cue = _nearest_cue(content, candidates, where, text)
-            source = _nearest_source(content, cue, sources, where)
+            anchor = cue or content
+            near = where.index(sources, anchor.paragraph).touching(
+                anchor.start - SOURCE_REACH, anchor.end + SOURCE_REACH
+            )
+            source = _nearest_source(content, cue, near, where)
             if source is None and cue is not None:
                 source = _source_by_rule(text, cue, content) or _sentence_subject(document, cue, content)
         if source is None and cue is None:
@@ -270,7 +281,7 @@ def _closing_frame(content: TaggedSpan, cue: TaggedSpan, where: Runs) -> tuple[T
     sentence = _home_sentence(content, cue, where.document)
     if sentence is None:
         return None
-    cues = where.in_paragraph(where.cues, content.paragraph)
+    cues = where.index(where.cues, content.paragraph).starting(content.end, sentence.end)
     frame = next((c for c in cues if content.end <= c.start < sentence.end), None)
     if frame is None or frame.end > sentence.end or ":" in text[sentence.start : frame.start]:
         return None
@@ -285,7 +296,7 @@ def _closing_frame(content: TaggedSpan, cue: TaggedSpan, where: Runs) -> tuple[T
         rest = _FRAME_END.match(text, frame.end, sentence.end)
     else:
         rest = _NAME_AFTER.match(text, frame.end, sentence.end)
-    others = where.in_paragraph(where.contents, content.paragraph)
+    others = where.index(where.contents, content.paragraph).starting(sentence.start, frame.start)
     if rest is None or any(o is not content and sentence.start <= o.start < frame.start for o in others):
         return None
     start = sentence.start
@@ -335,7 +346,7 @@ def _swallowed_frame(
         return None
     if any(
         c.start < found.end(2) and found.start(2) < c.end
-        for c in where.in_paragraph(where.cues, content.paragraph)
+        for c in where.index(where.cues, content.paragraph).touching(found.start(2), found.end(2))
     ):
         return None  # (a tagged frame is :func:`_closing_frame`'s to take or leave)
     verb = found.group(2)
@@ -411,7 +422,7 @@ def _parenthetical_frame(
     frame = next(
         (
             c
-            for c in where.in_paragraph(where.cues, content.paragraph)
+            for c in where.index(where.cues, content.paragraph).starting(sentence.start, cue.start)
             if sentence.start <= c.start and c.end <= cue.start and text[c.end : c.end + 1] == ","
         ),
         None,
@@ -424,7 +435,7 @@ def _parenthetical_frame(
     aside = _BEFORE_ASIDE.search(text, sentence.start, frame.start)
     if aside is None or not text[sentence.start : aside.start()].strip():
         return None
-    others = where.in_paragraph(where.contents, content.paragraph)
+    others = where.index(where.contents, content.paragraph).starting(sentence.start, content.end)
     if any(o is not content and sentence.start <= o.start < content.end for o in others):
         return None
     start = frame.end + 1
@@ -483,7 +494,8 @@ def tagged_runs(spans: list[TaggedSpan], document: Document) -> Runs:
     cues = [s for s in spans if s.label == "CUE"]
     sources = [s for s in spans if s.label == "SRC"]
     contents = _join([s for s in spans if s.label == "CON"], cues + sources, document.text)
-    contents = [piece for content in contents for piece in _split(content, cues, document)]
+    index = SpanIndex(cues)
+    contents = [piece for content in contents for piece in _split(content, index, document)]
     return Runs(document, cues, sources, contents)
 
 
@@ -524,7 +536,10 @@ def _ranked(
         if best is not None and cue_shares[i] <= best[0]:
             break  # (a source's log share is at most 0: this cue and the rest cannot do better)
         cue = candidates[i]
-        options = source_candidates(content, cue, where.sources, where.document)
+        near = where.index(where.sources, cue.paragraph).touching(
+            cue.start - RANKED_SOURCE_REACH, cue.end + RANKED_SOURCE_REACH
+        )
+        options = source_candidates(content, cue, near, where.document)
         described = [source_features(o, cue, content, options, where) for o in options]
         shares = log_shares(weights.source, described, NOBODY_BIAS)
         passive = _passive_report(where.document.text, cue)
@@ -804,12 +819,23 @@ def _with_antecedent(source: TaggedSpan, cue: TaggedSpan, content: TaggedSpan, w
     closed = not text[source.end : cue.start].strip() or text[source.start : cue.start].rstrip().endswith(",")
     if not closed or not text[max(0, source.start - 5) : source.start].rstrip().endswith(","):
         return source
-    start = subject_start(where.document, cue, where.in_paragraph(where.cues, cue.paragraph))
+    start = subject_start(where.document, cue, _cues_before(cue, where))
     if start is None or start >= source.start or content.start <= start < content.end:
         return source
     if content.start < source.start and start < content.end:
         return source  # (the content lies between them)
     return TaggedSpan("SRC", start, source.end, source.paragraph)
+
+
+def _cues_before(cue: TaggedSpan, where: Runs) -> list[TaggedSpan]:
+    """The cues of a cue's paragraph that :func:`subject_start` may read: those from its sentence to it.
+
+    (It passes over cues before the sentence or after the cue; the paragraph's others are not read.)
+    """
+    sentence = where.document.sentence_at(cue.start)
+    if sentence is None:
+        return []
+    return where.index(where.cues, cue.paragraph).starting(sentence.start, cue.start)
 
 
 def _best(shares: list[float], allowed: list[bool]) -> int:
@@ -878,7 +904,7 @@ def _shared_subject(cue: TaggedSpan, content: TaggedSpan, where: Runs) -> int | 
     """
     start = None
     if shares_subject(where.document.text, cue):
-        start = subject_start(where.document, cue, where.in_paragraph(where.cues, cue.paragraph))
+        start = subject_start(where.document, cue, _cues_before(cue, where))
     if start is None and OPENING_PARTICIPLE and opens_sentence(where.document, cue):
         start = subject_after(where.document, cue, content)
     return start
@@ -1166,7 +1192,9 @@ def _frame_by_rule(document: Document, content: TaggedSpan) -> tuple[TaggedSpan 
         )
     if text[line_start : content.start].strip(" \"“‘'"):
         return None, None
-    previous_end = len(text[:line_start].rstrip())
+    previous_end = line_start  # (the end of text[:line_start].rstrip(), without copying all before it)
+    while previous_end > 0 and text[previous_end - 1].isspace():
+        previous_end -= 1
     previous_start = text.rfind("\n", 0, previous_end) + 1
     sentence = document.sentence_at(max(previous_start, previous_end - 1))
     start = max(previous_start, sentence.start) if sentence is not None else previous_start
@@ -1267,7 +1295,7 @@ def _before_signature(dash: int, start: int, end: int) -> int:
     return end if end <= dash else max(start + 1, dash - 1)
 
 
-def _split(content: TaggedSpan, cues: list[TaggedSpan], document: Document) -> list[TaggedSpan]:
+def _split(content: TaggedSpan, cues: SpanIndex, document: Document) -> list[TaggedSpan]:
     """A content run cut where a new quotation opens a sentence with a cue of its own.
 
     That sentence is another statement: "… to resume dialogue. "We hope …," the ambassador said."
@@ -1280,7 +1308,7 @@ def _split(content: TaggedSpan, cues: list[TaggedSpan], document: Document) -> l
         opens_quote = document.text[sentence.start : sentence.start + 1] in _OPENING
         own_cue = opens_quote and any(
             sentence.start <= c.start < sentence.end and not (content.start <= c.start < content.end)
-            for c in cues
+            for c in cues.starting(sentence.start, sentence.end)
         )
         if own_cue:
             pieces[-1] = TaggedSpan("CON", last.start, sentence.start, last.paragraph)
@@ -1307,6 +1335,37 @@ def _mode(quote: str, pieces: list[str]) -> Mode:
     return mode_of(quote)
 
 
+class _Recent:
+    """The speakers of the statements so far: the last one in a paragraph, or from a paragraph on.
+
+    (Asked for each statement without a source: a scan of all statements before made a long
+    paragraph quadratic.)
+    """
+
+    def __init__(self) -> None:
+        self._in: dict[int, Speaker] = {}
+        # The speakers no later one's paragraph reaches or passes: paragraphs fall toward the top.
+        self._stack: list[tuple[int, Speaker]] = []
+
+    def add(self, paragraph: int, speaker: Speaker) -> None:
+        """A statement's speaker, in statement order."""
+        self._in[paragraph] = speaker
+        while self._stack and self._stack[-1][0] <= paragraph:
+            self._stack.pop()  # (this one is later and reaches as far: it answers for them)
+        self._stack.append((paragraph, speaker))
+
+    def last_in(self, paragraph: int) -> Speaker | None:
+        """The last speaker of a statement in ``paragraph``."""
+        return self._in.get(paragraph)
+
+    def last_from(self, paragraph: int) -> Speaker | None:
+        """The last speaker of a statement in ``paragraph`` or a later one."""
+        for number, speaker in reversed(self._stack):
+            if number >= paragraph:
+                return speaker
+        return None
+
+
 def assemble(
     attributions: list[Attribution], document: Document
 ) -> tuple[list[StatementItem], list[ActorItem], list[Speaker | None]]:
@@ -1315,7 +1374,7 @@ def assemble(
     resolver = Resolver(document)
     statements: list[StatementItem] = []
     speakers: list[Speaker | None] = []
-    done: list[Attribution] = []
+    recent = _Recent()
     for att in attributions:
         content = att.content
         quote = text[content.start : content.end]
@@ -1336,18 +1395,9 @@ def assemble(
             pass  # the ranker's "nobody": no earlier speaker stands in
         elif SPEAKERLESS_TO_PREVIOUS and (att.cue is not None or SPEAKERLESS_ALL):
             # A cue with no source in reach: most often the speaker of the paragraph so far.
-            previous = [
-                s
-                for s, a in zip(speakers, done, strict=True)
-                if s and a.content.paragraph == content.paragraph
-            ]
-            if not previous and SPEAKERLESS_ALL:
-                previous = [
-                    s
-                    for s, a in zip(speakers, done, strict=True)
-                    if s and a.content.paragraph >= content.paragraph - PARAGRAPHS_BACK
-                ]
-            speaker = previous[-1] if previous else None
+            speaker = recent.last_in(content.paragraph)
+            if speaker is None and SPEAKERLESS_ALL:
+                speaker = recent.last_from(content.paragraph - PARAGRAPHS_BACK)
         cue = text[att.cue.start : att.cue.end] if att.cue is not None else None
         # A cue whose source the rules cannot find: said by someone, not by the article.
         unnamed = speaker is None and att.cue is not None and CUED_WITHOUT_SOURCE_UNNAMED
@@ -1364,7 +1414,8 @@ def assemble(
             )
         )
         speakers.append(speaker)
-        done.append(att)
+        if speaker is not None:
+            recent.add(content.paragraph, speaker)
     actors = [
         ActorItem(
             name=s.name,

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from claimx.document import Document
+from claimx.offline.spanindex import SpanIndex
 from claimx.offline.tagger import TaggedSpan
 from claimx.offline.weightfile import load_weight_file
 
@@ -140,6 +141,7 @@ class Runs:
     contents: list[TaggedSpan]
     _sentences: dict[int, int] = field(default_factory=dict)
     _groups: dict[int, dict[int, list[TaggedSpan]]] = field(default_factory=dict)
+    _indexes: dict[tuple[int, int], SpanIndex] = field(default_factory=dict)
     _cue_words: dict[tuple[int, ...], _CueWords] = field(default_factory=dict)
 
     def sentence(self, offset: int) -> int:
@@ -159,12 +161,23 @@ class Runs:
             self._groups[key] = grouped
         return self._groups[key].get(paragraph, [])
 
+    def index(self, spans: list[TaggedSpan], paragraph: int) -> SpanIndex:
+        """Those of ``spans`` in one paragraph, searchable by offset (built once).
+
+        Every feature asks about the spans near two offsets; scanning the whole paragraph for
+        each made a long paragraph quadratic.
+        """
+        key = (id(spans), paragraph)
+        if key not in self._indexes:
+            self._indexes[key] = SpanIndex(self.in_paragraph(spans, paragraph))
+        return self._indexes[key]
+
     def any_between(self, spans: list[TaggedSpan], a: TaggedSpan, b: TaggedSpan) -> bool:
         """Whether one of ``spans`` (neither a nor b) lies wholly between a and b, in b's paragraph."""
         lo, hi = _between(a, b)
         return any(
             lo <= s.start and s.end <= hi and s is not a and s is not b
-            for s in self.in_paragraph(spans, b.paragraph)
+            for s in self.index(spans, b.paragraph).starting(lo, hi)
         )
 
 
@@ -189,7 +202,8 @@ def cue_features(cue: TaggedSpan, content: TaggedSpan, others: list[TaggedSpan],
     first, last = _first_word(words), _last_word(words)
     lo, hi = _between(cue, content)
     between = text[lo:hi]
-    adjacent_source = any(s.gap(cue) <= 3 for s in where.in_paragraph(where.sources, cue.paragraph))
+    near = where.index(where.sources, cue.paragraph).touching(cue.start - 3, cue.end + 3)
+    adjacent_source = any(s.gap(cue) <= 3 for s in near)
     features = [
         "bias",
         f"side={side}",
@@ -299,7 +313,7 @@ def source_features(
     preposition = _PREPOSITION.search(text, max(0, span.start - 6), span.start) is not None
     in_other = any(
         c.start <= span.start < c.end and c is not content
-        for c in where.in_paragraph(where.contents, content.paragraph)
+        for c in where.index(where.contents, content.paragraph).touching(span.start, span.start)
     )
     features = [
         "bias",

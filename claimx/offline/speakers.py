@@ -10,6 +10,7 @@ so a resolved "he" becomes one of the actor's mentions.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -141,6 +142,10 @@ class Resolver:
         ]
         self.speakers: list[Speaker] = []
         self.history: list[tuple[int, Speaker]] = []  # (offset, speaker) of each resolved source
+        # The speakers of ``history``, each once, the last resolved last (to look back by speaker
+        # instead of by every source: a long paragraph of "the minister said" was quadratic).
+        self._recent: dict[int, Speaker] = {}
+        self._titles: dict[str, str | None] = {}
 
     def resolve(self, words: str, at: int) -> Speaker | None:
         """The speaker that ``words`` (found at offset ``at``) designate, or None."""
@@ -162,6 +167,8 @@ class Resolver:
             found = self._named(name, role) if name else self._description(words)
         if found is not None:
             self.history.append((at, found))
+            self._recent.pop(id(found), None)
+            self._recent[id(found)] = found
         return found
 
     def _plural_subject(self, at: int) -> Speaker | None:
@@ -250,7 +257,8 @@ class Resolver:
         titled = self._titled(last) if last.islower() else None
         if titled is not None:  # "the mayor" where the article names one "Mayor Tom Baker"
             return self._named(titled, head)
-        for _, known in reversed(self.history):
+        # (the last source whose speaker has that role: the test reads the speaker alone, the same at each)
+        for known in reversed(self._recent.values()):
             if known.role and head in known.role.lower().replace(",", " ").split():
                 known.variants.add(words)
                 return known
@@ -270,24 +278,33 @@ class Resolver:
         )
         return [(m.start(), m.group(1)) for m in pattern.finditer(self.text, self.body)]
 
+    @cache  # noqa: B019  (as :meth:`_occurrences`)
+    def _occurrence_starts(self) -> list[int]:
+        """Where the full names of :meth:`_occurrences` start, in order (to bisect)."""
+        return [start for start, _ in self._occurrences()]
+
     def _titled(self, head: str) -> str | None:
-        """The one name the article writes after the title ``head`` ("Mayor Tom Baker"), if one."""
+        """The one name the article writes after the title ``head`` ("Mayor Tom Baker"), if one.
+
+        (Read once per title: a search of the whole text for each "the mayor" was quadratic.)
+        """
         if not head.isalpha() or head.lower() not in _ROLE_HEADS:
             return None
-        pattern = re.compile(rf"\b(?i:{re.escape(head)})\s+((?:[A-Z][\w'’-]+)(?:\s+[A-Z][\w'’-]+){{0,2}})")
-        names = {m.group(1) for m in pattern.finditer(self.text)}
-        return names.pop() if len(names) == 1 else None
+        if head not in self._titles:
+            name = r"((?:[A-Z][\w'’-]+)(?:\s+[A-Z][\w'’-]+){0,2})"
+            pattern = re.compile(rf"\b(?i:{re.escape(head)})\s+" + name)
+            names = {m.group(1) for m in pattern.finditer(self.text)}
+            self._titles[head] = names.pop() if len(names) == 1 else None
+        return self._titles[head]
 
     def _nearest_before(self, at: int, plural: bool) -> Speaker | None:
         """The last speaker before ``at`` (a person for he/she), else the last full name before it."""
         for offset, known in reversed(self.history):
             if offset < at and known.person != plural:
                 return known
-        last: str | None = None
-        for start, name in self._occurrences():
-            if start >= at:
-                break
-            last = name
+        occurrences = self._occurrences()
+        before = bisect_left(self._occurrence_starts(), at)  # (those starting before ``at``)
+        last = occurrences[before - 1][1] if before else None
         if last is not None and not plural:
             return self._named(last, None)
         return None

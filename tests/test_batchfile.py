@@ -249,6 +249,39 @@ def test_failed_items_without_retry_are_error_lines(tmp_path: Path) -> None:
     assert all("meta" in results[doc_id] for doc_id in ("long",))
 
 
+def test_answers_the_import_cannot_use_as_they_are_are_named(tmp_path: Path) -> None:
+    """An answer for no request of the batch files (another batch's outputs mixed in) and a
+    request answered twice with different answers were passed over without a word."""
+    with ScriptedServer(echo_answer) as server:
+        requests = tmp_path / "requests.jsonl"
+        export_batch(
+            documents(3),
+            BatchSettings(model="openai/test", base_url=server.base_url, options=OPTIONS),
+            requests,
+        )
+        answers = tmp_path / "responses.jsonl"
+        answer_batch(requests, answers)
+        lines = answers.read_text().splitlines()
+        first = json.loads(lines[0])
+        other = json.loads(lines[1])
+        other["custom_id"] = first["custom_id"]  # a second, different answer for the first request
+        stray = dict(first, custom_id="elsewhere#0#abc")
+        (tmp_path / "clean.jsonl").write_text("\n".join(lines) + "\n")
+        answers.write_text("\n".join([*lines, json.dumps(other), json.dumps(stray)]) + "\n")
+        out = tmp_path / "results.jsonl"
+        proc = claimx_cli("batch", "import", str(requests), str(answers), "-o", str(out))
+        again = claimx_cli(
+            "batch", "import", str(requests), str(tmp_path / "clean.jsonl"), "-o", str(tmp_path / "2.jsonl")
+        )
+    assert proc.returncode == 0, proc.stderr.decode()
+    err = proc.stderr.decode()
+    assert "1 answer in the output files match no request of the batch files (elsewhere#0#abc)" in err, err
+    assert f"1 request answered twice with different answers ({first['custom_id']})" in err, err
+    assert sorted(results_by_id(out)) == sorted(doc_id for doc_id, _ in documents(3))
+    assert again.returncode == 0, again.stderr.decode()
+    assert "note:" not in again.stderr.decode()
+
+
 def test_failed_items_go_into_a_follow_up_batch(tmp_path: Path) -> None:
     with ScriptedServer(echo_answer) as server:
         requests, outputs = export_and_answer(tmp_path, server)

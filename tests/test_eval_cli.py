@@ -128,6 +128,31 @@ def test_score_needs_neither_dataset_nor_model(tmp_path: Path) -> None:
     assert _summary(out)["claims"]["similarity"] == "span"
 
 
+def test_a_torn_last_line_is_left_out_with_a_note(tmp_path: Path) -> None:
+    """A run interrupted while writing a line leaves it half written: score, compare and report
+    leave it out (score rewrites the file without it), and they say so instead of silently
+    scoring one document fewer."""
+    out = tmp_path / "run"
+    assert claimx_cli("eval", "run", "-d", "seed", "-m", "baseline", "-o", str(out)).returncode == 0
+    samples = out / "samples.jsonl"
+    whole = samples.read_text()
+    samples.write_text(whole + whole[: len(whole) // 2])  # a second line, cut off halfway
+    torn = f"{samples}:2: the last line was cut off"
+    for command in (
+        ["report", str(out), "--out", str(tmp_path / "page.html")],
+        ["compare", str(out), str(out)],
+    ):
+        proc = claimx_cli("eval", *command)
+        assert proc.returncode == 0, proc.stderr
+        assert torn in proc.stderr, proc.stderr
+    proc = claimx_cli("eval", "score", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count(torn) == 1, proc.stderr
+    assert list(_summary(out)["documents"]) == ["seed"]
+    assert samples.read_text() == whole  # rewritten without it: the next score has nothing to say
+    assert "cut off" not in claimx_cli("eval", "score", str(out)).stderr
+
+
 def test_score_refuses_what_is_not_a_run(tmp_path: Path) -> None:
     proc = claimx_cli("eval", "score", str(tmp_path))
     assert proc.returncode == 2 and "is not an eval run" in proc.stderr

@@ -559,6 +559,17 @@ def test_an_output_named_for_another_format_is_refused(tmp_path: Path) -> None:
         line = one_line_error(proc, 2, writes)
         assert "name it" in line, line
         assert not (tmp_path / name).exists()
+    # extract picks its format by the name: one it does not write is refused before any call
+    # (-o notes.md wrote JSON), unless --format says what to write there.
+    with ScriptedServer(echo_answer) as server:
+        for name in ("notes.md", "table.csv"):
+            line = one_line_error(cli(server, "extract", str(source), "-o", str(tmp_path / name)), 2, "JSON")
+            assert "name it" in line and "--format json" in line, line
+            assert not (tmp_path / name).exists()
+        assert server.completions == []
+        forced = cli(server, "extract", str(source), "-f", "json", "-o", str(tmp_path / "notes.md"))
+    assert forced.returncode == 0, forced.stderr.decode()
+    assert json.loads((tmp_path / "notes.md").read_text())["doc_id"] == "a"
     for command, name in (
         (["view", str(result), "-o"], "page.htm"),
         (["eval", "compare", str(run), str(run), "--md"], "c.md"),

@@ -158,6 +158,7 @@ class AnswerIndex:
 
     def __init__(self, requests: Sequence[Path], outputs: Sequence[Path]) -> None:
         self._by_body: dict[bytes, str] = {}
+        self._asked: set[str] = set()
         self._requests = list(requests)
         #: (doc_id, first 16 digits of the request hash) → the id of that request in the batch;
         #: built on first use (naming a follow-up request), which only failures need.
@@ -170,8 +171,15 @@ class AnswerIndex:
         self._paths = list(outputs)
         self._answers: dict[str, tuple[int, int]] = {}
         self._errors: dict[str, str] = {}
+        self._digests: dict[str, int] = {}
+        #: Requests answered twice with different answers (the first one read is used).
+        self.conflicting: list[str] = []
         for which, path in enumerate(self._paths):
             self._index_outputs(which, path)
+        #: Answers whose ``custom_id`` is no request of the batch files (another batch's outputs?).
+        self.unknown: list[str] = sorted(
+            cid for cid in (*self._answers, *self._errors) if cid not in self._asked
+        )
         self._handles: dict[int, IO[bytes]] = {}
 
     def _add_request(self, record: dict[str, Any], path: Path, number: int) -> None:
@@ -179,6 +187,7 @@ class AnswerIndex:
         if not isinstance(cid, str) or not isinstance(body, dict):
             raise InputError(f"{path}:{number} is not a batch request line (custom_id and body)")
         self._by_body[body_digest(body)] = cid
+        self._asked.add(cid)
 
     def _index_outputs(self, which: int, path: Path) -> None:
         with _open(path) as handle:
@@ -193,6 +202,10 @@ class AnswerIndex:
                     raise InputError(f"{path}:{number} is not a batch output line (no custom_id)")
                 problem = _problem(record)
                 if problem is None:
+                    digest = hash(raw.strip())
+                    first = self._digests.setdefault(cid, digest)
+                    if first != digest and cid not in self.conflicting:
+                        self.conflicting.append(cid)
                     self._answers.setdefault(cid, (which, here))
                     self._errors.pop(cid, None)
                 elif cid not in self._answers:

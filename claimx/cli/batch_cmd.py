@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
@@ -22,6 +22,9 @@ from claimx.cli.common import EXIT_USAGE, checked_encoding, count, fail, file_ou
 from claimx.errors import ClaimxError, OutputError
 from claimx.extract import ExtractOptions
 from claimx.inputs import InputFile, iter_documents, plan_inputs
+
+if TYPE_CHECKING:
+    from claimx.batchfile.lines import AnswerIndex
 
 __all__ = ["batch_app", "export_command", "import_command"]
 
@@ -35,6 +38,24 @@ batch_app = typer.Typer(
 app.add_typer(batch_app, name="batch")
 
 _JSONL = (".jsonl", ".ndjson")
+
+
+def _note_odd_answers(answers: AnswerIndex) -> None:
+    """Say what of the output files the import cannot use as they are, instead of passing over it."""
+    if answers.unknown:
+        shown = ", ".join(answers.unknown[:3]) + (" …" if len(answers.unknown) > 3 else "")
+        stderr.print(
+            f"claimx: note: {count(len(answers.unknown), 'answer')} in the output files match no request "
+            f"of the batch files ({shown}): left out; are they another batch's outputs?",
+            markup=False,
+        )
+    if answers.conflicting:
+        shown = ", ".join(answers.conflicting[:3]) + (" …" if len(answers.conflicting) > 3 else "")
+        stderr.print(
+            f"claimx: note: {count(len(answers.conflicting), 'request')} answered twice with different "
+            f"answers ({shown}): the first one read is used",
+            markup=False,
+        )
 
 
 def _usage(message: str) -> NoReturn:
@@ -235,6 +256,7 @@ def import_command(
         f"retry-failed {retry_failed.value}",
         markup=False,
     )
+    _note_odd_answers(replay.answers)
     try:
         from claimx.cli.batch_run import run_batch  # (its progress display loads with the command)
 

@@ -148,10 +148,21 @@ _FORMAT_OF_SUFFIX = {
     ".markdown": "Markdown",
     ".txt": "text",
     ".csv": "CSV",
+    ".tsv": "TSV",
+    ".xml": "XML",
+    ".yaml": "YAML",
+    ".yml": "YAML",
     ".pdf": "PDF",
+    ".docx": "Word",
+    ".xlsx": "Excel",
 }
 #: The format → the extension to suggest, and the other extensions that fit it.
 _FITTING_SUFFIXES = {"HTML": (".html", {".htm"}), "Markdown": (".md", {".markdown", ".txt"})}
+
+
+def format_named(path: Path) -> str | None:
+    """The format a file's extension names (``JSON``, ``Markdown``, ...), None for any other."""
+    return _FORMAT_OF_SUFFIX.get(path.suffix.lower())
 
 
 def file_output(value: str) -> Path:

@@ -32,7 +32,7 @@ from claimx.inputs import same_file
 from claimx.pricing import default_prices
 
 if TYPE_CHECKING:
-    from claimx.evaluate.runlog import SampleRecord
+    from claimx.evaluate.runlog import Run, SampleRecord
 
 # The harness itself (datasets, predictors, run logs, summaries, comparisons) is imported by the
 # commands that use it, not here: every ``claimx`` command, ``extract`` too, imports this module
@@ -92,6 +92,16 @@ def _run_files() -> tuple[str, ...]:
     from claimx.evaluate.runlog import HEADER_FILE, REPORT_FILE, SAMPLES_FILE, SUMMARY_FILE
 
     return (HEADER_FILE, SAMPLES_FILE, SUMMARY_FILE, REPORT_FILE)
+
+
+def _note_torn(*runs: Run | None) -> None:
+    """Say so when a run's last line was cut off: it is left out of what is scored and shown."""
+    from claimx.evaluate.runlog import torn_note
+
+    for run in runs:
+        note = torn_note(run) if run is not None else None
+        if note is not None:
+            stderr.print(f"claimx: note: {note}", markup=False)
 
 
 def _refuse_run_output(out: Path, runs: list[Path], *, overwrite: bool, debug: bool, writes: str) -> None:
@@ -290,7 +300,9 @@ def score_command(
 
     setup_logging(debug)
     try:
-        current = read_run(run_dir).header.scoring
+        read = read_run(run_dir)
+        _note_torn(read)
+        current = read.header.scoring
         changes = {
             k: v
             for k, v in {
@@ -340,6 +352,7 @@ def compare_command(
         _refuse_run_output(markdown, [run_a, run_b], overwrite=overwrite, debug=debug, writes="Markdown")
     try:
         a, b = read_run(run_a), read_run(run_b)
+        _note_torn(a, b)
         if a.header.dataset.spec != b.header.dataset.spec:
             stderr.print(
                 f"claimx: note: the runs used different datasets ({a.header.dataset.spec} vs "
@@ -402,6 +415,7 @@ def report_command(
     try:
         a = read_run(run_dir)
         b = read_run(compare) if compare is not None else None
+        _note_torn(a, b)
         if b is not None:
             if a.header.dataset.spec != b.header.dataset.spec:
                 stderr.print(

@@ -26,6 +26,7 @@ from claimx.cli.common import (
     checked_encoding,
     fail,
     file_output,
+    format_named,
     refuse_output,
     setup_logging,
     stderr,
@@ -304,6 +305,13 @@ def extract_command(
         fail(exc, debug)
     for skipped in plan.skipped:
         stderr.print(f"claimx: not reading {skipped}", markup=False)
+    named = format_named(out) if out is not None and fmt is OutputFormat.AUTO else None
+    if out is not None and named is not None and out.suffix.lower() not in _FORMAT_BY_SUFFIX:
+        # (-o notes.md wrote JSON under a Markdown name: the format is picked by the name)
+        _usage(
+            f"{out} names a {named} file, but extract writes JSON, JSONL, HTML or a table (.txt): "
+            f"name it {out.with_suffix('.json').name}, or say --format json to write JSON there"
+        )
     chosen = format_for(fmt, out, terminal=sys.stdout.isatty())
     single = len(paths) == 1 and not names_many(paths[0]) and chosen is not OutputFormat.JSONL and not resume
     documents: Iterator[Source | InputError | PendingFile] = iter_documents(

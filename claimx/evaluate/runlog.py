@@ -97,6 +97,8 @@ class Run(BaseModel):
     path: Path
     header: RunHeader
     records: list[SampleRecord]
+    #: The number of a last line that was cut off (a run interrupted while writing it), left out.
+    torn_line: int | None = None
 
 
 def git_revision(start: Path | None = None) -> str | None:
@@ -191,6 +193,7 @@ def read_run(folder: Path) -> Run:
     header = read_header(folder)
     path = folder / SAMPLES_FILE
     records: list[SampleRecord] = []
+    torn: int | None = None
     if path.is_file():
         lines = path.read_text(encoding="utf-8").split("\n")
         for number, line in enumerate(lines, 1):
@@ -200,9 +203,20 @@ def read_run(folder: Path) -> Run:
                 records.append(SampleRecord.model_validate_json(line))
             except ValidationError as exc:
                 if number == len(lines) or (number == len(lines) - 1 and not lines[-1]):
-                    break  # the last line of an interrupted run may be half written
+                    torn = number  # the last line of an interrupted run may be half written
+                    break
                 raise InputError(f"{path}:{number}: {exc.errors()[0]['msg']}") from exc
-    return Run(path=folder, header=header, records=records)
+    return Run(path=folder, header=header, records=records, torn_line=torn)
+
+
+def torn_note(run: Run) -> str | None:
+    """What to tell the user when a run's last line was cut off and is left out, else None."""
+    if run.torn_line is None:
+        return None
+    return (
+        f"{run.path / SAMPLES_FILE}:{run.torn_line}: the last line was cut off (the run was "
+        "interrupted while writing it); that document is left out"
+    )
 
 
 def write_records(folder: Path, records: list[SampleRecord], lines: Mapping[str, str] | None = None) -> None:

@@ -315,6 +315,7 @@ def source_features(
         c.start <= span.start < c.end and c is not content
         for c in where.index(where.contents, content.paragraph).touching(span.start, span.start)
     )
+    cue_between = where.any_between(where.cues, span, cue)
     features = [
         "bias",
         *(f"kind={k}" for k in sorted(candidate.kinds)),
@@ -334,7 +335,7 @@ def source_features(
         f"opens_sentence={opens}",
         f"in_content={_side(span, content) == 'inside'}",
         f"content_side={_side(span, content)}",
-        f"cue_between={where.any_between(where.cues, span, cue)}",
+        f"cue_between={cue_between}",
         f"content_between={where.any_between(where.contents, span, cue)}",
         f"source_between={any(lo <= s.start and s.end <= hi for s in spans if s is not span)}",
         f"break_between={bool(_CLAUSE_BREAK.search(between))}",
@@ -349,7 +350,7 @@ def source_features(
         f"and_before_cue={before_cue == 'and'}&first={first_phrase}",
         f"after_preposition={preposition}",
         f"comma_after={text[span.end : span.end + 1] == ','}&words={min(len(words.split()), 3)}",
-        f"participle={cue_first.endswith('ing')}&cue_between={where.any_between(where.cues, span, cue)}",
+        f"participle={cue_first.endswith('ing')}&cue_between={cue_between}",
         f"passive={passive}&side={side}",
         f"passive={passive}&tagged={'tagged' in candidate.kinds}",
         f"in_other_content={in_other}",

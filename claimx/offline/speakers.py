@@ -146,6 +146,7 @@ class Resolver:
         # instead of by every source: a long paragraph of "the minister said" was quadratic).
         self._recent: dict[int, Speaker] = {}
         self._titles: dict[str, str | None] = {}
+        self._firsts: dict[str, int] = {}
 
     def resolve(self, words: str, at: int) -> Speaker | None:
         """The speaker that ``words`` (found at offset ``at``) designate, or None."""
@@ -218,13 +219,13 @@ class Resolver:
             role = role or words[0]
             words = words[1:]
         name = " ".join(words)
-        if name not in self.text:  # (a run read across a full stop, "Obama. Trump"): its last word
+        if self._first(name) < 0:  # (a run read across a full stop, "Obama. Trump"): its last word
             name = words[-1]
         surname = name.split()[-1].lower()
         if len(name.split()) == 1:  # "Lopez": the full name the article gave, if any
             fuller = [n for n in self.names if len(n.split()) == 2 and n.split()[-1].lower() == surname]
             if fuller:
-                name = min(fuller, key=lambda n: self.text.find(n))
+                name = min(fuller, key=self._first)
         for known in self.speakers:
             if known.person and known.name.split()[-1].lower() == surname:
                 if len(name) > len(known.name):
@@ -238,6 +239,12 @@ class Resolver:
         speaker = Speaker(name, role=role)
         self.speakers.append(speaker)
         return speaker
+
+    def _first(self, words: str) -> int:
+        """Where ``words`` first occur in the text, -1 nowhere (each searched once: the text is long)."""
+        if words not in self._firsts:
+            self._firsts[words] = self.text.find(words)
+        return self._firsts[words]
 
     def _description(self, words: str) -> Speaker:
         """A speaker known only by a description ("officials", "Republican leaders")."""

@@ -32,17 +32,17 @@ app.add_typer(cache_app, name="cache")
 _DIR = typer.Option(None, "--cache-dir", help="Cache folder (default: $CLAIMX_CACHE_DIR or ~/.cache/claimx).")
 
 
-def _existing(cache_dir: Path | None) -> Path | None:
-    """The cache's database file when it exists, else None: looking must not create one.
+def _missing(cache_dir: Path | None) -> str | None:
+    """Where the cache would be, when it has no database there; None when it has one.
 
-    (``ResponseCache`` makes its folder and database on opening, so ``cache list --cache-dir
-    typo`` left a new folder with an empty database behind.)
+    Looking must not create one: ``ResponseCache`` makes its folder and database on opening,
+    so ``cache list --cache-dir typo`` left a new folder with an empty database behind.
     """
     try:
-        path = (cache_dir or default_cache_dir()) / CACHE_FILE
+        folder = cache_dir or default_cache_dir()
     except RuntimeError:  # no home folder: nothing could have been cached there
-        return None
-    return path if path.exists() else None
+        return "~/.cache/claimx (no home folder)"
+    return None if (folder / CACHE_FILE).exists() else str(folder)
 
 
 def _open(cache_dir: Path | None) -> ResponseCache:
@@ -59,10 +59,9 @@ def list_entries(
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="Show at most this many (newest first)."),
 ) -> None:
     """List the newest entries: key, when, model, prompt, document and tokens."""
-    if _existing(cache_dir) is None:
-        stderr.print(
-            f"claimx: no response cache in {cache_dir or default_cache_dir()}: 0 entries", markup=False
-        )
+    missing = _missing(cache_dir)
+    if missing is not None:
+        stderr.print(f"claimx: no response cache in {missing}: 0 entries", markup=False)
         sys.stdout.write("key\tstored\tmodel\tprompt\tdocument\tsentences\ttokens\thits\n")
         return
     cache = _open(cache_dir)
@@ -99,8 +98,9 @@ def show(
     if len(key) < 6:
         stderr.print("claimx: error: give at least 6 characters of the key", markup=False)
         raise typer.Exit(EXIT_USAGE)
-    if _existing(cache_dir) is None:
-        stderr.print(f"claimx: error: no response cache in {cache_dir or default_cache_dir()}", markup=False)
+    missing = _missing(cache_dir)
+    if missing is not None:
+        stderr.print(f"claimx: error: no response cache in {missing}", markup=False)
         raise typer.Exit(EXIT_USAGE)
     cache = _open(cache_dir)
     try:
@@ -127,11 +127,9 @@ def show(
 )
 def clear(cache_dir: Path | None = _DIR) -> None:
     """Forget every stored answer (the next runs ask the model again)."""
-    if _existing(cache_dir) is None:
-        stderr.print(
-            f"claimx: no response cache in {cache_dir or default_cache_dir()}: nothing to remove",
-            markup=False,
-        )
+    missing = _missing(cache_dir)
+    if missing is not None:
+        stderr.print(f"claimx: no response cache in {missing}: nothing to remove", markup=False)
         return
     cache = _open(cache_dir)
     try:

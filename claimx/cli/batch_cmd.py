@@ -42,20 +42,16 @@ _JSONL = (".jsonl", ".ndjson")
 
 def _note_odd_answers(answers: AnswerIndex) -> None:
     """Say what of the output files the import cannot use as they are, instead of passing over it."""
-    if answers.unknown:
-        shown = ", ".join(answers.unknown[:3]) + (" …" if len(answers.unknown) > 3 else "")
-        stderr.print(
-            f"claimx: note: {count(len(answers.unknown), 'answer')} in the output files match no request "
-            f"of the batch files ({shown}): left out; are they another batch's outputs?",
-            markup=False,
-        )
-    if answers.conflicting:
-        shown = ", ".join(answers.conflicting[:3]) + (" …" if len(answers.conflicting) > 3 else "")
-        stderr.print(
-            f"claimx: note: {count(len(answers.conflicting), 'request')} answered twice with different "
-            f"answers ({shown}): the first one read is used",
-            markup=False,
-        )
+    notes = [
+        (answers.unknown, "answer", "in the output files match no request of the batch files",
+         "left out; are they another batch's outputs?"),
+        (answers.conflicting, "request", "answered twice with different answers",
+         "the first one read is used"),
+    ]  # fmt: skip
+    for ids, noun, what, outcome in notes:
+        if ids:
+            shown = ", ".join(ids[:3]) + (" …" if len(ids) > 3 else "")
+            stderr.print(f"claimx: note: {count(len(ids), noun)} {what} ({shown}): {outcome}", markup=False)
 
 
 def _usage(message: str) -> NoReturn:

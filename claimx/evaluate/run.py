@@ -50,16 +50,13 @@ def _record(
 ) -> SampleRecord:
     prediction = result.extraction
     stored = prediction.model_copy(update={"text": None}) if prediction is not None else None
+    billed = result.error.usage if result.error is not None else None
     return SampleRecord(
         **dict(sample),
         prediction=stored,
         scores=score_sample(sample, prediction, options, semantic),
         # A failed sample's calls were billed too: its error says what they cost.
-        usage=prediction.meta.usage
-        if prediction is not None
-        else result.error.usage
-        if result.error is not None and result.error.usage is not None
-        else Usage(),
+        usage=prediction.meta.usage if prediction is not None else billed or Usage(),
         latency_s=result.latency_s,
         error=result.error,
     )

@@ -307,6 +307,11 @@ class Extractor:
         )
         # What the answers cut off at their output limit cost: generated and billed, so counted.
         cut_off = Usage()
+
+        def spent(usage: Usage) -> Usage:
+            """``usage`` priced, with what the tries cut off before it cost (as ``cut_off`` is then)."""
+            return self._priced(cut_off.add(usage) if cut_off.requests else usage)
+
         while True:
             try:
                 async with self._semaphore():
@@ -340,12 +345,12 @@ class Extractor:
             except ClaimxError as exc:
                 exc.doc_id = exc.doc_id or document.doc_id
                 if exc.usage is not None:  # what the calls cost, cut-off tries included
-                    exc.usage = self._priced(cut_off.add(exc.usage) if cut_off.requests else exc.usage)
+                    exc.usage = spent(exc.usage)
                 raise
         # Into the full Response: a compact response model has fewer fields (their defaults fill in).
         output = as_response(reply.output)
         # (The cache keeps what the answer cost, cut-off tries included; a hit costs 0.)
-        usage = self._priced(cut_off.add(reply.usage) if cut_off.requests else reply.usage)
+        usage = spent(reply.usage)
         if self.cache is not None:
             label = {
                 "model": self.model.id,

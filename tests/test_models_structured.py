@@ -11,7 +11,7 @@ import json
 import logging
 import socket
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -149,14 +149,17 @@ def reference_properties() -> int:
 # ------------------------------------------------------------------ errors
 
 
-def test_a_bug_under_the_structured_call_surfaces_as_itself(server: ScriptedServer) -> None:
-    """An SDK that renamed an argument must not look like a model that answered badly."""
+def _call_with_an_upgraded_sdk(
+    server: ScriptedServer, upgrade: Callable[[dict[str, Any]], dict[str, Any]]
+) -> None:
+    """One structured call whose raw ``create`` adds ``upgrade(kwargs)`` to what it passes the SDK:
+    an argument the SDK no longer takes stands for an upgrade that renamed it."""
 
     async def run() -> None:
         client = openai.AsyncOpenAI(base_url=server.base_url, api_key="sk-x", max_retries=0)
 
         async def create(*args: Any, **kwargs: Any) -> Any:
-            return await client.chat.completions.create(*args, **kwargs, max_tokenz=5)  # the "upgrade"
+            return await client.chat.completions.create(*args, **kwargs, **upgrade(kwargs))
 
         caller = StructuredCaller(
             create,
@@ -173,8 +176,13 @@ def test_a_bug_under_the_structured_call_surfaces_as_itself(server: ScriptedServ
         finally:
             await client.close()
 
+    asyncio.run(run())
+
+
+def test_a_bug_under_the_structured_call_surfaces_as_itself(server: ScriptedServer) -> None:
+    """An SDK that renamed an argument must not look like a model that answered badly."""
     with pytest.raises(TypeError, match="max_tokenz"):
-        asyncio.run(run())
+        _call_with_an_upgraded_sdk(server, lambda kwargs: {"max_tokenz": 5})
     assert server.completions == []
 
 
@@ -194,31 +202,10 @@ def test_a_bug_on_the_re_ask_is_not_an_invalid_output(server: ScriptedServer) ->
     takes an argument instructor's re-ask sends): that is the bug, not "the model's output did
     not validate"."""
     server.enqueue(Reply.completion('{"statements": "no"}'))
-
-    async def run() -> None:
-        client = openai.AsyncOpenAI(base_url=server.base_url, api_key="sk-x", max_retries=0)
-
-        async def create(*args: Any, **kwargs: Any) -> Any:
-            upgrade = {"max_tokenz": 5} if len(kwargs["messages"]) > 1 else {}  # on the re-ask only
-            return await client.chat.completions.create(*args, **kwargs, **upgrade)
-
-        caller = StructuredCaller(
-            create,
-            route=SchemaRoute.JSON_SCHEMA,
-            model_name="m",
-            errors=TransportErrors(
-                lambda e: False, lambda e: None, lambda e, n: ModelError(str(e)), handles=(openai.APIError,)
-            ),
-            policy=RetryPolicy(reasks=2),
+    with pytest.raises(TypeError, match="max_tokenz"):  # on the re-ask only
+        _call_with_an_upgraded_sdk(
+            server, lambda kwargs: {"max_tokenz": 5} if len(kwargs["messages"]) > 1 else {}
         )
-        messages = [{"role": "user", "content": "[S1] Text."}]
-        try:
-            await caller.call(ModelRequest(messages, response_model_for(1, 1)), 100)
-        finally:
-            await client.close()
-
-    with pytest.raises(TypeError, match="max_tokenz"):
-        asyncio.run(run())
     assert len(server.completions) == 1
 
 

@@ -18,6 +18,7 @@ import instructor
 import openai
 import pytest
 from instructor.core import IncompleteOutputException, InstructorRetryException, ResponseParsingError
+from openai.types.chat import ChatCompletion
 from pydantic import BaseModel, ValidationError
 
 from claimx.testing import Reply, ScriptedServer, chat_completion
@@ -209,6 +210,50 @@ def test_extra_body_reaches_the_server_as_is(server: ScriptedServer) -> None:
 
     run(go())
     assert server.completions[0].json["response_format"] == shape
+
+
+def test_post_sends_what_create_sends_for_a_chat_request(server: ScriptedServer) -> None:
+    """claimx sends chat requests with the client's ``post`` (``create`` walks the whole JSON
+    schema against its TypedDicts for nothing): the same arguments must reach the server as the
+    same path, query, headers and body, and come back as the same ``ChatCompletion``."""
+    from claimx.models.openai import _post_arguments
+
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+    kwargs: dict[str, Any] = {
+        "model": "m",
+        "messages": [{"role": "system", "content": "Answer."}, {"role": "user", "content": "Gö."}],
+        "max_tokens": 100,
+        "temperature": 0.0,
+        "seed": 7,
+        "response_format": {"type": "json_schema", "json_schema": {"name": "Answer", "schema": schema}},
+        "tools": [{"type": "function", "function": {"name": "Answer", "parameters": schema}}],
+        "tool_choice": {"type": "function", "function": {"name": "Answer"}},
+        "extra_body": {"cache_prompt": True},
+        "extra_headers": {"X-Trace": "1"},
+        "extra_query": {"tier": "a"},
+        "timeout": 9.0,
+    }
+    server.enqueue(Reply.completion(VALID))
+    server.enqueue(Reply.completion(VALID))
+
+    async def go() -> tuple[Any, Any]:
+        raw = openai.AsyncOpenAI(
+            base_url=server.base_url, api_key="sk-contract", max_retries=0, default_query={"v": "1"}
+        )
+        try:
+            created = await raw.chat.completions.create(**kwargs)
+            body, options = _post_arguments(kwargs)
+            posted = await raw.post("/chat/completions", body=body, cast_to=ChatCompletion, options=options)
+            return created, posted
+        finally:
+            await raw.close()
+
+    created, posted = run(go())
+    by_create, by_post = server.completions
+    assert by_post.json == by_create.json and by_post.json["cache_prompt"] is True
+    assert by_post.path == by_create.path and "tier=a" in by_post.path and "v=1" in by_post.path
+    assert by_post.headers == by_create.headers and by_post.headers["x-trace"] == "1"
+    assert type(posted) is type(created) and posted.choices[0].message == created.choices[0].message
 
 
 @pytest.mark.parametrize(

@@ -151,6 +151,16 @@ def test_one_line_errors(server: ScriptedServer, articles: Path, tmp_path: Path)
     assert code == 2 and "openai/<name>" in output
 
 
+def test_a_manifest_that_is_a_link_to_an_endless_device_is_a_one_line_error(tmp_path: Path) -> None:
+    """``manifest.json`` linked to /dev/zero was read whole until memory ran out."""
+    job = tmp_path / "job"
+    job.mkdir()
+    (job / "manifest.json").symlink_to("/dev/zero")
+    code, output = run("batch", "status", str(job))
+    assert code == 2 and "not a claimx batch job manifest" in output and "Traceback" not in output
+    assert (job / "manifest.json").is_symlink()
+
+
 def test_no_batch_api_and_a_rejected_key(
     articles: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

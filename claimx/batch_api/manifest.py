@@ -22,6 +22,9 @@ __all__ = ["FORMAT", "MANIFEST", "BatchEntry", "JobError", "Manifest", "load", "
 
 FORMAT = "claimx-batch-job/1"
 MANIFEST = "manifest.json"
+#: A manifest names a job's batches and files: kilobytes. Read no more than this, so that a
+#: manifest that is a link to a device or a huge file is an error, not memory without end.
+MAX_MANIFEST_BYTES = 16 * 1024 * 1024
 #: States after which a batch never changes.
 FINAL_STATES = frozenset({"completed", "failed", "expired", "cancelled"})
 
@@ -88,7 +91,14 @@ def load(folder: Path) -> Manifest:
             f"no batch job at {folder}: the folder does not exist (run `claimx batch submit` first)"
         )
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            data = handle.read(MAX_MANIFEST_BYTES + 1)
+        if len(data) > MAX_MANIFEST_BYTES:
+            raise JobError(
+                f"{path} is over {MAX_MANIFEST_BYTES // (1024 * 1024)} MB: not a claimx batch job "
+                "manifest (a link to a device or another file?)"
+            )
+        raw = json.loads(data.decode("utf-8"))
     except FileNotFoundError:
         raise JobError(f"{folder} is not a claimx batch job: it has no {MANIFEST}") from None
     except (OSError, ValueError) as exc:

@@ -249,11 +249,38 @@ def test_post_sends_what_create_sends_for_a_chat_request(server: ScriptedServer)
             await raw.close()
 
     created, posted = run(go())
-    by_create, by_post = server.completions
+    by_create, by_post = server.completions[:2]
     assert by_post.json == by_create.json and by_post.json["cache_prompt"] is True
     assert by_post.path == by_create.path and "tier=a" in by_post.path and "v=1" in by_post.path
     assert by_post.headers == by_create.headers and by_post.headers["x-trace"] == "1"
     assert type(posted) is type(created) and posted.choices[0].message == created.choices[0].message
+
+
+def test_post_carries_the_project_key_only_as_create_does(server: ScriptedServer) -> None:
+    """``post``'s default security would also send the admin key ($OPENAI_ADMIN_KEY) when the
+    project key is empty; ``create`` refuses to send anything then, and so must claimx's post."""
+    from claimx.models.openai import _post_arguments
+
+    kwargs: dict[str, Any] = {"model": "m", "messages": [{"role": "user", "content": "Go."}]}
+    server.enqueue(Reply.completion(VALID))
+
+    async def go(api_key: str) -> None:
+        raw = openai.AsyncOpenAI(
+            base_url=server.base_url, api_key=api_key, admin_api_key="sk-admin-secret", max_retries=0
+        )
+        try:
+            body, options = _post_arguments(kwargs)
+            await raw.post("/chat/completions", body=body, cast_to=ChatCompletion, options=options)
+        finally:
+            await raw.close()
+
+    run(go("sk-project"))
+    assert server.completions[0].headers["authorization"] == "Bearer sk-project"
+    with pytest.raises(TypeError, match="authentication"):
+        run(go(""))
+    assert len(server.completions) == 1 and b"sk-admin-secret" not in b"".join(
+        json.dumps(r.headers).encode() for r in server.completions
+    )
 
 
 @pytest.mark.parametrize(

@@ -469,7 +469,9 @@ _REQUEST_OPTIONS = ("extra_headers", "extra_query", "extra_body", "timeout")
 def _post_arguments(kwargs: dict[str, Any]) -> tuple[dict[str, Any], openai.RequestOptions]:
     """``create``'s keyword arguments as the JSON body and the options of ``client.post``."""
     body = {key: value for key, value in kwargs.items() if key not in _REQUEST_OPTIONS}
-    options: openai.RequestOptions = {}
+    # As ``create`` asks: the project key only (``post``'s default would also allow the admin
+    # key the SDK reads from $OPENAI_ADMIN_KEY).
+    options: openai.RequestOptions = {"security": {"bearer_auth": True}}
     if kwargs.get("extra_headers"):
         options["headers"] = kwargs["extra_headers"]
     if kwargs.get("extra_query"):

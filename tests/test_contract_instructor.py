@@ -228,6 +228,9 @@ def test_post_sends_what_create_sends_for_a_chat_request(server: ScriptedServer)
         "response_format": {"type": "json_schema", "json_schema": {"name": "Answer", "schema": schema}},
         "tools": [{"type": "function", "function": {"name": "Answer", "parameters": schema}}],
         "tool_choice": {"type": "function", "function": {"name": "Answer"}},
+        "top_p": openai.NOT_GIVEN,  # (left out by both)
+        "user": openai.omit,
+        "stop": None,  # (sent as null by both)
         "extra_body": {"cache_prompt": True},
         "extra_headers": {"X-Trace": "1"},
         "extra_query": {"tier": "a"},
@@ -251,6 +254,7 @@ def test_post_sends_what_create_sends_for_a_chat_request(server: ScriptedServer)
     created, posted = run(go())
     by_create, by_post = server.completions[:2]
     assert by_post.json == by_create.json and by_post.json["cache_prompt"] is True
+    assert "top_p" not in by_post.json and "user" not in by_post.json and by_post.json["stop"] is None
     assert by_post.path == by_create.path and "tier=a" in by_post.path and "v=1" in by_post.path
     assert by_post.headers == by_create.headers and by_post.headers["x-trace"] == "1"
     assert type(posted) is type(created) and posted.choices[0].message == created.choices[0].message

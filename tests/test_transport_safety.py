@@ -6,6 +6,7 @@ Every case is real HTTP against the scripted server.
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,15 @@ TEXT = "The minister said the budget would pass this year. Critics disagreed wit
 def run(server: ScriptedServer, **kwargs: Any) -> claimx.Extraction:
     kwargs.setdefault("retry", ONE_TRY)
     return claimx.extract(TEXT, model="openai/m", base_url=server.base_url, cache=False, **kwargs)
+
+
+def extract_cli(tmp_path: Path, server: ScriptedServer, *options: str) -> subprocess.CompletedProcess[bytes]:
+    """``claimx extract`` on TEXT in a fresh process, against ``server``, with no cache."""
+    (tmp_path / "a.txt").write_text(TEXT)
+    return claimx_cli(
+        "extract", str(tmp_path / "a.txt"), "-m", "openai/m", "--base-url", server.base_url,
+        "--no-cache", *options,
+    )  # fmt: skip
 
 
 @pytest.mark.timeout(60)
@@ -58,13 +68,9 @@ def test_declared_oversize_reply_is_refused_before_reading(server: ScriptedServe
 
 
 def test_reply_cap_from_the_command_line(tmp_path: Path) -> None:
-    (tmp_path / "a.txt").write_text(TEXT)
     with ScriptedServer() as server:
         server.enqueue(Reply.endless_body())
-        proc = claimx_cli(
-            "extract", str(tmp_path / "a.txt"), "-m", "openai/m", "--base-url", server.base_url,
-            "--max-reply-mb", "1", "--no-cache", "-f", "json",
-        )  # fmt: skip
+        proc = extract_cli(tmp_path, server, "--max-reply-mb", "1", "-f", "json")
     assert proc.returncode == 4
     assert "larger than 1 MB" in proc.stderr.decode() and "Traceback" not in proc.stderr.decode()
 
@@ -118,12 +124,8 @@ def test_junk_usage_is_one_warning_line_not_a_traceback(tmp_path: Path) -> None:
         body["usage"] = {"prompt_tokens": "lots", "completion_tokens": -3, "total_tokens": None}
         return Reply.json(body)
 
-    (tmp_path / "a.txt").write_text(TEXT)
     with ScriptedServer(junk) as server:
-        proc = claimx_cli(
-            "extract", str(tmp_path / "a.txt"), "-m", "openai/m", "--base-url", server.base_url,
-            "--no-cache", "-f", "json",
-        )  # fmt: skip
+        proc = extract_cli(tmp_path, server, "-f", "json")
     stderr = proc.stderr.decode()
     assert proc.returncode == 0, stderr
     assert "Traceback" not in stderr and "not counts" in stderr
@@ -292,12 +294,8 @@ def test_a_query_in_the_base_url_reaches_the_server_as_a_query_not_in_the_path(t
 
 def test_an_infinite_reply_cap_is_a_usage_error_not_a_traceback(tmp_path: Path) -> None:
     """``--max-reply-mb inf`` passed the option's minimum and died converting to bytes (OverflowError)."""
-    (tmp_path / "a.txt").write_text(TEXT)
     with ScriptedServer(echo_answer) as server:
-        proc = claimx_cli(
-            "extract", str(tmp_path / "a.txt"), "-m", "openai/m", "--base-url", server.base_url,
-            "--no-cache", "--max-reply-mb", "inf",
-        )  # fmt: skip
+        proc = extract_cli(tmp_path, server, "--max-reply-mb", "inf")
         assert server.completions == []
     assert proc.returncode == 2, proc.stderr.decode()
     assert b"Traceback" not in proc.stderr and b"--max-reply-mb" in proc.stderr

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from claimx.capped import read_capped
 from claimx.document import Document
 from claimx.errors import InputError
 from claimx.htmltext import PageText, looks_like_html, main_text
@@ -153,15 +154,14 @@ def _too_large(name: str) -> str:
 def read_path(path: Path, *, encoding: str | None = None, html: bool | None = None) -> Source:
     """Read one file as a document; its id is the file name without extension."""
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_ARTICLE_BYTES + 1)
+        data = read_capped(path, MAX_ARTICLE_BYTES)
     except FileNotFoundError as exc:
         raise InputError(f"no such file: {path}", doc_id=path.name) from exc
     except IsADirectoryError as exc:
         raise InputError(f"{path} is a directory", doc_id=path.name) from exc
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror}", doc_id=path.name) from exc
-    if len(data) > MAX_ARTICLE_BYTES:
+    if data is None:
         raise InputError(_too_large(str(path)), doc_id=path.name)
     raw = decode(data, name=str(path), encoding=encoding)
     if html is None and path.suffix.lower() in (".html", ".htm", ".xhtml"):

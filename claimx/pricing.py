@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, ValidationError
 
+from claimx.capped import read_capped
 from claimx.chunking import estimate_tokens
 from claimx.errors import ConfigError
 from claimx.schema import Usage
@@ -183,11 +184,10 @@ def load_prices(path: Path | str) -> dict[str, Price]:
     """
     path = Path(path)
     try:
-        with path.open("rb") as handle:  # bounded: `--prices /dev/zero` ran out of memory
-            raw = handle.read(MAX_PRICES_BYTES + 1)
+        raw = read_capped(path, MAX_PRICES_BYTES)  # (`--prices /dev/zero` ran out of memory)
     except OSError as exc:
         raise ConfigError(f"cannot read the prices file {path}: {exc.strerror or exc}") from exc
-    if len(raw) > MAX_PRICES_BYTES:
+    if raw is None:
         raise ConfigError(
             f"the prices file {path} is over {MAX_PRICES_BYTES // (1024 * 1024)} MB: not a prices table "
             "(a device or another file named by mistake?)"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from claimx.atomic import atomic_replace
+from claimx.capped import read_capped
 from claimx.errors import ConfigError
 
 __all__ = ["FORMAT", "MANIFEST", "BatchEntry", "JobError", "Manifest", "load", "save"]
@@ -91,9 +92,8 @@ def load(folder: Path) -> Manifest:
             f"no batch job at {folder}: the folder does not exist (run `claimx batch submit` first)"
         )
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_MANIFEST_BYTES + 1)
-        if len(data) > MAX_MANIFEST_BYTES:
+        data = read_capped(path, MAX_MANIFEST_BYTES)
+        if data is None:
             raise JobError(
                 f"{path} is over {MAX_MANIFEST_BYTES // (1024 * 1024)} MB: not a claimx batch job "
                 "manifest (a link to a device or another file?)"

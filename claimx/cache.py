@@ -39,9 +39,8 @@ __all__ = ["CACHE_FILE", "CacheEntry", "ResponseCache", "StoredAnswer", "default
 log = logging.getLogger("claimx.cache")
 T = TypeVar("T")
 
-_FILE = "responses.sqlite3"
 #: The database file inside the cache folder.
-CACHE_FILE = _FILE
+CACHE_FILE = "responses.sqlite3"
 #: Earlier layouts, whose keys no request hashes to any more.
 _OLD_TABLES = ("responses",)
 
@@ -96,10 +95,10 @@ class ResponseCache:
             self.folder = Path(folder) if folder else default_cache_dir()
         except RuntimeError as exc:  # no home directory to put it in
             self.folder = Path(".")
-            self.path = self.folder / _FILE
+            self.path = self.folder / CACHE_FILE
             self._disable(f"no folder for it ({exc})")
             return
-        self.path = self.folder / _FILE
+        self.path = self.folder / CACHE_FILE
         with self._lock:
             self._open()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ __all__ = [
     "RefusalError",
     "TruncatedOutputError",
     "redact",
+    "secret_replacer",
 ]
 
 _KEY_PATTERN = re.compile(r"\b(sk-[A-Za-z0-9_\-]{8,}|Bearer\s+[A-Za-z0-9_\-\.]{8,})")
@@ -42,12 +44,25 @@ def register_secret(secret: str | None) -> None:
         _known_secrets.add(secret)
 
 
+def secret_replacer(secrets: Iterable[str | None]) -> Callable[[str], str]:
+    """A function replacing each of ``secrets`` (the longest first) by ``***`` in a text.
+
+    Exact strings only, none shorter than 4 characters. Built once where it runs on every
+    answer (a model's words are otherwise left as they are, to be grounded).
+    """
+    kept = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def replace(text: str) -> str:
+        for secret in kept:
+            text = text.replace(secret, "***")
+        return text
+
+    return replace
+
+
 def redact(message: str) -> str:
     """``message`` with API keys (known ones and anything key-shaped) replaced by ``***``."""
-    env_key = os.environ.get("OPENAI_API_KEY")
-    for secret in sorted({*_known_secrets, *([env_key] if env_key else [])}, key=len, reverse=True):
-        if len(secret) >= 4:
-            message = message.replace(secret, "***")
+    message = secret_replacer([*_known_secrets, os.environ.get("OPENAI_API_KEY")])(message)
     message = _URL_USERINFO.sub("***@", message)
     message = _URL_SECRET_PARAM.sub(r"\1***", message)
     return _KEY_PATTERN.sub("***", message)

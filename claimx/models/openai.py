@@ -35,7 +35,14 @@ import openai
 from openai.types.chat import ChatCompletion
 from typing_extensions import override
 
-from claimx.errors import ClaimxError, ConfigError, ModelError, RefusalError, register_secret
+from claimx.errors import (
+    ClaimxError,
+    ConfigError,
+    ModelError,
+    RefusalError,
+    register_secret,
+    secret_replacer,
+)
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy
 from claimx.models.structured import SchemaRoute, StructuredCaller, TransportErrors
 from claimx.models.transport import DEFAULT_MAX_REPLY_BYTES, GuardedTransport, guard_error
@@ -262,7 +269,7 @@ class OpenAIModel(Model):
         #: What this client sends the server as credentials: a server (or a proxy) that writes
         #: them into its answer would otherwise see them kept in `rejected`, results and the cache.
         #: (A closure, so that no repr of the model shows them.)
-        self._scrub = _scrubber([key if key != "not-needed" else None, *url_secrets(config.base_url)])
+        self._scrub = secret_replacer([key if key != "not-needed" else None, *url_secrets(config.base_url)])
         self.config = config
         self.name = config.model
         # Shown and stored (results, run files, messages): the URL without its credentials.
@@ -507,18 +514,6 @@ def _checked(completion: Any, where: str) -> Any:
                 )
             completion.usage = None
     return completion
-
-
-def _scrubber(secrets: list[str | None]) -> Callable[[str], str]:
-    """A function replacing each of ``secrets`` (the longest first) by ``***`` in a text."""
-    kept = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
-
-    def scrub(text: str) -> str:
-        for secret in kept:
-            text = text.replace(secret, "***")
-        return text
-
-    return scrub
 
 
 def _without_secrets(completion: Any, scrub: Callable[[str], str]) -> Any:

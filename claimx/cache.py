@@ -89,20 +89,37 @@ class ResponseCache:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._closed = False
-        #: Why the cache is off, when it is (None: in use).
-        self.disabled: str | None = None
+        #: Opened at first use, not here: an Extractor built inside a coroutine builds its
+        #: cache on the caller's event loop, and SQLite's connect, pragmas and table creation
+        #: (which wait up to 30 s on a database another process holds) belong off it, with
+        #: every other access (:meth:`aget`, :meth:`aput`).
+        self._opened = False
+        self._disabled: str | None = None
         try:
             self.folder = Path(folder) if folder else default_cache_dir()
         except RuntimeError as exc:  # no home directory to put it in
             self.folder = Path(".")
             self.path = self.folder / CACHE_FILE
+            self._opened = True
             self._disable(f"no folder for it ({exc})")
             return
         self.path = self.folder / CACHE_FILE
+
+    @property
+    def disabled(self) -> str | None:
+        """Why the cache is off, when it is (None: in use); opens it to know."""
         with self._lock:
-            self._open()
+            if not self._closed:
+                self._open_once()
+            return self._disabled
 
     # ------------------------------------------------------------ opening
+
+    def _open_once(self) -> None:
+        """Open the database at first use (the lock held)."""
+        if not self._opened:
+            self._opened = True
+            self._open()
 
     def _open(self) -> None:
         try:
@@ -161,11 +178,11 @@ class ResponseCache:
         if self._db is not None:
             self._db.close()
             self._db = None
-        if self.disabled is None:
+        if self._disabled is None:
             log.warning(
                 "claimx: the response cache %s cannot be used (%s); going on without it", self.path, reason
             )
-        self.disabled = reason
+        self._disabled = reason
 
     # ------------------------------------------------------------ guarded access
 
@@ -174,6 +191,7 @@ class ResponseCache:
         with self._lock:
             if self._closed:  # as SQLite itself says it: using a closed cache is a bug of the caller
                 raise sqlite3.ProgrammingError(f"the response cache {self.path} is closed")
+            self._open_once()
             for _ in range(2 if retry else 1):
                 if self._db is None:
                     return default
@@ -293,7 +311,7 @@ class ResponseCache:
                 self._db = None
 
     def __repr__(self) -> str:
-        state = f" (off: {self.disabled})" if self.disabled else ""
+        state = f" (off: {self._disabled})" if self._disabled else ""
         return f"<ResponseCache {self.path}{state}>"
 
 

@@ -173,6 +173,9 @@ def test_the_cache_an_extractor_owns_opens_and_closes_off_the_event_loop(
 
     async def run() -> None:
         loop_threads.add(threading.current_thread().name)
+        # An Extractor the caller builds in a coroutine opens its cache at first use, off the loop.
+        async with claimx.Extractor("openai/m", base_url=server.base_url) as extractor:
+            assert (await extractor.aextract(TEXT)).claims
         # A batch that builds (and closes) its own extractor, with the default cache.
         results = [r async for r in claimx.aextract_many([TEXT], model="openai/m", base_url=server.base_url)]
         assert results[0].ok
@@ -184,7 +187,7 @@ def test_the_cache_an_extractor_owns_opens_and_closes_off_the_event_loop(
 
     asyncio.run(run())
     close_shared()
-    assert [what for what, _ in seen] == ["open", "close", "open", "close"], seen
+    assert [what for what, _ in seen] == ["open", "close"] * 3, seen
     # Neither the caller's loop nor claimx's shared loop (the thread the one-call API runs on).
     assert not {thread for _, thread in seen} & (loop_threads | {"claimx-loop"}), seen
 

@@ -228,6 +228,39 @@ def test_an_exception_in_llama_cpp_python_is_a_bug_not_a_crash(monkeypatch: pyte
         asyncio.run(model.aclose())
 
 
+class _RenamedReplyWorker:
+    """A worker whose reply has the shape a llama-cpp-python release could give it: no ``choices``."""
+
+    alive = True
+    busy = False
+    chat_template = "gemma"
+    extra_buffer_types = False
+
+    def complete(self, call: dict[str, object]) -> dict[str, object]:
+        message = {"role": "assistant", "content": '{"word": "hello"}'}
+        return {"id": "1", "object": "chat.completion", "created": 0, "model": "m",
+                "outputs": [{"index": 0, "message": message, "finish_reason": "stop"}]}  # fmt: skip
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_reply_llama_cpp_python_reshaped_is_a_bug(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The reply's shape is the library's, not the model's output: a release that renamed a field
+    must surface as a bug (cause "internal" in a batch), never as output that did not validate."""
+    model = LocalModel(LocalConfig())
+    monkeypatch.setattr(model, "load", lambda: _RenamedReplyWorker())
+    request = ModelRequest(
+        messages=[{"role": "user", "content": "Answer with one word in JSON: hello?"}],
+        response_model=Word,
+        max_output_tokens=24,
+    )
+    with pytest.raises(RuntimeError, match="llama-cpp-python's reply is not a chat completion") as raised:
+        asyncio.run(model.generate(request))
+    assert not isinstance(raised.value, ClaimxError)
+    assert "choices" in str(raised.value)
+
+
 # ---------------------------------------------------------------- closing while generating
 
 
@@ -248,17 +281,23 @@ def test_aclose_during_a_generation_ends_the_worker_not_the_process(monkeypatch:
         except BaseException as exc:
             outcome.append(exc)
 
-    thread = threading.Thread(target=generate)
-    thread.start()
+    generating, waiting = threading.Thread(target=generate), threading.Thread(target=generate)
+    generating.start()
     deadline = time.monotonic() + 30
     while not worker.busy and time.monotonic() < deadline:  # the request is in the child
         time.sleep(0.01)
+    waiting.start()  # a second call, queued behind the first
+    time.sleep(0.3)
     asyncio.run(model.aclose())
-    thread.join(timeout=30)
-    assert not thread.is_alive()
+    for thread in (generating, waiting):
+        thread.join(timeout=60)
+        assert not thread.is_alive()
     assert not worker.alive
-    [result] = outcome
-    assert isinstance(result, ModelError) and "closed while it was generating" in str(result)
+    # Both calls end: the queued one does not start a new worker that would outlive the close.
+    first, second = outcome
+    assert isinstance(first, ModelError) and "closed while it was generating" in str(first)
+    assert isinstance(second, ModelError) and "closed while this call waited" in str(second)
+    assert model._worker is None
     # The model can be used again: a new worker is started.
     assert model.load() is not worker
     asyncio.run(model.aclose())

@@ -26,6 +26,7 @@ import asyncio
 import importlib.util
 import os
 import threading
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from openai.types.chat import ChatCompletion
+from pydantic import ValidationError
 from typing_extensions import override
 
 from claimx.errors import ConfigError, ModelError
@@ -62,6 +64,10 @@ BUNDLED_NOTE = (
     "or --model openai/<name> with OPENAI_API_KEY or --base-url"
 )
 INSTALL_HINT = "pip install 'claimx[local]'"
+
+#: The model and its :attr:`LocalModel._epoch` when the current call began (set by
+#: :meth:`LocalModel.generate`; worker threads run in a copy of the caller's context).
+_CALL_EPOCH: ContextVar[tuple[LocalModel, int] | None] = ContextVar("claimx_local_call_epoch", default=None)
 
 
 def _models_dir() -> Path:
@@ -171,6 +177,9 @@ class LocalModel(Model):
         self._worker: LlamaWorker | None = None
         self._state_lock = threading.Lock()  # guards _worker: start, replace after a crash, close
         self._run_lock = threading.Lock()  # the worker serves one completion at a time
+        #: Counts :meth:`aclose` calls: a call begun before the last one must not start a new
+        #: worker (it would outlive the close, a model process nobody closes).
+        self._epoch = 0
         self._caller = StructuredCaller(  # instructor's wrapper, built once for this model
             self._create,
             route=SchemaRoute.JSON_SCHEMA,
@@ -219,8 +228,15 @@ class LocalModel(Model):
         )
 
     def load(self) -> LlamaWorker:
-        """Start the worker (once): the model is loaded in it and its chat template chosen."""
+        """Start the worker (once): the model is loaded in it and its chat template chosen.
+
+        Refused (:class:`ModelError`) to a call that began before :meth:`aclose`: closing ends
+        the calls under way, waiting ones included, and only later calls start a new worker.
+        """
+        begun = _CALL_EPOCH.get()
         with self._state_lock:
+            if begun is not None and begun[0] is self and begun[1] != self._epoch:
+                raise ModelError("the local model was closed while this call waited for it")
             if self._worker is None or not self._worker.alive:
                 worker = llama_probe.start_worker(self._settings(), self.config.extra_buffer_types)
                 self._worker = worker
@@ -260,13 +276,20 @@ class LocalModel(Model):
                 if not self._after_crash(worker, crash):
                     raise
                 reply = self.load().complete(call)  # without the extra buffer types now; a crash again raises
-        return ChatCompletion.model_validate(reply)
+        try:
+            return ChatCompletion.model_validate(reply)
+        except ValidationError as exc:
+            # Not the model's output (that is the message's content, read later): the shape of
+            # llama-cpp-python's reply, which a release of it changed. A bug to report, never
+            # to be taken for output that did not validate.
+            raise RuntimeError(f"llama-cpp-python's reply is not a chat completion: {exc}") from exc
 
     async def _create(self, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.to_thread(self._complete, kwargs)
 
     @override
     async def generate(self, request: ModelRequest) -> ModelReply:
+        _CALL_EPOCH.set((self, self._epoch))  # (this task's context only)
         await asyncio.to_thread(self.load)
         return await self._caller.call(request, request.max_output_tokens or self.max_output_tokens)
 
@@ -275,9 +298,11 @@ class LocalModel(Model):
         """End the worker process; a generation still running is cut short (its call raises ModelError).
 
         The model's memory lives in the worker, so nothing in this process can be freed under a
-        running generation. The model may be used again afterwards: the next call starts a new worker.
+        running generation. Calls waiting for the worker end too. The model may be used again
+        afterwards: the next call starts a new worker.
         """
         with self._state_lock:
+            self._epoch += 1
             worker, self._worker = self._worker, None
         if worker is not None:
             await asyncio.to_thread(worker.close)

@@ -409,13 +409,6 @@ class StructuredCaller:
             if failure is exc.__cause__:  # a bug: raised as itself, with its own traceback
                 raise failure from None
             raise failure from exc
-        except ValidationError as exc:  # pragma: no cover  (instructor wraps these; kept for its contract)
-            raise InvalidOutputError(
-                f"the model's output did not validate: {_describe(exc)}",
-                doc_id=request.doc_id,
-                attempts=call.completions,
-                last_output=_completion_text(call.last_completion),
-            ) from exc
         return output
 
     async def _first_answer(

@@ -85,6 +85,17 @@ def test_valid_options_reach_the_model() -> None:
     assert resolve_model("ollama/llama3").base_url == "http://localhost:11434/v1"
 
 
+def test_an_ollama_model_is_named_ollama_everywhere() -> None:
+    """``ollama/…`` is the OpenAI client at Ollama's URL; what is shown (and priced) is what the
+    user wrote, not ``openai/…`` (which the price table would take for OpenAI's own model)."""
+    model = resolve_model("ollama/qwen2.5:7b")
+    assert model.id == "ollama/qwen2.5:7b" and model.cache_identity()["provider"] == "ollama"
+    with pytest.raises(ConfigError, match="unknown option 'n_ctx' for ollama models"):
+        resolve_model("ollama/qwen2.5:7b", options={"n_ctx": 1})
+    extractor = claimx.Extractor(model, cache=False)
+    assert extractor.provenance.model == "ollama/qwen2.5:7b" and extractor.provenance.provider == "ollama"
+
+
 def test_the_extractor_picks_the_profile_not_the_backend() -> None:
     big = resolve_model("openai/m", base_url=URL)
     assert profile_for(big) is STANDARD

@@ -249,7 +249,12 @@ class OpenAIModel(Model):
         api_key: str | None = None,
         *,
         transport: httpx2.AsyncBaseTransport | None = None,
+        provider: str | None = None,
     ) -> None:
+        if provider is not None:
+            #: The provider the user named (``ollama/…`` is this client at Ollama's URL): what
+            #: ``id``, results' ``meta`` and messages show. (A subclass may set its own instead.)
+            self.provider = provider
         require_http_url(config.base_url)
         key = api_key_for(config.base_url, api_key)
         if not key:

@@ -159,23 +159,34 @@ def build_openai(
     name: str, *, base_url: str | None, api_key: str | None, options: Mapping[str, Any]
 ) -> Model:
     """``openai/<name>``: OpenAI, or any OpenAI-compatible server at ``base_url``."""
-    from claimx.models.openai import OpenAIConfig, OpenAIModel, StructuredOutput
-
     base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None  # as the OpenAI SDK itself honours it
-    checked = check_options(OpenAIOptions, options, "openai")
-    settings: dict[str, Any] = checked.model_dump(exclude_none=True)
-    if "structured_output" in settings:
-        settings["structured_output"] = StructuredOutput(settings["structured_output"])
-    if checked.retry is not None:
-        settings["retry"] = checked.retry
-    return OpenAIModel(OpenAIConfig(model=name, base_url=base_url, **settings), api_key=api_key)
+    return _openai_compatible("openai", name, base_url=base_url, api_key=api_key, options=options)
 
 
 def build_ollama(
     name: str, *, base_url: str | None, api_key: str | None, options: Mapping[str, Any]
 ) -> Model:
     """``ollama/<name>``: Ollama's OpenAI-compatible endpoint."""
-    return build_openai(name, base_url=base_url or OLLAMA_URL, api_key=api_key, options=options)
+    return _openai_compatible(
+        "ollama", name, base_url=base_url or OLLAMA_URL, api_key=api_key, options=options
+    )
+
+
+def _openai_compatible(
+    provider: str, name: str, *, base_url: str | None, api_key: str | None, options: Mapping[str, Any]
+) -> Model:
+    """The OpenAI client for ``provider/name`` at ``base_url``, its options checked."""
+    from claimx.models.openai import OpenAIConfig, OpenAIModel, StructuredOutput
+
+    checked = check_options(OpenAIOptions, options, provider)
+    settings: dict[str, Any] = checked.model_dump(exclude_none=True)
+    if "structured_output" in settings:
+        settings["structured_output"] = StructuredOutput(settings["structured_output"])
+    if checked.retry is not None:
+        settings["retry"] = checked.retry
+    return OpenAIModel(
+        OpenAIConfig(model=name, base_url=base_url, **settings), api_key=api_key, provider=provider
+    )
 
 
 def build_local(name: str, *, base_url: str | None, api_key: str | None, options: Mapping[str, Any]) -> Model:

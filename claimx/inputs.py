@@ -462,6 +462,17 @@ def _files_of(spec: str) -> list[_FileEntry | InputError] | None:
                 continue
             relative = entry.relative_to(path)
             entries.append((entry, relative.with_suffix("").as_posix(), relative.as_posix(), False))
+        if not entries:
+            # As for a glob that matches nothing: "0 extracted" and exit 0 read as success, and
+            # -o was written empty, for a folder of PDFs or a wrong folder.
+            kinds = ", ".join(sorted(suffix for suffix in DOCUMENT_SUFFIXES if suffix))
+            return [
+                InputError(
+                    f"the folder {spec} holds no article files ({kinds} or no extension; "
+                    "hidden files are left out)",
+                    doc_id=spec,
+                )
+            ]
         return entries
     if path.exists() or not _GLOB_CHARS.search(spec):
         return [(path, path.stem, path.as_posix(), True)]

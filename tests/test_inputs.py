@@ -366,6 +366,21 @@ def test_a_page_s_copyright_year_is_not_its_publication_date(tmp_path: Path) -> 
     assert dates == [None, "2024-03-05"]
 
 
+def test_a_folder_without_articles_is_an_error_line_as_a_glob_that_matches_nothing(tmp_path: Path) -> None:
+    """A folder of PDFs (or an empty one) printed "0 extracted, 0 failed", exited 0 and wrote an
+    empty results file: a wrong folder read as a finished run."""
+    folder = tmp_path / "pdfs"
+    folder.mkdir()
+    (folder / "report.pdf").write_bytes(b"%PDF-1.4 not an article")
+    out = tmp_path / "results.jsonl"
+    proc = cli("extract", str(folder), "-m", "offline", "-o", str(out))
+    assert proc.returncode == 1, proc.stderr.decode()
+    [line] = [json.loads(row) for row in out.read_text().splitlines()]
+    assert line["doc_id"] == str(folder) and line["error"]["cause"] == "input"
+    assert "holds no article files (.htm, .html, .jsonl, .md" in line["error"]["message"]
+    assert "1 failed" in proc.stderr.decode()
+
+
 def test_an_empty_input_name_is_an_error_not_the_working_folder(tmp_path: Path) -> None:
     """``claimx extract "$ARTICLE"`` with the variable unset: Path("") is ".", so every article
     under the working folder was read (and sent to the model) instead of none."""

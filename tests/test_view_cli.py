@@ -105,6 +105,8 @@ def test_view_chooses_among_several(tmp_path: Path) -> None:
     ("content", "needle"),
     [
         (b"{not json", "is not json"),
+        (b"The minister said the plan would pass.\n", "run claimx extract on it first"),
+        (b"<!doctype html>\n<html><body>claims</body></html>\n", "looks like an html page: open it"),
         (b'{"doc_id": "x"}', "holds no claimx result"),
         (b'{"doc_id": "x", "meta": {}}', "holds no claimx result (text_sha256: field required)"),
         (b"", "is empty"),

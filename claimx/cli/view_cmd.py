@@ -71,7 +71,7 @@ def _objects(stream: BinaryIO, name: str) -> Iterator[Any]:
         try:
             yield json.loads(whole)
         except json.JSONDecodeError as exc:
-            raise InputError(f"{name} is not JSON ({exc.msg} at line {exc.lineno})") from None
+            raise _not_a_result(name, f"{exc.msg} at line {exc.lineno}", whole) from None
         return
     for number, line in enumerate(lines, start=2):
         if not line.strip():
@@ -80,6 +80,21 @@ def _objects(stream: BinaryIO, name: str) -> Iterator[Any]:
             yield json.loads(_text(line, name, number))
         except json.JSONDecodeError as exc:
             raise InputError(f"{name} line {number} is not JSON ({exc.msg})") from None
+
+
+def _not_a_result(name: str, detail: str, text: str) -> InputError:
+    """Not JSON at all: what ``view`` reads, and what to do with what was given instead.
+
+    The two files users hand it by mistake are an article (to extract first) and a page
+    ``claimx view`` or ``extract -o page.html`` already wrote (to open in a browser).
+    """
+    if text.lstrip()[:1] == "<":
+        advice = "it looks like an HTML page: open it in a browser"
+    else:
+        advice = "for an article, run claimx extract on it first (-o page.html writes the page)"
+    return InputError(
+        f"{name} is not JSON ({detail}): claimx view reads the JSON or JSONL claimx extract writes; {advice}"
+    )
 
 
 def _check_head(head: bytes, name: str) -> None:
@@ -125,7 +140,7 @@ def _whole_or_lines(raw: str, name: str) -> list[Any]:
     except json.JSONDecodeError as whole:
         lines = [line for line in raw.splitlines() if line.strip()]
         if len(lines) < 2:
-            raise InputError(f"{name} is not JSON ({whole.msg} at line {whole.lineno})") from None
+            raise _not_a_result(name, f"{whole.msg} at line {whole.lineno}", raw) from None
         out = []
         for number, line in enumerate(lines, start=1):
             try:

@@ -213,3 +213,44 @@ def test_a_job_whose_url_carried_credentials_asks_for_it_again(
     given = claimx_cli("batch", "status", str(job), "--base-url", url, env=env)
     assert given.returncode == 0, given.stderr.decode()
     assert all("TOKq81z" in r.path for r in server.requests[seen:])
+
+
+def test_collect_counts_the_batch_s_own_answers_every_time(server: ScriptedServer, tmp_path: Path) -> None:
+    """A second collect (another -o, or --overwrite) read every answer back from the response
+    cache the first had filled: each document cost $0, 0 requests, cached; and of two
+    documents with the same text, both billed in the batch, the second read the first's
+    answer from the cache. The closing line showed no cost."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "a.txt").write_text("The mayor said the bridge would open in May. Engineers disagreed.")
+    (folder / "b.txt").write_text("The mayor said the bridge would open in May. Engineers disagreed.")
+    (folder / "c.txt").write_text("The minister said taxes would fall. Critics said they would rise.")
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({MODEL: {"input": 2.0, "output": 8.0}}))
+    job = tmp_path / "job"
+    env = {"CLAIMX_CACHE_DIR": str(tmp_path / "cache"), "CLAIMX_PRICES": str(prices)}
+    submitted = claimx_cli(
+        "batch", "submit", str(folder), "-m", MODEL, "--base-url", server.base_url, "--job", str(job), env=env
+    )
+    assert submitted.returncode == 0, submitted.stderr.decode()
+    collects = []
+    for name, extra in (("a.jsonl", ()), ("b.jsonl", ()), ("b.jsonl", ("--overwrite",))):
+        collected = claimx_cli(
+            "batch", "collect", str(job), "-o", str(tmp_path / name), "--wait", "--poll-seconds", "0",
+            *extra, env=env,
+        )  # fmt: skip
+        assert collected.returncode == 0, collected.stderr.decode()
+        usage = {
+            r["doc_id"]: r["meta"]["usage"]
+            for r in map(json.loads, (tmp_path / name).read_text().splitlines())
+        }
+        assert sorted(usage) == ["a", "b", "c"]
+        for doc_id, used in usage.items():
+            assert used["requests"] == 1 and not used["cached"], (name, doc_id, used)
+            assert used["cost_usd"] and used["cost_usd"] > 0, (name, doc_id, used)
+        assert usage["a"] == usage["b"]
+        total = round(sum(u["cost_usd"] for u in usage.values()), 8)
+        assert f"cost ${total:.4f}" in collected.stderr.decode(), collected.stderr.decode()
+        collects.append(usage)
+    assert collects[0] == collects[1] == collects[2]
+    assert server.completions == []  # every answer came from the batch

@@ -27,6 +27,7 @@ from claimx.batchfile import (
     read_batch_lines,
     split_batch_file,
 )
+from claimx.cache import ResponseCache
 from claimx.cli import app
 from claimx.extract import ExtractOptions, Extractor
 from claimx.testing import RecordedRequest, Reply, ScriptedServer, echo_answer
@@ -317,6 +318,40 @@ def test_failed_items_go_into_a_follow_up_batch(tmp_path: Path) -> None:
     assert all(r.ok for r in again), [r.error for r in again if r.error]
     reasked = {r.doc_id: r.extraction.meta.usage for r in again if r.extraction}
     assert reasked["doc3"].requests == 2 and reasked["doc3"].reasks == 1
+
+
+def test_every_read_of_a_batch_counts_its_own_answers(tmp_path: Path) -> None:
+    """The replay read the response cache first: a second read of the same batch (import or
+    collect again) found every answer there, and reported each document as cached, 0
+    requests, $0; of two documents with the same text, both answered and billed in the
+    batch, the one read second took the other's answer from the cache."""
+    same = article(1)
+    docs = [("first", same), ("other", article(2)), ("twin", same)]
+    cache = ResponseCache(tmp_path / "cache")
+    with ScriptedServer(echo_answer) as server:
+        requests = tmp_path / "requests.jsonl"
+        export_batch(docs, BatchSettings(model="openai/test", base_url=server.base_url), requests)
+        answer_batch(requests, tmp_path / "responses.jsonl")
+        for _ in range(2):
+            results = {
+                r.doc_id: r
+                for r in collect_results(
+                    documents_path_for(requests),
+                    [requests],
+                    [tmp_path / "responses.jsonl"],
+                    cache=cache,
+                    concurrency=1,
+                )
+            }
+            usage = {doc_id: r.extraction.meta.usage for doc_id, r in results.items() if r.extraction}
+            assert sorted(usage) == ["first", "other", "twin"]
+            assert all(u.requests == 1 and not u.cached for u in usage.values()), usage
+            assert usage["first"] == usage["twin"]
+        assert server.completions == []
+    cache.close()
+    # What the batch answered is in the cache all the same: realtime asks nothing.
+    with Extractor("openai/test", base_url=server.base_url, cache=ResponseCache(tmp_path / "cache")) as rt:
+        assert all(r.ok and r.extraction.meta.usage.cached for r in extract_many(docs, extractor=rt))
 
 
 def test_batch_outputs_follow_the_output_rules(tmp_path: Path) -> None:

@@ -48,6 +48,9 @@ class CollectReport:
     pending: int = 0
     #: Batches that ended before answering everything: ``"<batch id> expired"`` / ``"… cancelled"``.
     ended_early: tuple[str, ...] = ()
+    #: Dollars the results' calls cost (the batch's answers at its price, what was asked again
+    #: included, failed documents' calls too); None when the model's price is unknown.
+    cost_usd: float | None = 0.0
 
     @property
     def exit_code(self) -> int:
@@ -98,7 +101,7 @@ def collect(
                 # Streamed into the file as each document finishes (memory stays flat); the file
                 # appears only if no follow-up batch is needed.
                 with atomic_replace(out) as handle:
-                    extracted, failed, asked = _replay(
+                    extracted, failed, asked, cost = _replay(
                         folder, manifest, mode, store, base_url, api_key, follow_ups.append, handle.write
                     )
                     budget = _budget(manifest, max_retries, len(follow_ups))
@@ -115,7 +118,7 @@ def collect(
             early = tuple(
                 f"{e.batch_id} {e.state}" for e in manifest.batches if e.state in ("expired", "cancelled")
             )
-            return CollectReport(out, extracted, failed, manifest.retried, ended_early=early)
+            return CollectReport(out, extracted, failed, manifest.retried, ended_early=early, cost_usd=cost)
     finally:
         client.close()
         if not isinstance(cache, ResponseCache):
@@ -194,8 +197,11 @@ def _replay(
     api_key: str | None,
     follow_up: Callable[[BatchLine], None],
     write: Callable[[bytes], object],
-) -> tuple[int, int, int]:
-    """Write every document's result line, from the batches' answers; (extracted, failed, asked again)."""
+) -> tuple[int, int, int, float | None]:
+    """Write every document's result line, from the batches' answers.
+
+    Returns (extracted, failed, asked again, their cost in dollars or None when unknown).
+    """
     requests, outputs = _files(folder, manifest)
     documents = folder / DOCUMENTS
     replay = replay_extractor(
@@ -212,15 +218,26 @@ def _replay(
         prices=default_prices().for_batch(),
     )
     extracted = failed = 0
+    cost: float | None = 0.0
     try:
         for result in extract_many(document_sources(documents), extractor=replay.extractor):
             write(result.to_json_line().encode("utf-8", "surrogatepass") + b"\n")
             extracted += result.ok
             failed += not result.ok
+            usage = (
+                result.extraction.meta.usage
+                if result.extraction
+                else result.error.usage
+                if result.error
+                else None
+            )
+            if usage is not None:
+                spent = usage.cost_usd
+                cost = None if cost is None or spent is None else round(cost + spent, 8)
         asked = replay.sent_on if mode is RetryMode.REALTIME else 0
     finally:
         replay.close()
-    return extracted, failed, asked
+    return extracted, failed, asked, cost
 
 
 def _follow_up(folder: Path, manifest: Manifest, client: OpenAIBatches, lines: list[BatchLine]) -> None:

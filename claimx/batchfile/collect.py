@@ -19,11 +19,14 @@ from collections.abc import AsyncIterator, Callable, Generator, Iterator, Sequen
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from typing_extensions import override
+
+from claimx._sync import off_loop
 from claimx.batch import BatchResult, aextract_many, extract_many
 from claimx.batchfile.lines import AnswerIndex, BatchLine
 from claimx.batchfile.settings import BatchSettings, read_documents, read_header
 from claimx.batchfile.wire import ReplayTransport, RetryMode, batch_model
-from claimx.cache import ResponseCache
+from claimx.cache import CacheEntry, ResponseCache, StoredAnswer
 from claimx.errors import ConfigError, InputError
 from claimx.extract import Extractor
 from claimx.inputs import Source
@@ -32,6 +35,40 @@ from claimx.pricing import PriceTable
 from claimx.urls import display_url
 
 __all__ = ["BatchReplay", "acollect_results", "collect_results", "document_sources", "replay_extractor"]
+
+
+class BatchFirstCache(ResponseCache):
+    """The response cache as a replay uses it: filled with every answer, read only for the others.
+
+    A request the batch answered is answered by the batch every time, whatever the cache
+    holds: its usage and cost are the batch's (billed), in each collect or import of it,
+    and for each of two documents with the same text. What the batch did not answer (a
+    re-ask, a retry of a failed item) may come from the cache, as in realtime.
+    """
+
+    def __init__(self, store: ResponseCache, batch_answers: Callable[[str], bool], *, owned: bool) -> None:
+        super().__init__(store.folder)  # (never opened: every access goes to ``store``)
+        self.store = store
+        self._batch_answers = batch_answers
+        self._owned = owned
+
+    @override
+    def get(self, key: str) -> CacheEntry | None:
+        return None if self._batch_answers(key) else self.store.get(key)
+
+    @override
+    def put(self, key: str, answer: StoredAnswer) -> None:
+        self.store.put(key, answer)
+
+    @override
+    def discard(self, key: str) -> None:
+        self.store.discard(key)
+
+    @override
+    def close(self) -> None:
+        """Close the store if the replay opened it (one it was given is the caller's)."""
+        if self._owned:
+            self.store.close()
 
 
 def document_sources(documents_path: Path) -> Iterator[Source | InputError]:
@@ -72,6 +109,8 @@ class BatchReplay:
             await self.extractor.aclose()
             await self.extractor.model.aclose()  # (built for this run, given to the extractor)
             await self.transport.aclose()
+            if self.extractor.cache is not None:  # (ours: closes the store if it opened it)
+                await off_loop(self.extractor.cache.close)
         finally:
             self.answers.close()
 
@@ -142,10 +181,13 @@ def replay_extractor(
             options = dataclasses.replace(options, concurrency=concurrency)
         if include_text is not None:
             options = dataclasses.replace(options, include_text=include_text)
+        store = ResponseCache() if cache is True else cache if isinstance(cache, ResponseCache) else None
         extractor = Extractor(
             batch_model(settings, transport, api_key=api_key, retry=policy, sends=mode is RetryMode.REALTIME),
             prompt=settings.prompt,
-            cache=cache,
+            cache=False
+            if store is None
+            else BatchFirstCache(store, answers.answers_request, owned=cache is True),
             options=options,
             prices=prices,  # (the OpenAI Batch API's half price: PriceTable.for_batch())
         )

@@ -158,6 +158,8 @@ class AnswerIndex:
 
     def __init__(self, requests: Sequence[Path], outputs: Sequence[Path]) -> None:
         self._by_body: dict[bytes, str] = {}
+        #: Bodies sent by more than one request (documents with the same text): doc id → custom_id.
+        self._twins: dict[bytes, dict[str, str]] = {}
         self._asked: set[str] = set()
         self._requests = list(requests)
         #: (doc_id, first 16 digits of the request hash) → the id of that request in the batch;
@@ -180,13 +182,24 @@ class AnswerIndex:
         self.unknown: list[str] = sorted(
             cid for cid in (*self._answers, *self._errors) if cid not in self._asked
         )
+        #: The request hashes (first 16 digits, from each ``custom_id``) the batch answered.
+        self._answered_keys = {
+            parts[2]
+            for cid in self._answers
+            if cid in self._asked and len(parts := cid.rsplit("#", 2)) == 3 and len(parts[2]) == 16
+        }
         self._handles: dict[int, IO[bytes]] = {}
 
     def _add_request(self, record: dict[str, Any], path: Path, number: int) -> None:
         cid, body = record.get("custom_id"), record.get("body")
         if not isinstance(cid, str) or not isinstance(body, dict):
             raise InputError(f"{path}:{number} is not a batch request line (custom_id and body)")
-        self._by_body[body_digest(body)] = cid
+        digest = body_digest(body)
+        first = self._by_body.get(digest)
+        if first is not None and first != cid:
+            twins = self._twins.setdefault(digest, {_doc_of(first): first})
+            twins.setdefault(_doc_of(cid), cid)
+        self._by_body[digest] = cid
         self._asked.add(cid)
 
     def _index_outputs(self, which: int, path: Path) -> None:
@@ -219,9 +232,24 @@ class AnswerIndex:
         """Requests the batch answered with an error."""
         return len(self._errors)
 
-    def request_id(self, body: bytes) -> str | None:
-        """The ``custom_id`` of the batch request with this body, if there is one."""
-        return self._by_body.get(body_digest(body))
+    def request_id(self, body: bytes, doc_id: str | None = None) -> str | None:
+        """The ``custom_id`` of the batch request with this body, if there is one.
+
+        Two documents with the same text send the same request, and the batch answered (and
+        billed) each: with ``doc_id``, the document's own request is named when it has an answer.
+        """
+        digest = body_digest(body)
+        cid = self._by_body.get(digest)
+        twins = self._twins.get(digest)
+        if twins is not None and doc_id is not None:
+            own = twins.get(doc_id)
+            if own is not None and own in self._answers:
+                return own
+        return cid
+
+    def answers_request(self, key: str) -> bool:
+        """True when the batch holds a completion for the request with this hash (whatever it says)."""
+        return key[:16] in self._answered_keys
 
     def original_id(self, doc_id: str, key: str) -> str | None:
         """The ``custom_id`` the batch gave to the request with this hash for this document."""
@@ -256,6 +284,11 @@ class AnswerIndex:
         for handle in self._handles.values():
             handle.close()
         self._handles.clear()
+
+
+def _doc_of(cid: str) -> str:
+    """The document a ``custom_id`` names (``<doc_id>#<chunk>#<hash>``)."""
+    return cid.rsplit("#", 2)[0]
 
 
 def _problem(record: dict[str, Any]) -> str | None:

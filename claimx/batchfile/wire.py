@@ -182,7 +182,7 @@ class ReplayTransport(httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         """The batch's completion for this body, else the retry mode's way."""
         body = await request.aread()
-        cid = self._answers.request_id(body)
+        cid = self._answers.request_id(body, _doc_of(_ASKING.get(None)))
         why = "the request is not in the batch (a re-ask after its answer failed to validate)"
         cut = self._cut_off.pop(_doc_of(_ASKING.get(None)), None) if cid is None else None
         if cut is not None:

@@ -19,7 +19,7 @@ from claimx.cli import helptext
 from claimx.cli.batch_cmd import batch_app
 from claimx.cli.common import EXIT_USAGE, PRICES_OPTION, count, fail, file_output, setup_logging, stderr
 from claimx.errors import ClaimxError, ModelError, redact
-from claimx.pricing import default_prices
+from claimx.pricing import default_prices, format_usd
 
 __all__ = ["cancel_command", "collect_command", "status_command", "submit_command"]
 
@@ -200,7 +200,7 @@ def collect_command(
         stderr.print(f"claimx: warning: batch {batch} before answering everything", markup=False)
     stderr.print(
         f"claimx: {report.extracted} extracted, {report.failed} failed in {out}; "
-        f"{count(report.retried, 'item')} asked again",
+        f"{count(report.retried, 'item')} asked again; cost {format_usd(report.cost_usd)}",
         markup=False,
     )
     raise typer.Exit(report.exit_code)

@@ -354,6 +354,46 @@ def test_every_read_of_a_batch_counts_its_own_answers(tmp_path: Path) -> None:
         assert all(r.ok and r.extraction.meta.usage.cached for r in extract_many(docs, extractor=rt))
 
 
+def test_import_needs_an_api_key_only_for_a_realtime_retry(tmp_path: Path) -> None:
+    """A batch made for OpenAI's own API, imported without OPENAI_API_KEY, was refused up front
+    ("no API key for OpenAI … or --model offline", an option import does not have) although
+    every answer was good and nothing needed asking again."""
+    requests, responses, out = tmp_path / "requests.jsonl", tmp_path / "responses.jsonl", tmp_path / "r.jsonl"
+    export_batch(documents(3), BatchSettings(model="openai/gpt-4.1-mini"), requests)
+    answer_batch(requests, responses)
+    imported = claimx_cli("batch", "import", str(requests), str(responses), "-o", str(out))
+    assert imported.returncode == 0, imported.stderr.decode()
+    assert sorted(results_by_id(out)) == ["doc0", "doc1", "doc2", "long"]
+    # An answer that does not parse needs a re-ask: only then is the key asked for, in one line.
+    answer_batch(requests, responses, lambda cid, _: FAILURES["doc2"] if cid.startswith("doc1#") else None)
+    imported = claimx_cli("batch", "import", str(requests), str(responses), "-o", str(out), "--overwrite")
+    message = imported.stderr.decode()
+    assert imported.returncode == 2, message
+    assert "OPENAI_API_KEY" in message and "--retry-failed none" in message, message
+    assert "--model offline" not in message and "Traceback" not in message
+    assert len([line for line in message.splitlines() if "error:" in line]) == 1
+    # An item with no answer at all: known before anything is read, nothing is written. (One
+    # whose answer an earlier import put in the cache needs no key: --no-cache here.)
+    answer_batch(requests, responses, lambda cid, _: FAILURES["doc5"] if cid.startswith("doc1#") else None)
+    imported = claimx_cli(
+        "batch", "import", str(requests), str(responses), "-o", str(tmp_path / "n.jsonl"), "--no-cache"
+    )
+    message = imported.stderr.decode()
+    assert imported.returncode == 2 and "1 request(s) have no answer in the batch" in message, message
+    assert "OPENAI_API_KEY" in message and not (tmp_path / "n.jsonl").exists()
+    # Without retries, no key is needed: the failure is the document's error line.
+    imported = claimx_cli(
+        "batch", "import", str(requests), str(responses), "-o", str(out), "--overwrite", "--no-cache",
+        "--retry-failed", "none",
+    )  # fmt: skip
+    assert imported.returncode == 1, imported.stderr.decode()
+    assert "missing or expired" in results_by_id(out)["doc1"]["error"]["message"]
+    # The answer the first import cached answers it without a key.
+    imported = claimx_cli("batch", "import", str(requests), str(responses), "-o", str(out), "--overwrite")
+    assert imported.returncode == 0, imported.stderr.decode()
+    assert results_by_id(out)["doc1"]["meta"]["usage"]["cached"]
+
+
 def test_batch_outputs_follow_the_output_rules(tmp_path: Path) -> None:
     runner = CliRunner()
     (tmp_path / "a.txt").write_text(article(1), encoding="utf-8")

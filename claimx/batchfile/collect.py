@@ -25,14 +25,14 @@ from claimx._sync import off_loop
 from claimx.batch import BatchResult, aextract_many, extract_many
 from claimx.batchfile.lines import AnswerIndex, BatchLine
 from claimx.batchfile.settings import BatchSettings, read_documents, read_header
-from claimx.batchfile.wire import ReplayTransport, RetryMode, batch_model
+from claimx.batchfile.wire import ReplayTransport, RetryMode, batch_model, missing_key_message
 from claimx.cache import CacheEntry, ResponseCache, StoredAnswer
 from claimx.errors import ConfigError, InputError
 from claimx.extract import Extractor
 from claimx.inputs import Source
 from claimx.models.base import RetryPolicy
 from claimx.pricing import PriceTable
-from claimx.urls import display_url
+from claimx.urls import display_url, is_openai_api
 
 __all__ = ["BatchReplay", "acollect_results", "collect_results", "document_sources", "replay_extractor"]
 
@@ -168,12 +168,26 @@ def replay_extractor(
         else:
             kept.append(line)
 
+    store = ResponseCache() if cache is True else cache if isinstance(cache, ResponseCache) else None
     try:
+        keyless = mode is RetryMode.REALTIME and _no_key(settings.base_url, api_key)
+        if keyless:
+            # Known before anything is read: what neither the batch nor the cache answers goes
+            # to OpenAI, which needs the key.
+            asking = [cid for cid in answers.unanswered() if store is None or not _cached(store, cid)]
+            if asking:
+                why = f"{len(asking)} request(s) have no answer in the batch ({asking[0]}"
+                why += ", …)" if len(asking) > 1 else ")"
+                raise ConfigError(
+                    f"{why}: {missing_key_message(python=True)}",
+                    cli_message=f"{why}: {missing_key_message(python=False)}",
+                )
         transport = ReplayTransport(
             answers,
             mode,
             follow_up=hand_on,
             max_reply_bytes=settings.model_options.get("max_reply_bytes"),
+            keyless=keyless,
         )
         policy = _policy(settings, mode)
         options = settings.options
@@ -181,9 +195,14 @@ def replay_extractor(
             options = dataclasses.replace(options, concurrency=concurrency)
         if include_text is not None:
             options = dataclasses.replace(options, include_text=include_text)
-        store = ResponseCache() if cache is True else cache if isinstance(cache, ResponseCache) else None
         extractor = Extractor(
-            batch_model(settings, transport, api_key=api_key, retry=policy, sends=mode is RetryMode.REALTIME),
+            batch_model(
+                settings,
+                transport,
+                api_key=api_key,
+                retry=policy,
+                sends=mode is RetryMode.REALTIME and not keyless,
+            ),
             prompt=settings.prompt,
             cache=False
             if store is None
@@ -193,6 +212,8 @@ def replay_extractor(
         )
     except BaseException:
         answers.close()
+        if store is not None and cache is True:  # (opened here: a given one is the caller's)
+            store.close()
         raise
     if (extractor.provenance.prompt_sha256 or "") != header.prompt_sha256:
         BatchReplay(extractor, transport, answers, settings, kept).close()  # (the model with it)
@@ -201,6 +222,22 @@ def replay_extractor(
             "(its files changed since the export): its answers would not match"
         )
     return BatchReplay(extractor, transport, answers, settings, kept)
+
+
+def _no_key(base_url: str | None, api_key: str | None) -> bool:
+    """True when a realtime retry would go to OpenAI's own API and there is no key for it.
+
+    (Another server gets the key it is given, or none: a self-hosted one takes any.)
+    """
+    from claimx.models.openai import api_key_for  # (with the SDK: loaded by the commands using it)
+
+    return is_openai_api(base_url) and not api_key_for(base_url, api_key)
+
+
+def _cached(store: ResponseCache, cid: str) -> bool:
+    """True when the cache holds an answer to the request this ``custom_id`` names (its hash)."""
+    key = cid.rsplit("#", 2)[-1]
+    return len(key) == 16 and bool(store.find(key))
 
 
 def _policy(settings: BatchSettings, mode: RetryMode) -> RetryPolicy | None:

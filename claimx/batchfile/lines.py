@@ -227,6 +227,10 @@ class AnswerIndex:
     def __len__(self) -> int:
         return len(self._answers)
 
+    def unanswered(self) -> list[str]:
+        """The requests of the batch files with no completion in the outputs (an error, or nothing)."""
+        return sorted(cid for cid in self._asked if cid not in self._answers)
+
     @property
     def failed(self) -> int:
         """Requests the batch answered with an error."""

@@ -40,12 +40,37 @@ __all__ = [
     "KeyedModel",
     "ReplayTransport",
     "RetryMode",
+    "RetryNeedsKeyError",
     "batch_model",
 ]
 
 
 class BatchAnswerError(FinalTransportError):
     """The batch holds no usable answer for a request, and it was not to be asked elsewhere."""
+
+
+class RetryNeedsKeyError(FinalTransportError, ConfigError):
+    """A request must be asked again in realtime, and there is no API key for the server.
+
+    A configuration error (exit code 2), found only once a retry is needed: every other
+    document needing one would meet it too, so a batch stops after this document's line.
+    """
+
+    cause = "config"
+
+    def __init__(self, why: str, *, doc_id: str | None = None) -> None:
+        super().__init__(f"{why}: {missing_key_message(python=True)}", doc_id=doc_id)
+        self.cli_message = f"{why}: {missing_key_message(python=False)}"
+        self.fails_every_document = True
+
+
+def missing_key_message(*, python: bool) -> str:
+    """What to do when a realtime retry needs OpenAI's API key and there is none."""
+    how = "pass api_key=..., or retry='none'" if python else "or --retry-failed none"
+    return (
+        "asking it again in realtime at OpenAI needs an API key: set OPENAI_API_KEY "
+        f"(or CLAIMX_API_KEY), {how} to report such documents as failed"
+    )
 
 
 @dataclass(frozen=True)
@@ -167,9 +192,12 @@ class ReplayTransport(httpx2.AsyncBaseTransport):
         *,
         follow_up: Callable[[BatchLine], None] | None = None,
         max_reply_bytes: int | None = None,
+        keyless: bool = False,
     ) -> None:
         self._answers = answers
         self._mode = mode
+        #: No API key for the server: a realtime retry is refused (RetryNeedsKeyError), never sent.
+        self._keyless = keyless
         self._follow_up = follow_up
         self._max_reply_bytes = max_reply_bytes
         self._network: GuardedTransport | None = None
@@ -201,6 +229,9 @@ class ReplayTransport(httpx2.AsyncBaseTransport):
                     request=request,
                 )
             why = answer.error or why
+        if self._mode is RetryMode.REALTIME and self._keyless:
+            named = f" ({cid})" if cid else ""
+            raise RetryNeedsKeyError(f"{why}{named}", doc_id=_doc_of(_ASKING.get(None)))
         self.sent_on += 1
         if self._mode is RetryMode.REALTIME:
             if self._network is None:

@@ -254,3 +254,25 @@ def test_collect_counts_the_batch_s_own_answers_every_time(server: ScriptedServe
         collects.append(usage)
     assert collects[0] == collects[1] == collects[2]
     assert server.completions == []  # every answer came from the batch
+
+
+def test_submit_to_openai_without_a_key_is_one_line_before_anything_is_written(
+    articles: Path, tmp_path: Path
+) -> None:
+    """With no key and no --base-url, submit wrote the job folder, then sent OpenAI a
+    placeholder key (its upload failed as a connection error, exit 4)."""
+    job = tmp_path / "job"
+    submitted = claimx_cli("batch", "submit", str(articles), "-m", "openai/gpt-4.1-mini", "--job", str(job))
+    message = submitted.stderr.decode()
+    assert submitted.returncode == 2, message
+    assert "OPENAI_API_KEY" in message and len(message.strip().splitlines()) == 1, message
+    assert not job.exists()
+    # A job planned with a key (and refused by --max-cost) asks for it again, never sends a placeholder.
+    planned = claimx_cli(
+        "batch", "submit", str(articles), "-m", "openai/gpt-4.1-mini", "--job", str(job),
+        "--max-cost", "0.000001", env={"OPENAI_API_KEY": "sk-test-not-sent"},
+    )  # fmt: skip
+    assert planned.returncode == 2 and "exceeds --max-cost" in planned.stderr.decode()
+    for command in (["status"], ["cancel"], ["collect", "-o", str(tmp_path / "r.jsonl")]):
+        done = claimx_cli("batch", command[0], str(job), *command[1:])
+        assert done.returncode == 2 and "OPENAI_API_KEY" in done.stderr.decode(), done.stderr.decode()

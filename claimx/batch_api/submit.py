@@ -70,6 +70,28 @@ def submit(
         "max_bytes_per_file": max_bytes_per_file,
     }
     digest = hashlib.sha256()
+    from claimx.models.openai_batches import OpenAIBatches  # (the SDK loads only to upload)
+
+    fresh = not (folder / MANIFEST).exists()
+    # A new job uploads: its server and key are checked now, before anything is written.
+    client = OpenAIBatches(base_url, api_key) if fresh else None
+    try:
+        manifest = _prepared(folder, inputs, batch, settings, digest)
+        if max_cost is not None:
+            check_estimate(pending_cost(folder, manifest, prices), max_cost, model)
+        if client is None:
+            client = OpenAIBatches(base_url, api_key)
+        start_batches(folder, manifest, client)
+    finally:
+        if client is not None:
+            client.close()
+    return manifest
+
+
+def _prepared(
+    folder: Path, inputs: Iterable[JobInput], batch: BatchSettings, settings: dict[str, Any], digest: Any
+) -> Manifest:
+    """The job in ``folder``: planned now into a new or empty folder, or the one it holds (same settings)."""
     if (folder / MANIFEST).exists():
         manifest = load(folder)
         for _ in _digested(_sources(inputs, folder), digest):
@@ -93,15 +115,6 @@ def submit(
             for written in folder.iterdir():  # the folder was empty: leave it so, to start again
                 written.unlink()
             raise
-    if max_cost is not None:
-        check_estimate(pending_cost(folder, manifest, prices), max_cost, model)
-    from claimx.models.openai_batches import OpenAIBatches  # (the SDK loads only to upload)
-
-    client = OpenAIBatches(base_url, api_key)
-    try:
-        start_batches(folder, manifest, client)
-    finally:
-        client.close()
     return manifest
 
 

@@ -15,9 +15,15 @@ from typing import Any, Literal, TypeVar
 
 import openai
 
-from claimx.errors import ModelError, register_secret
-from claimx.models.openai import OPENAI_URL, api_key_for, require_http_url
-from claimx.urls import display_url, split_query, url_secrets
+from claimx.errors import ConfigError, ModelError, register_secret
+from claimx.models.openai import (
+    CLAIMX_KEY_VARIABLE,
+    KEY_VARIABLE,
+    OPENAI_URL,
+    api_key_for,
+    require_http_url,
+)
+from claimx.urls import display_url, is_openai_api, split_query, url_secrets
 
 __all__ = ["BatchInfo", "OpenAIBatches"]
 
@@ -48,7 +54,16 @@ class OpenAIBatches:
 
     def __init__(self, base_url: str | None, api_key: str | None = None, timeout_s: float = 120.0) -> None:
         require_http_url(base_url)
-        key = api_key_for(base_url, api_key) or "not-needed"
+        key = api_key_for(base_url, api_key)
+        if not key:
+            if is_openai_api(base_url):  # (a placeholder would only earn a 401, after the job was written)
+                raise ConfigError(
+                    f"no API key for OpenAI's Batch API: set {KEY_VARIABLE} (or {CLAIMX_KEY_VARIABLE}) "
+                    "or pass api_key=...",
+                    cli_message=f"no API key for OpenAI's Batch API: set {KEY_VARIABLE} "
+                    f"(or {CLAIMX_KEY_VARIABLE})",
+                )
+            key = "not-needed"  # another server may want none; the SDK insists on one
         register_secret(key)
         for secret in url_secrets(base_url):
             register_secret(secret)

@@ -394,6 +394,23 @@ def test_import_needs_an_api_key_only_for_a_realtime_retry(tmp_path: Path) -> No
     assert results_by_id(out)["doc1"]["meta"]["usage"]["cached"]
 
 
+def test_file_names_may_be_strings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``export_batch(docs, settings, "requests.jsonl")`` failed ('str' object has no attribute
+    'with_name'), and ``collect_results`` with strings ('str' object has no attribute 'open')."""
+    monkeypatch.chdir(tmp_path)
+    settings = BatchSettings(model="openai/gpt-4.1-mini")
+    summary = export_batch(documents(2), settings, "requests.jsonl")
+    assert summary.requests_path == Path("requests.jsonl") and Path("requests.claimx.jsonl").exists()
+    export_batch(documents(2), settings, "again.jsonl", documents_path="docs.jsonl")
+    assert Path("docs.jsonl").read_bytes() != b""
+    assert documents_path_for("requests.jsonl") == Path("requests.claimx.jsonl")
+    answer_batch(Path("requests.jsonl"), Path("responses.jsonl"))
+    results = list(
+        collect_results("requests.claimx.jsonl", ["requests.jsonl"], ["responses.jsonl"], retry="none")
+    )
+    assert sorted(r.doc_id for r in results if r.ok) == ["doc0", "doc1", "long"]
+
+
 def test_batch_outputs_follow_the_output_rules(tmp_path: Path) -> None:
     runner = CliRunner()
     (tmp_path / "a.txt").write_text(article(1), encoding="utf-8")

@@ -15,6 +15,7 @@ the output files (by offset), so memory does not grow with the batch.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +34,9 @@ from claimx.inputs import Source
 from claimx.models.base import RetryPolicy
 from claimx.pricing import PriceTable
 from claimx.urls import display_url, is_openai_api
+
+#: A file name: a string or a path.
+PathLike = str | os.PathLike[str]
 
 __all__ = ["BatchReplay", "acollect_results", "collect_results", "document_sources", "replay_extractor"]
 
@@ -71,9 +75,9 @@ class BatchFirstCache(ResponseCache):
             self.store.close()
 
 
-def document_sources(documents_path: Path) -> Iterator[Source | InputError]:
+def document_sources(documents_path: PathLike) -> Iterator[Source | InputError]:
     """The documents of a batch as realtime reads them (an unreadable one as its error), in order."""
-    for record in read_documents(documents_path):
+    for record in read_documents(Path(documents_path)):
         yield record.source()
 
 
@@ -122,9 +126,9 @@ class BatchReplay:
 
 
 def replay_extractor(
-    documents_path: Path,
-    requests: Sequence[Path],
-    outputs: Sequence[Path],
+    documents_path: PathLike,
+    requests: Sequence[PathLike],
+    outputs: Sequence[PathLike],
     *,
     retry: RetryMode | str = RetryMode.REALTIME,
     cache: ResponseCache | bool = True,
@@ -146,7 +150,7 @@ def replay_extractor(
     :attr:`BatchReplay.follow_ups`) for a follow-up batch.
     """
     mode = RetryMode(retry)
-    header = read_header(documents_path)
+    header = read_header(Path(documents_path))
     settings = header.settings
     if base_url is not None:
         if display_url(base_url) != (settings.base_url or None):
@@ -155,7 +159,7 @@ def replay_extractor(
                 "the answers belong to that server's model"
             )
         settings = dataclasses.replace(settings, base_url=base_url)
-    answers = AnswerIndex(requests, outputs)
+    answers = AnswerIndex([Path(p) for p in requests], [Path(p) for p in outputs])
     kept: list[BatchLine] = []
     seen: set[str] = set()
 
@@ -250,9 +254,9 @@ def _policy(settings: BatchSettings, mode: RetryMode) -> RetryPolicy | None:
 
 
 async def acollect_results(
-    documents_path: Path,
-    requests: Sequence[Path],
-    outputs: Sequence[Path],
+    documents_path: PathLike,
+    requests: Sequence[PathLike],
+    outputs: Sequence[PathLike],
     *,
     retry: RetryMode | str = RetryMode.REALTIME,
     cache: ResponseCache | bool = True,
@@ -285,9 +289,9 @@ async def acollect_results(
 
 
 def collect_results(
-    documents_path: Path,
-    requests: Sequence[Path],
-    outputs: Sequence[Path],
+    documents_path: PathLike,
+    requests: Sequence[PathLike],
+    outputs: Sequence[PathLike],
     *,
     retry: RetryMode | str = RetryMode.REALTIME,
     cache: ResponseCache | bool = True,

@@ -9,6 +9,7 @@ construction, and the bodies are the bytes the OpenAI client would send.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import AsyncGenerator, Generator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,16 +122,17 @@ class ExportSummary:
 def export_batch(
     documents: Iterable[DocumentInput],
     settings: BatchSettings,
-    requests_path: Path,
+    requests_path: str | os.PathLike[str],
     *,
-    documents_path: Path | None = None,
+    documents_path: str | os.PathLike[str] | None = None,
 ) -> ExportSummary:
     """Write the batch file ``requests_path`` and its documents file beside it (both atomically).
 
     The caller decides whether existing files may be replaced (the CLI refuses without
     ``--overwrite``); both files appear together when the export ends, or neither does.
     """
-    documents_path = documents_path or documents_path_for(requests_path)
+    requests_path = Path(requests_path)
+    documents_path = Path(documents_path) if documents_path is not None else documents_path_for(requests_path)
     probe = export_extractor(settings, CaptureTransport(lambda _: None))
     prompt_sha256 = probe.provenance.prompt_sha256 or ""  # import checks the prompt is still this one
     probe.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -57,8 +58,9 @@ class RetryMode(StrEnum):
 FORMAT = 1
 
 
-def documents_path_for(requests: Path) -> Path:
+def documents_path_for(requests: str | os.PathLike[str]) -> Path:
     """Where the documents file of ``requests`` lives: ``x.jsonl`` → ``x.claimx.jsonl``."""
+    requests = Path(requests)
     return requests.with_name(f"{requests.name.removesuffix('.jsonl')}.claimx.jsonl")
 
 
@@ -207,8 +209,9 @@ def read_header(path: Path) -> DocumentsHeader:
         ) from exc
 
 
-def read_documents(path: Path) -> Iterator[DocumentRecord]:
+def read_documents(path: str | os.PathLike[str]) -> Iterator[DocumentRecord]:
     """The documents of a documents file, one at a time (its header skipped)."""
+    path = Path(path)
     with _open(path) as handle:
         handle.readline()
         for number, raw in enumerate(handle, 2):

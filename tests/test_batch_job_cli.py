@@ -276,3 +276,52 @@ def test_submit_to_openai_without_a_key_is_one_line_before_anything_is_written(
     for command in (["status"], ["cancel"], ["collect", "-o", str(tmp_path / "r.jsonl")]):
         done = claimx_cli("batch", command[0], str(job), *command[1:])
         assert done.returncode == 2 and "OPENAI_API_KEY" in done.stderr.decode(), done.stderr.decode()
+
+
+def test_a_job_with_other_settings_names_them_and_a_plan_never_uploaded_is_replanned(
+    server: ScriptedServer, articles: Path, tmp_path: Path
+) -> None:
+    """Submit again with another --base-url said only "other settings (batch)", and a job folder
+    that had uploaded nothing (a plan refused by --max-cost) could not be used again."""
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({MODEL: {"input": 2.0, "output": 8.0}}))
+    job, env = tmp_path / "job", {"CLAIMX_PRICES": str(prices)}
+    with ScriptedServer(echo_answer) as other:
+        planned = claimx_cli(
+            "batch", "submit", str(articles), "-m", MODEL, "--base-url", other.base_url, "--job", str(job),
+            "--max-cost", "0.0000001", env=env,
+        )  # fmt: skip
+        assert planned.returncode == 2 and (job / "manifest.json").exists(), planned.stderr.decode()
+        submitted = claimx_cli(
+            "batch",
+            "submit",
+            str(articles),
+            "-m",
+            MODEL,
+            "--base-url",
+            server.base_url,
+            "--job",
+            str(job),
+            env=env,
+        )
+        assert submitted.returncode == 0, submitted.stderr.decode()
+        assert len(server.uploads) == 1 and not other.uploads
+        assert (
+            json.loads((job / "manifest.json").read_text())["settings"]["batch"]["base_url"]
+            == server.base_url
+        )
+        moved = claimx_cli(
+            "batch", "submit", str(articles), "-m", MODEL, "--base-url", other.base_url, "--job", str(job),
+            "--max-requests-per-file", "3", env=env,
+        )  # fmt: skip
+        message = moved.stderr.decode()
+        assert moved.returncode == 2 and len(message.strip().splitlines()) == 1, message
+        assert f"--base-url: {server.base_url} then, {other.base_url} now" in message, message
+        assert "--max-requests-per-file: 50000 then, 3 now" in message and "another --job folder" in message
+        for command in (["status"], ["cancel"], ["collect", "-o", str(tmp_path / "r.jsonl")]):
+            elsewhere = claimx_cli(
+                "batch", *command[:1], str(job), *command[1:], "--base-url", other.base_url
+            )
+            assert elsewhere.returncode == 2, elsewhere.stderr.decode()
+            assert f"submitted to {server.base_url}, not {other.base_url}" in elsewhere.stderr.decode()
+        assert not other.requests

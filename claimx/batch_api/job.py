@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from claimx.atomic import atomic_replace
 from claimx.batch_api.manifest import BatchEntry, JobError, Manifest, load, save
 from claimx.errors import ConfigError
+from claimx.urls import display_url
 
 if TYPE_CHECKING:  # the SDK loads when a client is made, not with every command of the CLI
     from claimx.models.openai_batches import BatchInfo, OpenAIBatches
@@ -44,6 +45,15 @@ def client_for(manifest: Manifest, base_url: str | None, api_key: str | None) ->
     from claimx.models.openai_batches import OpenAIBatches
 
     stored = manifest.settings["batch"]["base_url"]
+    if base_url is not None and display_url(base_url) != (stored or None):
+        # (as collect's replay refuses it: the job's batches and files are at its own server)
+        raise JobError(
+            f"the job was submitted to {stored or 'OpenAI'}, not {display_url(base_url)}: its batches "
+            "and files are there (base_url only repeats that server's URL with its credentials)",
+            cli_message=f"the job was submitted to {stored or 'OpenAI'}, not {display_url(base_url)}: "
+            "its batches and files are there (--base-url only repeats that server's URL with its "
+            "credentials)",
+        )
     if base_url is None and isinstance(stored, str) and "***" in stored:
         # The manifest keeps the URL with its credentials as ``***``: sent as they are, they
         # were the server's password and token, and its 401 blamed the API key.

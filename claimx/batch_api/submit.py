@@ -69,14 +69,13 @@ def submit(
         "max_requests_per_file": max_requests_per_file,
         "max_bytes_per_file": max_bytes_per_file,
     }
-    digest = hashlib.sha256()
     from claimx.models.openai_batches import OpenAIBatches  # (the SDK loads only to upload)
 
     fresh = not (folder / MANIFEST).exists()
     # A new job uploads: its server and key are checked now, before anything is written.
     client = OpenAIBatches(base_url, api_key) if fresh else None
     try:
-        manifest = _prepared(folder, inputs, batch, settings, digest)
+        manifest = _prepared(folder, inputs, batch, settings)
         if max_cost is not None:
             check_estimate(pending_cost(folder, manifest, prices), max_cost, model)
         if client is None:
@@ -89,33 +88,82 @@ def submit(
 
 
 def _prepared(
-    folder: Path, inputs: Iterable[JobInput], batch: BatchSettings, settings: dict[str, Any], digest: Any
+    folder: Path, inputs: Iterable[JobInput], batch: BatchSettings, settings: dict[str, Any]
 ) -> Manifest:
-    """The job in ``folder``: planned now into a new or empty folder, or the one it holds (same settings)."""
+    """The job in ``folder``: planned now into a new or empty folder, or the one it holds (same settings).
+
+    A job that never uploaded anything (a plan refused by ``max_cost``, an upload that failed)
+    is planned again with the new settings: nothing was paid for it.
+    """
+    digest = hashlib.sha256()
     if (folder / MANIFEST).exists():
         manifest = load(folder)
+        inputs = inputs if isinstance(inputs, (list, tuple)) else list(inputs)  # (maybe read twice)
         for _ in _digested(_sources(inputs, folder), digest):
             pass
-        settings["inputs_sha256"] = digest.hexdigest()
-        if manifest.settings != settings:
-            changed = sorted(k for k in settings if manifest.settings.get(k) != settings[k])
+        wanted = {**settings, "inputs_sha256": digest.hexdigest()}
+        if manifest.settings == wanted:
+            return manifest
+        changed = "; ".join(_differences(manifest.settings, wanted))
+        if any(e.file_id is not None or e.batch_id is not None for e in manifest.batches):
             raise JobError(
-                f"{folder} holds a job with other settings ({', '.join(changed)}): give another --job "
-                "folder, or the same inputs and options"
+                f"{folder} holds a job already uploaded with other settings ({changed}): give another "
+                "--job folder, or the same inputs and options as then"
             )
-    else:
-        if folder.exists() and not folder.is_dir():
-            raise JobError(f"{folder} is not a folder: give a new or empty --job folder")
-        if folder.exists() and any(folder.iterdir()):
-            raise JobError(f"{folder} is not empty and holds no batch job: give a new or empty --job folder")
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            manifest = _plan(folder, batch, _digested(_sources(inputs, folder), digest), settings, digest)
-        except BaseException:
-            for written in folder.iterdir():  # the folder was empty: leave it so, to start again
-                written.unlink()
-            raise
+        _forget_plan(folder, manifest)
+        digest = hashlib.sha256()
+    if folder.exists() and not folder.is_dir():
+        raise JobError(f"{folder} is not a folder: give a new or empty --job folder")
+    if folder.exists() and any(folder.iterdir()):
+        raise JobError(f"{folder} is not empty and holds no batch job: give a new or empty --job folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        manifest = _plan(folder, batch, _digested(_sources(inputs, folder), digest), settings, digest)
+    except BaseException:
+        for written in folder.iterdir():  # the folder was empty: leave it so, to start again
+            written.unlink()
+        raise
     return manifest
+
+
+#: The options a job's settings come from, as the command line names them.
+_OPTIONS = {
+    "base_url": "--base-url",
+    "model": "--model",
+    "prompt": "--prompt",
+    "max_requests_per_file": "--max-requests-per-file",
+    "max_bytes_per_file": "--max-file-mb (bytes)",
+}
+
+
+def _differences(then: dict[str, Any], now: dict[str, Any], within: str = "") -> list[str]:
+    """What differs between two jobs' settings, one phrase each (``base_url: none then, http://… now``)."""
+    found: list[str] = []
+    for key in sorted(set(then) | set(now), key=str):
+        old, new = then.get(key), now.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict):
+            found += _differences(old, new, "" if key == "batch" else f"{within}{key}.")
+        elif key == "inputs_sha256":
+            found.append("the inputs (other documents or texts)")
+        else:
+            name = _OPTIONS.get(key, f"{within}{key}") if not within else f"{within}{key}"
+            found.append(f"{name}: {_shown(old)} then, {_shown(new)} now")
+    return found
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "none"
+    return json.dumps(value, ensure_ascii=False)[:80] if not isinstance(value, str) else value[:80]
+
+
+def _forget_plan(folder: Path, manifest: Manifest) -> None:
+    """Remove the files a job that uploaded nothing planned, so that the folder is planned anew."""
+    names = {MANIFEST, DOCUMENTS, "requests.jsonl", *(e.input for e in manifest.batches)}
+    for name in names:
+        (folder / name).unlink(missing_ok=True)
 
 
 def pending_cost(folder: Path, manifest: Manifest, prices: PriceTable | None = None) -> CostEstimate:

@@ -325,3 +325,18 @@ def test_a_job_with_other_settings_names_them_and_a_plan_never_uploaded_is_repla
             assert elsewhere.returncode == 2, elsewhere.stderr.decode()
             assert f"submitted to {server.base_url}, not {other.base_url}" in elsewhere.stderr.decode()
         assert not other.requests
+
+
+def test_submit_again_on_a_submitted_job_says_nothing_was_sent(
+    server: ScriptedServer, articles: Path, tmp_path: Path
+) -> None:
+    """It printed "8 documents, 8 requests in 1 batch submitted" though nothing was uploaded."""
+    job = tmp_path / "job"
+    args = ("batch", "submit", str(articles), "-m", MODEL, "--base-url", server.base_url, "--job", str(job))
+    first = claimx_cli(*args)
+    assert first.returncode == 0 and "8 documents, 8 requests in 1 batch submitted" in first.stderr.decode()
+    again = claimx_cli(*args)
+    message = again.stderr.decode()
+    assert again.returncode == 0, message
+    assert "already submitted (8 documents, 8 requests in 1 batch); nothing new was sent" in message, message
+    assert len(server.uploads) == 1 and len(server.batch_service.batches) == 1

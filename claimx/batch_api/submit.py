@@ -78,9 +78,9 @@ def submit(
         manifest = _prepared(folder, inputs, batch, settings)
         if max_cost is not None:
             check_estimate(pending_cost(folder, manifest, prices), max_cost, model)
-        if client is None:
-            client = OpenAIBatches(base_url, api_key)
-        start_batches(folder, manifest, client)
+        if not manifest.submitted or any(e.batch_id is None for e in manifest.batches):
+            client = client or OpenAIBatches(base_url, api_key)
+            start_batches(folder, manifest, client)
     finally:
         if client is not None:
             client.close()

@@ -88,6 +88,7 @@ def submit_command(
             f"claimx: error: the Batch API needs an openai/<name> model, not {model!r}", markup=False
         )
         raise typer.Exit(EXIT_USAGE)
+    started = _started(job)
     try:
         manifest = batch_api.submit(
             inputs,
@@ -102,13 +103,32 @@ def submit_command(
         )
     except ClaimxError as exc:
         _fail(exc, debug)
+    job_size = (
+        f"{count(manifest.documents, 'document')}, {count(manifest.requests, 'request')} in "
+        f"{count(len(manifest.batches), 'batch', 'batches')}"
+    )
+    now = sum(1 for entry in manifest.batches if entry.batch_id is not None)
+    done = (
+        f"already submitted ({job_size}); nothing new was sent"
+        if started and now == started
+        else f"{job_size} submitted"
+    )
     stderr.print(
-        f"claimx: {job}: {count(manifest.documents, 'document')}, {count(manifest.requests, 'request')} in "
-        f"{count(len(manifest.batches), 'batch', 'batches')} submitted; "
+        f"claimx: {job}: {done}; "
         f"`claimx batch status {job}` to follow, "
         f"`claimx batch collect {job} -o results.jsonl --wait` to finish",
         markup=False,
     )
+
+
+def _started(job: Path) -> int:
+    """The batches the job in ``job`` has started so far (0 when there is no job there yet)."""
+    from claimx import batch_api
+
+    try:
+        return sum(1 for entry in batch_api.load(job).batches if entry.batch_id is not None)
+    except ClaimxError:
+        return 0
 
 
 @batch_app.command("status", cls=helptext.Command, epilog="Example: [bold]claimx batch status job1[/bold]")

@@ -259,11 +259,11 @@ class CostEstimate:
     def describe(self) -> str:
         """One phrase: ``$1.23 for 40 documents (52 calls, 10 from cache; ~120,000 tokens in, ≤ …)``."""
         cached = f", {self.cached_calls} from cache" if self.cached_calls else ""
-        what = f"{self.documents} document(s) (" if self.documents else "("
-        return (
-            f"{format_usd(self.cost_usd)} for {what}{self.calls} call(s){cached}; "
-            f"~{self.input_tokens:,} tokens in, at most {self.output_tokens:,} out)"
-        )
+        calls = f"{self.calls} call(s){cached}"
+        tokens = f"~{self.input_tokens:,} tokens in, at most {self.output_tokens:,} out"
+        if not self.documents:  # (request bodies alone: no documents to name)
+            return f"{format_usd(self.cost_usd)} for {calls} ({tokens})"
+        return f"{format_usd(self.cost_usd)} for {self.documents} document(s) ({calls}; {tokens})"
 
 
 #: The output budget assumed for a request body that does not state one (claimx's default).

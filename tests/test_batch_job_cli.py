@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -340,3 +341,22 @@ def test_submit_again_on_a_submitted_job_says_nothing_was_sent(
     assert again.returncode == 0, message
     assert "already submitted (8 documents, 8 requests in 1 batch); nothing new was sent" in message, message
     assert len(server.uploads) == 1 and len(server.batch_service.batches) == 1
+
+
+def test_submit_and_extract_state_a_refused_estimate_alike(
+    server: ScriptedServer, articles: Path, tmp_path: Path
+) -> None:
+    """submit said "the estimated cost, $0.0190 for (5 call(s); …", the documents left out;
+    extract says "for 5 document(s) (5 call(s); …"."""
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({"scripted": {"input": 2.0, "output": 8.0}}))
+    env = {"CLAIMX_PRICES": str(prices)}
+    common = (str(articles), "-m", MODEL, "--base-url", server.base_url, "--max-cost", "0.0000001")
+    submitted = claimx_cli("batch", "submit", *common, "--job", str(tmp_path / "job"), env=env)
+    extracted = claimx_cli("extract", *common, "-o", str(tmp_path / "r.jsonl"), env=env)
+    for refused in (submitted, extracted):
+        message = refused.stderr.decode()
+        assert refused.returncode == 2, message
+        assert re.search(r"the estimated cost, \$[0-9.]+ for 8 document\(s\) \(8 call\(s\); ~", message), (
+            message
+        )

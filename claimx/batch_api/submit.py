@@ -7,6 +7,7 @@ documents file beside them, and starts one batch per file.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import uuid
@@ -170,8 +171,10 @@ def pending_cost(folder: Path, manifest: Manifest, prices: PriceTable | None = N
     """The estimated cost, at the Batch API's price, of the job's requests no batch runs yet.
 
     Read from the request files line by line (memory stays flat): each body's input as
-    rendered and its whole output budget (:func:`claimx.pricing.estimate_request_cost`).
+    rendered and its whole output budget (:func:`claimx.pricing.estimate_request_cost`), and
+    the documents they belong to.
     """
+    documents: set[str] = set()
 
     def bodies() -> Iterator[dict[str, Any]]:
         for entry in manifest.batches:
@@ -180,10 +183,13 @@ def pending_cost(folder: Path, manifest: Manifest, prices: PriceTable | None = N
             with (folder / entry.input).open("rb") as lines:
                 for line in lines:
                     if line.strip():
-                        body: dict[str, Any] = json.loads(line)["body"]
+                        request = json.loads(line)
+                        documents.add(str(request.get("custom_id", "")).rsplit("#", 2)[0])
+                        body: dict[str, Any] = request["body"]
                         yield body
 
-    return estimate_request_cost(bodies(), prices, batch=True)
+    estimate = estimate_request_cost(bodies(), prices, batch=True)
+    return dataclasses.replace(estimate, documents=len(documents))
 
 
 def _sources(inputs: Iterable[JobInput], folder: Path) -> Iterator[Source | InputError]:

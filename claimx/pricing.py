@@ -163,6 +163,7 @@ def _candidates(model_id: str) -> list[str]:
     provider, _, bare = model_id.partition("/")
     if not bare:  # no provider prefix: a bare name, as in a batch request body
         bare, provider = model_id, "openai"
+        names.append(f"openai/{bare}")  # (a prices file names it as --model does: "openai/my-vllm")
     if provider == "openai":
         names += [bare, _SNAPSHOT.sub("", bare)]
     return names

@@ -16,7 +16,14 @@ from claimx.errors import ConfigError, InvalidOutputError
 from claimx.evaluate.datasets import Dataset, load_dataset
 from claimx.evaluate.predictors import ModelPredictor
 from claimx.evaluate.run import run_eval
-from claimx.pricing import BUILTIN_PRICES, PriceTable, default_prices, estimate_request_cost, load_prices
+from claimx.pricing import (
+    BUILTIN_PRICES,
+    Price,
+    PriceTable,
+    default_prices,
+    estimate_request_cost,
+    load_prices,
+)
 from claimx.testing import RecordedRequest, Reply, ScriptedServer, chat_completion, echo_answer
 
 from .test_cli import claimx_cli
@@ -379,6 +386,13 @@ def test_batch_request_bodies_are_estimated_at_half_price() -> None:
     assert realtime.calls == 2 and realtime.output_tokens == 2000 and realtime.input_tokens > 4000
     assert realtime.cost_usd is not None and batch.cost_usd == pytest.approx(realtime.cost_usd / 2)
     assert estimate_request_cost([{**body, "model": "my-own"}]).cost_usd is None
+    # A body names its model bare; a prices file names it as --model does (the README's TOML).
+    own = PriceTable({"openai/my-own": Price(input=1.0, output=2.0)})
+    assert estimate_request_cost([{**body, "model": "my-own"}], own, batch=False).cost_usd == pytest.approx(
+        estimate_request_cost(
+            [body], PriceTable({"gpt-4o-mini": Price(input=1.0, output=2.0)}), batch=False
+        ).cost_usd
+    )
     usage = claimx.Usage(prompt_tokens=1_000_000, completion_tokens=1_000_000, cached_prompt_tokens=500_000)
     full = PriceTable().cost("openai/gpt-4o-mini", usage)
     assert full == pytest.approx(0.075 + 0.0375 + 0.60)

@@ -55,7 +55,10 @@ def submit_command(
         None, "--base-url", envvar="CLAIMX_BASE_URL", help="Another server implementing the Batch API."
     ),
     prompt: str | None = typer.Option(
-        None, "--prompt", "-p", help="Prompt NAME or NAME/vN (default: the model's)."
+        None,
+        "--prompt",
+        "-p",
+        help="Prompt as NAME@VERSION (default: extract@v1; extract-small@v1 for a small model).",
     ),
     max_requests: int = typer.Option(
         MAX_REQUESTS_PER_FILE,

@@ -158,12 +158,18 @@ class PriceTable:
         return f"<PriceTable {len(self.prices)} models from {self.source}>"
 
 
+#: The providers whose prefix a model id may carry; any other first part belongs to the name.
+_PROVIDERS = frozenset({"openai", "ollama", "local"})
+
+
 def _candidates(model_id: str) -> list[str]:
     names = [model_id]
     provider, _, bare = model_id.partition("/")
-    if not bare:  # no provider prefix: a bare name, as in a batch request body
+    if not bare or provider not in _PROVIDERS:
+        # A bare name, as in a batch request body ("my-vllm", "Qwen/Qwen2.5-7B-Instruct"), or
+        # a plugin's provider: a prices file names it as --model does ("openai/my-vllm").
         bare, provider = model_id, "openai"
-        names.append(f"openai/{bare}")  # (a prices file names it as --model does: "openai/my-vllm")
+        names.append(f"openai/{bare}")
     if provider == "openai":
         names += [bare, _SNAPSHOT.sub("", bare)]
     return names

@@ -293,6 +293,7 @@ def test_a_job_with_other_settings_names_them_and_a_plan_never_uploaded_is_repla
             "--max-cost", "0.0000001", env=env,
         )  # fmt: skip
         assert planned.returncode == 2 and (job / "manifest.json").exists(), planned.stderr.decode()
+        (job / "notes.txt").write_text("the user's own file")  # kept by the new plan, not refused
         submitted = claimx_cli(
             "batch",
             "submit",
@@ -307,6 +308,7 @@ def test_a_job_with_other_settings_names_them_and_a_plan_never_uploaded_is_repla
         )
         assert submitted.returncode == 0, submitted.stderr.decode()
         assert len(server.uploads) == 1 and not other.uploads
+        assert (job / "notes.txt").read_text() == "the user's own file"
         assert (
             json.loads((job / "manifest.json").read_text())["settings"]["batch"]["base_url"]
             == server.base_url

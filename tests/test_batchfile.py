@@ -27,6 +27,7 @@ from claimx.batchfile import (
     read_batch_lines,
     split_batch_file,
 )
+from claimx.batchfile.settings import read_header
 from claimx.cache import ResponseCache
 from claimx.cli import app
 from claimx.extract import ExtractOptions, Extractor
@@ -392,6 +393,48 @@ def test_import_needs_an_api_key_only_for_a_realtime_retry(tmp_path: Path) -> No
     imported = claimx_cli("batch", "import", str(requests), str(responses), "-o", str(out), "--overwrite")
     assert imported.returncode == 0, imported.stderr.decode()
     assert results_by_id(out)["doc1"]["meta"]["usage"]["cached"]
+
+
+@pytest.mark.parametrize("model", ["openai/m", "ollama/m"])
+def test_a_retry_to_a_self_hosted_server_needs_no_openai_key(
+    model: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server of ``ollama/…`` or of ``$OPENAI_BASE_URL`` is recorded without a URL: its
+    realtime retries were taken for OpenAI's own and refused for want of OPENAI_API_KEY."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("CLAIMX_API_KEY", raising=False)
+    with ScriptedServer(echo_answer) as server:
+        if model.startswith("ollama/"):
+            monkeypatch.setattr("claimx.models.registry.OLLAMA_URL", server.base_url)
+        else:
+            monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        requests, responses = tmp_path / "requests.jsonl", tmp_path / "responses.jsonl"
+        export_batch(documents(3), BatchSettings(model=model), requests)
+        assert read_header(documents_path_for(requests)).settings.base_url is None
+        answer_batch(
+            requests, responses, lambda cid, _: FAILURES["doc5"] if cid.startswith("doc1#") else None
+        )
+        results = {
+            r.doc_id: r
+            for r in collect_results(documents_path_for(requests), [requests], [responses], cache=False)
+        }
+        assert results["doc1"].ok and len(server.completions) == 1  # asked again, at that server
+        assert results["doc1"].extraction is not None and results["doc1"].extraction.meta.model == model
+
+
+def test_an_ollama_batch_names_and_hashes_its_requests_as_realtime_does() -> None:
+    """The batch's model was rebuilt as openai/…: its custom_ids' hashes and the cache entries an
+    import writes never matched realtime ollama/… runs, and results showed the wrong model."""
+    from claimx.batchfile.wire import CaptureTransport, batch_model
+    from claimx.models.base import ModelRequest, request_hash
+    from claimx.models.registry import resolve_model
+    from claimx.response import response_model_for
+
+    realtime = resolve_model("ollama/llama3")
+    batch = batch_model(BatchSettings(model="ollama/llama3"), CaptureTransport(lambda _: None))
+    request = ModelRequest([{"role": "user", "content": "[S1] Text."}], response_model_for(1, 1), 100, "d")
+    assert batch.id == realtime.id == "ollama/llama3"
+    assert request_hash(batch, request) == request_hash(realtime, request)
 
 
 def test_file_names_may_be_strings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -273,28 +273,30 @@ def test_aclose_during_a_generation_ends_the_worker_not_the_process(monkeypatch:
         response_model=response_model_for(1, 3, None, ()),
         max_output_tokens=800,
     )
-    outcome: list[BaseException | object] = []
+    outcome: dict[str, BaseException | object] = {}  # by thread: they end in either order
 
     def generate() -> None:
+        name = threading.current_thread().name
         try:
-            outcome.append(asyncio.run(model.generate(request)))
+            outcome[name] = asyncio.run(model.generate(request))
         except BaseException as exc:
-            outcome.append(exc)
+            outcome[name] = exc
 
-    generating, waiting = threading.Thread(target=generate), threading.Thread(target=generate)
+    generating = threading.Thread(target=generate, name="generating")
+    waiting = threading.Thread(target=generate, name="waiting")
     generating.start()
     deadline = time.monotonic() + 30
     while not worker.busy and time.monotonic() < deadline:  # the request is in the child
         time.sleep(0.01)
-    waiting.start()  # a second call, queued behind the first
-    time.sleep(0.3)
+    waiting.start()  # a second call, queued behind the first (which runs for seconds yet)
+    time.sleep(1.0)
     asyncio.run(model.aclose())
     for thread in (generating, waiting):
         thread.join(timeout=60)
         assert not thread.is_alive()
     assert not worker.alive
     # Both calls end: the queued one does not start a new worker that would outlive the close.
-    first, second = outcome
+    first, second = outcome["generating"], outcome["waiting"]
     assert isinstance(first, ModelError) and "closed while it was generating" in str(first)
     assert isinstance(second, ModelError) and "closed while this call waited" in str(second)
     assert model._worker is None

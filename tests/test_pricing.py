@@ -387,12 +387,12 @@ def test_batch_request_bodies_are_estimated_at_half_price() -> None:
     assert realtime.cost_usd is not None and batch.cost_usd == pytest.approx(realtime.cost_usd / 2)
     assert estimate_request_cost([{**body, "model": "my-own"}]).cost_usd is None
     # A body names its model bare; a prices file names it as --model does (the README's TOML).
-    own = PriceTable({"openai/my-own": Price(input=1.0, output=2.0)})
-    assert estimate_request_cost([{**body, "model": "my-own"}], own, batch=False).cost_usd == pytest.approx(
-        estimate_request_cost(
-            [body], PriceTable({"gpt-4o-mini": Price(input=1.0, output=2.0)}), batch=False
-        ).cost_usd
-    )
+    expected = estimate_request_cost([body], PriceTable({"gpt-4o-mini": Price(input=1.0, output=2.0)}))
+    for name in ("my-own", "Qwen/Qwen2.5-7B-Instruct"):  # (a slash is part of a served model's name)
+        own = PriceTable({f"openai/{name}": Price(input=1.0, output=2.0)})
+        assert estimate_request_cost([{**body, "model": name}], own).cost_usd == pytest.approx(
+            expected.cost_usd
+        )
     usage = claimx.Usage(prompt_tokens=1_000_000, completion_tokens=1_000_000, cached_prompt_tokens=500_000)
     full = PriceTable().cost("openai/gpt-4o-mini", usage)
     assert full == pytest.approx(0.075 + 0.0375 + 0.60)

@@ -113,15 +113,17 @@ def _prepared(
             )
         _forget_plan(folder, manifest)
         digest = hashlib.sha256()
-    if folder.exists() and not folder.is_dir():
-        raise JobError(f"{folder} is not a folder: give a new or empty --job folder")
-    if folder.exists() and any(folder.iterdir()):
-        raise JobError(f"{folder} is not empty and holds no batch job: give a new or empty --job folder")
+    else:
+        if folder.exists() and not folder.is_dir():
+            raise JobError(f"{folder} is not a folder: give a new or empty --job folder")
+        if folder.exists() and any(folder.iterdir()):
+            raise JobError(f"{folder} is not empty and holds no batch job: give a new or empty --job folder")
     folder.mkdir(parents=True, exist_ok=True)
+    before = set(folder.iterdir())  # (a re-plan's folder may hold the user's other files: kept)
     try:
         manifest = _plan(folder, batch, _digested(_sources(inputs, folder), digest), settings, digest)
     except BaseException:
-        for written in folder.iterdir():  # the folder was empty: leave it so, to start again
+        for written in set(folder.iterdir()) - before:  # leave the folder as it was, to start again
             written.unlink()
         raise
     return manifest

@@ -26,7 +26,7 @@ from claimx._sync import off_loop
 from claimx.batch import BatchResult, aextract_many, extract_many
 from claimx.batchfile.lines import AnswerIndex, BatchLine
 from claimx.batchfile.settings import BatchSettings, read_documents, read_header
-from claimx.batchfile.wire import ReplayTransport, RetryMode, batch_model, missing_key_message
+from claimx.batchfile.wire import ReplayTransport, RetryMode, batch_model, missing_key_message, retry_server
 from claimx.cache import CacheEntry, ResponseCache, StoredAnswer
 from claimx.errors import ConfigError, InputError
 from claimx.extract import Extractor
@@ -70,7 +70,12 @@ class BatchFirstCache(ResponseCache):
 
     @override
     def close(self) -> None:
-        """Close the store if the replay opened it (one it was given is the caller's)."""
+        """Close the store if the replay opened it (one it was given is the caller's), and this view.
+
+        (This view's own connection opens only if an inherited reader, ``len`` or ``entries``,
+        was used on it: closed here too, and the view refuses use afterwards, as any cache.)
+        """
+        super().close()
         if self._owned:
             self.store.close()
 
@@ -174,7 +179,7 @@ def replay_extractor(
 
     store = ResponseCache() if cache is True else cache if isinstance(cache, ResponseCache) else None
     try:
-        keyless = mode is RetryMode.REALTIME and _no_key(settings.base_url, api_key)
+        keyless = mode is RetryMode.REALTIME and _no_key(settings, api_key)
         if keyless:
             # Known before anything is read: what neither the batch nor the cache answers goes
             # to OpenAI, which needs the key.
@@ -228,14 +233,15 @@ def replay_extractor(
     return BatchReplay(extractor, transport, answers, settings, kept)
 
 
-def _no_key(base_url: str | None, api_key: str | None) -> bool:
+def _no_key(settings: BatchSettings, api_key: str | None) -> bool:
     """True when a realtime retry would go to OpenAI's own API and there is no key for it.
 
     (Another server gets the key it is given, or none: a self-hosted one takes any.)
     """
     from claimx.models.openai import api_key_for  # (with the SDK: loaded by the commands using it)
 
-    return is_openai_api(base_url) and not api_key_for(base_url, api_key)
+    server = retry_server(settings)
+    return is_openai_api(server) and not api_key_for(server, api_key)
 
 
 def _cached(store: ResponseCache, cid: str) -> bool:

@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 from typing_extensions import override
@@ -33,6 +33,9 @@ from claimx.errors import ConfigError
 from claimx.models.base import Model, ModelReply, ModelRequest, RetryPolicy, request_hash
 from claimx.models.registry import resolve_model
 from claimx.models.transport import FinalTransportError, GuardedTransport
+
+if TYPE_CHECKING:  # (the SDK loads when a batch model is built, not with this module)
+    from claimx.models.openai import OpenAIModel
 
 __all__ = [
     "BatchAnswerError",
@@ -286,6 +289,25 @@ def batch_model(
     from claimx.models.openai import OpenAIModel  # (here: commands that build no batch skip the SDK's import)
 
     key = api_key if sends else api_key or _NOT_SENT
+    built = _resolved(settings, key)
+    config = built.config if retry is None else replace(built.config, retry=retry)
+    # (the provider too: ollama/… hashes, caches and shows its requests as realtime does)
+    return KeyedModel(OpenAIModel(config, api_key=key, transport=transport, provider=built.provider))
+
+
+def retry_server(settings: BatchSettings) -> str | None:
+    """The base URL realtime retries of ``settings`` go to, as :func:`batch_model` resolves it.
+
+    None for OpenAI's own API. Not ``settings.base_url`` alone: ``ollama/…`` and a server
+    ``$OPENAI_BASE_URL`` names are recorded without one.
+    """
+    return _resolved(settings, _NOT_SENT).config.base_url
+
+
+def _resolved(settings: BatchSettings, key: str | None) -> OpenAIModel:
+    """The realtime model ``settings`` names (only OpenAI-compatible ones have batch files)."""
+    from claimx.models.openai import OpenAIModel
+
     built = resolve_model(
         settings.model, base_url=settings.base_url, api_key=key, options=settings.model_options
     )
@@ -294,5 +316,4 @@ def batch_model(
             f"batch files are OpenAI chat-completion requests: give an OpenAI-compatible model "
             f"(openai/NAME, with --base-url for another server), not {settings.model!r}"
         )
-    config = built.config if retry is None else replace(built.config, retry=retry)
-    return KeyedModel(OpenAIModel(config, api_key=key, transport=transport))
+    return built

@@ -25,7 +25,7 @@ __all__ = ["cancel_command", "collect_command", "status_command", "submit_comman
 
 _JOB = typer.Argument(..., help="The job folder (written by `claimx batch submit`).", metavar="DIR")
 _BASE_URL = typer.Option(
-    None, "--base-url", help="The server, when it differs from the one recorded at submit (credentials)."
+    None, "--base-url", help="The job's server again, with the credentials the job file leaves out."
 )
 _DEBUG = typer.Option(False, "--debug", help="Log HTTP requests and show tracebacks (keys redacted).")
 

@@ -289,9 +289,12 @@ class LocalModel(Model):
 
     @override
     async def generate(self, request: ModelRequest) -> ModelReply:
-        _CALL_EPOCH.set((self, self._epoch))  # (this task's context only)
-        await asyncio.to_thread(self.load)
-        return await self._caller.call(request, request.max_output_tokens or self.max_output_tokens)
+        begun = _CALL_EPOCH.set((self, self._epoch))  # (this task's context, for this call only)
+        try:
+            await asyncio.to_thread(self.load)
+            return await self._caller.call(request, request.max_output_tokens or self.max_output_tokens)
+        finally:
+            _CALL_EPOCH.reset(begun)
 
     @override
     async def aclose(self) -> None:

@@ -81,6 +81,13 @@ class BatchResult:
         """True when the document was extracted."""
         return self.extraction is not None
 
+    @property
+    def usage(self) -> Usage | None:
+        """What the document's calls cost: its extraction's, else what its error reports (or None)."""
+        if self.extraction is not None:
+            return self.extraction.meta.usage
+        return self.error.usage if self.error is not None else None
+
     def to_json_line(self) -> str:
         """One JSONL line (no newline): the extraction, or ``{"doc_id", "error", "origin"}``."""
         if self.extraction is not None:

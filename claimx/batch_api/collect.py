@@ -26,6 +26,7 @@ from claimx.batchfile import AnswerIndex, BatchLine, RetryMode, document_sources
 from claimx.cache import ResponseCache
 from claimx.errors import OutputError
 from claimx.pricing import default_prices
+from claimx.schema import Usage
 
 if TYPE_CHECKING:  # the SDK loads when a client is made (job.client_for)
     from claimx.models.openai_batches import OpenAIBatches
@@ -218,26 +219,18 @@ def _replay(
         prices=default_prices().for_batch(),
     )
     extracted = failed = 0
-    cost: float | None = 0.0
+    spent = Usage(cost_usd=0.0)  # (Usage.add: the cost unknown once any part of it is)
     try:
         for result in extract_many(document_sources(documents), extractor=replay.extractor):
             write(result.to_json_line().encode("utf-8", "surrogatepass") + b"\n")
             extracted += result.ok
             failed += not result.ok
-            usage = (
-                result.extraction.meta.usage
-                if result.extraction
-                else result.error.usage
-                if result.error
-                else None
-            )
-            if usage is not None:
-                spent = usage.cost_usd
-                cost = None if cost is None or spent is None else round(cost + spent, 8)
+            if result.usage is not None:
+                spent = spent.add(result.usage)
         asked = replay.sent_on if mode is RetryMode.REALTIME else 0
     finally:
         replay.close()
-    return extracted, failed, asked, cost
+    return extracted, failed, asked, spent.cost_usd
 
 
 def _follow_up(folder: Path, manifest: Manifest, client: OpenAIBatches, lines: list[BatchLine]) -> None:

@@ -79,6 +79,11 @@ class Manifest:
     #: Items asked again, in realtime or in follow-up batches, over all collects.
     retried: int = 0
 
+    @property
+    def started(self) -> int:
+        """Batches started so far (each with the id the provider gave it)."""
+        return sum(1 for entry in self.batches if entry.batch_id is not None)
+
     def to_json(self) -> dict[str, Any]:
         """The manifest as written."""
         return asdict(self)

@@ -19,7 +19,11 @@ from claimx.batch_api.job import start_batches
 from claimx.batch_api.manifest import MANIFEST, BatchEntry, JobError, Manifest, load, save
 from claimx.batchfile import BatchSettings, batch_requests
 from claimx.batchfile.export import export_extractor
-from claimx.batchfile.lines import MAX_BYTES_PER_FILE, MAX_REQUESTS_PER_FILE  # (OpenAI's limits per file)
+from claimx.batchfile.lines import (
+    MAX_BYTES_PER_FILE,
+    MAX_REQUESTS_PER_FILE,
+    document_of,
+)  # (limits: OpenAI's)
 from claimx.batchfile.settings import header_line
 from claimx.batchfile.wire import CaptureTransport
 from claimx.budget import check_estimate
@@ -186,7 +190,7 @@ def pending_cost(folder: Path, manifest: Manifest, prices: PriceTable | None = N
                 for line in lines:
                     if line.strip():
                         request = json.loads(line)
-                        documents.add(str(request.get("custom_id", "")).rsplit("#", 2)[0])
+                        documents.add(document_of(str(request.get("custom_id", ""))))
                         body: dict[str, Any] = request["body"]
                         yield body
 

@@ -30,6 +30,7 @@ __all__ = [
     "BatchLine",
     "body_digest",
     "custom_id",
+    "document_of",
     "read_batch_lines",
     "split_batch_file",
 ]
@@ -52,6 +53,11 @@ def custom_id(doc_id: str, chunk: int | str, key: str) -> str:
     always get the same id, so a batch built twice from the same inputs is the same batch.
     """
     return f"{doc_id}#{chunk}#{key[:16]}"
+
+
+def document_of(cid: str) -> str:
+    """The document a :func:`custom_id` names (``<doc_id>#<chunk>#<hash>``)."""
+    return cid.rsplit("#", 2)[0]
 
 
 def body_digest(body: bytes | str | dict[str, Any]) -> bytes:
@@ -197,8 +203,8 @@ class AnswerIndex:
         digest = body_digest(body)
         first = self._by_body.get(digest)
         if first is not None and first != cid:
-            twins = self._twins.setdefault(digest, {_doc_of(first): first})
-            twins.setdefault(_doc_of(cid), cid)
+            twins = self._twins.setdefault(digest, {document_of(first): first})
+            twins.setdefault(document_of(cid), cid)
         self._by_body[digest] = cid
         self._asked.add(cid)
 
@@ -288,11 +294,6 @@ class AnswerIndex:
         for handle in self._handles.values():
             handle.close()
         self._handles.clear()
-
-
-def _doc_of(cid: str) -> str:
-    """The document a ``custom_id`` names (``<doc_id>#<chunk>#<hash>``)."""
-    return cid.rsplit("#", 2)[0]
 
 
 def _problem(record: dict[str, Any]) -> str | None:

@@ -110,10 +110,9 @@ def submit_command(
         f"{count(manifest.documents, 'document')}, {count(manifest.requests, 'request')} in "
         f"{count(len(manifest.batches), 'batch', 'batches')}"
     )
-    now = sum(1 for entry in manifest.batches if entry.batch_id is not None)
     done = (
         f"already submitted ({job_size}); nothing new was sent"
-        if started and now == started
+        if started and manifest.started == started
         else f"{job_size} submitted"
     )
     stderr.print(
@@ -129,7 +128,7 @@ def _started(job: Path) -> int:
     from claimx import batch_api
 
     try:
-        return sum(1 for entry in batch_api.load(job).batches if entry.batch_id is not None)
+        return batch_api.load(job).started
     except ClaimxError:
         return 0
 

@@ -60,14 +60,13 @@ class BatchTally:
 
     def count(self, result: BatchResult) -> None:
         """Add one document's outcome."""
+        if result.usage is not None:  # (a failed document's calls were billed too)
+            self._spent(result.usage)
         if result.extraction is not None:
             self.extracted += 1
-            self._spent(result.extraction.meta.usage)
             self.cached += result.extraction.meta.usage.cached
         else:
             self.failed += 1
-            if result.error is not None and result.error.usage is not None:  # its calls were billed
-                self._spent(result.error.usage)
             self.retryable += result.error is not None and result.error.cause != "input"
             if len(self.failures) < 5 and result.error is not None:
                 self.failures.append(f"{result.doc_id}: {_describe(result.error)}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -287,25 +288,16 @@ def test_a_job_with_other_settings_names_them_and_a_plan_never_uploaded_is_repla
     prices = tmp_path / "prices.json"
     prices.write_text(json.dumps({MODEL: {"input": 2.0, "output": 8.0}}))
     job, env = tmp_path / "job", {"CLAIMX_PRICES": str(prices)}
+
+    def submit(base_url: str, *options: str) -> subprocess.CompletedProcess[bytes]:
+        argv = ("batch", "submit", str(articles), "-m", MODEL, "--base-url", base_url, "--job", str(job))
+        return claimx_cli(*argv, *options, env=env)
+
     with ScriptedServer(echo_answer) as other:
-        planned = claimx_cli(
-            "batch", "submit", str(articles), "-m", MODEL, "--base-url", other.base_url, "--job", str(job),
-            "--max-cost", "0.0000001", env=env,
-        )  # fmt: skip
+        planned = submit(other.base_url, "--max-cost", "0.0000001")
         assert planned.returncode == 2 and (job / "manifest.json").exists(), planned.stderr.decode()
         (job / "notes.txt").write_text("the user's own file")  # kept by the new plan, not refused
-        submitted = claimx_cli(
-            "batch",
-            "submit",
-            str(articles),
-            "-m",
-            MODEL,
-            "--base-url",
-            server.base_url,
-            "--job",
-            str(job),
-            env=env,
-        )
+        submitted = submit(server.base_url)
         assert submitted.returncode == 0, submitted.stderr.decode()
         assert len(server.uploads) == 1 and not other.uploads
         assert (job / "notes.txt").read_text() == "the user's own file"
@@ -313,10 +305,7 @@ def test_a_job_with_other_settings_names_them_and_a_plan_never_uploaded_is_repla
             json.loads((job / "manifest.json").read_text())["settings"]["batch"]["base_url"]
             == server.base_url
         )
-        moved = claimx_cli(
-            "batch", "submit", str(articles), "-m", MODEL, "--base-url", other.base_url, "--job", str(job),
-            "--max-requests-per-file", "3", env=env,
-        )  # fmt: skip
+        moved = submit(other.base_url, "--max-requests-per-file", "3")
         message = moved.stderr.decode()
         assert moved.returncode == 2 and len(message.strip().splitlines()) == 1, message
         assert f"--base-url: {server.base_url} then, {other.base_url} now" in message, message
